@@ -5,6 +5,7 @@ let package = Package(
     name: "Shears",
     products: [
         .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "ShearsNet", targets: ["ShearsNet"]),
         .executable(name: "shears", targets: ["ShearsCLI"]),
     ],
     dependencies: [
@@ -17,15 +18,24 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Modules/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
+        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib"]),
         .executableTarget(
             name: "ShearsCLI",
             dependencies: [
                 "Linalg",
+                "ShearsNet",
                 "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "ShearsNetTests", dependencies: ["ShearsNet"]),
     ]
 )

@@ -10,7 +10,12 @@ struct GemmResult: Codable {
     var wrapperGflops: Double
     var directGflops: Double
     /// wrapper / direct: 1.0 means the wrapper costs nothing.
-    var ratio: Double { wrapperGflops / directGflops }
+    var ratio: Double
+
+    init(precision: String, n: Int, threads: Int, wrapperGflops: Double, directGflops: Double) {
+        (self.precision, self.n, self.threads) = (precision, n, threads)
+        (self.wrapperGflops, self.directGflops, ratio) = (wrapperGflops, directGflops, wrapperGflops / directGflops)
+    }
 }
 
 /// One LAPACK-path measurement.
@@ -60,9 +65,9 @@ struct LinalgBenchmark {
                 try c.withMutableView { cv in
                     let n32 = Int32(n)
                     let direct = { T.cGemm(CblasNoTrans, CblasNoTrans, n32, n32, n32, 1, av.base, n32, bv.base, n32, 0, cv.base, n32) }
-                    try BLAS.gemm(av, bv, into: cv)
-                    direct()
-                    for _ in 0..<repeats {
+                    // Small products are noisy with 2 threads: repeat until each side spans ~0.25 s.
+                    let estimate = max(try Stopwatch.seconds { try BLAS.gemm(av, bv, into: cv) }, Stopwatch.seconds(direct))
+                    for _ in 0..<max(repeats, Int((0.25 / estimate).rounded(.up))) {
                         wrapperTimes.append(try Stopwatch.seconds { try BLAS.gemm(av, bv, into: cv) })
                         directTimes.append(Stopwatch.seconds(direct))
                     }
