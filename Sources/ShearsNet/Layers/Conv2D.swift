@@ -1,0 +1,123 @@
+/// 2-D convolution (cross-correlation, as PyTorch), weight `F x C x kh x kw`, NCHW.
+///
+/// Forward per image: `Y = W·col(X) + b` where `col` is im2col (`C·kh·kw x Ho·Wo`).
+/// Backward per image: `∂W += ∂Y·colᵀ`, `∂b += Σ ∂Y`, `∂X = col2im(Wᵀ·∂Y)`.
+/// Images are split across `Compute.workers` threads with private scratch buffers.
+public final class Conv2D: Layer {
+    public let weight: Parameter
+    public let bias: Parameter
+    public let stride: Int
+    public let padding: Int
+    private var input = Tensor(shape: [0])
+
+    public var outChannels: Int { weight.value.shape[0] }
+    public var inChannels: Int { weight.value.shape[1] }
+    public var kernelHeight: Int { weight.value.shape[2] }
+    public var kernelWidth: Int { weight.value.shape[3] }
+
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                rng: inout SeededGenerator) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+                     "Conv2D: \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)")
+        let fanIn = inChannels * kernelSize * kernelSize
+        weight = Parameter(name: "weight", value: Tensor(
+            shape: [outChannels, inChannels, kernelSize, kernelSize],
+            values: pytorchDefaultUniform(count: outChannels * fanIn, fanIn: fanIn, rng: &rng)), decays: true)
+        bias = Parameter(name: "bias", value: Tensor(
+            shape: [outChannels], values: pytorchDefaultUniform(count: outChannels, fanIn: fanIn, rng: &rng)),
+            decays: false)
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        [inputShape[0], outChannels, geometry(inputShape).outHeight, geometry(inputShape).outWidth]
+    }
+
+    func geometry(_ shape: [Int]) -> ConvGeometry {
+        ConvGeometry(channels: inChannels, height: shape[2], width: shape[3], kernelHeight: kernelHeight,
+                     kernelWidth: kernelWidth, stride: stride, padding: padding)
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.shape.count == 4 && input.shape[1] == inChannels,
+                     "Conv2D.forward: expected [N, \(inChannels), H, W], got \(input.shape)")
+        self.input = input
+        let g = geometry(input.shape)
+        let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
+        var output = Tensor(shape: [n, f, g.outHeight, g.outWidth])
+        input.values.withUnsafeBufferPointer { x in
+            output.values.withUnsafeMutableBufferPointer { y in
+                weight.value.values.withUnsafeBufferPointer { w in
+                    bias.value.values.withUnsafeBufferPointer { b in
+                        Compute.parallelShares(n) { _, images in
+                            var col = [Float](repeating: 0, count: k * p)
+                            col.withUnsafeMutableBufferPointer { colBuffer in
+                                for image in images {
+                                    let out = y.baseAddress! + image * f * p
+                                    g.im2col(x.baseAddress! + image * g.inputSize, into: colBuffer.baseAddress!)
+                                    for channel in 0..<f { (out + channel * p).update(repeating: b[channel], count: p) }
+                                    gemm(w.baseAddress!, [f, k], colBuffer.baseAddress!, [k, p], into: out, [f, p], beta: 1)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let g = geometry(input.shape)
+        let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
+        requireShape(outputGradient.shape, [n, f, g.outHeight, g.outWidth], "Conv2D.backward")
+        var inputGradient = Tensor(shape: input.shape)
+        let shares = max(1, min(Compute.workers, n))
+        // Per-worker weight/bias gradient accumulators, summed afterwards.
+        var partialWeight = [Float](repeating: 0, count: shares * f * k)
+        var partialBias = [Float](repeating: 0, count: shares * f)
+        input.values.withUnsafeBufferPointer { x in
+            outputGradient.values.withUnsafeBufferPointer { dy in
+                inputGradient.values.withUnsafeMutableBufferPointer { dx in
+                    weight.value.values.withUnsafeBufferPointer { w in
+                        partialWeight.withUnsafeMutableBufferPointer { dwAll in
+                            partialBias.withUnsafeMutableBufferPointer { dbAll in
+                                Compute.parallelShares(n) { worker, images in
+                                    var col = [Float](repeating: 0, count: k * p)
+                                    var colGradient = [Float](repeating: 0, count: k * p)
+                                    let dw = dwAll.baseAddress! + worker * f * k, db = dbAll.baseAddress! + worker * f
+                                    col.withUnsafeMutableBufferPointer { c in
+                                        colGradient.withUnsafeMutableBufferPointer { dc in
+                                            for image in images {
+                                                let dyImage = dy.baseAddress! + image * f * p
+                                                g.im2col(x.baseAddress! + image * g.inputSize, into: c.baseAddress!)
+                                                gemm(dyImage, [f, p], c.baseAddress!, [k, p], transB: .transposed,
+                                                     into: dw, [f, k], beta: 1)
+                                                for channel in 0..<f {
+                                                    var s: Float = 0
+                                                    for q in 0..<p { s += dyImage[channel * p + q] }
+                                                    db[channel] += s
+                                                }
+                                                gemm(w.baseAddress!, [f, k], dyImage, [f, p], transA: .transposed,
+                                                     into: dc.baseAddress!, [k, p])
+                                                g.col2imAdd(dc.baseAddress!, into: dx.baseAddress! + image * g.inputSize)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for worker in 0..<shares {
+            for i in 0..<(f * k) { weight.gradient.values[i] += partialWeight[worker * f * k + i] }
+            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
+        }
+        return inputGradient
+    }
+}

@@ -1,0 +1,17 @@
+/// A network layer with an explicit, local backward pass.
+///
+/// `forward` caches what `backward` needs; `backward` takes ∂loss/∂output, *accumulates*
+/// parameter gradients and returns ∂loss/∂input (Swift for TensorFlow's "backpropagator"
+/// style, made stateful). Gradients are zeroed explicitly by the caller.
+public protocol Layer: AnyObject {
+    /// Output shape for an input shape (batch dimension included).
+    func outputShape(for inputShape: [Int]) -> [Int]
+    func forward(_ input: Tensor, training: Bool) -> Tensor
+    func backward(_ outputGradient: Tensor) -> Tensor
+    /// Trainable parameters, in checkpoint order.
+    var parameters: [Parameter] { get }
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+}

@@ -1,0 +1,66 @@
+/// Max pooling over `size x size` windows with a stride (PyTorch floor mode: 7 → 3 for 2x2).
+///
+/// Backward routes each output gradient to the input position that held the maximum
+/// (the first one on ties, as PyTorch does).
+public final class MaxPool2D: Layer {
+    public let size: Int
+    public let stride: Int
+    private var inputShape: [Int] = []
+    private var argmax: [Int32] = []
+
+    public init(size: Int = 2, stride: Int? = nil) {
+        precondition(size > 0 && (stride ?? size) > 0, "MaxPool2D: size \(size), stride \(stride ?? size)")
+        self.size = size
+        self.stride = stride ?? size
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        [inputShape[0], inputShape[1], (inputShape[2] - size) / stride + 1, (inputShape[3] - size) / stride + 1]
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.shape.count == 4, "MaxPool2D.forward: expected NCHW, got \(input.shape)")
+        inputShape = input.shape
+        let outShape = outputShape(for: input.shape)
+        let (planes, h, w, ho, wo) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3], outShape[2], outShape[3])
+        var output = Tensor(shape: outShape)
+        argmax = [Int32](repeating: 0, count: output.count)
+        input.values.withUnsafeBufferPointer { x in
+            output.values.withUnsafeMutableBufferPointer { y in
+                argmax.withUnsafeMutableBufferPointer { arg in
+                    for plane in 0..<planes {
+                        let base = plane * h * w
+                        for oy in 0..<ho {
+                            for ox in 0..<wo {
+                                var best = base + oy * stride * w + ox * stride
+                                for i in 0..<size {
+                                    for j in 0..<size {
+                                        let index = base + (oy * stride + i) * w + ox * stride + j
+                                        if x[index] > x[best] { best = index }
+                                    }
+                                }
+                                let o = (plane * ho + oy) * wo + ox
+                                y[o] = x[best]
+                                arg[o] = Int32(truncatingIfNeeded: best)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        precondition(outputGradient.count == argmax.count, "MaxPool2D.backward: \(outputGradient.shape)")
+        var inputGradient = Tensor(shape: inputShape)
+        inputGradient.values.withUnsafeMutableBufferPointer { dx in
+            outputGradient.values.withUnsafeBufferPointer { dy in
+                argmax.withUnsafeBufferPointer { arg in
+                    for o in 0..<dy.count { dx[Int(arg[o])] += dy[o] }
+                }
+            }
+        }
+        return inputGradient
+    }
+}

@@ -1,0 +1,44 @@
+/// Stochastic gradient descent with momentum, optional Nesterov, and decoupled-from-bias
+/// L2 weight decay, in PyTorch's formulation:
+/// `g ← ∇ + wd·w`, `v ← μ·v + g`, `w ← w − lr·(Nesterov ? g + μ·v : v)`.
+///
+/// Momentum buffers are keyed by parameter identity; masked weights stay exactly zero.
+public final class SGD {
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    public let nesterov: Bool
+    private var velocity: [ObjectIdentifier: [Float]] = [:]
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+        precondition(learningRate > 0 && momentum >= 0 && weightDecay >= 0,
+                     "SGD: learning rate \(learningRate), momentum \(momentum), weight decay \(weightDecay)")
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        for parameter in parameters {
+            let key = ObjectIdentifier(parameter)
+            var v = velocity[key] ?? []
+            if v.count != parameter.value.count { v = [Float](repeating: 0, count: parameter.value.count) }
+            let decay = parameter.decays ? weightDecay : 0
+            let (lr, mu, nesterov) = (learningRate, momentum, nesterov)
+            parameter.value.values.withUnsafeMutableBufferPointer { w in
+                parameter.gradient.values.withUnsafeBufferPointer { grad in
+                    v.withUnsafeMutableBufferPointer { vel in
+                        for i in 0..<w.count {
+                            let g = grad[i] + decay * w[i]
+                            vel[i] = mu * vel[i] + g
+                            w[i] -= lr * (nesterov ? g + mu * vel[i] : vel[i])
+                        }
+                    }
+                }
+            }
+            velocity[key] = v
+            parameter.applyMask()
+        }
+    }
+}

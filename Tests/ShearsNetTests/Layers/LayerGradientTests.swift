@@ -1,0 +1,116 @@
+import Testing
+@testable import ShearsNet
+
+@Suite("Layer gradients against finite differences")
+struct LayerGradientTests {
+    // Linear in both input and weights: a large step gives a rounding-limited quotient.
+    let linearCheck = GradientCheck(step: 0.25, tolerance: 2e-3)
+
+    @Test("Linear: input, weight and bias gradients")
+    func linear() {
+        var rng = SeededGenerator(seed: 1)
+        let layer = Linear(inFeatures: 7, outFeatures: 5, rng: &rng)
+        let errors = linearCheck.worstError(layer, input: randomTensor([3, 7], seed: 2), seed: 3)
+        #expect(errors.input < linearCheck.tolerance && errors.parameters < linearCheck.tolerance, "\(errors)")
+    }
+
+    @Test("Conv2D: gradients for kernel, stride and padding variants",
+          arguments: [(3, 1, 1), (3, 2, 0), (2, 2, 1), (5, 1, 2), (1, 1, 0), (3, 3, 2)])
+    func conv(kernel: Int, stride: Int, padding: Int) {
+        var rng = SeededGenerator(seed: 4)
+        let layer = Conv2D(inChannels: 2, outChannels: 3, kernelSize: kernel, stride: stride, padding: padding, rng: &rng)
+        let errors = linearCheck.worstError(layer, input: randomTensor([2, 2, 7, 6], seed: 5), seed: 6)
+        #expect(errors.input < linearCheck.tolerance && errors.parameters < linearCheck.tolerance, "\(errors)")
+    }
+
+    @Test("ReLU: gradient passes only where the input is positive")
+    func relu() {
+        // Inputs at least 0.1 from the kink; a step of 0.01 never crosses it.
+        var x = randomTensor([2, 3, 4, 4], seed: 7)
+        for i in x.values.indices where abs(x.values[i]) < 0.1 { x.values[i] = x.values[i] < 0 ? -0.1 : 0.1 }
+        let errors = GradientCheck(step: 0.01, tolerance: 2e-3).worstError(ReLU(), input: x, seed: 8)
+        #expect(errors.input < 2e-3, "\(errors)")
+    }
+
+    @Test("MaxPool2D: gradient goes to each window's maximum, odd sizes floor", arguments: [(2, 2), (3, 2), (2, 1)])
+    func maxPool(size: Int, stride: Int) {
+        // Distinct values spaced 0.05 apart: a step of 0.01 never changes an arg-max.
+        var rng = SeededGenerator(seed: 9)
+        let x = Tensor(shape: [2, 2, 7, 7], values: (0..<196).map { Float($0) * 0.05 }.shuffled(using: &rng))
+        let layer = MaxPool2D(size: size, stride: stride)
+        #expect(layer.outputShape(for: x.shape) == [2, 2, (7 - size) / stride + 1, (7 - size) / stride + 1])
+        let errors = GradientCheck(step: 0.01, tolerance: 2e-3).worstError(layer, input: x, seed: 10)
+        #expect(errors.input < 2e-3, "\(errors)")
+    }
+
+    @Test("Flatten is channel-major and its backward restores the shape")
+    func flatten() {
+        let x = Tensor(shape: [1, 2, 2, 2], values: (0..<8).map(Float.init))
+        let layer = Flatten()
+        let y = layer.forward(x, training: true)
+        #expect(y.shape == [1, 8] && y.values == x.values)
+        #expect(layer.backward(y).shape == [1, 2, 2, 2])
+    }
+
+    @Test("a small conv net end to end: gradients of the cross-entropy loss")
+    func endToEnd() {
+        var rng = SeededGenerator(seed: 11)
+        let net = Sequential([
+            Conv2D(inChannels: 1, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng), ReLU(), MaxPool2D(size: 2),
+            Flatten(), Linear(inFeatures: 3 * 3 * 3, outFeatures: 4, rng: &rng),
+        ])
+        let x = randomTensor([3, 1, 6, 6], seed: 12), labels = [0, 3, 1]
+        net.zeroGradients()
+        let result = CrossEntropy(logits: net.forward(x, training: true), labels: labels)
+        _ = net.backward(result.gradient)
+        let step: Float = 1e-3
+        var worst = 0.0
+        for parameter in net.parameters {
+            let analytic = parameter.gradient.values
+            for i in stride(from: 0, to: parameter.value.count, by: 3) {
+                let saved = parameter.value.values[i]
+                parameter.value.values[i] = saved + step
+                let up = Double(CrossEntropy(logits: net.forward(x, training: true), labels: labels).loss)
+                parameter.value.values[i] = saved - step
+                let down = Double(CrossEntropy(logits: net.forward(x, training: true), labels: labels).loss)
+                parameter.value.values[i] = saved
+                worst = max(worst, abs((up - down) / (2 * Double(step)) - Double(analytic[i])))
+            }
+        }
+        // Float loss differences over a 0.002 step resolve gradients to about 1e-3; a wrong
+        // index shows as an error of order 0.1.
+        #expect(worst < 5e-3, "worst gradient error \(worst)")
+    }
+
+    @Test("cross-entropy: stable for huge logits, gradient rows sum to zero")
+    func crossEntropy() {
+        let logits = Tensor(shape: [2, 3], values: [1000, 0, -1000, 1, 2, 3])
+        let result = CrossEntropy(logits: logits, labels: [0, 1])
+        #expect(result.loss.isFinite)
+        // Row 0: loss ≈ 0; row 1: log(e¹ + e² + e³) − 2 = 1.40760596.
+        #expect(abs(Double(result.loss) - 1.40760596 / 2) < 1e-5)
+        #expect(result.correct == 1)
+        for row in 0..<2 {
+            let sum = (0..<3).reduce(Float(0)) { $0 + result.gradient.values[row * 3 + $1] }
+            #expect(abs(sum) < 1e-6)
+        }
+    }
+
+    @Test("Conv2D gives the same outputs and gradients with 1 and 2 workers")
+    func workersAgree() {
+        func run(threads: Int) -> (Tensor, Tensor, [Float]) {
+            Compute.configure(threads: threads)
+            var rng = SeededGenerator(seed: 13)
+            let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, rng: &rng)
+            let x = randomTensor([5, 3, 8, 8], seed: 14)
+            let y = layer.forward(x, training: true)
+            let dx = layer.backward(randomTensor(y.shape, seed: 15))
+            return (y, dx, layer.weight.gradient.values)
+        }
+        let single = run(threads: 1), double = run(threads: 2)
+        Compute.configure(threads: 1)
+        #expect(single.0 == double.0 && single.1 == double.1)
+        let worst = zip(single.2, double.2).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4, "weight gradients differ by \(worst)")
+    }
+}
