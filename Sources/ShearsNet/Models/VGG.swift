@@ -1,0 +1,70 @@
+/// A VGG-style classifier built from a `VGGConfiguration`: `features`, flatten, `classifier`.
+///
+/// Parameters carry PyTorch `nn.Sequential` names (`features.0.weight`, `classifier.2.bias`),
+/// so checkpoints load in other tools unchanged.
+public final class VGG: Layer {
+    public private(set) var configuration: VGGConfiguration
+    public let features: Sequential
+    public let flatten = Flatten()
+    public let classifier: Sequential
+
+    public init(_ configuration: VGGConfiguration, seed: UInt64) {
+        precondition(configuration.featureOutput.size >= 1,
+                     "VGG: \(configuration.inputSize)x\(configuration.inputSize) input pooled below 1x1")
+        var rng = SeededGenerator(seed: seed)
+        var layers: [Layer] = []
+        var channels = configuration.inputChannels
+        for item in configuration.features {
+            switch item {
+            case let .conv(width):
+                layers.append(Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, rng: &rng))
+                layers.append(ReLU())
+                channels = width
+            case .pool:
+                layers.append(MaxPool2D(size: 2))
+            }
+        }
+        features = Sequential(layers)
+        var head: [Layer] = []
+        var inputs = configuration.flattenedFeatures
+        for width in configuration.hidden {
+            head.append(Linear(inFeatures: inputs, outFeatures: width, rng: &rng))
+            head.append(ReLU())
+            inputs = width
+        }
+        head.append(Linear(inFeatures: inputs, outFeatures: configuration.classes, rng: &rng))
+        classifier = Sequential(head)
+        self.configuration = configuration
+    }
+
+    public var parameters: [Parameter] { features.parameters + classifier.parameters }
+
+    /// `(name, parameter)` in checkpoint order, named as PyTorch's `nn.Sequential` would.
+    public var namedParameters: [(String, Parameter)] {
+        func named(_ prefix: String, _ sequential: Sequential) -> [(String, Parameter)] {
+            sequential.layers.enumerated().flatMap { index, layer in
+                layer.parameters.map { ("\(prefix).\(index).\($0.name)", $0) }
+            }
+        }
+        return named("features", features) + named("classifier", classifier)
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], configuration.classes] }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.shape.count == 4 && Array(input.shape.dropFirst())
+                        == [configuration.inputChannels, configuration.inputSize, configuration.inputSize],
+                     "VGG.forward: expected [N, \(configuration.inputChannels), \(configuration.inputSize), "
+                        + "\(configuration.inputSize)], got \(input.shape)")
+        let x = features.forward(input, training: training)
+        return classifier.forward(flatten.forward(x, training: training), training: training)
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        features.backward(flatten.backward(classifier.backward(outputGradient)))
+    }
+
+    public func zeroGradients() {
+        for parameter in parameters { parameter.zeroGradient() }
+    }
+}
