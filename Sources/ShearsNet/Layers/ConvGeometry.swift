@@ -1,6 +1,8 @@
 /// Index arithmetic of one image's convolution: im2col and its adjoint col2im.
 ///
 /// `col[(c·kh + i)·kw + j][oy·Wo + ox] = x[c][oy·s − p + i][ox·s − p + j]` (0 outside).
+/// For each kernel offset `j`, the output columns whose input column lies inside the image
+/// form one contiguous range, computed once, so the inner loops carry no bounds tests.
 struct ConvGeometry {
     let channels, height, width, kernelHeight, kernelWidth, stride, padding: Int
 
@@ -10,25 +12,38 @@ struct ConvGeometry {
     var patchSize: Int { channels * kernelHeight * kernelWidth }
     var inputSize: Int { channels * height * width }
 
+    /// Output columns `ox` with `0 ≤ ox·s − p + j < width`.
+    private func validColumns(_ j: Int) -> Range<Int> {
+        let first = max(0, (padding - j + stride - 1) / stride)
+        let last = min(outWidth, (width - 1 + padding - j) / stride + 1)
+        return first..<max(first, last)
+    }
+
     /// Fills `col` (`patchSize x outPixels`) from one image.
     func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>) {
         let (ho, wo) = (outHeight, outWidth)
-        var row = 0
+        var row = col
         for c in 0..<channels {
             for i in 0..<kernelHeight {
                 for j in 0..<kernelWidth {
-                    let dst = col + row * ho * wo
+                    let valid = validColumns(j)
                     for oy in 0..<ho {
+                        let line = row + oy * wo
                         let iy = oy * stride - padding + i
-                        let line = dst + oy * wo
-                        if iy < 0 || iy >= height { line.update(repeating: 0, count: wo); continue }
-                        let src = x + (c * height + iy) * width
-                        for ox in 0..<wo {
-                            let ix = ox * stride - padding + j
-                            line[ox] = ix >= 0 && ix < width ? src[ix] : 0
+                        guard iy >= 0 && iy < height, !valid.isEmpty else {
+                            line.update(repeating: 0, count: wo)
+                            continue
                         }
+                        line.update(repeating: 0, count: valid.lowerBound)
+                        let src = x + (c * height + iy) * width - padding + j
+                        if stride == 1 {
+                            (line + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { line[ox] = src[ox * stride] }
+                        }
+                        (line + valid.upperBound).update(repeating: 0, count: wo - valid.upperBound)
                     }
-                    row += 1
+                    row += ho * wo
                 }
             }
         }
@@ -37,22 +52,19 @@ struct ConvGeometry {
     /// Adds the columns' contributions back into one image's gradient (the adjoint of im2col).
     func col2imAdd(_ col: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
         let (ho, wo) = (outHeight, outWidth)
-        var row = 0
+        var row = col
         for c in 0..<channels {
             for i in 0..<kernelHeight {
                 for j in 0..<kernelWidth {
-                    let src = col + row * ho * wo
+                    let valid = validColumns(j)
                     for oy in 0..<ho {
                         let iy = oy * stride - padding + i
-                        if iy < 0 || iy >= height { continue }
-                        let dst = x + (c * height + iy) * width
-                        let line = src + oy * wo
-                        for ox in 0..<wo {
-                            let ix = ox * stride - padding + j
-                            if ix >= 0 && ix < width { dst[ix] += line[ox] }
-                        }
+                        guard iy >= 0 && iy < height else { continue }
+                        let line = row + oy * wo
+                        let dst = x + (c * height + iy) * width - padding + j
+                        for ox in valid { dst[ox * stride] += line[ox] }
                     }
-                    row += 1
+                    row += ho * wo
                 }
             }
         }

@@ -1,0 +1,56 @@
+import ArgumentParser
+import ShearsNet
+
+/// `shears bench train`: training and inference throughput of a model, against sgemm.
+struct TrainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training images/s (batch 64) and inference images/s (batch 256), as a fraction of sgemm GFLOP/s.")
+
+    @Option(help: "Model preset: \(VGGConfiguration.presetNames.joined(separator: ", ")).")
+    var model = "vgg-s"
+
+    @Option(help: "Comma-separated thread counts to measure.")
+    var threads = "1,2"
+
+    @Option(help: "Timed training steps per thread count (median reported).")
+    var steps = 20
+
+    @Option(help: "Training batch size.")
+    var trainBatch = 64
+
+    @Option(help: "Inference batch size.")
+    var inferenceBatch = 256
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard VGGConfiguration.preset(model) != nil else {
+            throw ValidationError("unknown --model '\(model)'; choose one of \(VGGConfiguration.presetNames.joined(separator: ", "))")
+        }
+        guard steps >= 1, trainBatch >= 1, inferenceBatch >= 1 else {
+            throw ValidationError("--steps, --train-batch and --inference-batch must be positive")
+        }
+        _ = try parsedList(threads, "--threads")
+    }
+
+    func run() throws {
+        let benchmark = TrainBenchmark(configuration: VGGConfiguration.preset(model)!, steps: steps)
+        var results: [TrainBenchResult] = []
+        for threadCount in try parsedList(threads, "--threads") {
+            results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
+        }
+        let report = TrainBenchReport(
+            environment: .current(), model: model, trainBatch: trainBatch, inferenceBatch: inferenceBatch,
+            trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())
+        if json { try printJSON(report); return }
+        print("\(model): \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
+        print("threads  train img/s  infer img/s  train GFLOP/s  sgemm GFLOP/s  train/sgemm")
+        for r in results {
+            print(pad("\(r.threads)", 7), pad(fmt(r.trainImagesPerSecond), 12), pad(fmt(r.inferenceImagesPerSecond), 12),
+                  pad(fmt(r.trainGflops), 14), pad(fmt(r.sgemmGflops), 14), pad(fmt(r.trainFractionOfSgemm, 3), 12))
+        }
+        print("peak resident memory: \(fmt(report.peakResidentMiB)) MiB")
+    }
+}

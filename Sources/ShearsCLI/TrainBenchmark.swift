@@ -1,0 +1,99 @@
+import Foundation
+import Linalg
+import ShearsNet
+
+/// Throughput of one configuration of `shears bench train`.
+struct TrainBenchResult: Codable {
+    var threads: Int
+    var trainImagesPerSecond: Double
+    var inferenceImagesPerSecond: Double
+    /// Training-step GFLOP/s, counting `trainFlopsPerImage` per image.
+    var trainGflops: Double
+    /// sgemm GFLOP/s at n = 2048 with the same number of threads, measured in the same run.
+    var sgemmGflops: Double
+    var trainFractionOfSgemm: Double
+}
+
+struct TrainBenchReport: Codable {
+    var environment: EnvironmentReport
+    var model: String
+    var trainBatch: Int
+    var inferenceBatch: Int
+    var trainFlopsPerImage: Double
+    var results: [TrainBenchResult]
+    var peakResidentMiB: Double
+}
+
+/// Times the reference training step (forward, cross-entropy, backward, SGD) and inference
+/// on random inputs of the model's shape; data loading is not part of it.
+struct TrainBenchmark {
+    var configuration: VGGConfiguration
+    var steps: Int
+
+    /// Forward + backward FLOPs per image: 2 x MACs for the forward, the weight gradients and
+    /// the input gradients each, less the first layer's input gradient, which is never needed
+    /// (132.7 MFLOP for vgg-s).
+    var trainFlopsPerImage: Double {
+        let firstMacs = configuration.features.first.map { item -> Int in
+            guard case let .conv(width) = item else { return 0 }
+            return width * configuration.inputChannels * 9 * configuration.inputSize * configuration.inputSize
+        } ?? 0
+        return 2 * Double(3 * forwardMacsPerImage - firstMacs)
+    }
+
+    var forwardMacsPerImage: Int {
+        var macs = 0, channels = configuration.inputChannels, size = configuration.inputSize
+        for item in configuration.features {
+            switch item {
+            case let .conv(width):
+                macs += width * channels * 9 * size * size
+                channels = width
+            case .pool:
+                size /= 2
+            }
+        }
+        var inputs = configuration.flattenedFeatures
+        for width in configuration.hidden + [configuration.classes] {
+            macs += inputs * width
+            inputs = width
+        }
+        return macs
+    }
+
+    func measure(threads: Int, trainBatch: Int, inferenceBatch: Int) throws -> TrainBenchResult {
+        let model = VGG(configuration, seed: 1)
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+        var rng = SeededGenerator(seed: 2)
+        let shape = [configuration.inputChannels, configuration.inputSize, configuration.inputSize]
+        func batch(_ n: Int) -> Tensor {
+            Tensor(shape: [n] + shape, values: (0..<(n * shape.reduce(1, *))).map { _ in rng.nextGaussian() })
+        }
+        let x = batch(trainBatch), labels = (0..<trainBatch).map { $0 % configuration.classes }
+        let inference = batch(inferenceBatch)
+        Compute.configure(threads: threads)
+        let trainSeconds = Stopwatch.median(repeats: steps, warmups: 2) {
+            model.zeroGradients()
+            let loss = CrossEntropy(logits: model.forward(x, training: true), labels: labels)
+            _ = model.backward(loss.gradient)
+            optimizer.step(model.parameters)
+        }
+        let inferenceSeconds = Stopwatch.median(repeats: max(3, steps / 4), warmups: 1) {
+            _ = model.forward(inference, training: false)
+        }
+        BLASRuntime.threads = threads
+        let sgemm = try LinalgBenchmark(repeats: 3, syrkRows: 1).gemm(n: 2048, scalar: Float.self, threads: threads)
+        Compute.configure(threads: threads)
+        let trainGflops = Double(trainBatch) / trainSeconds * trainFlopsPerImage / 1e9
+        return TrainBenchResult(
+            threads: threads, trainImagesPerSecond: Double(trainBatch) / trainSeconds,
+            inferenceImagesPerSecond: Double(inferenceBatch) / inferenceSeconds, trainGflops: trainGflops,
+            sgemmGflops: sgemm.directGflops, trainFractionOfSgemm: trainGflops / sgemm.directGflops)
+    }
+}
+
+/// Peak resident set size of this process so far, in MiB (`getrusage`, KiB on Linux).
+func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
