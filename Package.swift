@@ -25,7 +25,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
-        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib"]),
+        // glibc's malloc tuning (mallopt), header only.
+        .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
+        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib", "CMalloc"]),
         .executableTarget(
             name: "ShearsCLI",
             dependencies: [
