@@ -18,6 +18,7 @@ public final class VGG: Layer {
             switch item {
             case let .conv(width):
                 layers.append(Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, rng: &rng))
+                if configuration.batchNorm { layers.append(BatchNorm2D(channels: width)) }
                 layers.append(ReLU())
                 channels = width
             case .pool:

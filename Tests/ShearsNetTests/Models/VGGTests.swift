@@ -55,4 +55,13 @@ struct VGGTests {
         #expect(conv2.allSatisfy { abs($0) <= bound })
         #expect(conv2.map(abs).max()! > 0.95 * bound)
     }
+
+    @Test("the batch-norm switch inserts BatchNorm2D after every conv, with PyTorch numbering")
+    func batchNorm() {
+        var configuration = VGGConfiguration.vggS
+        configuration.batchNorm = true
+        let names = VGG(configuration, seed: 1).namedParameters.map(\.0)
+        #expect(names.prefix(6) == ["features.0.weight", "features.0.bias", "features.1.weight", "features.1.bias",
+                                    "features.3.weight", "features.3.bias"])
+    }
 }
