@@ -1,0 +1,50 @@
+import Foundation
+
+/// Adam (Kingma & Ba 2015) with PyTorch's L2 weight decay added to the gradient:
+/// `g ← ∇ + wd·w`, `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
+/// `w ← w − lr · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)`.
+///
+/// Moment buffers are keyed by parameter identity; masked weights stay exactly zero.
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    private var moments: [ObjectIdentifier: (first: [Float], second: [Float], steps: Int)] = [:]
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0) {
+        precondition(learningRate > 0 && (0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0
+                     && weightDecay >= 0,
+                     "Adam: lr \(learningRate), betas (\(beta1), \(beta2)), eps \(epsilon), wd \(weightDecay)")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        for parameter in parameters {
+            let key = ObjectIdentifier(parameter)
+            var state = moments[key] ?? ([], [], 0)
+            if state.first.count != parameter.value.count {
+                state = ([Float](repeating: 0, count: parameter.value.count),
+                         [Float](repeating: 0, count: parameter.value.count), 0)
+            }
+            state.steps += 1
+            let correction1 = 1 - pow(beta1, Float(state.steps)), correction2 = 1 - pow(beta2, Float(state.steps))
+            let decay = parameter.decays ? weightDecay : 0
+            for i in 0..<parameter.value.count {
+                let g = parameter.gradient.values[i] + decay * parameter.value.values[i]
+                state.first[i] = beta1 * state.first[i] + (1 - beta1) * g
+                state.second[i] = beta2 * state.second[i] + (1 - beta2) * g * g
+                parameter.value.values[i] -= learningRate * (state.first[i] / correction1)
+                    / ((state.second[i] / correction2).squareRoot() + epsilon)
+            }
+            moments[key] = state
+            parameter.applyMask()
+        }
+    }
+}
