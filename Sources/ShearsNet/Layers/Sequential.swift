@@ -1,8 +1,18 @@
 /// Layers applied in order; backward runs them in reverse.
 public final class Sequential: Layer {
     public var layers: [Layer]
+    let recorder = ActivationRecorder()
 
     public init(_ layers: [Layer]) { self.layers = layers }
+
+    /// Whether forward and backward keep every layer's output and output gradient.
+    public var isRecording: Bool {
+        get { recorder.enabled }
+        set {
+            recorder.enabled = newValue
+            if !newValue { (recorder.outputs, recorder.outputGradients) = ([], []) }
+        }
+    }
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 
@@ -11,11 +21,24 @@ public final class Sequential: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        layers.reduce(input) { $1.forward($0, training: training) }
+        guard recorder.enabled else { return layers.reduce(input) { $1.forward($0, training: training) } }
+        recorder.outputs = []
+        return layers.reduce(input) { x, layer in
+            let y = layer.forward(x, training: training)
+            recorder.outputs.append(y)
+            return y
+        }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        layers.reversed().reduce(outputGradient) { $1.backward($0) }
+        guard recorder.enabled else { return layers.reversed().reduce(outputGradient) { $1.backward($0) } }
+        recorder.outputGradients = Array(repeating: Tensor(shape: [0]), count: layers.count)
+        var gradient = outputGradient
+        for index in layers.indices.reversed() {
+            recorder.outputGradients[index] = gradient
+            gradient = layers[index].backward(gradient)
+        }
+        return gradient
     }
 
     public func zeroGradients() {

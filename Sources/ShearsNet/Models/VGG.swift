@@ -3,7 +3,7 @@
 /// Parameters carry PyTorch `nn.Sequential` names (`features.0.weight`, `classifier.2.bias`),
 /// so checkpoints load in other tools unchanged.
 public final class VGG: Layer {
-    public private(set) var configuration: VGGConfiguration
+    public internal(set) var configuration: VGGConfiguration
     public let features: Sequential
     public let flatten = Flatten()
     public let classifier: Sequential
