@@ -67,6 +67,12 @@ public struct VGGConfiguration: Equatable, Sendable, Codable {
                    .conv(512), .conv(512), .conv(512), .pool, .conv(512), .conv(512), .conv(512), .pool],
         hidden: [512, 512], inputChannels: 3, inputSize: 32, classes: 10)
 
+    /// A multilayer perceptron for small-network experiments: no convolutions, the image is
+    /// flattened and passed through `hidden` ReLU layers (names `classifier.0`, `classifier.2`, …).
+    public static func mlp(inputChannels: Int, inputSize: Int, hidden: [Int], classes: Int) -> VGGConfiguration {
+        VGGConfiguration(features: [], hidden: hidden, inputChannels: inputChannels, inputSize: inputSize, classes: classes)
+    }
+
     /// The preset called `name` (`vgg-s`, `vgg11`, `vgg16`), or nil.
     public static func preset(_ name: String) -> VGGConfiguration? {
         ["vgg-s": vggS, "vgg11": vgg11, "vgg16": vgg16][name]

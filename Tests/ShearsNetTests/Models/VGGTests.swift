@@ -64,4 +64,11 @@ struct VGGTests {
         #expect(names.prefix(6) == ["features.0.weight", "features.0.bias", "features.1.weight", "features.1.bias",
                                     "features.3.weight", "features.3.bias"])
     }
+
+    @Test("an MLP is a VGG without convolutions")
+    func mlp() {
+        let model = VGG(.mlp(inputChannels: 1, inputSize: 4, hidden: [8, 5], classes: 3), seed: 2)
+        #expect(model.namedParameters.map { $0.1.value.shape } == [[8, 16], [8], [5, 8], [5], [3, 5], [3]])
+        #expect(model.forward(Tensor(shape: [2, 1, 4, 4]), training: false).shape == [2, 3])
+    }
 }
