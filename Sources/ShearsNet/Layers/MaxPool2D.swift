@@ -28,20 +28,22 @@ public final class MaxPool2D: Layer {
         input.values.withUnsafeBufferPointer { x in
             output.values.withUnsafeMutableBufferPointer { y in
                 argmax.withUnsafeMutableBufferPointer { arg in
-                    for plane in 0..<planes {
-                        let base = plane * h * w
-                        for oy in 0..<ho {
-                            for ox in 0..<wo {
-                                var best = base + oy * stride * w + ox * stride
-                                for i in 0..<size {
-                                    for j in 0..<size {
-                                        let index = base + (oy * stride + i) * w + ox * stride + j
-                                        if x[index] > x[best] { best = index }
+                    Compute.parallelShares(planes) { _, planeRange in
+                        for plane in planeRange {
+                            let base = plane * h * w
+                            for oy in 0..<ho {
+                                for ox in 0..<wo {
+                                    var best = base + oy * stride * w + ox * stride
+                                    for i in 0..<size {
+                                        for j in 0..<size {
+                                            let index = base + (oy * stride + i) * w + ox * stride + j
+                                            if x[index] > x[best] { best = index }
+                                        }
                                     }
+                                    let o = (plane * ho + oy) * wo + ox
+                                    y[o] = x[best]
+                                    arg[o] = Int32(truncatingIfNeeded: best)
                                 }
-                                let o = (plane * ho + oy) * wo + ox
-                                y[o] = x[best]
-                                arg[o] = Int32(truncatingIfNeeded: best)
                             }
                         }
                     }

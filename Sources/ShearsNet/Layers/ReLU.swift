@@ -9,25 +9,30 @@ public final class ReLU: Layer {
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        var values = [Float](unsafeUninitializedCapacity: input.count) { out, initialized in
+        let values = [Float](unsafeUninitializedCapacity: input.count) { out, initialized in
             input.values.withUnsafeBufferPointer { x in
-                for i in 0..<x.count { out[i] = max(x[i], 0) }
+                Compute.parallelShares(x.count) { _, range in
+                    for i in range { out[i] = max(x[i], 0) }
+                }
             }
             initialized = input.count
         }
-        if values.count != input.count { values = [] }
         output = Tensor(shape: input.shape, values: values)
         return output
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(outputGradient.count == output.count, "ReLU.backward: \(outputGradient.shape) vs \(output.shape)")
-        var gradient = outputGradient
-        gradient.values.withUnsafeMutableBufferPointer { g in
-            output.values.withUnsafeBufferPointer { y in
-                for i in 0..<g.count where !(y[i] > 0) { g[i] = 0 }
+        let values = [Float](unsafeUninitializedCapacity: output.count) { g, initialized in
+            outputGradient.values.withUnsafeBufferPointer { dy in
+                output.values.withUnsafeBufferPointer { y in
+                    Compute.parallelShares(y.count) { _, range in
+                        for i in range { g[i] = y[i] > 0 ? dy[i] : 0 }
+                    }
+                }
             }
+            initialized = output.count
         }
-        return gradient
+        return Tensor(shape: output.shape, values: values)
     }
 }
