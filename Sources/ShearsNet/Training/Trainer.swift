@@ -1,0 +1,100 @@
+import Foundation
+
+/// What one step of training reports to whoever shows progress.
+public struct TrainingProgress: Sendable {
+    public let epoch: Int
+    public let epochs: Int
+    public let step: Int
+    public let stepsPerEpoch: Int
+    /// Mean loss over the epoch so far.
+    public let loss: Double
+    public let imagesPerSecond: Double
+    /// Seconds left for the whole run, extrapolated from this run's speed so far.
+    public let secondsRemaining: Double
+}
+
+/// Loss and accuracy of a model on a data set.
+public struct Evaluation: Sendable, Codable, Equatable {
+    public let loss: Double
+    public let accuracy: Double
+    public let top5Accuracy: Double
+    public let images: Int
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss became NaN or infinite: the learning rate is too high or the data is broken.
+    case nonFiniteLoss(epoch: Int, step: Int, loss: Float)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, step, loss):
+            return "training diverged: loss is \(loss) at epoch \(epoch + 1), step \(step + 1); lower the learning rate"
+        }
+    }
+}
+
+/// Mini-batch training with a seeded shuffle per epoch.
+public struct Trainer {
+    public var batchSize: Int
+    public var seed: UInt64
+
+    public init(batchSize: Int, seed: UInt64) {
+        precondition(batchSize >= 1, "Trainer: batch size \(batchSize)")
+        self.batchSize = batchSize
+        self.seed = seed
+    }
+
+    /// The order of `count` examples in `epoch`: a Fisher–Yates shuffle seeded by (seed, epoch).
+    public func order(count: Int, epoch: Int) -> [Int] {
+        var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var indices = Array(0..<count)
+        indices.shuffle(using: &rng)
+        return indices
+    }
+
+    /// One epoch of SGD-style training; returns the mean training loss.
+    /// `elapsedBefore`/`imagesBefore` let the ETA span a multi-epoch run.
+    public func trainEpoch(_ model: VGG, optimizer: Optimizer, data: ImageBatchSource, epoch: Int, epochs: Int,
+                           maxSteps: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> Double {
+        let order = order(count: data.count, epoch: epoch)
+        let steps = min(maxSteps ?? Int.max, (data.count + batchSize - 1) / batchSize)
+        let start = Date()
+        var lossSum = 0.0
+        for step in 0..<steps {
+            let slice = order[(step * batchSize)..<min(order.count, (step + 1) * batchSize)]
+            let (images, labels) = data.batch(slice)
+            model.zeroGradients()
+            let result = CrossEntropy(logits: model.forward(images, training: true), labels: labels)
+            guard result.loss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, loss: result.loss) }
+            _ = model.backward(result.gradient)
+            optimizer.step(model.parameters)
+            lossSum += Double(result.loss)
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double((step + 1) * batchSize) / max(elapsed, 1e-9)
+            let remainingSteps = Double(steps - step - 1) + Double(epochs - epoch - 1) * Double(steps)
+            progress(TrainingProgress(epoch: epoch, epochs: epochs, step: step, stepsPerEpoch: steps,
+                                      loss: lossSum / Double(step + 1), imagesPerSecond: rate,
+                                      secondsRemaining: remainingSteps * Double(batchSize) / rate))
+        }
+        return lossSum / Double(max(steps, 1))
+    }
+
+    /// Mean loss, top-1 and top-5 accuracy over `data` (in order, evaluation mode).
+    public static func evaluate(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256) -> Evaluation {
+        var lossSum = 0.0, correct = 0, top5 = 0
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + batchSize)
+            let (images, labels) = data.batch(Array(start..<end)[...])
+            let logits = model.forward(images, training: false)
+            let result = CrossEntropy(logits: logits, labels: labels)
+            lossSum += Double(result.loss) * Double(end - start)
+            correct += result.correct
+            top5 += Metrics.topKCorrect(logits: logits, labels: labels, k: min(5, logits.shape[1]))
+            start = end
+        }
+        let n = Double(max(data.count, 1))
+        return Evaluation(loss: lossSum / n, accuracy: Double(correct) / n, top5Accuracy: Double(top5) / n,
+                          images: data.count)
+    }
+}
