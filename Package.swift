@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "ShearsNet", targets: ["ShearsNet"]),
+        .library(name: "ShearsPrune", targets: ["ShearsPrune"]),
         .executable(name: "shears", targets: ["ShearsCLI"]),
     ],
     dependencies: [
@@ -28,16 +29,19 @@ let package = Package(
         // glibc's malloc tuning (mallopt), header only.
         .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
         .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib", "CMalloc"]),
+        .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg"]),
         .executableTarget(
             name: "ShearsCLI",
             dependencies: [
                 "Linalg",
                 "ShearsNet",
+                "ShearsPrune",
                 "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "ShearsNetTests", dependencies: ["ShearsNet"]),
+        .testTarget(name: "ShearsPruneTests", dependencies: ["ShearsPrune"]),
     ]
 )
