@@ -1,0 +1,77 @@
+/// A pruning criterion as named on the command line and in configurations.
+///
+/// Scores are "importance": lower is removed first.
+public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertible {
+    case random
+    /// l_p norm of the group's weights; `p = 0` counts non-zeros, `p = .infinity` is the max.
+    case norm(p: Double)
+    case activation
+    case activationStd
+    case apoz
+    case taylor
+    case taylorWeight
+    case obd
+    case obs
+    case oracle
+    case oracleAbs
+
+    /// Every fixed name, with a one-line explanation (for `--help`).
+    public static let catalogue: [(name: String, summary: String)] = [
+        ("random", "seeded random scores (the baseline)"),
+        ("l0", "number of non-zero weights in the group"),
+        ("l1", "sum of |w| over the group"),
+        ("l2", "Euclidean norm of the group's weights"),
+        ("linf", "largest |w| in the group"),
+        ("lp:<p>", "l_p norm of the group's weights, any p > 0"),
+        ("activation", "mean post-ReLU activation of the unit over a data subset"),
+        ("activation-std", "standard deviation of the unit's activation (Molchanov 2017)"),
+        ("apoz", "average percentage of zeros after ReLU (high APoZ is removed first)"),
+        ("taylor", "|mean of activation x gradient| (Molchanov 2017), l2-normalised per layer"),
+        ("taylor-weight", "|sum over the group of w x dL/dw|"),
+        ("obd", "Optimal Brain Damage: 1/2 sum h_qq w_q^2 with a Fisher diagonal (LeCun 1990)"),
+        ("obs", "Optimal Brain Surgeon: 1/2 w_S^T ([H^-1]_SS)^-1 w_S, layer Hessian (Hassibi 1993)"),
+        ("oracle", "measured change of the loss when the group alone is removed (signed)"),
+        ("oracle-abs", "absolute measured change of the loss when the group alone is removed"),
+    ]
+
+    /// Parses a command-line name; the error lists the valid names.
+    public init(parsing text: String) throws {
+        let fixed: [String: CriterionName] = [
+            "random": .random, "l0": .norm(p: 0), "l1": .norm(p: 1), "l2": .norm(p: 2), "linf": .norm(p: .infinity),
+            "activation": .activation, "activation-std": .activationStd, "apoz": .apoz, "taylor": .taylor,
+            "taylor-weight": .taylorWeight, "obd": .obd, "obs": .obs, "oracle": .oracle, "oracle-abs": .oracleAbs,
+        ]
+        if let criterion = fixed[text] {
+            self = criterion
+            return
+        }
+        if text.hasPrefix("lp:"), let p = Double(text.dropFirst(3)), p > 0, p.isFinite {
+            self = .norm(p: p)
+            return
+        }
+        throw PruningError.unknownCriterion(text, valid: Self.catalogue.map(\.name))
+    }
+
+    public var description: String {
+        switch self {
+        case .random: return "random"
+        case let .norm(p):
+            switch p {
+            case 0: return "l0"
+            case 1: return "l1"
+            case 2: return "l2"
+            case .infinity: return "linf"
+            default: return "lp:\(p)"
+            }
+        case .activation: return "activation"
+        case .activationStd: return "activation-std"
+        case .apoz: return "apoz"
+        case .taylor: return "taylor"
+        case .taylorWeight: return "taylor-weight"
+        case .obd: return "obd"
+        case .obs: return "obs"
+        case .oracle: return "oracle"
+        case .oracleAbs: return "oracle-abs"
+        }
+    }
+}

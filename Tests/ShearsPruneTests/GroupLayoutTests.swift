@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import ShearsPrune
+
+@Suite("Groups and norms")
+struct GroupLayoutTests {
+    // Conv weight 2 filters x 3 channels x 2 x 2 = 24 values, value = flat index.
+    let conv = [2, 3, 2, 2]
+
+    @Test("each granularity's groups on a conv weight, by hand")
+    func convGroups() throws {
+        let filter = try #require(GroupLayout(.filter, weightShape: conv))
+        #expect(filter.groupCount == 2 && filter.indices(1) == Array(12..<24))
+        let channel = try #require(GroupLayout(.channel, weightShape: conv))
+        #expect(channel.groupCount == 3 && channel.indices(1) == [4, 5, 6, 7, 16, 17, 18, 19])
+        let kernel = try #require(GroupLayout(.kernel, weightShape: conv))
+        #expect(kernel.groupCount == 6 && kernel.indices(4) == [16, 17, 18, 19])
+        let shape = try #require(GroupLayout(.shape, weightShape: conv))
+        #expect(shape.groupCount == 12 && shape.indices(5) == [5, 17])
+        #expect(GroupLayout(.element, weightShape: conv)?.groupCount == 24)
+        #expect(GroupLayout(.neuron, weightShape: conv) == nil)
+    }
+
+    @Test("granularities that do not fit a linear layer are refused")
+    func linearGroups() {
+        #expect(GroupLayout(.neuron, weightShape: [4, 5])?.indices(2) == Array(10..<15))
+        #expect(GroupLayout(.filter, weightShape: [4, 5]) == nil)
+        #expect(GroupLayout(.shape, weightShape: [4, 5]) == nil)
+    }
+
+    @Test("l_p norms: l0, l1, l2, l∞ and a general p, by hand")
+    func norms() {
+        let w: [Float] = [3, -4, 0, 1]
+        let all = [0, 1, 2, 3]
+        #expect(groupNorm(w, indices: all, p: 0) == 3)
+        #expect(groupNorm(w, indices: all, p: 1) == 8)
+        #expect(abs(groupNorm(w, indices: all, p: 2) - 26.0.squareRoot()) < 1e-12)
+        #expect(groupNorm(w, indices: all, p: .infinity) == 4)
+        #expect(abs(groupNorm(w, indices: all, p: 3) - pow(92.0, 1.0 / 3)) < 1e-12)
+    }
+
+    @Test("criterion names parse and print back; unknown names list the valid ones")
+    func names() throws {
+        for name in ["random", "l0", "l1", "l2", "linf", "activation", "activation-std", "apoz", "taylor",
+                     "taylor-weight", "obd", "obs", "oracle", "oracle-abs"] {
+            #expect(try CriterionName(parsing: name).description == name)
+        }
+        #expect(try CriterionName(parsing: "lp:0.5") == .norm(p: 0.5))
+        #expect(throws: PruningError.self) { try CriterionName(parsing: "lp:-1") }
+        do {
+            _ = try CriterionName(parsing: "magnitude")
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)".contains("unknown criterion 'magnitude'") && "\(error)".contains("taylor-weight"))
+        }
+    }
+}
