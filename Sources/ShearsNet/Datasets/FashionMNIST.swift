@@ -1,0 +1,27 @@
+import Foundation
+
+/// Fashion-MNIST (Xiao et al. 2017) from Debian's `dataset-fashion-mnist`, or from a
+/// directory holding the same four IDX files (gzip-compressed or plain; MNIST works too).
+public enum FashionMNIST {
+    public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+
+    public enum Split: String, Sendable { case train, test }
+
+    public static func load(_ split: Split, directory: String? = nil,
+                            normalization: Normalization = .fashionMNIST) throws -> Dataset {
+        let prefix = split == .train ? "train" : "t10k"
+        let folder = directory ?? defaultDirectory
+        return try Dataset.loadIDX(images: try locate(folder, "\(prefix)-images-idx3-ubyte"),
+                                   labels: try locate(folder, "\(prefix)-labels-idx1-ubyte"),
+                                   normalization: normalization)
+    }
+
+    /// `name.gz` if present, else `name`; a clear error naming both when neither exists.
+    private static func locate(_ folder: String, _ name: String) throws -> String {
+        let base = (folder as NSString).appendingPathComponent(name)
+        for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) { return candidate }
+        throw DataError.missingFile(
+            path: base + ".gz",
+            hint: "install the Debian package dataset-fashion-mnist (scripts/setup does) or pass --data-dir")
+    }
+}
