@@ -1,0 +1,128 @@
+import Foundation
+
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes
+/// of JSON header, then the tensor bytes. The header maps each tensor name to
+/// `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}` (offsets into the byte
+/// buffer, end exclusive) plus an optional `"__metadata__"` object of strings.
+///
+/// Shears writes tensors sorted by name, contiguous, little-endian float32, and pads the
+/// header with spaces so the buffer starts at a multiple of 8 bytes.
+public struct SafeTensorsFile: Equatable, Sendable {
+    public var tensors: [String: Tensor]
+    public var metadata: [String: String]
+
+    public init(tensors: [String: Tensor], metadata: [String: String]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    public func encoded() throws -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        let names = tensors.keys.sorted()
+        for name in names {
+            let tensor = tensors[name]!
+            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]]
+            offset += 4 * tensor.count
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        json.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
+        var data = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for name in names {
+            tensors[name]!.values.withUnsafeBufferPointer { values in
+                // x86-64 and arm64 are little-endian, as the format is.
+                data.append(UnsafeBufferPointer(start: UnsafeRawPointer(values.baseAddress!)
+                    .assumingMemoryBound(to: UInt8.self), count: 4 * values.count))
+            }
+        }
+        return data
+    }
+
+    public func write(to path: String) throws {
+        try AtomicFile.write(try encoded(), to: path)
+    }
+
+    public static func read(from path: String) throws -> SafeTensorsFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path)
+                                                ? "permission denied" : "no such file")
+        }
+        return try decode(data, path: path)
+    }
+
+    public static func decode(_ data: Data, path: String) throws -> SafeTensorsFile {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 8 else { throw CheckpointError.malformed(path: path, reason: "\(bytes.count) bytes, too short for the header length") }
+        let headerLength = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw CheckpointError.malformed(path: path, reason: "header length \(headerLength) exceeds the file's \(bytes.count - 8) bytes")
+        }
+        let bufferStart = 8 + Int(headerLength)
+        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<bufferStart])) as? [String: Any] else {
+            throw CheckpointError.malformed(path: path, reason: "the header is not a JSON object")
+        }
+        var metadata: [String: String] = [:]
+        if let raw = header["__metadata__"] {
+            guard let strings = raw as? [String: String] else {
+                throw CheckpointError.malformed(path: path, reason: "__metadata__ must map strings to strings")
+            }
+            metadata = strings
+        }
+        var tensors: [String: Tensor] = [:]
+        var spans: [(Int, Int, String)] = []
+        for (name, entry) in header where name != "__metadata__" {
+            let tensor = try decodeTensor(name, entry, bytes: bytes, bufferStart: bufferStart, path: path)
+            tensors[name] = tensor.tensor
+            spans.append((tensor.begin, tensor.end, name))
+        }
+        spans.sort { $0.0 < $1.0 }
+        var position = 0
+        for (begin, end, name) in spans {
+            guard begin == position else {
+                throw CheckpointError.badTensor(path: path, tensor: name,
+                                                reason: begin < position ? "overlaps the previous tensor" : "leaves a gap before it")
+            }
+            position = end
+        }
+        guard position == bytes.count - bufferStart else {
+            throw CheckpointError.malformed(path: path, reason: "\(bytes.count - bufferStart - position) bytes after the last tensor")
+        }
+        return SafeTensorsFile(tensors: tensors, metadata: metadata)
+    }
+
+    private static func decodeTensor(_ name: String, _ entry: Any, bytes: [UInt8], bufferStart: Int,
+                                     path: String) throws -> (tensor: Tensor, begin: Int, end: Int) {
+        guard let fields = entry as? [String: Any] else {
+            throw CheckpointError.badTensor(path: path, tensor: name, reason: "entry is not an object")
+        }
+        guard let dtype = fields["dtype"] as? String else {
+            throw CheckpointError.badTensor(path: path, tensor: name, reason: "missing or non-string 'dtype'")
+        }
+        guard dtype == "F32" else { throw CheckpointError.unsupportedDType(path: path, tensor: name, dtype: dtype) }
+        guard let shape = fields["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
+            throw CheckpointError.badTensor(path: path, tensor: name, reason: "missing or invalid 'shape'")
+        }
+        guard let offsets = fields["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {
+            throw CheckpointError.badTensor(path: path, tensor: name, reason: "missing or invalid 'data_offsets'")
+        }
+        let count = shape.reduce(1, *)
+        guard offsets[1] - offsets[0] == 4 * count else {
+            throw CheckpointError.badTensor(path: path, tensor: name,
+                                            reason: "shape \(shape) needs \(4 * count) bytes, offsets span \(offsets[1] - offsets[0])")
+        }
+        guard bufferStart + offsets[1] <= bytes.count else {
+            throw CheckpointError.badTensor(path: path, tensor: name, reason: "data_offsets \(offsets) run past the end of the file")
+        }
+        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            bytes.withUnsafeBytes { raw in
+                UnsafeMutableRawBufferPointer(out).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: raw[(bufferStart + offsets[0])..<(bufferStart + offsets[1])]))
+            }
+            initialized = count
+        }
+        return (Tensor(shape: shape, values: values), offsets[0], offsets[1])
+    }
+}
