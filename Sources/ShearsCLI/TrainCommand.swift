@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import ShearsNet
+
+/// `shears train`: the reference recipe (SGD, momentum, weight decay) on Fashion-MNIST.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on Fashion-MNIST and write a safetensors checkpoint.")
+
+    @Option(help: "Model preset: \(VGGConfiguration.presetNames.joined(separator: ", ")).")
+    var model = "vgg-s"
+
+    @Option(help: "Width multiplier for every conv layer.")
+    var width: Double = 1
+
+    @Flag(help: "Insert batch normalisation after every conv.")
+    var batchNorm = false
+
+    @Option(help: "Training epochs.")
+    var epochs = 3
+
+    @Option(help: "Mini-batch size.")
+    var batchSize = 64
+
+    @Option(help: "Learning rate.")
+    var learningRate: Double = 0.01
+
+    @Option(help: "SGD momentum.")
+    var momentum: Double = 0.9
+
+    @Option(help: "L2 weight decay (weights only).")
+    var weightDecay: Double = 5e-4
+
+    @Option(help: "Learning-rate schedule: constant, cosine, or step:<epochs>:<factor>.")
+    var schedule = "constant"
+
+    @Option(help: "Checkpoint to write (atomically).")
+    var out: String
+
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var data: DataOptions
+
+    func validate() throws {
+        guard let preset = VGGConfiguration.preset(model) else {
+            throw ValidationError("unknown --model '\(model)'; choose one of \(VGGConfiguration.presetNames.joined(separator: ", "))")
+        }
+        guard preset.inputChannels == 1, preset.inputSize == 28 else {
+            throw ValidationError("--model \(model) expects \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; Fashion-MNIST is 1x28x28 (use vgg-s)")
+        }
+        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be positive") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
+        guard momentum >= 0, weightDecay >= 0 else { throw ValidationError("--momentum and --weight-decay must be >= 0") }
+        guard width > 0 else { throw ValidationError("--width must be positive, got \(width)") }
+        _ = try parsedSchedule()
+    }
+
+    func parsedSchedule() throws -> LearningRateSchedule {
+        if schedule == "constant" { return .constant }
+        if schedule == "cosine" { return .cosine }
+        let parts = schedule.split(separator: ":")
+        if parts.count == 3, parts[0] == "step", let every = Int(parts[1]), every > 0, let factor = Double(parts[2]), factor > 0 {
+            return .step(every: every, factor: factor)
+        }
+        throw ValidationError("--schedule must be constant, cosine or step:<epochs>:<factor>, got '\(schedule)'")
+    }
+
+    func run() throws {
+        let log = Logs.logger("train")
+        compute.apply()
+        let train = try data.load(.train), test = try data.load(.test)
+        var configuration = VGGConfiguration.preset(model)!.scaled(by: width)
+        configuration.batchNorm = batchNorm
+        let network = VGG(configuration, seed: compute.seed)
+        let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
+        let trainer = Trainer(batchSize: batchSize, seed: compute.seed)
+        let lrSchedule = try parsedSchedule()
+        log.info("training \(model) on \(train.count) images, testing on \(test.count); seed \(compute.seed), \(compute.threads) threads")
+        let progress = ProgressLine()
+        let start = Date()
+        var history: [[String: Double]] = []
+        for epoch in 0..<epochs {
+            optimizer.learningRate = Float(lrSchedule.rate(base: learningRate, epoch: epoch, epochs: epochs))
+            let loss = try trainer.trainEpoch(network, optimizer: optimizer, data: train, epoch: epoch, epochs: epochs,
+                                              progress: progress.show)
+            let evaluation = Trainer.evaluate(network, on: test)
+            let seconds = Date().timeIntervalSince(start)
+            history.append(["epoch": Double(epoch + 1), "train_loss": loss, "test_loss": evaluation.loss,
+                            "test_accuracy": evaluation.accuracy, "seconds": seconds])
+            print("epoch \(epoch + 1): train loss \(fmt(loss, 4)), test loss \(fmt(evaluation.loss, 4)), "
+                  + "test accuracy \(fmt(100 * evaluation.accuracy, 2))%, \(fmt(seconds, 0)) s")
+        }
+        let recipe: [String: String] = [
+            "model": model, "width": "\(width)", "batch_norm": "\(batchNorm)", "epochs": "\(epochs)",
+            "batch_size": "\(batchSize)", "learning_rate": "\(learningRate)", "momentum": "\(momentum)",
+            "weight_decay": "\(weightDecay)", "schedule": schedule, "seed": "\(compute.seed)",
+            "threads": "\(compute.threads)", "train_images": "\(train.count)",
+            "history": String(decoding: try JSONSerialization.data(withJSONObject: history, options: [.sortedKeys]), as: UTF8.self),
+        ]
+        let environment = EnvironmentReport.current()
+        try network.save(to: out, metadata: recipe.merging(["blas": environment.blasConfig, "swift": environment.swift]) { $1 })
+        log.info("wrote \(out)")
+    }
+}
