@@ -45,5 +45,6 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "ShearsNetTests", dependencies: ["ShearsNet"]),
         .testTarget(name: "ShearsPruneTests", dependencies: ["ShearsPrune"]),
+        .testTarget(name: "CLITests", dependencies: ["ShearsCLI"]),
     ]
 )
