@@ -113,6 +113,19 @@ struct DatasetTests {
         #expect(histogram == [Int](repeating: 1_000, count: 10))
         #expect(data.prefix(100).count == 100 && data.prefix(100).labels == Array(data.labels.prefix(100)))
     }
+
+    @Test("the synthetic data set is deterministic per seed and learnable by a linear model")
+    func synthetic() throws {
+        let a = Dataset.synthetic(count: 200, height: 8, width: 8, classCount: 4, seed: 1)
+        #expect(a.pixels == Dataset.synthetic(count: 200, height: 8, width: 8, classCount: 4, seed: 1).pixels)
+        #expect(a.pixels != Dataset.synthetic(count: 200, height: 8, width: 8, classCount: 4, seed: 2).pixels)
+        #expect(Set(a.labels).count == 4)
+        let model = VGG(.mlp(inputChannels: 1, inputSize: 8, hidden: [], classes: 4), seed: 3)
+        let optimizer = SGD(learningRate: 0.05, momentum: 0.9)
+        for epoch in 0..<5 { _ = try Trainer(batchSize: 20, seed: 4).trainEpoch(model, optimizer: optimizer, data: a, epoch: epoch, epochs: 5) }
+        let held = Dataset.synthetic(count: 100, height: 8, width: 8, classCount: 4, seed: 5)
+        #expect(Trainer.evaluate(model, on: held).accuracy > 0.9)
+    }
 }
 
 func thrownMessage(_ body: () throws -> Void) -> String? {

@@ -23,6 +23,23 @@ struct LayerGradientTests {
         #expect(errors.input < linearCheck.tolerance && errors.parameters < linearCheck.tolerance, "\(errors)")
     }
 
+    @Test("a masked Conv2D: gradients stay exact, and masked weights take no part in the output")
+    func maskedConv() {
+        var rng = SeededGenerator(seed: 16)
+        let layer = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
+        layer.weight.mask = (0..<layer.weight.value.count).map { Float($0 % 4 == 0 ? 0 : 1) }
+        layer.weight.applyMask()
+        let x = randomTensor([2, 2, 5, 5], seed: 17)
+        let errors = linearCheck.worstError(layer, input: x, seed: 18)
+        #expect(errors.input < linearCheck.tolerance && errors.parameters < linearCheck.tolerance, "\(errors)")
+        let before = layer.forward(x, training: false)
+        layer.weight.value.values[4] = 0
+        layer.weight.value.values[8] = 123
+        let moved = layer.forward(x, training: false)
+        layer.weight.applyMask()
+        #expect(layer.weight.value.values[8] == 0 && layer.forward(x, training: false) == before && moved != before)
+    }
+
     @Test("ReLU: gradient passes only where the input is positive")
     func relu() {
         // Inputs at least 0.1 from the kink; a step of 0.01 never crosses it.
