@@ -8,6 +8,9 @@ public final class Conv2D: Layer {
     public let bias: Parameter
     public let stride: Int
     public let padding: Int
+    /// False for a network's first layer, whose input gradient nobody needs: backward then
+    /// skips `Wᵀ·∂Y` and col2im and returns zeros.
+    public var computesInputGradient = true
     private var input = Tensor(shape: [0])
 
     public var outChannels: Int { weight.value.shape[0] }
@@ -101,6 +104,7 @@ public final class Conv2D: Layer {
                                                     for q in 0..<p { s += dyImage[channel * p + q] }
                                                     db[channel] += s
                                                 }
+                                                guard computesInputGradient else { continue }
                                                 gemm(w.baseAddress!, [f, k], dyImage, [f, p], transA: .transposed,
                                                      into: dc.baseAddress!, [k, p])
                                                 g.col2imAdd(dc.baseAddress!, into: dx.baseAddress! + image * g.inputSize)

@@ -25,6 +25,8 @@ public final class VGG: Layer {
                 layers.append(MaxPool2D(size: 2))
             }
         }
+        // Nothing consumes the input image's gradient.
+        (layers.first as? Conv2D)?.computesInputGradient = false
         features = Sequential(layers)
         var head: [Layer] = []
         var inputs = configuration.flattenedFeatures
