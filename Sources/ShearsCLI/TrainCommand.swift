@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
             let seconds = Date().timeIntervalSince(start)
             history.append(["epoch": Double(epoch + 1), "train_loss": loss, "test_loss": evaluation.loss,
                             "test_accuracy": evaluation.accuracy, "seconds": seconds])
-            print("epoch \(epoch + 1): train loss \(fmt(loss, 4)), test loss \(fmt(evaluation.loss, 4)), "
+            emitLine("epoch \(epoch + 1): train loss \(fmt(loss, 4)), test loss \(fmt(evaluation.loss, 4)), "
                   + "test accuracy \(fmt(100 * evaluation.accuracy, 2))%, \(fmt(seconds, 0)) s")
         }
         let recipe: [String: String] = [
