@@ -1,0 +1,61 @@
+import Foundation
+
+/// Which groups to remove: the value a planner returns and `Surgeon` applies.
+public struct PruningPlan: Sendable, Equatable, Codable {
+    public let granularity: Granularity
+    /// Group indices to remove, ascending, per layer; layers with nothing to remove are absent.
+    public let removals: [PrunableLayer: [Int]]
+
+    public var removedGroups: Int { removals.values.reduce(0) { $0 + $1.count } }
+}
+
+/// How scores are compared when choosing what to remove.
+public enum Ranking: String, Sendable, Codable, CaseIterable {
+    /// The same share of groups from every layer.
+    case perLayer = "per-layer"
+    /// One ranking over all layers, each layer's scores divided by their l2 norm first
+    /// (Molchanov et al. 2017, eq. 7), so layers of different scale compete fairly.
+    case global
+}
+
+public enum Planner {
+    /// Removes the lowest-scored `ratio` of groups, per layer or globally.
+    ///
+    /// Throws for a ratio outside [0, 1) and for a plan that would empty a layer.
+    public static func plan(_ scores: [LayerScores], granularity: Granularity, ratio: Double,
+                            ranking: Ranking) throws -> PruningPlan {
+        guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
+        var removals: [PrunableLayer: [Int]] = [:]
+        switch ranking {
+        case .perLayer:
+            for layer in scores {
+                let count = Int((ratio * Double(layer.groups.count)).rounded(.down))
+                removals[layer.groups.layer] = lowest(layer.scores, count)
+            }
+        case .global:
+            var all: [(score: Double, layer: Int, group: Int)] = []
+            for (index, layer) in scores.enumerated() {
+                let norm = layer.scores.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for (group, score) in layer.scores.enumerated() {
+                    all.append((norm > 0 ? score / norm : score, index, group))
+                }
+            }
+            all.sort { ($0.score, $0.layer, $0.group) < ($1.score, $1.layer, $1.group) }
+            let total = Int((ratio * Double(all.count)).rounded(.down))
+            for entry in all.prefix(total) { removals[scores[entry.layer].groups.layer, default: []].append(entry.group) }
+        }
+        for layer in scores {
+            let removing = removals[layer.groups.layer]?.count ?? 0
+            if removing >= layer.groups.count {
+                throw PruningError.wouldEmptyLayer(layer: layer.groups.name, groups: layer.groups.count, removing: removing)
+            }
+        }
+        return PruningPlan(granularity: granularity,
+                           removals: removals.filter { !$0.value.isEmpty }.mapValues { $0.sorted() })
+    }
+
+    /// Indices of the `count` smallest scores (ties broken by index, so plans are deterministic).
+    static func lowest(_ scores: [Double], _ count: Int) -> [Int] {
+        Array(scores.indices.sorted { (scores[$0], $0) < (scores[$1], $1) }.prefix(count))
+    }
+}
