@@ -5,6 +5,7 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     case ratioOutOfRange(Double)
     case wouldEmptyLayer(layer: String, groups: Int, removing: Int)
     case granularityNotApplicable(Granularity, layer: String, reason: String)
+    case criterionUnavailable(String)
 
     public var description: String {
         switch self {
@@ -16,6 +17,8 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
             return "pruning ratio \(ratio) is outside [0, 1)"
         case let .wouldEmptyLayer(layer, groups, removing):
             return "pruning would remove all \(groups) groups of \(layer) (asked to remove \(removing)); lower the ratio"
+        case let .criterionUnavailable(name):
+            return "criterion '\(name)' is not implemented in this version of Shears yet"
         case let .granularityNotApplicable(granularity, layer, reason):
             return "granularity '\(granularity.rawValue)' cannot apply to \(layer): \(reason)"
         }

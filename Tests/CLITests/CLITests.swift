@@ -60,4 +60,41 @@ struct CLITests {
         let eval = try runShears(["eval", "--model", corrupt.path])
         #expect(eval.status != 0 && eval.error.contains(corrupt.lastPathComponent))
     }
+
+    @Test("info, scores and prune on a small checkpoint; bad pruning requests write nothing")
+    func pruningCommands() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-prune-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let checkpoint = dir.appendingPathComponent("m.safetensors").path
+        let train = try runShears(["train", "--width", "0.25", "--epochs", "1", "--train-limit", "512", "--test-limit", "128",
+                                   "--out", checkpoint])
+        #expect(train.status == 0, "\(train.error)")
+        let info = try runShears(["info", checkpoint])
+        #expect(info.status == 0 && info.output.contains("features.0") && info.output.contains("total"), "\(info.error)")
+        let csv = dir.appendingPathComponent("scores.csv").path
+        let scores = try runShears(["scores", "--model", checkpoint, "--criterion", "taylor", "--granularity", "filter",
+                                    "--samples", "64", "--test-limit", "128", "--out", csv])
+        #expect(scores.status == 0, "\(scores.error)")
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "layer,group,score,rank,flops,params" && rows.count == 1 + 8 + 8 + 16 + 16 + 32)
+        let pruned = dir.appendingPathComponent("p.safetensors").path
+        let prune = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "filter",
+                                   "--ratio", "0.5", "--test-limit", "128", "--out", pruned])
+        #expect(prune.status == 0 && prune.output.contains("removed 40 filter groups"), "\(prune.error)")
+        let prunedInfo = try runShears(["info", pruned])
+        #expect(prunedInfo.output.contains("features [4, 4, M, 8, 8, M, 16, M]"), "\(prunedInfo.output)")
+        let unknown = try runShears(["prune", "--model", checkpoint, "--criterion", "magnitude", "--granularity", "filter",
+                                     "--ratio", "0.5", "--out", dir.appendingPathComponent("x.safetensors").path])
+        #expect(unknown.status != 0 && unknown.error.contains("unknown criterion 'magnitude'"))
+        let full = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "filter",
+                                  "--ratio", "1", "--out", dir.appendingPathComponent("y.safetensors").path])
+        #expect(full.status != 0 && full.error.contains("--ratio must be in [0, 1)"))
+        let wrong = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "filter",
+                                   "--ratio", "0.99", "--ranking", "global", "--test-limit", "16",
+                                   "--out", dir.appendingPathComponent("z.safetensors").path])
+        #expect(wrong.status != 0 && wrong.error.contains("would remove all"), "\(wrong.error)")
+        for name in ["x", "y", "z"] {
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name).safetensors").path))
+        }
+    }
 }

@@ -1,0 +1,49 @@
+import ArgumentParser
+import ShearsNet
+import ShearsPrune
+
+/// `shears prune`: one-shot pruning without fine-tuning.
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "Prune a checkpoint once (no fine-tuning) and write the smaller model.")
+
+    @Option(help: "Checkpoint to prune.")
+    var model: String
+
+    @OptionGroup var pruning: PruningOptions
+
+    @Option(help: "Share of groups to remove, in [0, 1).")
+    var ratio: Double
+
+    @Option(help: "Ranking: per-layer (same share everywhere) or global (l2-normalised scores).")
+    var ranking: Ranking = .perLayer
+
+    @Option(help: "Checkpoint to write (atomically; nothing is written on failure).")
+    var out: String
+
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var data: DataOptions
+
+    func validate() throws {
+        guard ratio >= 0, ratio < 1 else { throw ValidationError("--ratio must be in [0, 1), got \(ratio)") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let (network, metadata) = try VGG.load(from: model)
+        let test = try data.load(.test)
+        let engine = CriterionEngine(data: test.prefix(pruning.samples), seed: compute.seed)
+        let before = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
+        let scores = try engine.scores(network, criterion: pruning.criterionName, granularity: pruning.granularity)
+        let plan = try Planner.plan(scores, granularity: pruning.granularity, ratio: ratio, ranking: ranking)
+        try Surgeon.apply(plan, to: network)
+        let after = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
+        try network.save(to: out, metadata: metadata.merging([
+            "pruned_from": model, "criterion": pruning.criterion, "granularity": pruning.granularity.rawValue,
+            "ratio": "\(ratio)", "ranking": ranking.rawValue,
+        ]) { $1 })
+        print("removed \(plan.removedGroups) \(pruning.granularity.rawValue) groups; FLOPs \(before.cost.flops) -> \(after.cost.flops) "
+              + "(non-zero \(after.cost.nonZeroFlops)), params \(before.cost.parameters) -> \(after.cost.parameters); "
+              + "test accuracy \(fmt(100 * before.accuracy, 2))% -> \(fmt(100 * after.accuracy, 2))%")
+    }
+}

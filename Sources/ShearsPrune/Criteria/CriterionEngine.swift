@@ -1,0 +1,35 @@
+import ShearsNet
+
+/// Scores a model's groups with any criterion by name.
+public struct CriterionEngine {
+    /// Images the data-driven criteria are computed on (e.g. the first N test images).
+    public var data: ImageBatchSource
+    public var seed: UInt64
+    public var batchSize: Int
+
+    public init(data: ImageBatchSource, seed: UInt64, batchSize: Int = 256) {
+        self.data = data
+        self.seed = seed
+        self.batchSize = batchSize
+    }
+
+    public func scores(_ model: VGG, criterion: CriterionName, granularity: Granularity) throws -> [LayerScores] {
+        switch criterion {
+        case .random:
+            return try WeightCriteria.random(model, granularity: granularity, seed: seed)
+        case let .norm(p):
+            return try WeightCriteria.norms(model, granularity: granularity, p: p)
+        case .activation:
+            return try ActivationCriteria.scores(model, granularity: granularity, statistic: .mean, data: data, batchSize: batchSize)
+        case .activationStd:
+            return try ActivationCriteria.scores(model, granularity: granularity, statistic: .standardDeviation, data: data,
+                                                 batchSize: batchSize)
+        case .apoz:
+            return try ActivationCriteria.scores(model, granularity: granularity, statistic: .apoz, data: data, batchSize: batchSize)
+        case .taylor:
+            return try ActivationCriteria.scores(model, granularity: granularity, statistic: .taylor, data: data, batchSize: batchSize)
+        case .taylorWeight, .obd, .obs, .oracle, .oracleAbs:
+            throw PruningError.criterionUnavailable(criterion.description)
+        }
+    }
+}
