@@ -28,7 +28,12 @@ public struct CriterionEngine {
             return try ActivationCriteria.scores(model, granularity: granularity, statistic: .apoz, data: data, batchSize: batchSize)
         case .taylor:
             return try ActivationCriteria.scores(model, granularity: granularity, statistic: .taylor, data: data, batchSize: batchSize)
-        case .taylorWeight, .obd, .obs, .oracle, .oracleAbs:
+        case .taylorWeight:
+            return try GradientCriteria.taylorWeight(model, granularity: granularity, data: data, batchSize: batchSize)
+        case .oracle, .oracleAbs:
+            return try OracleCriterion.scores(model, granularity: granularity, signed: criterion == .oracle, data: data,
+                                              batchSize: batchSize)
+        case .obd, .obs:
             throw PruningError.criterionUnavailable(criterion.description)
         }
     }

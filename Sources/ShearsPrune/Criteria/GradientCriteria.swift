@@ -1,0 +1,23 @@
+import ShearsNet
+
+/// The weight form of the first-order Taylor criterion: `|Σ_{q∈group} w_q · ∂L/∂w_q|`,
+/// the predicted loss change of zeroing the group (Molchanov et al. 2019), with ∂L/∂w the
+/// gradient of the mean loss over the scoring subset.
+public enum GradientCriteria {
+    public static func taylorWeight(_ model: VGG, granularity: Granularity, data: ImageBatchSource,
+                                    batchSize: Int) throws -> [LayerScores] {
+        let groups = try GroupEnumeration.groups(of: model, at: granularity)
+        SubsetLoss.accumulateGradients(model, data: data, batchSize: batchSize)
+        defer { model.zeroGradients() }
+        return try groups.map { layerGroups in
+            let weight = model.weight(of: layerGroups.layer)
+            guard let layout = GroupLayout(granularity, weightShape: weight.value.shape) else {
+                throw PruningError.granularityNotApplicable(granularity, layer: layerGroups.name, reason: "weight shape \(weight.value.shape)")
+            }
+            let (w, g) = (weight.value.values, weight.gradient.values)
+            return LayerScores(groups: layerGroups, scores: (0..<layerGroups.count).map { group in
+                abs(layout.indices(group).reduce(0.0) { $0 + Double(w[$1]) * Double(g[$1]) })
+            })
+        }
+    }
+}
