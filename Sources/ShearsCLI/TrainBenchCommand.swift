@@ -25,6 +25,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Flag(help: "Also time every layer's forward and backward pass (per thread count).")
+    var profile = false
+
     func validate() throws {
         guard VGGConfiguration.preset(model) != nil else {
             throw ValidationError("unknown --model '\(model)'; choose one of \(VGGConfiguration.presetNames.joined(separator: ", "))")
@@ -44,7 +47,14 @@ struct TrainBenchCommand: ParsableCommand {
         let report = TrainBenchReport(
             environment: .current(), model: model, trainBatch: trainBatch, inferenceBatch: inferenceBatch,
             trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())
-        if json { try printJSON(report); return }
+        var profiles: [[LayerTiming]] = []
+        if profile {
+            for threadCount in try parsedList(threads, "--threads") {
+                Compute.configure(threads: threadCount)
+                profiles.append(LayerProfile.measure(benchmark.configuration, batch: trainBatch, steps: steps))
+            }
+        }
+        if json { try printJSON(ProfiledReport(report: report, layerProfiles: profiles)); return }
         print("\(model): \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
         print("threads  train img/s  infer img/s  train GFLOP/s  sgemm GFLOP/s  train/sgemm")
         for r in results {
@@ -52,5 +62,23 @@ struct TrainBenchCommand: ParsableCommand {
                   pad(fmt(r.trainGflops), 14), pad(fmt(r.sgemmGflops), 14), pad(fmt(r.trainFractionOfSgemm, 3), 12))
         }
         print("peak resident memory: \(fmt(report.peakResidentMiB)) MiB")
+        for (threadCount, timings) in zip(try parsedList(threads, "--threads"), profiles) {
+            print("per-layer time, \(threadCount) thread(s), batch \(trainBatch) (median ms; GFLOP/s counts forward 2·MACs, backward 4·MACs)")
+            print("layer                        forward  backward   fwd GFLOP/s  bwd GFLOP/s")
+            for t in timings {
+                let forwardRate = t.macs > 0 ? fmt(2 * Double(t.macs) / t.forwardMilliseconds / 1e6) : "-"
+                let backwardRate = t.macs > 0 ? fmt(4 * Double(t.macs) / t.backwardMilliseconds / 1e6) : "-"
+                print(pad(t.layer, 26, left: true), pad(fmt(t.forwardMilliseconds, 2), 9), pad(fmt(t.backwardMilliseconds, 2), 9),
+                      pad(forwardRate, 13), pad(backwardRate, 12))
+            }
+            let total = timings.reduce(0) { $0 + $1.forwardMilliseconds + $1.backwardMilliseconds }
+            print("sum of layers: \(fmt(total, 1)) ms per step")
+        }
     }
+}
+
+/// `bench train --json` output: the throughput report plus optional per-layer profiles.
+struct ProfiledReport: Codable {
+    var report: TrainBenchReport
+    var layerProfiles: [[LayerTiming]]
 }

@@ -1,0 +1,54 @@
+import Foundation
+import ShearsNet
+
+/// Time spent in each layer's forward and backward pass during one training step.
+struct LayerTiming: Codable {
+    var layer: String
+    var forwardMilliseconds: Double
+    var backwardMilliseconds: Double
+    /// Forward MACs of this layer for the batch (0 for layers without weights).
+    var macs: Int
+}
+
+enum LayerProfile {
+    /// Median per-layer times over `steps` training steps on random input of batch `batch`.
+    static func measure(_ configuration: VGGConfiguration, batch: Int, steps: Int) -> [LayerTiming] {
+        let model = VGG(configuration, seed: 1)
+        var rng = SeededGenerator(seed: 2)
+        let shape = [batch, configuration.inputChannels, configuration.inputSize, configuration.inputSize]
+        let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.nextGaussian() })
+        let labels = (0..<batch).map { $0 % configuration.classes }
+        let layers: [(String, Layer)] = model.features.layers.enumerated().map { ("features.\($0.offset) \(type(of: $0.element))", $0.element) }
+            + [("flatten", model.flatten)]
+            + model.classifier.layers.enumerated().map { ("classifier.\($0.offset) \(type(of: $0.element))", $0.element) }
+        var forward = Array(repeating: [Double](), count: layers.count)
+        var backward = forward
+        for _ in 0..<(steps + 1) {
+            model.zeroGradients()
+            var activation = x
+            for (index, (_, layer)) in layers.enumerated() {
+                let input = activation
+                forward[index].append(Stopwatch.seconds { activation = layer.forward(input, training: true) })
+            }
+            var gradient = CrossEntropy(logits: activation, labels: labels).gradient
+            for (index, (_, layer)) in layers.enumerated().reversed() {
+                let upstream = gradient
+                backward[index].append(Stopwatch.seconds { gradient = layer.backward(upstream) })
+            }
+        }
+        var size = configuration.inputSize
+        return layers.enumerated().map { index, entry in
+            var macs = 0
+            if let conv = entry.1 as? Conv2D {
+                macs = batch * conv.weight.value.count * size * size
+            } else if let pool = entry.1 as? MaxPool2D {
+                size = (size - pool.size) / pool.stride + 1
+            } else if let linear = entry.1 as? Linear {
+                macs = batch * linear.weight.value.count
+            }
+            // The first repetition is a warm-up.
+            return LayerTiming(layer: entry.0, forwardMilliseconds: 1e3 * Stopwatch.median(of: Array(forward[index].dropFirst())),
+                               backwardMilliseconds: 1e3 * Stopwatch.median(of: Array(backward[index].dropFirst())), macs: macs)
+        }
+    }
+}
