@@ -34,7 +34,7 @@ struct PruneCommand: ParsableCommand {
         let test = try data.load(.test)
         let engine = CriterionEngine(data: test.prefix(pruning.samples), seed: compute.seed)
         let before = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
-        let scores = try engine.scores(network, criterion: pruning.criterionName, granularity: pruning.granularity)
+        let scores = try pruning.scores(network, engine: engine)
         let plan = try Planner.plan(scores, granularity: pruning.granularity, ratio: ratio, ranking: ranking)
         try Surgeon.apply(plan, to: network)
         let after = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ShearsNet
 import ShearsPrune
 
 extension Granularity: ExpressibleByArgument {}
@@ -17,6 +18,9 @@ struct PruningOptions: ParsableArguments {
     @Option(help: "Score on the first N test images (data-driven criteria).")
     var samples = 1024
 
+    @Option(help: "FLOPs regularisation λ: score − λ·GFLOPs of the group (Molchanov 2017); 0 = off.")
+    var flopsLambda: Double = 0
+
     func validate() throws {
         do {
             _ = try CriterionName(parsing: criterion)
@@ -24,7 +28,14 @@ struct PruningOptions: ParsableArguments {
             throw ValidationError("\(error)")
         }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        guard flopsLambda >= 0, flopsLambda.isFinite else { throw ValidationError("--flops-lambda must be >= 0, got \(flopsLambda)") }
     }
 
     var criterionName: CriterionName { (try? CriterionName(parsing: criterion))! }
+
+    /// The criterion's scores, FLOPs-regularised when asked.
+    func scores(_ model: VGG, engine: CriterionEngine) throws -> [LayerScores] {
+        let raw = try engine.scores(model, criterion: criterionName, granularity: granularity)
+        return flopsLambda > 0 ? FlopsRegularization.apply(raw, lambda: flopsLambda) : raw
+    }
 }

@@ -24,7 +24,7 @@ struct ScoresCommand: ParsableCommand {
         let (network, _) = try VGG.load(from: model)
         let subset = try data.load(.test).prefix(pruning.samples)
         let engine = CriterionEngine(data: subset, seed: compute.seed)
-        let scores = try engine.scores(network, criterion: pruning.criterionName, granularity: pruning.granularity)
+        let scores = try pruning.scores(network, engine: engine)
         var rows = ["layer,group,score,rank,flops,params"]
         for layer in scores {
             var rank = [Int](repeating: 0, count: layer.scores.count)

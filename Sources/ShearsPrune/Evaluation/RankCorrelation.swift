@@ -1,0 +1,35 @@
+/// Spearman's rank correlation ρ: Pearson's correlation of the ranks, ties given their
+/// average rank. Molchanov et al. 2017 (Table 1) rank criteria by ρ against the oracle.
+public enum RankCorrelation {
+    public static func spearman(_ a: [Double], _ b: [Double]) -> Double {
+        precondition(a.count == b.count && a.count >= 2, "spearman: \(a.count) and \(b.count) values")
+        return pearson(ranks(a), ranks(b))
+    }
+
+    /// 1-based ranks, ties sharing the mean of the ranks they span.
+    static func ranks(_ values: [Double]) -> [Double] {
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var ranks = [Double](repeating: 0, count: values.count)
+        var start = 0
+        while start < order.count {
+            var end = start
+            while end + 1 < order.count && values[order[end + 1]] == values[order[start]] { end += 1 }
+            let average = Double(start + end) / 2 + 1
+            for position in start...end { ranks[order[position]] = average }
+            start = end + 1
+        }
+        return ranks
+    }
+
+    static func pearson(_ x: [Double], _ y: [Double]) -> Double {
+        let n = Double(x.count)
+        let (mx, my) = (x.reduce(0, +) / n, y.reduce(0, +) / n)
+        var (sxy, sxx, syy) = (0.0, 0.0, 0.0)
+        for i in x.indices {
+            sxy += (x[i] - mx) * (y[i] - my)
+            sxx += (x[i] - mx) * (x[i] - mx)
+            syy += (y[i] - my) * (y[i] - my)
+        }
+        return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : 0
+    }
+}
