@@ -40,21 +40,25 @@ public enum BLAS {
                 try blasInt(a.rowStride, "gemv"), x.baseAddress!, 1, beta, y.baseAddress!, 1)
     }
 
-    /// `C ← alpha · AᵀA + beta · C` (`ssyrk`/`dsyrk`, trans = T), filling **both** triangles of C.
+    /// `C ← alpha · op(A)ᵀ·op(A)`-style Gram products (`ssyrk`/`dsyrk`), filling **both** triangles of C.
     ///
-    /// `A` is `k x n` (rows are samples), `C` is `n x n`: the Gram matrix used for layer
-    /// Hessians `H = (2/N) Σ x xᵀ` (OBS, Hassibi & Stork 1993; OBC, Frantar & Alistarh 2022).
+    /// `trans = .transposed`: `C = alpha · AᵀA + beta · C` for `A` `k x n` (rows are samples);
+    /// `trans = .none`: `C = alpha · A·Aᵀ + beta · C` for `A` `n x k` (columns are samples, as in
+    /// im2col). Either way `C` is `n x n`: the Gram matrix behind layer Hessians
+    /// `H = (2/N) Σ x xᵀ` (OBS, Hassibi & Stork 1993; OBC, Frantar & Alistarh 2022).
     /// SYRK does half the multiplications of the equivalent GEMM; the mirror copy is O(n²).
-    public static func syrkTransposed<T: LinalgScalar>(
-        _ a: MatrixView<T>, into c: MutableMatrixView<T>, alpha: T = 1, beta: T = 0
+    public static func syrk<T: LinalgScalar>(
+        _ a: MatrixView<T>, into c: MutableMatrixView<T>, trans: Transpose = .transposed, alpha: T = 1, beta: T = 0
     ) throws {
-        guard c.rows == a.cols, c.cols == a.cols else {
+        let (n, k) = trans == .transposed ? (a.cols, a.rows) : (a.rows, a.cols)
+        guard c.rows == n, c.cols == n else {
             throw LinalgError.shapeMismatch(
-                operation: "syrk", detail: "AᵀA of A \(a.shapeDescription) is \(a.cols)x\(a.cols), C is \(c.shapeDescription)")
+                operation: "syrk",
+                detail: "\(trans == .transposed ? "AᵀA" : "A·Aᵀ") of A \(a.shapeDescription) is \(n)x\(n), C is \(c.shapeDescription)")
         }
-        let n = try blasInt(a.cols, "syrk")
-        guard n > 0 else { return }
-        T.cSyrk(CblasUpper, CblasTrans, n, try blasInt(a.rows, "syrk"), alpha, a.base,
+        let n32 = try blasInt(n, "syrk")
+        guard n32 > 0 else { return }
+        T.cSyrk(CblasUpper, trans.cblas, n32, try blasInt(k, "syrk"), alpha, a.base,
                 try blasInt(a.rowStride, "syrk"), beta, c.base, try blasInt(c.rowStride, "syrk"))
         mirrorUpperToLower(c)
     }
@@ -82,11 +86,11 @@ extension Matrix {
         return c
     }
 
-    /// `AᵀA` as a new symmetric matrix (convenience over `BLAS.syrkTransposed`).
+    /// `AᵀA` as a new symmetric matrix (convenience over `BLAS.syrk`).
     public func gram() throws -> Matrix {
         var c = Matrix(rows: cols, cols: cols)
         try withView { av in
-            try c.withMutableView { cv in try BLAS.syrkTransposed(av, into: cv) }
+            try c.withMutableView { cv in try BLAS.syrk(av, into: cv) }
         }
         return c
     }

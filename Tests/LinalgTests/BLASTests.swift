@@ -44,12 +44,16 @@ struct BLASTests {
         }
     }
 
-    @Test("syrk equals gemm of the transpose, both triangles filled")
+    @Test("syrk equals gemm of the transpose (AᵀA and A·Aᵀ), both triangles filled")
     func syrkEqualsGemm() throws {
         let a: Matrix<Double> = randomMatrix(40, 9, seed: 6)
         let viaSyrk = try a.gram()
         let viaGemm = try Matrix.product(a, a, transA: .transposed)
         #expect(maxAbsDifference(viaSyrk, viaGemm) < 1e-12)
+        var outer = Matrix<Double>(rows: 9, cols: 9)
+        let wide = a.transposed
+        try wide.withView { av in try outer.withMutableView { try BLAS.syrk(av, into: $0, trans: .none) } }
+        #expect(maxAbsDifference(outer, try Matrix.product(wide, wide, transB: .transposed)) < 1e-12)
         let floats: Matrix<Float> = randomMatrix(300, 17, seed: 7)
         #expect(maxAbsDifference(try floats.gram(), try Matrix.product(floats, floats, transA: .transposed)) < 1e-4)
     }

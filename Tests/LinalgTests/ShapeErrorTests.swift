@@ -35,7 +35,7 @@ struct ShapeErrorTests {
                     }
                 }
             },
-            thrownDescription { try a3x4.withView { av in try square.withMutableView { try BLAS.syrkTransposed(av, into: $0) } } },
+            thrownDescription { try a3x4.withView { av in try square.withMutableView { try BLAS.syrk(av, into: $0) } } },
             thrownDescription {
                 try x.withUnsafeBufferPointer { xb in try y.withUnsafeMutableBufferPointer { try BLAS.axpy(1, xb, $0) } }
             },
