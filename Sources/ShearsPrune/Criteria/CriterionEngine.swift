@@ -33,7 +33,9 @@ public struct CriterionEngine {
         case .oracle, .oracleAbs:
             return try OracleCriterion.scores(model, granularity: granularity, signed: criterion == .oracle, data: data,
                                               batchSize: batchSize)
-        case .obd, .obs:
+        case .obs:
+            return try ObsCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize).scores
+        case .obd:
             throw PruningError.criterionUnavailable(criterion.description)
         }
     }

@@ -1,0 +1,98 @@
+import Linalg
+import ShearsNet
+
+/// The spectrum of a layer's input Hessian, reported with OBS scores.
+public struct HessianSpectrum: Sendable, Codable {
+    public let layer: String
+    public let order: Int
+    public let trace: Double
+    public let smallestEigenvalue: Double
+    public let largestEigenvalue: Double
+    /// λ_max / λ_min of `H + λI` (with the damping that was needed).
+    public let conditionNumber: Double
+    public let damping: Double
+}
+
+/// OBS scores: the least increase of the consumer layer's reconstruction error when a group
+/// is removed with the optimal update of the remaining weights (`OptimalBrainSurgeon`).
+///
+/// The weights examined are those that *read* the group's output: removing filter f of conv k
+/// removes input channel f (9 columns) of conv k + 1, or its column block of the first linear
+/// layer; removing hidden neuron j removes column j of the next linear layer; a channel group
+/// of conv k is its own 9 columns. Element and kernel groups use the layer's own weights.
+public enum ObsCriterion {
+    public static func scores(_ model: VGG, granularity: Granularity, data: ImageBatchSource,
+                              batchSize: Int) throws -> (scores: [LayerScores], spectra: [HessianSpectrum]) {
+        let groups = try GroupEnumeration.groups(of: model, at: granularity)
+        let consumers = groups.map { consumer(of: $0.layer, granularity: granularity, in: model) }
+        let hessians = try LayerHessian.collect(model, consumers: Array(Set(consumers.map(\.layer))), data: data,
+                                                batchSize: batchSize)
+        var surgeons: [PrunableLayer: OptimalBrainSurgeon] = [:]
+        var spectra: [HessianSpectrum] = []
+        var scores: [LayerScores] = []
+        for (layerGroups, consumer) in zip(groups, consumers) {
+            if surgeons[consumer.layer] == nil {
+                let h = hessians[consumer.layer]!
+                let surgeon = try OptimalBrainSurgeon(hessian: h)
+                surgeons[consumer.layer] = surgeon
+                spectra.append(try spectrum(h, damping: surgeon.damping, name: model.checkpointName(of: consumer.layer)))
+            }
+            let surgeon = surgeons[consumer.layer]!
+            let weight = model.weight(of: consumer.layer).value
+            let w = try Matrix<Double>(rows: weight.shape[0], cols: weight.itemSize, storage: weight.values.map(Double.init))
+            var values: [Double] = []
+            for group in 0..<layerGroups.count {
+                values.append(try saliency(group, granularity: granularity, consumer: consumer, weights: w, surgeon: surgeon))
+            }
+            scores.append(LayerScores(groups: layerGroups, scores: values))
+        }
+        return (scores, spectra)
+    }
+
+    /// The layer whose weights read a group, and the width of each group's column block there.
+    static func consumer(of layer: PrunableLayer, granularity: Granularity, in model: VGG) -> (layer: PrunableLayer, block: Int) {
+        switch (granularity, layer) {
+        case let (.filter, .convolution(k)):
+            if k + 1 < model.convolutions.count {
+                let next = model.convolutions[k + 1].layer
+                return (.convolution(k + 1), next.kernelHeight * next.kernelWidth)
+            }
+            let size = model.configuration.featureOutput.size
+            return (.linear(0), size * size)
+        case let (.channel, .convolution(k)), let (.kernel, .convolution(k)):
+            let conv = model.convolutions[k].layer
+            return (.convolution(k), conv.kernelHeight * conv.kernelWidth)
+        case let (.neuron, .linear(k)):
+            return (.linear(k + 1), 1)
+        default:
+            return (layer, 1)
+        }
+    }
+
+    private static func saliency(_ group: Int, granularity: Granularity, consumer: (layer: PrunableLayer, block: Int),
+                                 weights w: Matrix<Double>, surgeon: OptimalBrainSurgeon) throws -> Double {
+        switch granularity {
+        case .filter, .channel, .neuron:
+            return try surgeon.saliency(of: Array((group * consumer.block)..<((group + 1) * consumer.block)), in: w)
+        case .element:
+            let (row, column) = (group / w.cols, group % w.cols)
+            return w[row, column] * w[row, column] / (2 * surgeon.inverseHessian[column, column])
+        case .kernel:
+            let kernel = consumer.block
+            let channels = w.cols / kernel
+            let (row, channel) = (group / channels, group % channels)
+            let single = try Matrix<Double>(rows: 1, cols: w.cols, storage: Array(w.storage[(row * w.cols)..<((row + 1) * w.cols)]))
+            return try surgeon.saliency(of: Array((channel * kernel)..<((channel + 1) * kernel)), in: single)
+        case .shape, .layer:
+            throw PruningError.granularityNotApplicable(granularity, layer: "OBS", reason: "not implemented yet")
+        }
+    }
+
+    static func spectrum(_ h: Matrix<Double>, damping: Double, name: String) throws -> HessianSpectrum {
+        let eigen = try SymmetricEigen(h)
+        let smallest = eigen.values.first ?? 0, largest = eigen.values.last ?? 0
+        return HessianSpectrum(layer: name, order: h.rows, trace: eigen.values.reduce(0, +), smallestEigenvalue: smallest,
+                               largestEigenvalue: largest, conditionNumber: (largest + damping) / max(smallest + damping, .leastNormalMagnitude),
+                               damping: damping)
+    }
+}
