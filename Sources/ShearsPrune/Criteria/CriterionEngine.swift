@@ -36,7 +36,7 @@ public struct CriterionEngine {
         case .obs:
             return try ObsCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize).scores
         case .obd:
-            throw PruningError.criterionUnavailable(criterion.description)
+            return try ObdCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize)
         }
     }
 }
