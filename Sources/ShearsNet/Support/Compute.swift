@@ -19,7 +19,7 @@ public enum Compute {
         precondition(threads >= 1, "Compute.configure: threads must be at least 1, got \(threads)")
         workers = threads
         BLASRuntime.threads = 1
-        mallopt(M_MMAP_THRESHOLD, 256 << 20)
+        mallopt(M_MMAP_THRESHOLD, 32 << 20)  // glibc's maximum on 64-bit; larger values are ignored
         mallopt(M_TRIM_THRESHOLD, 512 << 20)
     }
 
