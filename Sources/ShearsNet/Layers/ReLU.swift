@@ -10,10 +10,10 @@ public final class ReLU: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let values = [Float](unsafeUninitializedCapacity: input.count) { out, initialized in
+            // One thread: this is memory-bound, and splitting it measured slower (first-touch
+            // page faults of the new buffer from two threads contend in the kernel).
             input.values.withUnsafeBufferPointer { x in
-                Compute.parallelShares(x.count) { _, range in
-                    for i in range { out[i] = max(x[i], 0) }
-                }
+                for i in 0..<x.count { out[i] = max(x[i], 0) }
             }
             initialized = input.count
         }
@@ -26,13 +26,11 @@ public final class ReLU: Layer {
         let values = [Float](unsafeUninitializedCapacity: output.count) { g, initialized in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 output.values.withUnsafeBufferPointer { y in
-                    Compute.parallelShares(y.count) { _, range in
-                        // Branch-free: y ≥ 0, so y > 0 ⇔ its bits are non-zero. A branch here
-                        // mispredicts on every other element and cost 4x the forward pass.
-                        for i in range {
-                            let keep: UInt32 = y[i].bitPattern == 0 ? 0 : ~0
-                            g[i] = Float(bitPattern: dy[i].bitPattern & keep)
-                        }
+                    // Branch-free: y ≥ 0, so y > 0 ⇔ its bits are non-zero. A branch here
+                    // mispredicts on every other element and cost 4x the forward pass.
+                    for i in 0..<y.count {
+                        let keep: UInt32 = y[i].bitPattern == 0 ? 0 : ~0
+                        g[i] = Float(bitPattern: dy[i].bitPattern & keep)
                     }
                 }
             }
