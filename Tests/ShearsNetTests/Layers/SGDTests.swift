@@ -29,4 +29,17 @@ struct SGDTests {
         SGD(learningRate: 0.1, weightDecay: 0.5).step([b])
         #expect(b.value.values == [5])
     }
+
+    @Test("Nesterov momentum steps by lr·(g + μ·v)")
+    func nesterov() {
+        let p = Parameter(name: "weight", value: Tensor(shape: [1], values: [1]), decays: true)
+        p.gradient = Tensor(shape: [1], values: [0.5])
+        let sgd = SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)
+        sgd.step([p])
+        // v₁ = g = 0.5; w = 1 − 0.1·(0.5 + 0.9·0.5).
+        #expect(abs(p.value.values[0] - (1 - 0.1 * 0.95)) < 1e-7)
+        sgd.step([p])
+        // v₂ = 0.9·0.5 + 0.5 = 0.95; w −= 0.1·(0.5 + 0.9·0.95).
+        #expect(abs(p.value.values[0] - (1 - 0.1 * 0.95 - 0.1 * (0.5 + 0.855))) < 1e-6)
+    }
 }
