@@ -18,6 +18,9 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Ranking: per-layer (same share everywhere) or global (l2-normalised scores).")
     var ranking: Ranking = .perLayer
 
+    @Option(help: "Repair of the layer reading removed units: none, obs, least-squares (filter, channel, neuron).")
+    var compensation: Compensation = .none
+
     @Option(help: "Checkpoint to write (atomically; nothing is written on failure).")
     var out: String
 
@@ -36,11 +39,11 @@ struct PruneCommand: ParsableCommand {
         let before = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
         let scores = try pruning.scores(network, engine: engine)
         let plan = try Planner.plan(scores, granularity: pruning.granularity, ratio: ratio, ranking: ranking)
-        try Surgeon.apply(plan, to: network)
+        try Surgeon.apply(plan, to: network, compensation: compensation, data: test.prefix(pruning.samples))
         let after = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
         try network.save(to: out, metadata: metadata.merging([
             "pruned_from": model, "criterion": pruning.criterion, "granularity": pruning.granularity.rawValue,
-            "ratio": "\(ratio)", "ranking": ranking.rawValue,
+            "ratio": "\(ratio)", "ranking": ranking.rawValue, "compensation": compensation.rawValue,
         ]) { $1 })
         print("removed \(plan.removedGroups) \(pruning.granularity.rawValue) groups; FLOPs \(before.cost.flops) -> \(after.cost.flops) "
               + "(non-zero \(after.cost.nonZeroFlops)), params \(before.cost.parameters) -> \(after.cost.parameters); "

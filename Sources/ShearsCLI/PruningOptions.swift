@@ -4,6 +4,7 @@ import ShearsPrune
 
 extension Granularity: ExpressibleByArgument {}
 extension Ranking: ExpressibleByArgument {}
+extension Compensation: ExpressibleByArgument {}
 
 /// Criterion and granularity, shared by `scores` and `prune`.
 struct PruningOptions: ParsableArguments {

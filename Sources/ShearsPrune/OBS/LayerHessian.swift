@@ -8,11 +8,20 @@ enum LayerHessian {
     /// Hessians of the given consumers' inputs, from one recorded pass over `data`.
     static func collect(_ model: VGG, consumers: [PrunableLayer], data: ImageBatchSource,
                         batchSize: Int) throws -> [PrunableLayer: Matrix<Double>] {
+        try collectWithMeans(model, consumers: consumers, data: data, batchSize: batchSize).mapValues(\.hessian)
+    }
+
+    /// Hessians plus `(2/N) Σ x`, the extra row and column a constant-1 input (a bias) adds:
+    /// `H̃ = [[H, m], [mᵀ, 2]]` for `x̃ = [x; 1]`.
+    static func collectWithMeans(_ model: VGG, consumers: [PrunableLayer], data: ImageBatchSource,
+                                 batchSize: Int) throws -> [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] {
         var sums: [PrunableLayer: Matrix<Double>] = [:]
+        var inputSums: [PrunableLayer: [Double]] = [:]
         var samples: [PrunableLayer: Int] = [:]
         for consumer in consumers {
             let k = model.weight(of: consumer).value.itemSize
             sums[consumer] = Matrix(rows: k, cols: k)
+            inputSums[consumer] = Array(repeating: 0, count: k)
             samples[consumer] = 0
         }
         model.features.isRecording = true
@@ -39,22 +48,34 @@ enum LayerHessian {
                         } catch {
                             failure = error
                         }
-                        samples[consumer]! += patches.count / rows
+                        let columns = patches.count / rows
+                        for r in 0..<rows {
+                            var total = 0.0
+                            for j in 0..<columns { total += Double(patches[r * columns + j]) }
+                            inputSums[consumer]![r] += total
+                        }
+                        samples[consumer]! += columns
                     }
                     if let failure { throw failure }
                 case .linear:
                     try accumulate(input.values, rows: input.shape[0], cols: input.itemSize, samplesAreColumns: false,
                                    into: &sums[consumer]!)
+                    for n in 0..<input.shape[0] {
+                        for q in 0..<input.itemSize { inputSums[consumer]![q] += Double(input.values[n * input.itemSize + q]) }
+                    }
                     samples[consumer]! += input.shape[0]
                 }
             }
             start = end
         }
+        var result: [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] = [:]
         for consumer in consumers {
             let scale = 2 / Double(max(1, samples[consumer]!))
-            for i in sums[consumer]!.storage.indices { sums[consumer]!.storage[i] *= scale }
+            var h = sums[consumer]!
+            for i in h.storage.indices { h.storage[i] *= scale }
+            result[consumer] = (h, inputSums[consumer]!.map { $0 * scale })
         }
-        return sums
+        return result
     }
 
     /// What the consumer layer saw in the last recorded forward pass.
