@@ -51,31 +51,18 @@ public enum ActivationCriteria {
         for k in 0..<(model.linears.count - 1) {
             statistics[.linear(k)] = ActivationStatistics(units: model.linears[k].outFeatures, perExample: 1)
         }
-        model.features.isRecording = true
-        model.classifier.isRecording = true
-        defer {
-            model.features.isRecording = false
-            model.classifier.isRecording = false
-        }
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + batchSize)
-            let (images, labels) = data.batch(Array(start..<end)[...])
-            let loss = CrossEntropy(logits: model.forward(images, training: false), labels: labels)
-            _ = model.backward(loss.gradient)
+        RecordedPasses.run(model, data: data, batchSize: batchSize, backward: true) { _, count in
             for (k, conv) in model.convolutions.enumerated() {
                 let relu = model.features.layers[conv.position...].firstIndex { $0 is ReLU }!
                 statistics[.convolution(k)]!.add(activation: model.features.recordedOutputs[relu],
-                                                 gradient: model.features.recordedOutputGradients[relu], batchSize: end - start)
+                                                 gradient: model.features.recordedOutputGradients[relu], batchSize: count)
             }
             for k in 0..<(model.linears.count - 1) {
                 let position = model.classifier.layers.firstIndex { $0 === model.linears[k] }! + 1
                 statistics[.linear(k)]!.add(activation: model.classifier.recordedOutputs[position],
-                                            gradient: model.classifier.recordedOutputGradients[position], batchSize: end - start)
+                                            gradient: model.classifier.recordedOutputGradients[position], batchSize: count)
             }
-            start = end
         }
-        model.zeroGradients()
         return statistics
     }
 }

@@ -26,24 +26,12 @@ public enum ObdCriterion {
                                batchSize: Int) -> [PrunableLayer: [Double]] {
         var sums: [PrunableLayer: [Double]] = [:]
         for layer in layers { sums[layer] = Array(repeating: 0, count: model.weight(of: layer).value.count) }
-        model.features.isRecording = true
-        model.classifier.isRecording = true
-        defer {
-            model.features.isRecording = false
-            model.classifier.isRecording = false
-            model.zeroGradients()
-        }
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + batchSize)
-            let (images, labels) = data.batch(Array(start..<end)[...])
-            let loss = CrossEntropy(logits: model.forward(images, training: false), labels: labels)
-            _ = model.backward(loss.gradient)
+        RecordedPasses.run(model, data: data, batchSize: batchSize, backward: true) { images, count in
             for layer in layers {
                 let input = LayerHessian.layerInput(model, layer, images: images)
                 // The batch loss is a mean: N · ∂L/∂y is the per-example gradient.
                 var outputGradient = outputGradient(model, layer)
-                for i in outputGradient.values.indices { outputGradient.values[i] *= Float(end - start) }
+                for i in outputGradient.values.indices { outputGradient.values[i] *= Float(count) }
                 let add: (Int, UnsafeBufferPointer<Float>) -> Void = { _, g in
                     for i in 0..<g.count { sums[layer]![i] += Double(g[i]) * Double(g[i]) }
                 }
@@ -54,7 +42,6 @@ public enum ObdCriterion {
                     model.linears[k].forEachSampleWeightGradient(input: input, outputGradient: outputGradient, add)
                 }
             }
-            start = end
         }
         return sums.mapValues { $0.map { $0 / Double(max(1, data.count)) } }
     }

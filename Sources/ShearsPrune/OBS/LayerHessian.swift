@@ -24,17 +24,7 @@ enum LayerHessian {
             inputSums[consumer] = Array(repeating: 0, count: k)
             samples[consumer] = 0
         }
-        model.features.isRecording = true
-        model.classifier.isRecording = true
-        defer {
-            model.features.isRecording = false
-            model.classifier.isRecording = false
-        }
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + batchSize)
-            let (images, _) = data.batch(Array(start..<end)[...])
-            _ = model.forward(images, training: false)
+        try RecordedPasses.run(model, data: data, batchSize: batchSize, backward: false) { images, _ in
             for consumer in consumers {
                 let input = layerInput(model, consumer, images: images)
                 switch consumer {
@@ -66,7 +56,6 @@ enum LayerHessian {
                     samples[consumer]! += input.shape[0]
                 }
             }
-            start = end
         }
         var result: [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] = [:]
         for consumer in consumers {
