@@ -26,7 +26,7 @@ public struct DampedCholesky<T: LinalgScalar>: Sendable {
         for i in 0..<a.rows { diagonalMean += abs(a[i, i]) }
         let scale = a.rows > 0 && diagonalMean > 0 ? diagonalMean / T(a.rows) : 1
         var attempts = 1
-        if let undamped = try? Cholesky(a) {
+        if let undamped = try Self.attempt(a) {
             (factor, lambda, self.attempts) = (undamped, 0, attempts)
             return
         }
@@ -37,19 +37,28 @@ public struct DampedCholesky<T: LinalgScalar>: Sendable {
                 throw LinalgError.dampingExhausted(lastLambda: Double(lambda / 10), attempts: attempts)
             }
             attempts += 1
-            found = try? Cholesky(Self.shifted(a, by: lambda))
+            found = try Self.attempt(Self.shifted(a, by: lambda))
             if found == nil { lambda *= 10 }
         }
         if attempts == 2 {
             // λ₀ worked at once: walk down while smaller shifts still factor.
             let floor = T.ulpOfOne * scale
             while lambda / 10 >= floor, attempts < maxAttempts,
-                  let smaller = try? Cholesky(Self.shifted(a, by: lambda / 10)) {
+                  let smaller = try Self.attempt(Self.shifted(a, by: lambda / 10)) {
                 attempts += 1
                 (found, lambda) = (smaller, lambda / 10)
             }
         }
         (factor, self.lambda, self.attempts) = (found!, lambda, attempts)
+    }
+
+    /// The factorisation, or nil when the matrix is not positive definite; other errors propagate.
+    private static func attempt(_ a: Matrix<T>) throws -> Cholesky<T>? {
+        do {
+            return try Cholesky(a)
+        } catch LinalgError.notPositiveDefinite {
+            return nil
+        }
     }
 
     private static func shifted(_ a: Matrix<T>, by lambda: T) -> Matrix<T> {

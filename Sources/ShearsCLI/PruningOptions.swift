@@ -32,11 +32,9 @@ struct PruningOptions: ParsableArguments {
         guard flopsLambda >= 0, flopsLambda.isFinite else { throw ValidationError("--flops-lambda must be >= 0, got \(flopsLambda)") }
     }
 
-    var criterionName: CriterionName { (try? CriterionName(parsing: criterion))! }
-
     /// The criterion's scores, FLOPs-regularised when asked.
     func scores(_ model: VGG, engine: CriterionEngine) throws -> [LayerScores] {
-        let raw = try engine.scores(model, criterion: criterionName, granularity: granularity)
+        let raw = try engine.scores(model, criterion: try CriterionName(parsing: criterion), granularity: granularity)
         return flopsLambda > 0 ? FlopsRegularization.apply(raw, lambda: flopsLambda) : raw
     }
 }
