@@ -29,27 +29,10 @@ enum LayerHessian {
                 let input = layerInput(model, consumer, images: images)
                 switch consumer {
                 case let .convolution(k):
-                    let rows = model.convolutions[k].layer.weight.value.itemSize
-                    var failure: Error?
-                    model.convolutions[k].layer.forEachPatchMatrix(input) { _, patches in
-                        do {
-                            try accumulate(Array(patches), rows: rows, cols: patches.count / rows, samplesAreColumns: true,
-                                           into: &sums[consumer]!)
-                        } catch {
-                            failure = error
-                        }
-                        let columns = patches.count / rows
-                        for r in 0..<rows {
-                            var total = 0.0
-                            for j in 0..<columns { total += Double(patches[r * columns + j]) }
-                            inputSums[consumer]![r] += total
-                        }
-                        samples[consumer]! += columns
-                    }
-                    if let failure { throw failure }
+                    try accumulatePatches(model.convolutions[k].layer, input: input, into: &sums[consumer]!,
+                                          inputSums: &inputSums[consumer]!, samples: &samples[consumer]!)
                 case .linear:
-                    try accumulate(input.values, rows: input.shape[0], cols: input.itemSize, samplesAreColumns: false,
-                                   into: &sums[consumer]!)
+                    try accumulate(input.values, rows: input.shape[0], cols: input.itemSize, into: &sums[consumer]!)
                     for n in 0..<input.shape[0] {
                         for q in 0..<input.itemSize { inputSums[consumer]![q] += Double(input.values[n * input.itemSize + q]) }
                     }
@@ -81,12 +64,67 @@ enum LayerHessian {
         }
     }
 
-    /// `sum += Xᵀ X` (samples are rows) or `X Xᵀ` (samples are columns), in Double via dsyrk.
-    private static func accumulate(_ values: [Float], rows: Int, cols: Int, samplesAreColumns: Bool,
-                                   into sum: inout Matrix<Double>) throws {
+    /// Images whose im2col columns are gathered into one `dsyrk` call: per-image calls are too
+    /// small for BLAS to run fast (k = 49 to 784 samples), 16 images give k = 784 to 12,544.
+    static let imagesPerGramCall = 16
+
+    /// Adds a conv input batch's `Σ x xᵀ` (over every im2col column) and `Σ x`.
+    private static func accumulatePatches(_ conv: Conv2D, input: Tensor, into sum: inout Matrix<Double>,
+                                          inputSums: inout [Double], samples: inout Int) throws {
+        let rows = conv.weight.value.itemSize
+        let size = conv.outputShape(for: input.shape)
+        let perImage = size[2] * size[3], stride = imagesPerGramCall * perImage
+        // rows x (imagesPerGramCall · perImage), row-major: each image's columns side by side.
+        let chunk = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows * stride)
+        defer { chunk.deallocate() }
+        var filled = 0
+        var failure: Error?
+        let flush = { (sum: inout Matrix<Double>) in
+            guard filled > 0, failure == nil else { return }
+            let view = MatrixView(base: UnsafePointer(chunk.baseAddress!), rows: rows, cols: filled * perImage, rowStride: stride)
+            do {
+                try withBLASThreads { try sum.withMutableView { try BLAS.syrk(view, into: $0, trans: .none, beta: 1) } }
+            } catch {
+                failure = error
+            }
+            filled = 0
+        }
+        inputSums.withUnsafeMutableBufferPointer { totals in
+            conv.forEachPatchMatrix(input) { _, patches in
+                for r in 0..<rows {
+                    let source = patches.baseAddress! + r * perImage
+                    let target = chunk.baseAddress! + r * stride + filled * perImage
+                    var total = 0.0
+                    for j in 0..<perImage {
+                        let value = Double(source[j])
+                        target[j] = value
+                        total += value
+                    }
+                    totals[r] += total
+                }
+                filled += 1
+                if filled == imagesPerGramCall { flush(&sum) }
+            }
+        }
+        flush(&sum)
+        samples += input.shape[0] * perImage
+        if let failure { throw failure }
+    }
+
+    /// Runs one large BLAS call with as many BLAS threads as the layers have batch workers;
+    /// it runs between the layers' passes, never beside them, so nothing is oversubscribed.
+    private static func withBLASThreads<R>(_ body: () throws -> R) rethrows -> R {
+        let layerThreads = BLASRuntime.threads
+        BLASRuntime.threads = max(layerThreads, Compute.workers)
+        defer { BLASRuntime.threads = layerThreads }
+        return try body()
+    }
+
+    /// `sum += Xᵀ X` for a linear layer's inputs (samples are rows), in Double via dsyrk.
+    private static func accumulate(_ values: [Float], rows: Int, cols: Int, into sum: inout Matrix<Double>) throws {
         let x = try Matrix<Double>(rows: rows, cols: cols, storage: values.map(Double.init))
-        try x.withView { xv in
-            try sum.withMutableView { try BLAS.syrk(xv, into: $0, trans: samplesAreColumns ? .none : .transposed, beta: 1) }
+        try withBLASThreads {
+            try x.withView { xv in try sum.withMutableView { try BLAS.syrk(xv, into: $0, trans: .transposed, beta: 1) } }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Linalg
 import ShearsNet
 
@@ -94,5 +95,31 @@ public enum ObsCriterion {
         return HessianSpectrum(layer: name, order: h.rows, trace: eigen.values.reduce(0, +), smallestEigenvalue: smallest,
                                largestEigenvalue: largest, conditionNumber: (largest + damping) / max(smallest + damping, .leastNormalMagnitude),
                                damping: damping)
+    }
+
+    /// Times the OBS numerical path for filter groups (Hessian accumulation and damped
+    /// Cholesky inverse of every consumer) and counts its flops: n(n+1)·k for each `dsyrk` of
+    /// n inputs over k samples, n³ for each `potrf` + `potri`.
+    public static func timeHessianPath(_ model: VGG, data: ImageBatchSource,
+                                       batchSize: Int) throws -> (seconds: Double, flops: Double) {
+        let consumers = Array(Set(GroupEnumeration.convolutionConsumers(model)))
+        let start = DispatchTime.now().uptimeNanoseconds
+        let hessians = try LayerHessian.collect(model, consumers: consumers, data: data, batchSize: batchSize)
+        for h in hessians.values { _ = try OptimalBrainSurgeon(hessian: h) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var flops = 0.0
+        for (consumer, h) in hessians {
+            let n = Double(h.rows)
+            let samplesPerImage: Double
+            switch consumer {
+            case let .convolution(k):
+                let size = Double(model.convolutionOutputSizes[k])
+                samplesPerImage = size * size
+            case .linear:
+                samplesPerImage = 1
+            }
+            flops += n * (n + 1) * samplesPerImage * Double(data.count) + n * n * n
+        }
+        return (seconds, flops)
     }
 }

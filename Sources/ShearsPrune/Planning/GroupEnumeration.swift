@@ -91,4 +91,9 @@ public enum GroupEnumeration {
             throw PruningError.granularityNotApplicable(granularity, layer: "vgg", reason: "not implemented yet")
         }
     }
+
+    /// The layers that read conv filters: every conv after the first, and the first linear layer.
+    static func convolutionConsumers(_ model: VGG) -> [PrunableLayer] {
+        (1..<max(1, model.convolutions.count)).map { PrunableLayer.convolution($0) } + [.linear(0)]
+    }
 }
