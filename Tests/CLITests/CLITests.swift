@@ -83,6 +83,10 @@ struct CLITests {
         #expect(prune.status == 0 && prune.output.contains("removed 40 filter groups"), "\(prune.error)")
         let prunedInfo = try runShears(["info", pruned])
         #expect(prunedInfo.output.contains("features [4, 4, M, 8, 8, M, 16, M]"), "\(prunedInfo.output)")
+        let correlate = try runShears(["correlate", "--model", checkpoint, "--criteria", "random,taylor", "--samples", "16",
+                                       "--test-limit", "16"])
+        #expect(correlate.status == 0 && correlate.output.contains("taylor") && correlate.output.contains("features.10"),
+                "\(correlate.error)")
         let unknown = try runShears(["prune", "--model", checkpoint, "--criterion", "magnitude", "--granularity", "filter",
                                      "--ratio", "0.5", "--out", dir.appendingPathComponent("x.safetensors").path])
         #expect(unknown.status != 0 && unknown.error.contains("unknown criterion 'magnitude'"))
