@@ -19,3 +19,11 @@ struct ComputeOptions: ParsableArguments {
         Compute.configure(threads: threads)
     }
 }
+
+/// The preset named by `--model`, or a validation error listing the valid names.
+func modelPreset(_ name: String) throws -> VGGConfiguration {
+    guard let preset = VGGConfiguration.preset(name) else {
+        throw ValidationError("unknown --model '\(name)'; choose one of \(VGGConfiguration.presetNames.joined(separator: ", "))")
+    }
+    return preset
+}

@@ -29,9 +29,7 @@ struct TrainBenchCommand: ParsableCommand {
     var profile = false
 
     func validate() throws {
-        guard VGGConfiguration.preset(model) != nil else {
-            throw ValidationError("unknown --model '\(model)'; choose one of \(VGGConfiguration.presetNames.joined(separator: ", "))")
-        }
+        _ = try modelPreset(model)
         guard steps >= 1, trainBatch >= 1, inferenceBatch >= 1 else {
             throw ValidationError("--steps, --train-batch and --inference-batch must be positive")
         }
@@ -39,7 +37,7 @@ struct TrainBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let benchmark = TrainBenchmark(configuration: VGGConfiguration.preset(model)!, steps: steps)
+        let benchmark = TrainBenchmark(configuration: try modelPreset(model), steps: steps)
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))

@@ -42,9 +42,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func validate() throws {
-        guard let preset = VGGConfiguration.preset(model) else {
-            throw ValidationError("unknown --model '\(model)'; choose one of \(VGGConfiguration.presetNames.joined(separator: ", "))")
-        }
+        let preset = try modelPreset(model)
         guard preset.inputChannels == 1, preset.inputSize == 28 else {
             throw ValidationError("--model \(model) expects \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; Fashion-MNIST is 1x28x28 (use vgg-s)")
         }
@@ -69,7 +67,7 @@ struct TrainCommand: ParsableCommand {
         let log = Logs.logger("train")
         compute.apply()
         let train = try data.load(.train), test = try data.load(.test)
-        var configuration = VGGConfiguration.preset(model)!.scaled(by: width)
+        var configuration = try modelPreset(model).scaled(by: width)
         configuration.batchNorm = batchNorm
         let network = VGG(configuration, seed: compute.seed)
         let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))

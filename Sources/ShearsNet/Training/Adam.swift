@@ -28,7 +28,8 @@ public final class Adam: Optimizer {
     public func step(_ parameters: [Parameter]) {
         for parameter in parameters {
             let key = ObjectIdentifier(parameter)
-            var state = moments[key] ?? ([], [], 0)
+            // Taken out of the dictionary so that mutating it does not copy the buffers (COW).
+            var state = moments.removeValue(forKey: key) ?? ([], [], 0)
             if state.first.count != parameter.value.count {
                 state = ([Float](repeating: 0, count: parameter.value.count),
                          [Float](repeating: 0, count: parameter.value.count), 0)
@@ -36,12 +37,20 @@ public final class Adam: Optimizer {
             state.steps += 1
             let correction1 = 1 - pow(beta1, Float(state.steps)), correction2 = 1 - pow(beta2, Float(state.steps))
             let decay = parameter.decays ? weightDecay : 0
-            for i in 0..<parameter.value.count {
-                let g = parameter.gradient.values[i] + decay * parameter.value.values[i]
-                state.first[i] = beta1 * state.first[i] + (1 - beta1) * g
-                state.second[i] = beta2 * state.second[i] + (1 - beta2) * g * g
-                parameter.value.values[i] -= learningRate * (state.first[i] / correction1)
-                    / ((state.second[i] / correction2).squareRoot() + epsilon)
+            let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
+            parameter.value.values.withUnsafeMutableBufferPointer { w in
+                parameter.gradient.values.withUnsafeBufferPointer { grad in
+                    state.first.withUnsafeMutableBufferPointer { m in
+                        state.second.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<w.count {
+                                let g = grad[i] + decay * w[i]
+                                m[i] = b1 * m[i] + (1 - b1) * g
+                                v[i] = b2 * v[i] + (1 - b2) * g * g
+                                w[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
+                            }
+                        }
+                    }
+                }
             }
             moments[key] = state
             parameter.applyMask()

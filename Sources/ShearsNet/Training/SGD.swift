@@ -22,7 +22,8 @@ public final class SGD {
     public func step(_ parameters: [Parameter]) {
         for parameter in parameters {
             let key = ObjectIdentifier(parameter)
-            var v = velocity[key] ?? []
+            // Taken out of the dictionary so that mutating it does not copy the buffer (COW).
+            var v = velocity.removeValue(forKey: key) ?? []
             if v.count != parameter.value.count { v = [Float](repeating: 0, count: parameter.value.count) }
             let decay = parameter.decays ? weightDecay : 0
             let (lr, mu, nesterov) = (learningRate, momentum, nesterov)
