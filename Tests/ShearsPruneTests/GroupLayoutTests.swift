@@ -18,14 +18,16 @@ struct GroupLayoutTests {
         let shape = try #require(GroupLayout(.shape, weightShape: conv))
         #expect(shape.groupCount == 12 && shape.indices(5) == [5, 17])
         #expect(GroupLayout(.element, weightShape: conv)?.groupCount == 24)
-        #expect(GroupLayout(.neuron, weightShape: conv) == nil)
+        #expect(GroupLayout(.filter, weightShape: conv)?.indices(1) == Array(12..<24))
     }
 
-    @Test("granularities that do not fit a linear layer are refused")
-    func linearGroups() {
+    @Test("on a matrix (linear, or a shape-pruned conv's F x K'): rows and columns, but no channels or kernels")
+    func matrixGroups() {
         #expect(GroupLayout(.neuron, weightShape: [4, 5])?.indices(2) == Array(10..<15))
-        #expect(GroupLayout(.filter, weightShape: [4, 5]) == nil)
-        #expect(GroupLayout(.shape, weightShape: [4, 5]) == nil)
+        #expect(GroupLayout(.filter, weightShape: [4, 5])?.indices(2) == Array(10..<15))
+        #expect(GroupLayout(.shape, weightShape: [4, 5])?.indices(3) == [3, 8, 13, 18])
+        #expect(GroupLayout(.channel, weightShape: [4, 5]) == nil)
+        #expect(GroupLayout(.kernel, weightShape: [4, 5]) == nil)
     }
 
     @Test("l_p norms: l0, l1, l2, l∞ and a general p, by hand")

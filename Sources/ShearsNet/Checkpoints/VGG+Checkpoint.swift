@@ -4,7 +4,10 @@ import Foundation
 ///
 /// Tensors: `features.<i>.weight|bias` and `classifier.<i>.weight|bias` in PyTorch layouts,
 /// BatchNorm state as `features.<i>.running_mean|running_var`, and pruning masks as
-/// `<layer>.weight_mask` (the names `torch.nn.utils.prune` uses). The architecture, with its
+/// `<layer>.weight_mask` (the names `torch.nn.utils.prune` uses). Two pruning states have no
+/// PyTorch counterpart: a shape-pruned conv stores its weight as `F x K'` with the kept im2col
+/// rows in `features.<i>.patch_rows`, and folded constants of removed producers live in
+/// `features.<i>.output_offset` (`F x Ho x Wo`). The architecture, with its
 /// actual (possibly pruned) widths, is JSON in the metadata under `shears.architecture`, so a
 /// pruned model reloads at its new shapes.
 extension VGG {
@@ -16,6 +19,12 @@ extension VGG {
         for (name, parameter) in namedParameters {
             tensors[name] = parameter.value
             if let mask = parameter.mask { tensors[name + "_mask"] = Tensor(shape: parameter.value.shape, values: mask) }
+        }
+        for (position, conv) in convolutions {
+            if let rows = conv.patchRows {
+                tensors["features.\(position).patch_rows"] = Tensor(shape: [rows.count], values: rows.map(Float.init))
+            }
+            if let offset = conv.outputOffset { tensors["features.\(position).output_offset"] = offset }
         }
         for (position, layer) in features.layers.enumerated() {
             guard let norm = layer as? BatchNorm2D else { continue }
@@ -44,10 +53,25 @@ extension VGG {
         } catch {
             throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)' is not a valid architecture: \(error)")
         }
+        return (try restore(configuration, tensors: file.tensors, source: path), file.metadata)
+    }
+
+    /// An independent copy with the same architecture, weights, masks and pruning state.
+    public func copy() -> VGG {
+        do {
+            return try Self.restore(configuration, tensors: stateTensors, source: "copy")
+        } catch {
+            preconditionFailure("VGG.copy: a model's own state does not restore: \(error)")
+        }
+    }
+
+    /// Builds the model `configuration` describes and fills it from `tensors` (named as in a
+    /// checkpoint), checking every shape; `source` names them in errors.
+    static func restore(_ configuration: VGGConfiguration, tensors: [String: Tensor], source path: String) throws -> VGG {
         let model = VGG(configuration, seed: 0)
-        var unused = Set(file.tensors.keys)
+        var unused = Set(tensors.keys)
         func take(_ name: String, shape: [Int]) throws -> Tensor {
-            guard let tensor = file.tensors[name] else {
+            guard let tensor = tensors[name] else {
                 throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' is missing")
             }
             guard tensor.shape == shape else {
@@ -56,11 +80,30 @@ extension VGG {
             unused.remove(name)
             return tensor
         }
+        for (position, conv) in model.convolutions {
+            let name = "features.\(position).patch_rows"
+            guard let rows = tensors[name] else { continue }
+            let full = conv.inChannels * conv.kernelHeight * conv.kernelWidth
+            let indices = rows.values.map { Int($0) }
+            guard rows.shape.count == 1, !indices.isEmpty, zip(indices, rows.values).allSatisfy({ Float($0) == $1 }),
+                  indices.first! >= 0, indices.last! < full, zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw CheckpointError.architectureMismatch(
+                    path: path, reason: "tensor '\(name)' must list ascending whole row numbers in 0..<\(full)")
+            }
+            unused.remove(name)
+            conv.keepPatchRows(indices)
+        }
         for (name, parameter) in model.namedParameters {
             parameter.value = try take(name, shape: parameter.value.shape)
-            if file.tensors[name + "_mask"] != nil {
+            if tensors[name + "_mask"] != nil {
                 parameter.mask = try take(name + "_mask", shape: parameter.value.shape).values
             }
+        }
+        for (position, conv) in model.convolutions {
+            let name = "features.\(position).output_offset"
+            guard tensors[name] != nil else { continue }
+            let size = model.featureInputSize(at: position)
+            conv.outputOffset = try take(name, shape: Array(conv.outputShape(for: [1, conv.inChannels, size, size]).dropFirst()))
         }
         for (position, layer) in model.features.layers.enumerated() {
             guard let norm = layer as? BatchNorm2D else { continue }
@@ -70,6 +113,6 @@ extension VGG {
         if let extra = unused.sorted().first {
             throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(extra)' does not belong to the architecture")
         }
-        return (model, file.metadata)
+        return model
     }
 }

@@ -3,6 +3,11 @@
 /// Forward per image: `Y = W·col(X) + b` where `col` is im2col (`C·kh·kw x Ho·Wo`).
 /// Backward per image: `∂W += ∂Y·colᵀ`, `∂b += Σ ∂Y`, `∂X = col2im(Wᵀ·∂Y)`.
 /// Images are split across `Compute.workers` threads with private scratch buffers.
+///
+/// Two pruning states change the plain formula: after shape-wise pruning (`patchRows`) the
+/// weight is the `F x K'` matrix of the kept im2col rows, and after removing producers whose
+/// output was a constant, `outputOffset` (`F x Ho x Wo`) carries their folded contribution,
+/// which varies near the borders because padding zeros do not see the constant.
 public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter
@@ -12,11 +17,16 @@ public final class Conv2D: Layer {
     /// skips `Wᵀ·∂Y` and col2im and returns zeros.
     public var computesInputGradient = true
     private var input = Tensor(shape: [0])
+    public internal(set) var inChannels: Int
+    public let kernelHeight: Int
+    public let kernelWidth: Int
+    /// The im2col rows `(c·kh + i)·kw + j` still read after shape-wise pruning, ascending;
+    /// nil while the layer is dense (weight `F x C x kh x kw`).
+    public internal(set) var patchRows: [Int]?
+    /// Added to every image's output (`F x Ho x Wo`); nil when there is none.
+    public internal(set) var outputOffset: Tensor?
 
     public var outChannels: Int { weight.value.shape[0] }
-    public var inChannels: Int { weight.value.shape[1] }
-    public var kernelHeight: Int { weight.value.shape[2] }
-    public var kernelWidth: Int { weight.value.shape[3] }
 
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 rng: inout SeededGenerator) {
@@ -31,6 +41,8 @@ public final class Conv2D: Layer {
             decays: false)
         self.stride = stride
         self.padding = padding
+        self.inChannels = inChannels
+        (kernelHeight, kernelWidth) = (kernelSize, kernelSize)
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -41,7 +53,7 @@ public final class Conv2D: Layer {
 
     func geometry(_ shape: [Int]) -> ConvGeometry {
         ConvGeometry(channels: inChannels, height: shape[2], width: shape[3], kernelHeight: kernelHeight,
-                     kernelWidth: kernelWidth, stride: stride, padding: padding)
+                     kernelWidth: kernelWidth, stride: stride, padding: padding, rows: patchRows)
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
@@ -51,17 +63,25 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
         var output = Tensor(shape: [n, f, g.outHeight, g.outWidth])
+        // Every image's output starts as bias (+ offset), then the GEMM accumulates into it.
+        var initial = outputOffset?.values ?? [Float](repeating: 0, count: f * p)
+        precondition(initial.count == f * p,
+                     "Conv2D.forward: output offset \(outputOffset?.shape ?? []) for outputs [\(f), \(g.outHeight), \(g.outWidth)]")
+        for channel in 0..<f {
+            let b = bias.value.values[channel]
+            for q in (channel * p)..<((channel + 1) * p) { initial[q] += b }
+        }
         input.values.withUnsafeBufferPointer { x in
             output.values.withUnsafeMutableBufferPointer { y in
                 weight.value.values.withUnsafeBufferPointer { w in
-                    bias.value.values.withUnsafeBufferPointer { b in
+                    initial.withUnsafeBufferPointer { start in
                         Compute.parallelShares(n) { _, images in
                             var col = [Float](repeating: 0, count: k * p)
                             col.withUnsafeMutableBufferPointer { colBuffer in
                                 for image in images {
                                     let out = y.baseAddress! + image * f * p
                                     g.im2col(x.baseAddress! + image * g.inputSize, into: colBuffer.baseAddress!)
-                                    for channel in 0..<f { (out + channel * p).update(repeating: b[channel], count: p) }
+                                    out.update(from: start.baseAddress!, count: f * p)
                                     gemm(w.baseAddress!, [f, k], colBuffer.baseAddress!, [k, p], into: out, [f, p], beta: 1)
                                 }
                             }

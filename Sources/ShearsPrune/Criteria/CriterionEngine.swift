@@ -14,6 +14,16 @@ public struct CriterionEngine {
     }
 
     public func scores(_ model: VGG, criterion: CriterionName, granularity: Granularity) throws -> [LayerScores] {
+        if granularity == .layer {
+            // Replacing a layer by the identity is not a deletion of weights, so only criteria
+            // that do not assume one apply: the random baseline, weight norms and the oracle.
+            switch criterion {
+            case .random, .norm, .oracle, .oracleAbs: break
+            default:
+                throw PruningError.granularityNotApplicable(.layer, layer: "criterion '\(criterion)'",
+                                                            reason: "layer groups are scored by random, l_p norms or the oracle")
+            }
+        }
         switch criterion {
         case .random:
             return try WeightCriteria.random(model, granularity: granularity, seed: seed)

@@ -23,7 +23,7 @@ public struct GroupLayout: Sendable {
             groupCount = rows * columns
             indices = { [$0] }
         case .filter, .neuron:
-            guard (granularity == .filter) == isConv else { return nil }
+            // Rows of a conv (4-D, or F x K' after shape pruning) or of a linear weight.
             groupCount = rows
             indices = { g in Array((g * columns)..<((g + 1) * columns)) }
         case .channel:
@@ -42,7 +42,8 @@ public struct GroupLayout: Sendable {
             groupCount = rows * channels
             indices = { g in Array((g * kernel)..<((g + 1) * kernel)) }
         case .shape:
-            guard isConv else { return nil }
+            // A GEMM column: (c, ky, kx) of a dense conv, or one kept column after shape pruning.
+            guard isConv || shape.count == 2 else { return nil }
             groupCount = columns
             indices = { column in (0..<rows).map { $0 * columns + column } }
         case .layer:

@@ -3,10 +3,11 @@ import ShearsNet
 /// The oracle: the measured change of the mean loss on the scoring subset when one group
 /// alone is removed, `ΔL = L(without group) − L` (Molchanov et al. 2017, §2.2 "oracle").
 ///
-/// Removal is simulated exactly by silencing: a filter or neuron has its weights and bias
-/// (and BatchNorm scale and shift) zeroed, so it outputs ReLU(0) = 0 as if absent; element and
-/// kernel groups have their weights zeroed. `signed` keeps ΔL (oracle-loss: groups whose
-/// removal *lowers* the loss go first), otherwise |ΔL| (oracle-abs).
+/// Removal is simulated exactly as `Surgeon` performs it: the group's weights are zeroed (a
+/// filter or neuron then outputs only its constant ReLU(BN(bias)), which physical removal
+/// folds into the consumer); a layer group is replaced by the identity on a copy of the model.
+/// `signed` keeps ΔL (oracle-loss: groups whose removal *lowers* the loss go first),
+/// otherwise |ΔL| (oracle-abs).
 public enum OracleCriterion {
     /// Above this many groups one forward pass per group is impractical (element granularity).
     public static let maximumGroups = 20_000
@@ -23,6 +24,13 @@ public enum OracleCriterion {
         return try groups.map { layerGroups in
             var scores: [Double] = []
             for group in 0..<layerGroups.count {
+                if granularity == .layer, case let .convolution(k) = layerGroups.layer {
+                    let without = model.copy()
+                    without.replaceWithIdentity(convolution: k)
+                    let change = SubsetLoss.meanLoss(without, data: data, batchSize: batchSize) - base
+                    scores.append(signed ? change : abs(change))
+                    continue
+                }
                 let parameters = try silencedParameters(model, layerGroups.layer, granularity: granularity, group: group)
                 let saved = parameters.map { ($0.parameter, $0.parameter.value.values) }
                 for (parameter, indices) in parameters { for i in indices { parameter.value.values[i] = 0 } }
@@ -34,23 +42,18 @@ public enum OracleCriterion {
         }
     }
 
-    /// The parameter entries to zero so that the group's contribution vanishes exactly.
+    /// The weight entries to zero so that the group's contribution is what removal leaves.
     static func silencedParameters(_ model: VGG, _ layer: PrunableLayer, granularity: Granularity,
                                    group: Int) throws -> [(parameter: Parameter, indices: [Int])] {
         switch (granularity, layer) {
         case let (.filter, .convolution(k)), let (.channel, .convolution(k)):
-            let producer = granularity == .channel ? k - 1 : k
-            let (position, conv) = model.convolutions[producer]
-            let size = conv.weight.value.count / conv.outChannels
-            var entries: [(Parameter, [Int])] = [(conv.weight, Array((group * size)..<((group + 1) * size))), (conv.bias, [group])]
-            if let norm = model.features.layers[position + 1] as? BatchNorm2D {
-                entries += [(norm.weight, [group]), (norm.bias, [group])]
-            }
-            return entries
+            let conv = model.convolutions[granularity == .channel ? k - 1 : k].layer
+            let size = conv.weight.value.itemSize
+            return [(conv.weight, Array((group * size)..<((group + 1) * size)))]
         case let (.neuron, .linear(k)):
             let linear = model.linears[k]
-            return [(linear.weight, Array((group * linear.inFeatures)..<((group + 1) * linear.inFeatures))), (linear.bias, [group])]
-        case (.element, _), (.kernel, _):
+            return [(linear.weight, Array((group * linear.inFeatures)..<((group + 1) * linear.inFeatures)))]
+        case (.element, _), (.kernel, _), (.shape, _):
             let weight = model.weight(of: layer)
             guard let layout = GroupLayout(granularity, weightShape: weight.value.shape) else {
                 throw PruningError.granularityNotApplicable(granularity, layer: layer.description, reason: "weight shape \(weight.value.shape)")

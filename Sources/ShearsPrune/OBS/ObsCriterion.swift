@@ -20,12 +20,13 @@ public struct HessianSpectrum: Sendable, Codable {
 /// The weights examined are those that *read* the group's output: removing filter f of conv k
 /// removes input channel f (9 columns) of conv k + 1, or its column block of the first linear
 /// layer; removing hidden neuron j removes column j of the next linear layer; a channel group
-/// of conv k is its own 9 columns. Element and kernel groups use the layer's own weights.
+/// of conv k is its own 9 columns. Element, kernel and shape groups (one GEMM column across
+/// all filters) use the layer's own weights.
 public enum ObsCriterion {
     public static func scores(_ model: VGG, granularity: Granularity, data: ImageBatchSource,
                               batchSize: Int) throws -> (scores: [LayerScores], spectra: [HessianSpectrum]) {
         let groups = try GroupEnumeration.groups(of: model, at: granularity)
-        let consumers = groups.map { consumer(of: $0.layer, granularity: granularity, in: model) }
+        let consumers = try groups.map { try consumer(of: $0.layer, granularity: granularity, in: model) }
         let hessians = try LayerHessian.collect(model, consumers: Array(Set(consumers.map(\.layer))), data: data,
                                                 batchSize: batchSize)
         var surgeons: [PrunableLayer: OptimalBrainSurgeon] = [:]
@@ -51,17 +52,28 @@ public enum ObsCriterion {
     }
 
     /// The layer whose weights read a group, and the width of each group's column block there.
-    static func consumer(of layer: PrunableLayer, granularity: Granularity, in model: VGG) -> (layer: PrunableLayer, block: Int) {
+    /// Channel blocks need the consumer's dense `C x kh x kw` columns, so a shape-pruned
+    /// consumer is refused for filter, channel and kernel groups.
+    static func consumer(of layer: PrunableLayer, granularity: Granularity,
+                         in model: VGG) throws -> (layer: PrunableLayer, block: Int) {
+        func dense(_ k: Int) throws -> Conv2D {
+            let conv = model.convolutions[k].layer
+            guard conv.patchRows == nil else {
+                throw PruningError.granularityNotApplicable(granularity, layer: model.checkpointName(of: .convolution(k)),
+                                                            reason: "it was shape-pruned, so its inputs are no longer whole channels")
+            }
+            return conv
+        }
         switch (granularity, layer) {
         case let (.filter, .convolution(k)):
             if k + 1 < model.convolutions.count {
-                let next = model.convolutions[k + 1].layer
+                let next = try dense(k + 1)
                 return (.convolution(k + 1), next.kernelHeight * next.kernelWidth)
             }
             let size = model.configuration.featureOutput.size
             return (.linear(0), size * size)
         case let (.channel, .convolution(k)), let (.kernel, .convolution(k)):
-            let conv = model.convolutions[k].layer
+            let conv = try dense(k)
             return (.convolution(k), conv.kernelHeight * conv.kernelWidth)
         case let (.neuron, .linear(k)):
             return (.linear(k + 1), 1)
@@ -73,7 +85,7 @@ public enum ObsCriterion {
     private static func saliency(_ group: Int, granularity: Granularity, consumer: (layer: PrunableLayer, block: Int),
                                  weights w: Matrix<Double>, surgeon: OptimalBrainSurgeon) throws -> Double {
         switch granularity {
-        case .filter, .channel, .neuron:
+        case .filter, .channel, .neuron, .shape:
             return try surgeon.saliency(of: Array((group * consumer.block)..<((group + 1) * consumer.block)), in: w)
         case .element:
             let (row, column) = (group / w.cols, group % w.cols)
@@ -84,8 +96,9 @@ public enum ObsCriterion {
             let (row, channel) = (group / channels, group % channels)
             let single = try Matrix<Double>(rows: 1, cols: w.cols, storage: Array(w.storage[(row * w.cols)..<((row + 1) * w.cols)]))
             return try surgeon.saliency(of: Array((channel * kernel)..<((channel + 1) * kernel)), in: single)
-        case .shape, .layer:
-            throw PruningError.granularityNotApplicable(granularity, layer: "OBS", reason: "not implemented yet")
+        case .layer:
+            throw PruningError.granularityNotApplicable(granularity, layer: "OBS",
+                                                        reason: "a layer's removal is not a weight deletion OBS can price")
         }
     }
 

@@ -2,6 +2,7 @@ import Linalg
 import ShearsNet
 
 /// How the layer that reads removed units is repaired, chosen independently of the criterion.
+/// For shape groups the repaired layer is the pruned conv itself (its remaining columns).
 public enum Compensation: String, Sendable, Codable, CaseIterable {
     /// Remove and leave the rest as it is.
     case none
@@ -20,12 +21,12 @@ enum Compensator {
     static func compensate(_ plan: PruningPlan, model: VGG, method: Compensation, data: ImageBatchSource,
                            batchSize: Int) throws {
         guard method != .none, !plan.removals.isEmpty else { return }
-        guard [.filter, .channel, .neuron].contains(plan.granularity) else {
+        guard [.filter, .channel, .neuron, .shape].contains(plan.granularity) else {
             throw PruningError.granularityNotApplicable(plan.granularity, layer: "the model",
-                                                        reason: "compensation applies to filter, channel and neuron groups")
+                                                        reason: "compensation applies to filter, channel, neuron and shape groups")
         }
-        let targets = plan.removals.map { layer, removed in
-            (consumer: ObsCriterion.consumer(of: layer, granularity: plan.granularity, in: model), removed: removed)
+        let targets = try plan.removals.map { layer, removed in
+            (consumer: try ObsCriterion.consumer(of: layer, granularity: plan.granularity, in: model), removed: removed)
         }
         let statistics = try LayerHessian.collectWithMeans(model, consumers: Array(Set(targets.map(\.consumer.layer))),
                                                            data: data, batchSize: batchSize)

@@ -9,6 +9,9 @@ import ShearsNet
 /// - neuron: hidden linear layers, with the next layer's matching column.
 /// - element / kernel: every convolution (and, for element, every linear layer); masked, so
 ///   the cost is that of the weights alone.
+/// - shape: every convolution's GEMM columns; a column costs one weight per filter, used at
+///   every output pixel.
+/// - layer: every shape-preserving convolution, one group each (the whole conv).
 public enum GroupEnumeration {
     public static func groups(of model: VGG, at granularity: Granularity) throws -> [LayerGroups] {
         let convs = model.convolutions
@@ -87,8 +90,30 @@ public enum GroupEnumeration {
                 }
             }
             return result
-        case .shape, .layer:
-            throw PruningError.granularityNotApplicable(granularity, layer: "vgg", reason: "not implemented yet")
+        case .shape:
+            guard !convs.isEmpty else {
+                throw PruningError.granularityNotApplicable(.shape, layer: "the model", reason: "it has no convolutions")
+            }
+            return convs.indices.map { k in
+                let conv = convs[k].layer
+                let columns = conv.weight.value.itemSize
+                return LayerGroups(layer: .convolution(k), name: model.checkpointName(of: .convolution(k)), count: columns,
+                                   macsPerGroup: Array(repeating: conv.outChannels * sizes[k] * sizes[k], count: columns),
+                                   parametersPerGroup: Array(repeating: conv.outChannels, count: columns))
+            }
+        case .layer:
+            let candidates = convs.indices.filter { model.isShapePreserving(convs[$0].layer) }
+            guard !candidates.isEmpty else {
+                throw PruningError.granularityNotApplicable(.layer, layer: "the model",
+                                                            reason: "no convolution keeps its input's shape")
+            }
+            return candidates.map { k in
+                let conv = convs[k].layer
+                let norm = (model.features.layers[convs[k].position + 1] as? BatchNorm2D)?.channels ?? 0
+                return LayerGroups(layer: .convolution(k), name: model.checkpointName(of: .convolution(k)), count: 1,
+                                   macsPerGroup: [conv.weight.value.count * sizes[k] * sizes[k]],
+                                   parametersPerGroup: [conv.weight.value.count + conv.bias.value.count + 2 * norm])
+            }
         }
     }
 

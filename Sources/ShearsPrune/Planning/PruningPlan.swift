@@ -21,10 +21,19 @@ public enum Ranking: String, Sendable, Codable, CaseIterable {
 public enum Planner {
     /// Removes the lowest-scored `ratio` of groups, per layer or globally.
     ///
+    /// Layer granularity has one group per candidate layer, so it is always ranked globally
+    /// on raw scores: `ratio` of the candidate layers become identities.
     /// Throws for a ratio outside [0, 1) and for a plan that would empty a layer.
     public static func plan(_ scores: [LayerScores], granularity: Granularity, ratio: Double,
                             ranking: Ranking) throws -> PruningPlan {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
+        if granularity == .layer {
+            let order = scores.indices.sorted { (scores[$0].scores[0], $0) < (scores[$1].scores[0], $1) }
+            let count = Int((ratio * Double(scores.count)).rounded(.down))
+            return PruningPlan(granularity: .layer, removals: Dictionary(uniqueKeysWithValues: order.prefix(count).map {
+                (scores[$0].groups.layer, [0])
+            }))
+        }
         var removals: [PrunableLayer: [Int]] = [:]
         switch ranking {
         case .perLayer:

@@ -2,9 +2,14 @@ import ShearsNet
 
 /// Applies a pruning plan to a model: physical removal for structured granularities, masks
 /// for element and kernel groups.
+///
+/// Physical removal is equivalent to masking the group's weights: a removed filter or
+/// neuron's remaining constant output is folded into its consumer (see `VGG.keepFilters`).
 public enum Surgeon {
     public static func apply(_ plan: PruningPlan, to model: VGG) throws {
-        for (layer, removed) in plan.removals.sorted(by: { $0.key.description > $1.key.description }) {
+        // Highest layer first, so that removing a layer does not renumber the ones still to do.
+        let order = plan.removals.sorted { rank($0.key) > rank($1.key) }
+        for (layer, removed) in order {
             let removedSet = Set(removed)
             switch (plan.granularity, layer) {
             case let (.filter, .convolution(k)):
@@ -14,6 +19,15 @@ public enum Surgeon {
                 model.keepFilters(ofConvolution: k - 1, keptIndices(model.convolutions[k].layer.inChannels, removedSet))
             case let (.neuron, .linear(k)):
                 model.keepNeurons(ofHidden: k, keptIndices(model.linears[k].outFeatures, removedSet))
+            case let (.shape, .convolution(k)):
+                let conv = model.convolutions[k].layer
+                conv.keepPatchRows(keptIndices(conv.weight.value.itemSize, removedSet))
+            case let (.layer, .convolution(k)):
+                guard removed == [0], model.isShapePreserving(model.convolutions[k].layer) else {
+                    throw PruningError.granularityNotApplicable(.layer, layer: layer.description,
+                                                                reason: "only a shape-preserving convolution can become the identity")
+                }
+                model.replaceWithIdentity(convolution: k)
             case (.element, _), (.kernel, _):
                 let weight = model.weight(of: layer)
                 guard let layout = GroupLayout(plan.granularity, weightShape: weight.value.shape) else {
@@ -28,6 +42,13 @@ public enum Surgeon {
                 throw PruningError.granularityNotApplicable(plan.granularity, layer: layer.description,
                                                             reason: "no removal rule for this layer kind")
             }
+        }
+    }
+
+    private static func rank(_ layer: PrunableLayer) -> Int {
+        switch layer {
+        case let .convolution(k): return k
+        case let .linear(k): return 1_000_000 + k
         }
     }
 
