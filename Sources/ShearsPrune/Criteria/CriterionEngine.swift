@@ -47,6 +47,9 @@ public struct CriterionEngine {
             return try ObsCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize).scores
         case .obd:
             return try ObdCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize)
+        case .obdExact:
+            return try ObdCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize,
+                                           diagonal: .gaussNewton(.crossEntropy))
         }
     }
 }

@@ -11,6 +11,7 @@ public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertibl
     case taylor
     case taylorWeight
     case obd
+    case obdExact
     case obs
     case oracle
     case oracleAbs
@@ -29,6 +30,7 @@ public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertibl
         ("taylor", "|mean of activation x gradient| (Molchanov 2017), l2-normalised per layer"),
         ("taylor-weight", "|sum over the group of w x dL/dw|"),
         ("obd", "Optimal Brain Damage: 1/2 sum h_qq w_q^2 with a Fisher diagonal (LeCun 1990)"),
+        ("obd-exact", "OBD with the exact Hessian diagonal (one backward pass per class)"),
         ("obs", "Optimal Brain Surgeon: 1/2 w_S^T ([H^-1]_SS)^-1 w_S, layer Hessian (Hassibi 1993)"),
         ("oracle", "measured change of the loss when the group alone is removed (signed)"),
         ("oracle-abs", "absolute measured change of the loss when the group alone is removed"),
@@ -39,7 +41,7 @@ public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertibl
         let fixed: [String: CriterionName] = [
             "random": .random, "l0": .norm(p: 0), "l1": .norm(p: 1), "l2": .norm(p: 2), "linf": .norm(p: .infinity),
             "activation": .activation, "activation-std": .activationStd, "apoz": .apoz, "taylor": .taylor,
-            "taylor-weight": .taylorWeight, "obd": .obd, "obs": .obs, "oracle": .oracle, "oracle-abs": .oracleAbs,
+            "taylor-weight": .taylorWeight, "obd": .obd, "obd-exact": .obdExact, "obs": .obs, "oracle": .oracle, "oracle-abs": .oracleAbs,
         ]
         if let criterion = fixed[text] {
             self = criterion
@@ -69,6 +71,7 @@ public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertibl
         case .taylor: return "taylor"
         case .taylorWeight: return "taylor-weight"
         case .obd: return "obd"
+        case .obdExact: return "obd-exact"
         case .obs: return "obs"
         case .oracle: return "oracle"
         case .oracleAbs: return "oracle-abs"
