@@ -15,7 +15,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Share of groups to remove, in [0, 1).")
     var ratio: Double
 
-    @Option(help: "Ranking: per-layer (same share everywhere) or global (l2-normalised scores).")
+    @Option(help: "Ranking: per-layer (same share everywhere), global (l2-normalised scores), or hessian (per-layer shares from the layers' Hessian spectra).")
     var ranking: Ranking = .perLayer
 
     @Option(help: "Repair of the layer reading removed units: none, obs, least-squares (filter, channel, neuron).")
@@ -38,7 +38,11 @@ struct PruneCommand: ParsableCommand {
         let engine = CriterionEngine(data: test.prefix(pruning.samples), seed: compute.seed)
         let before = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
         let scores = try pruning.scores(network, engine: engine)
-        let plan = try Planner.plan(scores, granularity: pruning.granularity, ratio: ratio, ranking: ranking)
+        let shares = ranking == .hessian
+            ? try HessianAllocation.shares(network, granularity: pruning.granularity, ratio: ratio,
+                                           data: test.prefix(pruning.samples)).mapValues(\.share)
+            : nil
+        let plan = try Planner.plan(scores, granularity: pruning.granularity, ratio: ratio, ranking: ranking, layerShares: shares)
         try Surgeon.apply(plan, to: network, compensation: compensation, data: test.prefix(pruning.samples))
         let after = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
         try network.save(to: out, metadata: metadata.merging([

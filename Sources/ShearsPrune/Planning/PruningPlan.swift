@@ -16,6 +16,9 @@ public enum Ranking: String, Sendable, Codable, CaseIterable {
     /// One ranking over all layers, each layer's scores divided by their l2 norm first
     /// (Molchanov et al. 2017, eq. 7), so layers of different scale compete fairly.
     case global
+    /// Per-layer shares from the layers' Hessian spectra (`HessianAllocation`), then the
+    /// criterion's lowest scores within each layer.
+    case hessian
 }
 
 public enum Planner {
@@ -24,8 +27,9 @@ public enum Planner {
     /// Layer granularity has one group per candidate layer, so it is always ranked globally
     /// on raw scores: `ratio` of the candidate layers become identities.
     /// Throws for a ratio outside [0, 1) and for a plan that would empty a layer.
-    public static func plan(_ scores: [LayerScores], granularity: Granularity, ratio: Double,
-                            ranking: Ranking) throws -> PruningPlan {
+    /// `layerShares` (the share of each layer's groups to remove) is required by `.hessian`.
+    public static func plan(_ scores: [LayerScores], granularity: Granularity, ratio: Double, ranking: Ranking,
+                            layerShares: [PrunableLayer: Double]? = nil) throws -> PruningPlan {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
         if granularity == .layer {
             let order = scores.indices.sorted { (scores[$0].scores[0], $0) < (scores[$1].scores[0], $1) }
@@ -36,9 +40,14 @@ public enum Planner {
         }
         var removals: [PrunableLayer: [Int]] = [:]
         switch ranking {
-        case .perLayer:
+        case .perLayer, .hessian:
+            if ranking == .hessian && layerShares == nil {
+                throw PruningError.granularityNotApplicable(granularity, layer: "the model",
+                                                            reason: "Hessian-aware ranking needs per-layer shares from HessianAllocation")
+            }
             for layer in scores {
-                let count = Int((ratio * Double(layer.groups.count)).rounded(.down))
+                let share = ranking == .hessian ? layerShares![layer.groups.layer] ?? 0 : ratio
+                let count = Int((share * Double(layer.groups.count)).rounded(.down))
                 removals[layer.groups.layer] = lowest(layer.scores, count)
             }
         case .global:
