@@ -24,7 +24,7 @@ public enum Compute {
     }
 
     /// Runs `body(worker, range)` over `count` items split into contiguous shares.
-    static func parallelShares(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+    public static func parallelShares(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
         let shares = max(1, min(workers, count))
         if shares == 1 { body(0, 0..<count); return }
         // Each share touches disjoint output memory and private scratch; the caller guarantees it.

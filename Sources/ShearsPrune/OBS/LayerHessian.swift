@@ -64,51 +64,76 @@ enum LayerHessian {
         }
     }
 
-    /// Images whose im2col columns are gathered into one `dsyrk` call: per-image calls are too
-    /// small for BLAS to run fast (k = 49 to 784 samples), 16 images give k = 784 to 12,544.
-    static let imagesPerGramCall = 16
+    /// Bytes of Double patches gathered for one `dsyrk` call. Per-image calls are too small
+    /// for BLAS to run fast (k = 49 to 784 samples); a chunk this size gives k in the
+    /// thousands yet stays in the last-level cache between being written and read by dsyrk.
+    static let gramChunkBytes = 6 << 20
+
+    /// Whole images per `dsyrk` call for a layer with `rows` inputs and `perImage` samples per image.
+    static func imagesPerGramCall(rows: Int, perImage: Int) -> Int {
+        max(1, min(64, gramChunkBytes / (8 * rows * perImage)))
+    }
 
     /// Adds a conv input batch's `Σ x xᵀ` (over every im2col column) and `Σ x`.
+    ///
+    /// Each worker takes a share of the images and, chunk by chunk, gathers their columns
+    /// (im2col, Float → Double) and adds their Gram matrix with a single-threaded `dsyrk`
+    /// into its own sum; the sums are added at the end. Independent single-threaded calls
+    /// scale better than one two-threaded `dsyrk` on these thin (n = 288 … 1152) matrices,
+    /// and each chunk is still in cache when `dsyrk` reads it.
     private static func accumulatePatches(_ conv: Conv2D, input: Tensor, into sum: inout Matrix<Double>,
                                           inputSums: inout [Double], samples: inout Int) throws {
-        let rows = conv.weight.value.itemSize
+        let rows = conv.weight.value.itemSize, images = input.shape[0]
         let size = conv.outputShape(for: input.shape)
-        let perImage = size[2] * size[3], stride = imagesPerGramCall * perImage
-        // rows x (imagesPerGramCall · perImage), row-major: each image's columns side by side.
-        let chunk = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows * stride)
-        defer { chunk.deallocate() }
-        var filled = 0
-        var failure: Error?
-        let flush = { (sum: inout Matrix<Double>) in
-            guard filled > 0, failure == nil else { return }
-            let view = MatrixView(base: UnsafePointer(chunk.baseAddress!), rows: rows, cols: filled * perImage, rowStride: stride)
-            do {
-                try withBLASThreads { try sum.withMutableView { try BLAS.syrk(view, into: $0, trans: .none, beta: 1) } }
-            } catch {
-                failure = error
-            }
-            filled = 0
-        }
-        inputSums.withUnsafeMutableBufferPointer { totals in
-            conv.forEachPatchMatrix(input) { _, patches in
-                for r in 0..<rows {
-                    let source = patches.baseAddress! + r * perImage
-                    let target = chunk.baseAddress! + r * stride + filled * perImage
-                    var total = 0.0
-                    for j in 0..<perImage {
-                        let value = Double(source[j])
-                        target[j] = value
-                        total += value
+        let perImage = size[2] * size[3], imagesPerCall = imagesPerGramCall(rows: rows, perImage: perImage)
+        let stride = imagesPerCall * perImage
+        let workers = max(1, min(Compute.workers, images))
+        // Per worker: rows x rows sum, rows column totals, rows x stride chunk (row-major:
+        // each image's columns side by side).
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: workers * rows * rows)
+        let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: workers * rows)
+        let chunks = UnsafeMutableBufferPointer<Double>.allocate(capacity: workers * rows * stride)
+        defer { sums.deallocate(); totals.deallocate(); chunks.deallocate() }
+        sums.initialize(repeating: 0)
+        totals.initialize(repeating: 0)
+        var failures = [Error?](repeating: nil, count: workers)
+        failures.withUnsafeMutableBufferPointer { failure in
+            Compute.parallelShares(images) { worker, share in
+                let chunk = chunks.baseAddress! + worker * rows * stride
+                let total = totals.baseAddress! + worker * rows
+                let gram = MutableMatrixView(base: sums.baseAddress! + worker * rows * rows, rows: rows, cols: rows)
+                var first = share.lowerBound
+                while first < share.upperBound, failure[worker] == nil {
+                    let batch = first..<min(share.upperBound, first + imagesPerCall)
+                    conv.forEachPatchMatrix(input, images: batch, concurrently: false) { _, n, patches in
+                        let column = (n - batch.lowerBound) * perImage
+                        for r in 0..<rows {
+                            let source = patches.baseAddress! + r * perImage, target = chunk + r * stride + column
+                            var rowTotal = 0.0
+                            for j in 0..<perImage {
+                                let value = Double(source[j])
+                                target[j] = value
+                                rowTotal += value
+                            }
+                            total[r] += rowTotal
+                        }
                     }
-                    totals[r] += total
+                    let view = MatrixView(base: UnsafePointer(chunk), rows: rows, cols: batch.count * perImage, rowStride: stride)
+                    do { try BLAS.syrk(view, into: gram, trans: .none, beta: 1) } catch { failure[worker] = error }
+                    first = batch.upperBound
                 }
-                filled += 1
-                if filled == imagesPerGramCall { flush(&sum) }
             }
         }
-        flush(&sum)
-        samples += input.shape[0] * perImage
-        if let failure { throw failure }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        sum.withMutableView { target in
+            for worker in 0..<workers {
+                for i in 0..<rows {
+                    for j in 0..<rows { target.base[i * target.rowStride + j] += sums[(worker * rows + i) * rows + j] }
+                }
+            }
+        }
+        for worker in 0..<workers { for r in 0..<rows { inputSums[r] += totals[worker * rows + r] } }
+        samples += images * perImage
     }
 
     /// Runs one large BLAS call with as many BLAS threads as the layers have batch workers;
