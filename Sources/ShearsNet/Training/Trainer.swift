@@ -19,6 +19,10 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public let accuracy: Double
     public let top5Accuracy: Double
     public let images: Int
+
+    public init(loss: Double, accuracy: Double, top5Accuracy: Double, images: Int) {
+        (self.loss, self.accuracy, self.top5Accuracy, self.images) = (loss, accuracy, top5Accuracy, images)
+    }
 }
 
 public enum TrainingError: Error, CustomStringConvertible, Equatable {

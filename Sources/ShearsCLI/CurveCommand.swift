@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import ShearsNet
+import ShearsPrune
+
+extension ScheduleKind: ExpressibleByArgument {}
+
+/// `shears curve`: the accuracy-vs-FLOPs experiment over a grid of criteria, granularities,
+/// schedules and seeds; resumable, shardable.
+struct CurveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "curve",
+        abstract: "Prune over a grid (criteria x granularities x schedules x seeds) and write accuracy-vs-FLOPs rows as CSV.",
+        discussion: """
+        Settings come from --preset (quick: the README's main job, ~15 minutes; full: every criterion, \
+        3 seeds, hours), then a JSON --config file (its keys: \(CurveConfiguration.validKeys.joined(separator: ", "))), \
+        then the flags below. Rows are appended atomically after every pruning step; running the same \
+        command again resumes where it stopped. A manifest (<out>.manifest.json) records the configuration, \
+        versions, threads and BLAS build; <out>.state/ holds the base model and each chain's latest model.
+        """)
+
+    @Option(help: "Preset to start from: quick or full.")
+    var preset = "quick"
+
+    @Option(help: "JSON configuration file (keys override the preset; 'preset' inside chooses the base).")
+    var config: String?
+
+    @Option(help: "CSV to write (its manifest and state directory go beside it).")
+    var out = "runs/curve.csv"
+
+    @Option(help: "Run one deterministic share i/n of the grid (0 <= i < n); combine shards with 'shears merge'.")
+    var shard = "0/1"
+
+    @Option(help: "Comma-separated criteria (overrides).")
+    var criteria: String?
+    @Option(help: "Comma-separated granularities (overrides).")
+    var granularities: String?
+    @Option(help: "Comma-separated schedules: one-shot, iterative, gradual (overrides).")
+    var schedules: String?
+    @Option(help: "Comma-separated seeds (overrides).")
+    var seeds: String?
+    @Option(help: "Comma-separated FLOPs fractions, descending, in (0, 1) (overrides).")
+    var targets: String?
+    @Option(help: "SGD steps of fine-tuning after each pruning step (overrides).")
+    var fineTuneSteps: Int?
+    @Option(help: "Start from this trained checkpoint instead of training one (overrides).")
+    var checkpoint: String?
+    @Option(help: "Epochs to train the base model when there is no checkpoint (overrides).")
+    var trainEpochs: Int?
+    @Option(help: "Training images the data-driven criteria score on (overrides).")
+    var scoringSamples: Int?
+    @Option(help: "Measure on the first N test images, 0 = all (overrides).")
+    var testLimit: Int?
+    @Option(help: "Train and fine-tune on the first N training images, 0 = all (overrides).")
+    var trainLimit: Int?
+
+    @Option(help: "Directory with the Fashion-MNIST IDX files.")
+    var dataDir: String = FashionMNIST.defaultDirectory
+
+    @Option(help: "Cores to use: batch workers for layers, each with single-threaded BLAS.")
+    var threads: Int = 2
+
+    /// The configuration the flags describe, validated before any work.
+    func resolved() throws -> (CurveConfiguration, Shard) {
+        guard let shard = Shard(parsing: shard) else {
+            throw ValidationError("--shard must be i/n with 0 <= i < n, got '\(self.shard)'")
+        }
+        var configuration: CurveConfiguration
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else {
+                throw ValidationError("cannot read --config '\(config)'")
+            }
+            configuration = try CurveConfiguration.load(json: data, source: config)
+        } else {
+            guard let chosen = CurveConfiguration.presets[preset] else {
+                throw ValidationError("unknown --preset '\(preset)'; choose one of \(CurveConfiguration.presets.keys.sorted().joined(separator: ", "))")
+            }
+            configuration = chosen
+        }
+        func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
+        if let names = list(criteria) { configuration.criteria = names }
+        if let names = list(granularities) {
+            configuration.granularities = try names.map {
+                guard let granularity = Granularity(rawValue: $0) else { throw PruningError.unknownGranularity($0) }
+                return granularity
+            }
+        }
+        if let names = list(schedules) {
+            configuration.schedules = try names.map {
+                guard let schedule = ScheduleKind(rawValue: $0) else {
+                    throw ValidationError("unknown schedule '\($0)'; valid: \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return schedule
+            }
+        }
+        if let values = list(seeds) {
+            configuration.seeds = try values.map {
+                guard let seed = UInt64($0) else { throw ValidationError("--seeds: '\($0)' is not a seed") }
+                return seed
+            }
+        }
+        if let values = list(targets) {
+            configuration.flopsTargets = try values.map {
+                guard let target = Double($0) else { throw ValidationError("--targets: '\($0)' is not a number") }
+                return target
+            }
+        }
+        if let fineTuneSteps { configuration.fineTuneSteps = fineTuneSteps }
+        if let checkpoint { configuration.checkpoint = checkpoint }
+        if let trainEpochs { configuration.trainEpochs = trainEpochs }
+        if let scoringSamples { configuration.scoringSamples = scoringSamples }
+        if let testLimit { configuration.testLimit = testLimit }
+        if let trainLimit { configuration.trainLimit = trainLimit }
+        try configuration.validate(source: config ?? "the command line")
+        return (configuration, shard)
+    }
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        _ = try resolved()
+    }
+
+    func run() throws {
+        let (configuration, shard) = try resolved()
+        Compute.configure(threads: threads)
+        let store = CurveStore(csvPath: out)
+        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent.isEmpty
+                                                ? "." : (out as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let train = try FashionMNIST.load(.train, directory: dataDir)
+        let test = try FashionMNIST.load(.test, directory: dataDir)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [shard], threads: threads))
+        let cells = configuration.cells(of: shard)
+        let steps = cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count }
+        print("curve: \(cells.count) cells, \(steps) pruning steps (shard \(shard)) -> \(out)")
+        let runner = CurveRunner(configuration: configuration, store: store, shard: shard, train: train, test: test)
+        let line = ProgressLine()
+        runner.trainingProgress = { line.show($0) }
+        var lastShown = ""
+        runner.progress = { p in
+            let key = "\(p.cell) \(p.step) \(p.phase)"
+            guard line.interactive || key != lastShown else { return }
+            lastShown = key
+            var text = "cell \(p.cell)/\(p.cells) \(p.method) seed \(p.seed)  step \(p.step)/\(p.steps)  \(p.phase)"
+            if let loss = p.loss { text += "  loss \(fmt(loss, 4))" }
+            if let rate = p.imagesPerSecond { text += "  \(fmt(rate, 0)) img/s" }
+            text += "  ETA \(p.secondsRemaining.map(ProgressLine.duration) ?? "?")"
+            FileHandle.standardError.write(Data(((line.interactive ? "\r\u{1B}[K" : "") + text + (line.interactive ? "" : "\n")).utf8))
+        }
+        try runner.run()
+        if line.interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        let rows = try store.rows()
+        print("done: \(rows.count) rows in \(out); plot with scripts/plot-curve \(out)")
+    }
+}

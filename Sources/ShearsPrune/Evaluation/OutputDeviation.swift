@@ -1,0 +1,80 @@
+import Foundation
+import ShearsNet
+
+/// A model's accuracy, loss and softmax outputs on a data set, in one pass.
+public struct ModelOutputs: Sendable {
+    public let evaluation: Evaluation
+    /// Softmax probabilities, `images x classes`, row-major.
+    public let probabilities: [Float]
+    public let classes: Int
+
+    public init(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256) {
+        var probabilities: [Float] = []
+        var (lossSum, correct, top5) = (0.0, 0, 0)
+        var classes = 0
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + batchSize)
+            let (images, labels) = data.batch(Array(start..<end)[...])
+            let logits = model.forward(images, training: false)
+            let result = CrossEntropy(logits: logits, labels: labels)
+            lossSum += Double(result.loss) * Double(end - start)
+            correct += result.correct
+            classes = logits.shape[1]
+            top5 += Metrics.topKCorrect(logits: logits, labels: labels, k: min(5, classes))
+            // The cross-entropy gradient is (p − onehot)/N: recover p.
+            for row in 0..<(end - start) {
+                for j in 0..<classes {
+                    let g = result.gradient.values[row * classes + j] * Float(end - start)
+                    probabilities.append(g + (j == labels[row] ? 1 : 0))
+                }
+            }
+            start = end
+        }
+        let n = Double(max(1, data.count))
+        evaluation = Evaluation(loss: lossSum / n, accuracy: Double(correct) / n, top5Accuracy: Double(top5) / n,
+                                images: data.count)
+        self.probabilities = probabilities
+        self.classes = classes
+    }
+
+    /// How far these outputs are from `reference`'s on the same images (the founding text's
+    /// objective E): mean KL(p_ref ‖ p) over images, and the share whose top-1 classes agree.
+    public func deviation(from reference: ModelOutputs) -> (klDivergence: Double, top1Agreement: Double) {
+        precondition(reference.probabilities.count == probabilities.count && reference.classes == classes,
+                     "ModelOutputs.deviation: different images or classes")
+        let images = probabilities.count / max(1, classes)
+        var (kl, agree) = (0.0, 0)
+        for n in 0..<images {
+            let p = reference.probabilities[(n * classes)..<((n + 1) * classes)]
+            let q = probabilities[(n * classes)..<((n + 1) * classes)]
+            for (a, b) in zip(p, q) where a > 0 { kl += Double(a) * (log(Double(a)) - log(max(Double(b), 1e-30))) }
+            if p.indices.max(by: { p[$0] < p[$1] })! - p.startIndex == q.indices.max(by: { q[$0] < q[$1] })! - q.startIndex {
+                agree += 1
+            }
+        }
+        return (kl / Double(max(1, images)), Double(agree) / Double(max(1, images)))
+    }
+}
+
+/// Measured inference time per image: the structurally pruned model should really be faster.
+public enum Latency {
+    /// Milliseconds per image at batch 1 (over `singles` images) and at batch 256 (the
+    /// fastest of three passes, after a warm-up pass).
+    public static func measure(_ model: VGG, data: ImageBatchSource, singles: Int) -> (batch1: Double, batch256: Double) {
+        let batch = data.batch(Array(0..<min(256, data.count))[...]).images
+        _ = model.forward(batch, training: false)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = model.forward(batch, training: false)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batch.shape[0]))
+        }
+        let count = min(singles, data.count)
+        let images = (0..<count).map { data.batch([$0]).images }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for image in images { _ = model.forward(image, training: false) }
+        let single = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(max(1, count))
+        return (single, best)
+    }
+}

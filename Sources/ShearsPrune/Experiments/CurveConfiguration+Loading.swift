@@ -1,0 +1,101 @@
+import Foundation
+import ShearsNet
+
+/// A configuration that cannot run, named by key and source before any work starts.
+public enum CurveConfigurationError: Error, CustomStringConvertible, Equatable {
+    case malformed(source: String, reason: String)
+    case unknownKey(String, source: String, valid: [String])
+    case invalid(key: String, reason: String, source: String)
+
+    public var description: String {
+        switch self {
+        case let .malformed(source, reason): return "\(source): \(reason)"
+        case let .unknownKey(key, source, valid):
+            return "\(source): unknown key '\(key)'; valid keys: \(valid.joined(separator: ", "))"
+        case let .invalid(key, reason, source): return "\(source): '\(key)' \(reason)"
+        }
+    }
+}
+
+extension CurveConfiguration {
+    /// Keys a configuration file may use: every field, and `preset` to start from one.
+    public static var validKeys: [String] { ["preset"] + CodingKeys.allCases.map(\.rawValue) }
+
+    /// Decodes a JSON object over a preset (its `preset` key, or `quick`), refusing unknown
+    /// keys and wrong types by name, then validates.
+    public static func load(json data: Data, source: String) throws -> CurveConfiguration {
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw CurveConfigurationError.malformed(source: source, reason: "the top level must be a JSON object")
+            }
+            object = parsed
+        } catch let error as CurveConfigurationError {
+            throw error
+        } catch {
+            throw CurveConfigurationError.malformed(source: source, reason: "not valid JSON (\(error.localizedDescription))")
+        }
+        for key in object.keys.sorted() where !validKeys.contains(key) {
+            throw CurveConfigurationError.unknownKey(key, source: source, valid: validKeys)
+        }
+        var base = CurveConfiguration.quick
+        if let preset = object["preset"] {
+            guard let name = preset as? String, let chosen = presets[name] else {
+                throw CurveConfigurationError.invalid(key: "preset", reason: "must be one of \(presets.keys.sorted())", source: source)
+            }
+            base = chosen
+        }
+        var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as! [String: Any]
+        for (key, value) in object where key != "preset" { merged[key] = value }
+        let configuration: CurveConfiguration
+        do {
+            configuration = try JSONDecoder().decode(CurveConfiguration.self,
+                                                     from: JSONSerialization.data(withJSONObject: merged))
+        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
+            throw CurveConfigurationError.invalid(key: context.codingPath.map(\.stringValue).joined(separator: "."),
+                                                  reason: "must be \(type)", source: source)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw CurveConfigurationError.invalid(key: context.codingPath.map(\.stringValue).joined(separator: "."),
+                                                  reason: "has an invalid value (\(context.debugDescription))", source: source)
+        }
+        try configuration.validate(source: source)
+        return configuration
+    }
+
+    /// Refuses configurations that cannot run, naming the key.
+    public func validate(source: String) throws {
+        func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
+            .invalid(key: key.rawValue, reason: reason, source: source)
+        }
+        guard VGGConfiguration.preset(model) != nil else {
+            throw fail(.model, "is '\(model)'; presets: \(VGGConfiguration.presetNames.joined(separator: ", "))")
+        }
+        if checkpoint == nil, trainEpochs < 1 { throw fail(.trainEpochs, "must be at least 1 without a checkpoint") }
+        guard !criteria.isEmpty, Set(criteria).count == criteria.count else { throw fail(.criteria, "must be a non-empty list without repeats") }
+        for name in criteria {
+            do { _ = try CriterionName(parsing: name) } catch { throw fail(.criteria, "\(error)") }
+        }
+        guard !granularities.isEmpty else { throw fail(.granularities, "must not be empty") }
+        if granularities.contains(.layer) {
+            throw fail(.granularities, "cannot contain 'layer': vgg-s has two replaceable layers, too few for a FLOPs curve")
+        }
+        guard !schedules.isEmpty, Set(schedules).count == schedules.count else { throw fail(.schedules, "must be a non-empty list without repeats") }
+        guard !seeds.isEmpty, Set(seeds).count == seeds.count else { throw fail(.seeds, "must be a non-empty list without repeats") }
+        guard !flopsTargets.isEmpty, flopsTargets.allSatisfy({ $0 > 0 && $0 < 1 }) else {
+            throw fail(.flopsTargets, "must be fractions of the original FLOPs in (0, 1), got \(flopsTargets)")
+        }
+        guard zip(flopsTargets, flopsTargets.dropFirst()).allSatisfy({ $0 > $1 }) else {
+            throw fail(.flopsTargets, "must be strictly descending, got \(flopsTargets)")
+        }
+        guard fineTuneSteps >= 0 else { throw fail(.fineTuneSteps, "must be >= 0") }
+        guard fineTuneLearningRate > 0, fineTuneLearningRate.isFinite else { throw fail(.fineTuneLearningRate, "must be > 0") }
+        guard batchSize >= 1 else { throw fail(.batchSize, "must be at least 1") }
+        guard scoringSamples >= 1 else { throw fail(.scoringSamples, "must be at least 1") }
+        guard ranking != .hessian else {
+            throw fail(.ranking, "'hessian' plans by shares of groups; a FLOPs curve needs 'global' or 'per-layer'")
+        }
+        guard testLimit >= 0 else { throw fail(.testLimit, "must be >= 0 (0 = all)") }
+        guard trainLimit >= 0 else { throw fail(.trainLimit, "must be >= 0 (0 = all)") }
+        guard latencyImages >= 1 else { throw fail(.latencyImages, "must be at least 1") }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// How a pruning schedule reaches its operating points.
+public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
+    /// Each FLOPs target separately from the unpruned model: prune once, then fine-tune.
+    case oneShot = "one-shot"
+    /// Molchanov et al. 2017: from each operating point to the next, score, remove the lowest
+    /// groups until the FLOPs target, fine-tune; the model carries over.
+    case iterative
+    /// Zhu & Gupta 2017: the FLOPs fraction follows the cubic schedule
+    /// `f_i = f_n + (1 − f_n)(1 − i/n)³` over the targets' count of events, down to the
+    /// smallest target, pruning and fine-tuning at each event.
+    case gradual
+}
+
+/// Everything a `shears curve` run does: the grid (criteria x granularities x schedules x
+/// seeds), the operating points and the fine-tuning budget. Decoded from JSON with every key
+/// optional (defaults below) and unknown keys refused.
+public struct CurveConfiguration: Codable, Equatable, Sendable {
+    /// Model preset (`vgg-s`) to train when `checkpoint` is nil.
+    public var model = "vgg-s"
+    /// Trained checkpoint to start from; nil trains one first (`trainEpochs`, seed 1).
+    public var checkpoint: String?
+    public var trainEpochs = 1
+    public var criteria = ["random", "l2", "activation", "taylor", "obd", "obs"]
+    public var granularities: [Granularity] = [.filter]
+    public var schedules: [ScheduleKind] = [.iterative]
+    public var seeds: [UInt64] = [1]
+    /// Operating points as fractions of the unpruned model's FLOPs, descending, in (0, 1).
+    public var flopsTargets = [0.75, 0.5, 0.35, 0.25, 0.15, 0.1]
+    /// SGD steps of fine-tuning after each pruning step (0 = none).
+    public var fineTuneSteps = 100
+    public var fineTuneLearningRate = 0.01
+    public var batchSize = 64
+    /// Test images the data-driven criteria score on.
+    public var scoringSamples = 256
+    public var ranking: Ranking = .global
+    public var compensation: Compensation = .none
+    /// Test images accuracy, loss and output deviation are measured on (0 = all 10,000).
+    public var testLimit = 0
+    /// Training images used for training and fine-tuning (0 = all 60,000).
+    public var trainLimit = 0
+    /// Single images timed for the batch-1 latency.
+    public var latencyImages = 64
+
+    public init() {}
+
+    /// The README's main job: a brief training and a six-criterion iterative filter curve
+    /// within about 15 minutes on 2 cores.
+    public static var quick: CurveConfiguration {
+        var configuration = CurveConfiguration()
+        configuration.testLimit = 5000
+        return configuration
+    }
+
+    /// The full comparison of `docs/results.md`: every criterion, three seeds, eleven
+    /// operating points from 90% to 5% of the FLOPs, hours on 2 cores (resumable).
+    public static var full: CurveConfiguration {
+        var configuration = CurveConfiguration()
+        configuration.trainEpochs = 10
+        configuration.criteria = ["random", "l1", "l2", "activation", "activation-std", "apoz", "taylor", "taylor-weight",
+                                  "obd", "obs"]
+        configuration.seeds = [1, 2, 3]
+        configuration.flopsTargets = [0.9, 0.75, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05]
+        configuration.fineTuneSteps = 150
+        configuration.scoringSamples = 512
+        return configuration
+    }
+
+    public static let presets: [String: CurveConfiguration] = ["quick": quick, "full": full]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, checkpoint, trainEpochs, criteria, granularities, schedules, seeds, flopsTargets, fineTuneSteps,
+             fineTuneLearningRate, batchSize, scoringSamples, ranking, compensation, testLimit, trainLimit, latencyImages
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = CurveConfiguration()
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
+        checkpoint = try c.decodeIfPresent(String.self, forKey: .checkpoint)
+        trainEpochs = try c.decodeIfPresent(Int.self, forKey: .trainEpochs) ?? d.trainEpochs
+        criteria = try c.decodeIfPresent([String].self, forKey: .criteria) ?? d.criteria
+        granularities = try c.decodeIfPresent([Granularity].self, forKey: .granularities) ?? d.granularities
+        schedules = try c.decodeIfPresent([ScheduleKind].self, forKey: .schedules) ?? d.schedules
+        seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? d.seeds
+        flopsTargets = try c.decodeIfPresent([Double].self, forKey: .flopsTargets) ?? d.flopsTargets
+        fineTuneSteps = try c.decodeIfPresent(Int.self, forKey: .fineTuneSteps) ?? d.fineTuneSteps
+        fineTuneLearningRate = try c.decodeIfPresent(Double.self, forKey: .fineTuneLearningRate) ?? d.fineTuneLearningRate
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        scoringSamples = try c.decodeIfPresent(Int.self, forKey: .scoringSamples) ?? d.scoringSamples
+        ranking = try c.decodeIfPresent(Ranking.self, forKey: .ranking) ?? d.ranking
+        compensation = try c.decodeIfPresent(Compensation.self, forKey: .compensation) ?? d.compensation
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit) ?? d.testLimit
+        trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit) ?? d.trainLimit
+        latencyImages = try c.decodeIfPresent(Int.self, forKey: .latencyImages) ?? d.latencyImages
+    }
+}

@@ -1,0 +1,45 @@
+import ShearsNet
+
+/// One pruning step of a curve: remove groups until the model's FLOPs reach a target.
+enum CurvePruning {
+    /// FLOPs the curve counts: dense FLOPs of the (shrunk) shapes, or, for masked
+    /// granularities, those of the non-zero weights.
+    static func flops(_ cost: ModelCost, granularity: Granularity) -> Int {
+        granularity.isMasked ? cost.nonZeroFlops : cost.flops
+    }
+
+    /// Scores and removes the lowest groups until the FLOPs are at most `fraction` of `base`'s,
+    /// scoring again after each round (removal changes the scores and the estimates overlap).
+    static func prune(_ model: VGG, toFraction fraction: Double, of base: VGG, cell: CurveCell, step: Int,
+                      configuration: CurveConfiguration, scoringData: Dataset) throws {
+        let target = Int((fraction * Double(flops(ModelCost(base), granularity: cell.granularity))).rounded(.down))
+        let criterion = try CriterionName(parsing: cell.criterion)
+        let engine = CriterionEngine(data: scoringData, seed: cell.seed &* 7919 &+ UInt64(step))
+        for _ in 0..<50 {
+            let current = flops(ModelCost(model), granularity: cell.granularity)
+            guard current > target else { return }
+            let scores = try engine.scores(model, criterion: criterion, granularity: cell.granularity)
+            let plan = try Planner.plan(scores, granularity: cell.granularity, macsToSave: (current - target + 1) / 2,
+                                        ranking: configuration.ranking, skip: maskedGroups(model, scores, cell.granularity))
+            guard plan.removedGroups > 0 else { break }
+            try Surgeon.apply(plan, to: model, compensation: configuration.compensation, data: scoringData)
+        }
+        let reached = flops(ModelCost(model), granularity: cell.granularity)
+        guard reached <= target else {
+            throw PruningError.granularityNotApplicable(cell.granularity, layer: "the model",
+                                                        reason: "cannot reach \(fraction) of the FLOPs (stuck at \(reached) > \(target))")
+        }
+    }
+
+    /// Groups of masked granularities whose weights are all masked already.
+    static func maskedGroups(_ model: VGG, _ scores: [LayerScores], _ granularity: Granularity) -> [PrunableLayer: Set<Int>] {
+        guard granularity.isMasked else { return [:] }
+        var result: [PrunableLayer: Set<Int>] = [:]
+        for layer in scores {
+            let weight = model.weight(of: layer.groups.layer)
+            guard let mask = weight.mask, let layout = GroupLayout(granularity, weightShape: weight.value.shape) else { continue }
+            result[layer.groups.layer] = Set((0..<layer.groups.count).filter { group in layout.indices(group).allSatisfy { mask[$0] == 0 } })
+        }
+        return result
+    }
+}

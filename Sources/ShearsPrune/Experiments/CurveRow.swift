@@ -1,0 +1,79 @@
+import Foundation
+
+/// One operating point of one grid cell: what `shears curve` appends after every pruning step.
+public struct CurveRow: Equatable, Sendable {
+    public var method: String
+    public var criterion: String
+    public var granularity: String
+    public var schedule: String
+    public var seed: UInt64
+    /// 1-based step within the cell.
+    public var step: Int
+    public var parameters: Int
+    public var macs: Int
+    /// Forward FLOPs per image (2 x MACs); for masked granularities, those of non-zero weights.
+    public var flops: Int
+    public var flopsRatio: Double
+    /// 1 − non-zero parameters / unpruned parameters.
+    public var sparsity: Double
+    public var accuracyBeforeFineTuning: Double
+    public var accuracyAfterFineTuning: Double
+    public var testLoss: Double
+    /// Mean KL(p_unpruned ‖ p_pruned) of the softmax outputs over the test images.
+    public var klDivergence: Double
+    /// Share of test images where the pruned and unpruned models' top-1 classes agree.
+    public var top1Agreement: Double
+    /// Milliseconds per image at batch 1 and at batch 256.
+    public var latencyBatch1: Double
+    public var latencyBatch256: Double
+    public var wallSeconds: Double
+
+    public static let header = ["method", "criterion", "granularity", "schedule", "seed", "step", "params", "macs", "flops",
+                                "flops_ratio", "sparsity", "acc_before_ft", "acc_after_ft", "test_loss", "kl_divergence",
+                                "top1_agreement", "latency_b1_ms", "latency_b256_ms", "wall_seconds"]
+
+    /// Columns that depend on the machine's speed, not on the computation.
+    public static let timingColumns: Set<String> = ["latency_b1_ms", "latency_b256_ms", "wall_seconds"]
+
+    public var fields: [String] {
+        [method, criterion, granularity, schedule, String(seed), String(step), String(parameters), String(macs), String(flops),
+         format(flopsRatio), format(sparsity), format(accuracyBeforeFineTuning), format(accuracyAfterFineTuning),
+         format(testLoss), format(klDivergence), format(top1Agreement), format(latencyBatch1), format(latencyBatch256),
+         format(wallSeconds)]
+    }
+
+    /// The CSV line (no quoting is needed: no field can hold a comma, quote or newline).
+    public var csvLine: String { fields.joined(separator: ",") }
+
+    /// Parses a line written by `csvLine`; nil when it is not one.
+    public init?(csvLine line: Substring) {
+        let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == Self.header.count, let seed = UInt64(f[4]), let step = Int(f[5]), let parameters = Int(f[6]),
+              let macs = Int(f[7]), let flops = Int(f[8]) else { return nil }
+        let numbers = f[9...].compactMap(Double.init)
+        guard numbers.count == 10 else { return nil }
+        (method, criterion, granularity, schedule) = (f[0], f[1], f[2], f[3])
+        (self.seed, self.step, self.parameters, self.macs, self.flops) = (seed, step, parameters, macs, flops)
+        (flopsRatio, sparsity, accuracyBeforeFineTuning, accuracyAfterFineTuning, testLoss) =
+            (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
+        (klDivergence, top1Agreement, latencyBatch1, latencyBatch256, wallSeconds) =
+            (numbers[5], numbers[6], numbers[7], numbers[8], numbers[9])
+    }
+
+    public init(cell: CurveCell, step: Int) {
+        (method, criterion, granularity, schedule, seed) = (cell.method, cell.criterion, cell.granularity.rawValue,
+                                                           cell.schedule.rawValue, cell.seed)
+        self.step = step
+        (parameters, macs, flops, flopsRatio, sparsity) = (0, 0, 0, 0, 0)
+        (accuracyBeforeFineTuning, accuracyAfterFineTuning, testLoss, klDivergence, top1Agreement) = (0, 0, 0, 0, 0)
+        (latencyBatch1, latencyBatch256, wallSeconds) = (0, 0, 0)
+    }
+
+    /// Whether this row belongs to `cell`.
+    public func belongs(to cell: CurveCell) -> Bool {
+        criterion == cell.criterion && granularity == cell.granularity.rawValue && schedule == cell.schedule.rawValue
+            && seed == cell.seed
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.6g", value) }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import ShearsNet
+
+/// Where a curve run is, for a progress line.
+public struct CurveProgress: Sendable {
+    /// 1-based cell of the shard and the shard's cell count.
+    public let cell: Int
+    public let cells: Int
+    public let method: String
+    public let seed: UInt64
+    /// 1-based operating point of the cell and its count.
+    public let step: Int
+    public let steps: Int
+    /// `train base`, `prune`, `fine-tune` or `measure`.
+    public let phase: String
+    public let loss: Double?
+    public let imagesPerSecond: Double?
+    /// Extrapolated from this run's seconds per completed step.
+    public let secondsRemaining: Double?
+}
+
+/// A step that failed, with where it was.
+public struct CurveStepError: Error, CustomStringConvertible {
+    public let cell: CurveCell
+    public let step: Int
+    public let underlying: Error
+
+    public var description: String { "\(cell.method) seed \(cell.seed), step \(step): \(underlying)" }
+}
+
+/// Runs a shard of a curve grid, appending one CSV row per operating point and resuming
+/// where an earlier run of the same configuration stopped.
+///
+/// Each step: score with the cell's criterion (on the first `scoringSamples` *training*
+/// images, so no test image decides what is removed), remove the lowest groups until the
+/// FLOPs target (re-scoring while the estimate falls short), measure test accuracy, fine-tune
+/// `fineTuneSteps` SGD steps (momentum 0.9, weight decay 5e-4, a fresh optimizer, batches in
+/// an order seeded by cell and step), measure accuracy, loss, output deviation from the
+/// unpruned model and latency. Chained schedules (iterative, gradual) save the model, with
+/// the step's row in its metadata, *before* appending the row: a kill between the two is
+/// healed on restart by appending the saved row, so no row is lost or doubled.
+public final class CurveRunner {
+    public let configuration: CurveConfiguration
+    public let store: CurveStore
+    public let shard: Shard
+    let train: Dataset
+    let test: Dataset
+    public var progress: (CurveProgress) -> Void = { _ in }
+    public var trainingProgress: (TrainingProgress) -> Void = { _ in }
+
+    static let stepKey = "shears.curve.step"
+    static let rowKey = "shears.curve.row"
+
+    public init(configuration: CurveConfiguration, store: CurveStore, shard: Shard, train: Dataset, test: Dataset) {
+        self.configuration = configuration
+        self.store = store
+        self.shard = shard
+        self.train = configuration.trainLimit > 0 ? train.prefix(configuration.trainLimit) : train
+        self.test = configuration.testLimit > 0 ? test.prefix(configuration.testLimit) : test
+    }
+
+    /// The unpruned model: the configured checkpoint, the base saved by an earlier run, or
+    /// one trained now with the reference recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 64, seed 1).
+    public func baseModel() throws -> VGG {
+        if let checkpoint = configuration.checkpoint { return try VGG.load(from: checkpoint).model }
+        if FileManager.default.fileExists(atPath: store.baseModelPath) { return try VGG.load(from: store.baseModelPath).model }
+        let model = VGG(VGGConfiguration.preset(configuration.model)!, seed: 1)
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+        let trainer = Trainer(batchSize: 64, seed: 1)
+        for epoch in 0..<configuration.trainEpochs {
+            _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: configuration.trainEpochs,
+                                       progress: trainingProgress)
+        }
+        try model.save(to: store.baseModelPath, metadata: [
+            "shears.curve.base": "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed 1, reference recipe",
+        ])
+        return model
+    }
+
+    public func run() throws {
+        let base = try baseModel()
+        let reference = ModelOutputs(base, on: test)
+        let cells = configuration.cells(of: shard)
+        var rows = try store.rows()
+        let totalSteps = cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count }
+        var completed = rows.filter { row in cells.contains { row.belongs(to: $0) } }.count
+        let startCompleted = completed, start = Date()
+        for (index, cell) in cells.enumerated() {
+            let points = configuration.operatingPoints(cell.schedule)
+            var done = rows.filter { $0.belongs(to: cell) }
+            guard done.map(\.step) == Array(stride(from: 1, through: done.count, by: 1)) else {
+                throw CurveStoreError.corrupt(path: store.csvPath, line: 0,
+                                              reason: "rows of \(cell.method) seed \(cell.seed) are not steps 1...\(done.count)")
+            }
+            guard done.count < points.count else { continue }
+            let chained = cell.schedule != .oneShot
+            var model = base.copy()
+            if chained, let (saved, metadata) = try loadState(cell) {
+                let step = Int(metadata[Self.stepKey] ?? "") ?? -1
+                if step == done.count + 1, let line = metadata[Self.rowKey], let row = CurveRow(csvLine: line[...]) {
+                    try store.append(row)
+                    rows.append(row)
+                    done.append(row)
+                    completed += 1
+                } else if step != done.count {
+                    throw CurveStoreError.mismatch(path: store.statePath(cell),
+                                                   reason: "holds step \(step) but the CSV has \(done.count) rows of this cell")
+                }
+                model = saved
+                guard done.count < points.count else { continue }
+            } else if chained, !done.isEmpty {
+                throw CurveStoreError.mismatch(path: store.statePath(cell), reason: "missing, but the CSV has rows of this cell")
+            }
+            for step in done.count..<points.count {
+                let report = { [self] (phase: String, loss: Double?, rate: Double?) in
+                    let elapsed = Date().timeIntervalSince(start), finished = completed - startCompleted
+                    let eta = finished > 0 ? elapsed / Double(finished) * Double(totalSteps - completed) : nil
+                    progress(CurveProgress(cell: index + 1, cells: cells.count, method: cell.method, seed: cell.seed,
+                                           step: step + 1, steps: points.count, phase: phase, loss: loss,
+                                           imagesPerSecond: rate, secondsRemaining: eta))
+                }
+                if !chained { model = base.copy() }
+                let row: CurveRow
+                do {
+                    row = try runStep(cell, step: step, target: points[step], model: model, base: base, reference: reference,
+                                      report: report)
+                } catch {
+                    throw CurveStepError(cell: cell, step: step + 1, underlying: error)
+                }
+                if chained {
+                    try model.save(to: store.statePath(cell), metadata: [Self.stepKey: "\(step + 1)", Self.rowKey: row.csvLine])
+                }
+                try store.append(row)
+                rows.append(row)
+                completed += 1
+            }
+        }
+    }
+
+    private func loadState(_ cell: CurveCell) throws -> (VGG, [String: String])? {
+        guard FileManager.default.fileExists(atPath: store.statePath(cell)) else { return nil }
+        return try VGG.load(from: store.statePath(cell))
+    }
+
+    /// Prunes `model` to `target` of the base FLOPs, fine-tunes it and measures the row.
+    private func runStep(_ cell: CurveCell, step: Int, target: Double, model: VGG, base: VGG, reference: ModelOutputs,
+                         report: (String, Double?, Double?) -> Void) throws -> CurveRow {
+        let started = Date()
+        report("prune", nil, nil)
+        try CurvePruning.prune(model, toFraction: target, of: base, cell: cell, step: step, configuration: configuration,
+                               scoringData: train.prefix(configuration.scoringSamples))
+        let before = Trainer.evaluate(model, on: test)
+        try fineTune(model, cell: cell, step: step, report: report)
+        report("measure", nil, nil)
+        let outputs = ModelOutputs(model, on: test)
+        let deviation = outputs.deviation(from: reference)
+        let latency = Latency.measure(model, data: test, singles: configuration.latencyImages)
+        let (cost, baseCost) = (ModelCost(model), ModelCost(base))
+        var row = CurveRow(cell: cell, step: step + 1)
+        row.parameters = cost.parameters
+        row.macs = cost.macs
+        row.flops = CurvePruning.flops(cost, granularity: cell.granularity)
+        row.flopsRatio = Double(row.flops) / Double(CurvePruning.flops(baseCost, granularity: cell.granularity))
+        row.sparsity = 1 - Double(cost.nonZeroParameters) / Double(baseCost.nonZeroParameters)
+        row.accuracyBeforeFineTuning = before.accuracy
+        row.accuracyAfterFineTuning = outputs.evaluation.accuracy
+        row.testLoss = outputs.evaluation.loss
+        (row.klDivergence, row.top1Agreement) = deviation
+        (row.latencyBatch1, row.latencyBatch256) = latency
+        row.wallSeconds = Date().timeIntervalSince(started)
+        return row
+    }
+
+    /// `fineTuneSteps` SGD steps with a fresh optimizer; masks stay applied.
+    private func fineTune(_ model: VGG, cell: CurveCell, step: Int, report: (String, Double?, Double?) -> Void) throws {
+        var remaining = configuration.fineTuneSteps
+        guard remaining > 0 else { return }
+        let optimizer = SGD(learningRate: Float(configuration.fineTuneLearningRate), momentum: 0.9, weightDecay: 5e-4)
+        let trainer = Trainer(batchSize: configuration.batchSize, seed: cell.seed &* 1_000_003 &+ UInt64(step))
+        let perEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
+        var epoch = 0
+        while remaining > 0 {
+            let steps = min(remaining, perEpoch)
+            _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: 1, maxSteps: steps) { p in
+                if p.step % 10 == 0 || p.step + 1 == steps { report("fine-tune", p.loss, p.imagesPerSecond) }
+            }
+            remaining -= steps
+            epoch += 1
+        }
+    }
+}

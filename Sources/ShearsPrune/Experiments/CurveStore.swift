@@ -1,0 +1,91 @@
+import Foundation
+import ShearsNet
+
+/// Problems with a curve's files, naming the file.
+public enum CurveStoreError: Error, CustomStringConvertible, Equatable {
+    case corrupt(path: String, line: Int, reason: String)
+    case mismatch(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .corrupt(path, line, reason): return "\(path):\(line): \(reason)"
+        case let .mismatch(path, reason): return "\(path): \(reason)"
+        }
+    }
+}
+
+/// The CSV of a curve run and its companions: `<name>.manifest.json` beside it and
+/// `<name>.state/` with the base model and each chained cell's latest model.
+///
+/// Every write is atomic (temporary file, then rename), so a run killed at any moment leaves
+/// either the old or the new file, never a torn one.
+public struct CurveStore {
+    public let csvPath: String
+
+    public init(csvPath: String) { self.csvPath = csvPath }
+
+    private var stem: String { csvPath.hasSuffix(".csv") ? String(csvPath.dropLast(4)) : csvPath }
+    public var manifestPath: String { stem + ".manifest.json" }
+    public var stateDirectory: String { stem + ".state" }
+    public var baseModelPath: String { stateDirectory + "/base.safetensors" }
+    public func statePath(_ cell: CurveCell) -> String { stateDirectory + "/\(cell.identifier).safetensors" }
+
+    /// The rows written so far (none if the file does not exist yet).
+    public func rows() throws -> [CurveRow] {
+        guard FileManager.default.fileExists(atPath: csvPath) else { return [] }
+        let text = try String(contentsOfFile: csvPath, encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        guard let first = lines.first, first == CurveRow.header.joined(separator: ",")[...] else {
+            throw CurveStoreError.corrupt(path: csvPath, line: 1, reason: "expected the header \(CurveRow.header.joined(separator: ","))")
+        }
+        return try lines.dropFirst().enumerated().map { offset, line in
+            guard let row = CurveRow(csvLine: line) else {
+                throw CurveStoreError.corrupt(path: csvPath, line: offset + 2, reason: "not a curve row: '\(line.prefix(80))'")
+            }
+            return row
+        }
+    }
+
+    /// Rewrites the CSV with `row` appended, atomically.
+    public func append(_ row: CurveRow) throws {
+        try write(try rows() + [row])
+    }
+
+    /// Writes the whole CSV atomically.
+    public func write(_ rows: [CurveRow]) throws {
+        let lines = [CurveRow.header.joined(separator: ",")] + rows.map(\.csvLine)
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: csvPath)
+    }
+
+    /// Writes the manifest on a new run; on a resumed run, refuses a different configuration
+    /// or shard (which would mix incompatible rows in one file).
+    public func openManifest(_ manifest: CurveManifest) throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        if let data = FileManager.default.contents(atPath: manifestPath) {
+            let existing: CurveManifest
+            do {
+                existing = try JSONDecoder().decode(CurveManifest.self, from: data)
+            } catch {
+                throw CurveStoreError.corrupt(path: manifestPath, line: 1, reason: "not a curve manifest: \(error)")
+            }
+            guard existing.configuration == manifest.configuration, existing.shards == manifest.shards else {
+                throw CurveStoreError.mismatch(path: manifestPath, reason: "was written for a different configuration or shard; "
+                                               + "resume with the same arguments or choose another --out")
+            }
+            return
+        }
+        try manifest.write(to: manifestPath)
+    }
+
+    public func manifest() throws -> CurveManifest {
+        guard let data = FileManager.default.contents(atPath: manifestPath) else {
+            throw CurveStoreError.mismatch(path: manifestPath, reason: "missing (every curve CSV has a manifest beside it)")
+        }
+        do {
+            return try JSONDecoder().decode(CurveManifest.self, from: data)
+        } catch {
+            throw CurveStoreError.corrupt(path: manifestPath, line: 1, reason: "not a curve manifest: \(error)")
+        }
+    }
+}

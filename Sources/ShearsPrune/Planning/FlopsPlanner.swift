@@ -1,0 +1,60 @@
+/// Plans by FLOPs rather than by a share of groups: the curve's operating points are
+/// fractions of the original FLOPs.
+extension Planner {
+    /// Removes the lowest-ranked groups until their estimated saving reaches `macsToSave`
+    /// (forward MACs per image), never a layer's last group. `skip` lists groups already
+    /// removed by masks. Global ranking uses the l2-normalised scores; per-layer ranking finds
+    /// the smallest common share of every layer's lowest groups that saves enough.
+    ///
+    /// The estimate counts each group's own MACs and its consumer's share, so removing a
+    /// filter and a consumer filter together is counted twice: callers re-measure and plan
+    /// again until the target is reached.
+    public static func plan(_ scores: [LayerScores], granularity: Granularity, macsToSave: Int, ranking: Ranking,
+                            skip: [PrunableLayer: Set<Int>] = [:]) throws -> PruningPlan {
+        guard ranking != .hessian else {
+            throw PruningError.granularityNotApplicable(granularity, layer: "a FLOPs target",
+                                                        reason: "Hessian-aware shares are by groups; use global or per-layer")
+        }
+        // Candidates per layer, lowest score first, without skipped groups and keeping one.
+        let candidates: [[Int]] = scores.map { layer in
+            let skipped = skip[layer.groups.layer] ?? []
+            let alive = lowest(layer.scores, layer.scores.count).filter { !skipped.contains($0) }
+            return Array(alive.dropLast())
+        }
+        var removals: [PrunableLayer: [Int]] = [:]
+        guard macsToSave > 0 else { return PruningPlan(granularity: granularity, removals: [:]) }
+        switch ranking {
+        case .global, .hessian:
+            var all: [(score: Double, layer: Int, group: Int)] = []
+            for (index, layer) in scores.enumerated() {
+                let norm = layer.scores.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for group in candidates[index] {
+                    all.append((norm > 0 ? layer.scores[group] / norm : layer.scores[group], index, group))
+                }
+            }
+            all.sort { ($0.score, $0.layer, $0.group) < ($1.score, $1.layer, $1.group) }
+            var saved = 0
+            for entry in all where saved < macsToSave {
+                removals[scores[entry.layer].groups.layer, default: []].append(entry.group)
+                saved += scores[entry.layer].groups.macsPerGroup[entry.group]
+            }
+        case .perLayer:
+            func saving(_ share: Double) -> Int {
+                zip(scores, candidates).reduce(0) { total, pair in
+                    let count = min(pair.1.count, Int((share * Double(pair.0.groups.count)).rounded(.up)))
+                    return total + pair.1.prefix(count).reduce(0) { $0 + pair.0.groups.macsPerGroup[$1] }
+                }
+            }
+            var (low, high) = (0.0, 1.0)
+            for _ in 0..<60 {
+                let middle = (low + high) / 2
+                if saving(middle) >= macsToSave { high = middle } else { low = middle }
+            }
+            for (layer, alive) in zip(scores, candidates) {
+                let count = min(alive.count, Int((high * Double(layer.groups.count)).rounded(.up)))
+                if count > 0 { removals[layer.groups.layer] = Array(alive.prefix(count)) }
+            }
+        }
+        return PruningPlan(granularity: granularity, removals: removals.filter { !$0.value.isEmpty }.mapValues { $0.sorted() })
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import ShearsNet
+import Testing
+@testable import ShearsPrune
+
+@Suite("Curve runs: rows, resume and configuration errors")
+struct CurveRunnerTests {
+    let train = Dataset.synthetic(count: 256, classCount: 10, seed: 1)
+    let test = Dataset.synthetic(count: 64, classCount: 10, seed: 2)
+
+    /// A small configuration on a quarter-width vgg-s saved as the starting checkpoint.
+    func setUp(_ directory: URL) throws -> CurveConfiguration {
+        let model = VGG(.vggS.scaled(by: 0.25), seed: 3)
+        let checkpoint = directory.appendingPathComponent("base.safetensors").path
+        try model.save(to: checkpoint)
+        var configuration = CurveConfiguration()
+        configuration.checkpoint = checkpoint
+        configuration.criteria = ["random", "l1"]
+        configuration.schedules = [.iterative, .oneShot]
+        configuration.flopsTargets = [0.6, 0.3]
+        configuration.fineTuneSteps = 3
+        configuration.batchSize = 32
+        configuration.scoringSamples = 32
+        configuration.latencyImages = 2
+        return configuration
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("curve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("a run writes one row per operating point, FLOPs at the targets; a killed step is healed from the saved state")
+    func rowsAndHealing() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = try setUp(directory)
+        let store = CurveStore(csvPath: directory.appendingPathComponent("curve.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        let rows = try store.rows()
+        #expect(rows.count == 8)
+        #expect(rows.allSatisfy { $0.flopsRatio <= (rows.firstIndex(of: $0)! % 2 == 0 ? 0.6 : 0.3) })
+        #expect(rows.allSatisfy { $0.flopsRatio > 0.15 && $0.latencyBatch256 > 0 && $0.top1Agreement >= 0 })
+        // Simulate a kill after the chained cell saved step 2 but before its row was appended:
+        // the restart appends the saved row (timings included) instead of recomputing it.
+        let iterative = rows.firstIndex { $0.schedule == "iterative" && $0.step == 2 }!
+        var truncated = rows
+        truncated.remove(at: iterative)
+        try store.write(truncated)
+        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        let healed = try store.rows()
+        #expect(healed.count == 8 && Set(healed.map(\.csvLine)) == Set(rows.map(\.csvLine)))
+        // A second run with everything done adds nothing.
+        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        #expect(try store.rows().count == 8)
+    }
+
+    @Test("a different configuration cannot resume into the same files; a torn CSV names file and line")
+    func mismatches() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = try setUp(directory)
+        let store = CurveStore(csvPath: directory.appendingPathComponent("curve.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        configuration.fineTuneSteps = 4
+        #expect(throws: CurveStoreError.self) {
+            try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        }
+        try Data((CurveRow.header.joined(separator: ",") + "\nrandom/filter,random,filter\n").utf8)
+            .write(to: URL(fileURLWithPath: store.csvPath))
+        #expect(throws: CurveStoreError.corrupt(path: store.csvPath, line: 2, reason: "not a curve row: 'random/filter,random,filter'")) {
+            try store.rows()
+        }
+    }
+
+    @Test("configuration files: unknown keys, wrong types and impossible targets are named")
+    func configurationErrors() throws {
+        func error(_ json: String) -> String {
+            do {
+                _ = try CurveConfiguration.load(json: Data(json.utf8), source: "c.json")
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(error(#"{"criterion": ["l1"]}"#).contains("unknown key 'criterion'"))
+        #expect(error(#"{"seeds": "one"}"#).contains("'seeds' must be"))
+        #expect(error(#"{"flopsTargets": [0.5, 0.7]}"#).contains("'flopsTargets' must be strictly descending"))
+        #expect(error(#"{"flopsTargets": [1.5]}"#).contains("'flopsTargets' must be fractions"))
+        #expect(error(#"{"criteria": ["taylr"]}"#).contains("unknown criterion 'taylr'"))
+        #expect(error(#"{"granularities": ["filters"]}"#).contains("'granularities"))
+        #expect(error(#"[1, 2]"#).contains("the top level must be a JSON object"))
+        let full = try CurveConfiguration.load(json: Data(#"{"preset": "full", "seeds": [4]}"#.utf8), source: "c.json")
+        #expect(full.seeds == [4] && full.flopsTargets == CurveConfiguration.full.flopsTargets)
+    }
+
+    @Test("the gradual schedule follows Zhu & Gupta's cubic to the last target; shards partition the grid")
+    func scheduleAndShards() {
+        var configuration = CurveConfiguration.full
+        configuration.flopsTargets = [0.5, 0.2]
+        let points = configuration.operatingPoints(.gradual)
+        #expect(abs(points[0] - (0.2 + 0.8 * 0.125)) < 1e-12 && abs(points[1] - 0.2) < 1e-12)
+        let shards = (0..<3).map { configuration.cells(of: Shard(index: $0, count: 3)) }
+        #expect(Set(shards.flatMap { $0 }) == Set(configuration.cells) && shards.map(\.count).reduce(0, +) == configuration.cells.count)
+        #expect(Shard(parsing: "3/3") == nil && Shard(parsing: "1/3") == Shard(index: 1, count: 3))
+    }
+}
