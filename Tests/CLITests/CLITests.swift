@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// Runs the built `shears` binary, as a user would.
-func runShears(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+/// The built `shears` binary beside the test bundle.
+func shearsExecutable() -> URL {
     let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var directory = testBinary.deletingLastPathComponent()
     // The test bundle may sit inside `<products>/ShearsPackageTests.xctest/...`.
@@ -10,8 +10,13 @@ func runShears(_ arguments: [String]) throws -> (status: Int32, output: String, 
           directory.path != "/" {
         directory = directory.deletingLastPathComponent()
     }
+    return directory.appendingPathComponent("shears")
+}
+
+/// Runs the built `shears` binary, as a user would.
+func runShears(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
-    process.executableURL = directory.appendingPathComponent("shears")
+    process.executableURL = shearsExecutable()
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

@@ -4,12 +4,13 @@ import ShearsNet
 /// A model's accuracy, loss and softmax outputs on a data set, in one pass.
 public struct ModelOutputs: Sendable {
     public let evaluation: Evaluation
-    /// Softmax probabilities, `images x classes`, row-major.
-    public let probabilities: [Float]
+    /// Log-softmax of the logits in Double, `images x classes`, row-major (computed from the
+    /// logits, not from probabilities, so tiny deviations do not cancel away).
+    public let logProbabilities: [Double]
     public let classes: Int
 
     public init(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256) {
-        var probabilities: [Float] = []
+        var logProbabilities: [Double] = []
         var (lossSum, correct, top5) = (0.0, 0, 0)
         var classes = 0
         var start = 0
@@ -22,33 +23,32 @@ public struct ModelOutputs: Sendable {
             correct += result.correct
             classes = logits.shape[1]
             top5 += Metrics.topKCorrect(logits: logits, labels: labels, k: min(5, classes))
-            // The cross-entropy gradient is (p − onehot)/N: recover p.
             for row in 0..<(end - start) {
-                for j in 0..<classes {
-                    let g = result.gradient.values[row * classes + j] * Float(end - start)
-                    probabilities.append(g + (j == labels[row] ? 1 : 0))
-                }
+                let z = logits.values[(row * classes)..<((row + 1) * classes)].map(Double.init)
+                let top = z.max()!
+                let logSum = top + log(z.reduce(0) { $0 + exp($1 - top) })
+                logProbabilities += z.map { $0 - logSum }
             }
             start = end
         }
         let n = Double(max(1, data.count))
         evaluation = Evaluation(loss: lossSum / n, accuracy: Double(correct) / n, top5Accuracy: Double(top5) / n,
                                 images: data.count)
-        self.probabilities = probabilities
+        self.logProbabilities = logProbabilities
         self.classes = classes
     }
 
     /// How far these outputs are from `reference`'s on the same images (the founding text's
     /// objective E): mean KL(p_ref ‖ p) over images, and the share whose top-1 classes agree.
     public func deviation(from reference: ModelOutputs) -> (klDivergence: Double, top1Agreement: Double) {
-        precondition(reference.probabilities.count == probabilities.count && reference.classes == classes,
+        precondition(reference.logProbabilities.count == logProbabilities.count && reference.classes == classes,
                      "ModelOutputs.deviation: different images or classes")
-        let images = probabilities.count / max(1, classes)
+        let images = logProbabilities.count / max(1, classes)
         var (kl, agree) = (0.0, 0)
         for n in 0..<images {
-            let p = reference.probabilities[(n * classes)..<((n + 1) * classes)]
-            let q = probabilities[(n * classes)..<((n + 1) * classes)]
-            for (a, b) in zip(p, q) where a > 0 { kl += Double(a) * (log(Double(a)) - log(max(Double(b), 1e-30))) }
+            let p = reference.logProbabilities[(n * classes)..<((n + 1) * classes)]
+            let q = logProbabilities[(n * classes)..<((n + 1) * classes)]
+            for (a, b) in zip(p, q) { kl += exp(a) * (a - b) }
             if p.indices.max(by: { p[$0] < p[$1] })! - p.startIndex == q.indices.max(by: { q[$0] < q[$1] })! - q.startIndex {
                 agree += 1
             }
