@@ -23,7 +23,7 @@ struct CurveCLITests {
     func deterministicRows(_ path: String) throws -> [String] {
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
         let header = lines[0].split(separator: ",").map(String.init)
-        let keep = header.indices.filter { !["latency_b1_ms", "latency_b256_ms", "wall_seconds"].contains(header[$0]) }
+        let keep = header.indices.filter { !["latency_b1_ms", "latency_b256_ms", "prune_seconds", "fine_tune_seconds", "wall_seconds"].contains(header[$0]) }
         return lines.map { line in
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             return keep.map { fields[$0] }.joined(separator: ",")

@@ -56,10 +56,11 @@ public struct Trainer {
         return indices
     }
 
-    /// One epoch of SGD-style training; returns the mean training loss.
-    /// `elapsedBefore`/`imagesBefore` let the ETA span a multi-epoch run.
+    /// One epoch of SGD-style training; returns the mean training loss. `afterStep(step)` runs
+    /// after every optimizer step (proximal penalties and soft pruning hook in there).
     public func trainEpoch(_ model: VGG, optimizer: Optimizer, data: ImageBatchSource, epoch: Int, epochs: Int,
-                           maxSteps: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> Double {
+                           maxSteps: Int? = nil, progress: (TrainingProgress) -> Void = { _ in },
+                           afterStep: (Int) throws -> Void = { _ in }) throws -> Double {
         let order = order(count: data.count, epoch: epoch)
         let steps = min(maxSteps ?? Int.max, (data.count + batchSize - 1) / batchSize)
         let start = Date()
@@ -72,6 +73,7 @@ public struct Trainer {
             guard result.loss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, loss: result.loss) }
             _ = model.backward(result.gradient)
             optimizer.step(model.parameters)
+            try afterStep(step)
             lossSum += Double(result.loss)
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double((step + 1) * batchSize) / max(elapsed, 1e-9)

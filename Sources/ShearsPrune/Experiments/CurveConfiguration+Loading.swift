@@ -97,5 +97,12 @@ extension CurveConfiguration {
         guard testLimit >= 0 else { throw fail(.testLimit, "must be >= 0 (0 = all)") }
         guard trainLimit >= 0 else { throw fail(.trainLimit, "must be >= 0 (0 = all)") }
         guard latencyImages >= 1 else { throw fail(.latencyImages, "must be at least 1") }
+        guard !penaltyStrengths.isEmpty, penaltyStrengths.allSatisfy({ $0 > 0 && $0.isFinite }),
+              zip(penaltyStrengths, penaltyStrengths.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw fail(.penaltyStrengths, "must be positive and strictly ascending, got \(penaltyStrengths)")
+        }
+        if schedules.contains(.soft), let masked = granularities.first(where: \.isMasked) {
+            throw fail(.granularities, "cannot combine '\(masked.rawValue)' with the soft schedule (it zeroes and removes whole units)")
+        }
     }
 }

@@ -11,6 +11,19 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
     /// `f_i = f_n + (1 − f_n)(1 − i/n)³` over the targets' count of events, down to the
     /// smallest target, pruning and fine-tuning at each event.
     case gradual
+    /// Penalty-based: train `fineTuneSteps` steps with group LASSO (LASSO on element groups)
+    /// and a proximal step at each strength of `penaltyStrengths` in turn (continuation),
+    /// remove the groups that became exactly zero, then fine-tune `fineTuneSteps` without
+    /// the penalty. The criterion is the penalty itself; FLOPs are where the path lands.
+    case groupLasso = "group-lasso"
+    /// Dynamic (run-time) soft filter pruning (He et al. 2018), per FLOPs target from the
+    /// unpruned model: the lowest groups by the cell's criterion are zeroed but keep training,
+    /// and are chosen again every `fineTuneSteps / 5` steps, so a zeroed unit can come back;
+    /// after `fineTuneSteps` steps the final choice is removed.
+    case soft
+
+    /// Whether each operating point continues from the previous one's model.
+    public var isChained: Bool { self == .iterative || self == .gradual || self == .groupLasso }
 }
 
 /// Everything a `shears curve` run does: the grid (criteria x granularities x schedules x
@@ -42,6 +55,8 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     public var trainLimit = 0
     /// Single images timed for the batch-1 latency.
     public var latencyImages = 64
+    /// Penalty strengths λ of the `group-lasso` schedule, ascending, one operating point each.
+    public var penaltyStrengths = [0.002, 0.004, 0.008, 0.016, 0.032, 0.064]
 
     public init() {}
 
@@ -49,6 +64,8 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// within about 15 minutes on 2 cores.
     public static var quick: CurveConfiguration {
         var configuration = CurveConfiguration()
+        configuration.trainEpochs = 2
+        configuration.fineTuneSteps = 150
         configuration.testLimit = 5000
         return configuration
     }
@@ -71,7 +88,8 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, checkpoint, trainEpochs, criteria, granularities, schedules, seeds, flopsTargets, fineTuneSteps,
-             fineTuneLearningRate, batchSize, scoringSamples, ranking, compensation, testLimit, trainLimit, latencyImages
+             fineTuneLearningRate, batchSize, scoringSamples, ranking, compensation, testLimit, trainLimit, latencyImages,
+             penaltyStrengths
     }
 
     public init(from decoder: Decoder) throws {
@@ -94,5 +112,6 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit) ?? d.testLimit
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit) ?? d.trainLimit
         latencyImages = try c.decodeIfPresent(Int.self, forKey: .latencyImages) ?? d.latencyImages
+        penaltyStrengths = try c.decodeIfPresent([Double].self, forKey: .penaltyStrengths) ?? d.penaltyStrengths
     }
 }

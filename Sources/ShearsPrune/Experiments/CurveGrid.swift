@@ -38,12 +38,14 @@ public struct Shard: Equatable, Codable, Sendable, CustomStringConvertible {
 }
 
 extension CurveConfiguration {
-    /// Every cell, in a fixed order: seeds, then schedules, granularities, criteria.
+    /// Every cell, in a fixed order: seeds, then schedules, granularities, criteria. The
+    /// group-lasso schedule is its own criterion (`lasso` on elements), one cell per granularity.
     public var cells: [CurveCell] {
         seeds.flatMap { seed in
             schedules.flatMap { schedule in
                 granularities.flatMap { granularity in
-                    criteria.map { CurveCell(criterion: $0, granularity: granularity, schedule: schedule, seed: seed) }
+                    let names = schedule == .groupLasso ? [granularity == .element ? "lasso" : "group-lasso"] : criteria
+                    return names.map { CurveCell(criterion: $0, granularity: granularity, schedule: schedule, seed: seed) }
                 }
             }
         }
@@ -54,11 +56,14 @@ extension CurveConfiguration {
         cells.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
     }
 
-    /// FLOPs fractions of the operating points a schedule visits, in order.
+    /// The operating points a schedule visits, in order: FLOPs fractions, or for group-lasso
+    /// the penalty strengths.
     public func operatingPoints(_ schedule: ScheduleKind) -> [Double] {
         switch schedule {
-        case .oneShot, .iterative:
+        case .oneShot, .iterative, .soft:
             return flopsTargets
+        case .groupLasso:
+            return penaltyStrengths
         case .gradual:
             // Zhu & Gupta 2017, eq. 1, on the FLOPs fraction: f_i = f_n + (1 − f_n)(1 − i/n)³.
             let (n, final) = (Double(flopsTargets.count), flopsTargets.last!)

@@ -31,6 +31,26 @@ enum CurvePruning {
         }
     }
 
+    /// Soft pruning: zeroes the weights of the lowest groups whose estimated saving reaches
+    /// the FLOPs target, without removing anything (the units keep training and may return).
+    static func zeroLowest(_ model: VGG, toFraction fraction: Double, of base: VGG, cell: CurveCell, step: Int,
+                           configuration: CurveConfiguration, scoringData: Dataset) throws {
+        let target = Int((fraction * Double(flops(ModelCost(base), granularity: cell.granularity))).rounded(.down))
+        let current = flops(ModelCost(model), granularity: cell.granularity)
+        let engine = CriterionEngine(data: scoringData, seed: cell.seed &* 7919 &+ UInt64(step))
+        let scores = try engine.scores(model, criterion: try CriterionName(parsing: cell.criterion), granularity: cell.granularity)
+        let plan = try Planner.plan(scores, granularity: cell.granularity, macsToSave: (current - target + 1) / 2,
+                                    ranking: configuration.ranking)
+        for (layer, groups) in plan.removals {
+            for group in groups {
+                for (parameter, indices) in try OracleCriterion.silencedParameters(model, layer, granularity: cell.granularity,
+                                                                                    group: group) {
+                    for i in indices { parameter.value.values[i] = 0 }
+                }
+            }
+        }
+    }
+
     /// Groups of masked granularities whose weights are all masked already.
     static func maskedGroups(_ model: VGG, _ scores: [LayerScores], _ granularity: Granularity) -> [PrunableLayer: Set<Int>] {
         guard granularity.isMasked else { return [:] }

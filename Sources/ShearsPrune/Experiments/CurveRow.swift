@@ -26,20 +26,26 @@ public struct CurveRow: Equatable, Sendable {
     /// Milliseconds per image at batch 1 and at batch 256.
     public var latencyBatch1: Double
     public var latencyBatch256: Double
+    /// Seconds spent scoring and removing (for soft pruning: re-choosing and zeroing) and in
+    /// SGD steps; their ratio is a dynamic method's overhead over plain training.
+    public var pruneSeconds: Double
+    public var fineTuneSeconds: Double
     public var wallSeconds: Double
 
     public static let header = ["method", "criterion", "granularity", "schedule", "seed", "step", "params", "macs", "flops",
                                 "flops_ratio", "sparsity", "acc_before_ft", "acc_after_ft", "test_loss", "kl_divergence",
-                                "top1_agreement", "latency_b1_ms", "latency_b256_ms", "wall_seconds"]
+                                "top1_agreement", "latency_b1_ms", "latency_b256_ms", "prune_seconds", "fine_tune_seconds",
+                                "wall_seconds"]
 
     /// Columns that depend on the machine's speed, not on the computation.
-    public static let timingColumns: Set<String> = ["latency_b1_ms", "latency_b256_ms", "wall_seconds"]
+    public static let timingColumns: Set<String> = ["latency_b1_ms", "latency_b256_ms", "prune_seconds", "fine_tune_seconds",
+                                                    "wall_seconds"]
 
     public var fields: [String] {
         [method, criterion, granularity, schedule, String(seed), String(step), String(parameters), String(macs), String(flops),
          format(flopsRatio), format(sparsity), format(accuracyBeforeFineTuning), format(accuracyAfterFineTuning),
          format(testLoss), format(klDivergence), format(top1Agreement), format(latencyBatch1), format(latencyBatch256),
-         format(wallSeconds)]
+         format(pruneSeconds), format(fineTuneSeconds), format(wallSeconds)]
     }
 
     /// The CSV line (no quoting is needed: no field can hold a comma, quote or newline).
@@ -51,13 +57,13 @@ public struct CurveRow: Equatable, Sendable {
         guard f.count == Self.header.count, let seed = UInt64(f[4]), let step = Int(f[5]), let parameters = Int(f[6]),
               let macs = Int(f[7]), let flops = Int(f[8]) else { return nil }
         let numbers = f[9...].compactMap(Double.init)
-        guard numbers.count == 10 else { return nil }
+        guard numbers.count == 12 else { return nil }
         (method, criterion, granularity, schedule) = (f[0], f[1], f[2], f[3])
         (self.seed, self.step, self.parameters, self.macs, self.flops) = (seed, step, parameters, macs, flops)
         (flopsRatio, sparsity, accuracyBeforeFineTuning, accuracyAfterFineTuning, testLoss) =
             (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
-        (klDivergence, top1Agreement, latencyBatch1, latencyBatch256, wallSeconds) =
-            (numbers[5], numbers[6], numbers[7], numbers[8], numbers[9])
+        (klDivergence, top1Agreement, latencyBatch1, latencyBatch256) = (numbers[5], numbers[6], numbers[7], numbers[8])
+        (pruneSeconds, fineTuneSeconds, wallSeconds) = (numbers[9], numbers[10], numbers[11])
     }
 
     public init(cell: CurveCell, step: Int) {
@@ -66,7 +72,7 @@ public struct CurveRow: Equatable, Sendable {
         self.step = step
         (parameters, macs, flops, flopsRatio, sparsity) = (0, 0, 0, 0, 0)
         (accuracyBeforeFineTuning, accuracyAfterFineTuning, testLoss, klDivergence, top1Agreement) = (0, 0, 0, 0, 0)
-        (latencyBatch1, latencyBatch256, wallSeconds) = (0, 0, 0)
+        (latencyBatch1, latencyBatch256, pruneSeconds, fineTuneSeconds, wallSeconds) = (0, 0, 0, 0, 0)
     }
 
     /// Whether this row belongs to `cell`.

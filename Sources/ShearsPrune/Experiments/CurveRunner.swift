@@ -93,7 +93,7 @@ public final class CurveRunner {
                                               reason: "rows of \(cell.method) seed \(cell.seed) are not steps 1...\(done.count)")
             }
             guard done.count < points.count else { continue }
-            let chained = cell.schedule != .oneShot
+            let chained = cell.schedule.isChained
             var model = base.copy()
             if chained, let (saved, metadata) = try loadState(cell) {
                 let step = Int(metadata[Self.stepKey] ?? "") ?? -1
@@ -142,15 +142,68 @@ public final class CurveRunner {
         return try VGG.load(from: store.statePath(cell))
     }
 
-    /// Prunes `model` to `target` of the base FLOPs, fine-tunes it and measures the row.
-    private func runStep(_ cell: CurveCell, step: Int, target: Double, model: VGG, base: VGG, reference: ModelOutputs,
+    /// Runs one operating point (`point`: a FLOPs fraction, or a penalty strength) on `model`
+    /// and measures the row.
+    private func runStep(_ cell: CurveCell, step: Int, target point: Double, model: VGG, base: VGG, reference: ModelOutputs,
                          report: (String, Double?, Double?) -> Void) throws -> CurveRow {
         let started = Date()
-        report("prune", nil, nil)
-        try CurvePruning.prune(model, toFraction: target, of: base, cell: cell, step: step, configuration: configuration,
-                               scoringData: train.prefix(configuration.scoringSamples))
-        let before = Trainer.evaluate(model, on: test)
-        try fineTune(model, cell: cell, step: step, report: report)
+        var (pruneSeconds, fineTuneSeconds) = (0.0, 0.0)
+        func timed(_ seconds: inout Double, _ body: () throws -> Void) rethrows {
+            let start = Date()
+            try body()
+            seconds += Date().timeIntervalSince(start)
+        }
+        let scoringData = train.prefix(configuration.scoringSamples)
+        let before: Evaluation
+        switch cell.schedule {
+        case .oneShot, .iterative, .gradual:
+            report("prune", nil, nil)
+            try timed(&pruneSeconds) {
+                try CurvePruning.prune(model, toFraction: point, of: base, cell: cell, step: step, configuration: configuration,
+                                       scoringData: scoringData)
+            }
+            before = Trainer.evaluate(model, on: test)
+            try timed(&fineTuneSeconds) { try fineTune(model, cell: cell, step: step, report: report) }
+        case .groupLasso:
+            let lasso = GroupLasso(strength: point, granularity: cell.granularity)
+            var proximalSeconds = 0.0
+            try timed(&fineTuneSeconds) {
+                try fineTune(model, cell: cell, step: step, phase: "penalised", report: report) { _, learningRate in
+                    try timed(&proximalSeconds) { try lasso.proximalStep(model, learningRate: learningRate) }
+                }
+            }
+            try timed(&pruneSeconds) {
+                try Surgeon.apply(try GroupLasso.zeroGroups(model, granularity: cell.granularity), to: model)
+            }
+            pruneSeconds += proximalSeconds
+            fineTuneSeconds -= proximalSeconds
+            before = Trainer.evaluate(model, on: test)
+            try timed(&fineTuneSeconds) { try fineTune(model, cell: cell, step: step + 1_000, report: report) }
+        case .soft:
+            report("prune", nil, nil)
+            let interval = max(1, configuration.fineTuneSteps / 5)
+            try timed(&pruneSeconds) {
+                try CurvePruning.zeroLowest(model, toFraction: point, of: base, cell: cell, step: step,
+                                            configuration: configuration, scoringData: scoringData)
+            }
+            before = Trainer.evaluate(model, on: test)
+            var softSeconds = 0.0
+            try timed(&fineTuneSeconds) {
+                try fineTune(model, cell: cell, step: step, phase: "soft-pruned training", report: report) { sgdStep, _ in
+                    guard (sgdStep + 1) % interval == 0, sgdStep + 1 < configuration.fineTuneSteps else { return }
+                    try timed(&softSeconds) {
+                        try CurvePruning.zeroLowest(model, toFraction: point, of: base, cell: cell, step: step,
+                                                    configuration: configuration, scoringData: scoringData)
+                    }
+                }
+            }
+            fineTuneSeconds -= softSeconds
+            try timed(&pruneSeconds) {
+                try CurvePruning.prune(model, toFraction: point, of: base, cell: cell, step: step, configuration: configuration,
+                                       scoringData: scoringData)
+            }
+            pruneSeconds += softSeconds
+        }
         report("measure", nil, nil)
         let outputs = ModelOutputs(model, on: test)
         let deviation = outputs.deviation(from: reference)
@@ -167,23 +220,37 @@ public final class CurveRunner {
         row.testLoss = outputs.evaluation.loss
         (row.klDivergence, row.top1Agreement) = deviation
         (row.latencyBatch1, row.latencyBatch256) = latency
+        (row.pruneSeconds, row.fineTuneSeconds) = (pruneSeconds, fineTuneSeconds)
         row.wallSeconds = Date().timeIntervalSince(started)
         return row
     }
 
-    /// `fineTuneSteps` SGD steps with a fresh optimizer; masks stay applied.
-    private func fineTune(_ model: VGG, cell: CurveCell, step: Int, report: (String, Double?, Double?) -> Void) throws {
+    /// `fineTuneSteps` SGD steps with a fresh optimizer; masks stay applied; `afterStep` runs
+    /// after each (proximal penalties, soft pruning). The learning rate falls from
+    /// `fineTuneLearningRate` to 0 by a cosine over the phase (Loshchilov & Hutter 2017), so a
+    /// row measures a settled model rather than the noise of the last SGD steps.
+    private func fineTune(_ model: VGG, cell: CurveCell, step: Int, phase: String = "fine-tune",
+                          report: (String, Double?, Double?) -> Void,
+                          afterStep: (_ step: Int, _ learningRate: Double) throws -> Void = { _, _ in }) throws {
         var remaining = configuration.fineTuneSteps
         guard remaining > 0 else { return }
         let optimizer = SGD(learningRate: Float(configuration.fineTuneLearningRate), momentum: 0.9, weightDecay: 5e-4)
         let trainer = Trainer(batchSize: configuration.batchSize, seed: cell.seed &* 1_000_003 &+ UInt64(step))
         let perEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
-        var epoch = 0
+        var (epoch, done) = (0, 0)
         while remaining > 0 {
-            let steps = min(remaining, perEpoch)
-            _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: 1, maxSteps: steps) { p in
-                if p.step % 10 == 0 || p.step + 1 == steps { report("fine-tune", p.loss, p.imagesPerSecond) }
-            }
+            let steps = min(remaining, perEpoch), offset = done
+            _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: 1, maxSteps: steps,
+                                       progress: { p in
+                                           if p.step % 10 == 0 || p.step + 1 == steps { report(phase, p.loss, p.imagesPerSecond) }
+                                       },
+                                       afterStep: { sgdStep in
+                                           let used = Double(optimizer.learningRate)
+                                           let t = Double(offset + sgdStep + 1) / Double(configuration.fineTuneSteps)
+                                           optimizer.learningRate = Float(configuration.fineTuneLearningRate * 0.5 * (1 + cos(Double.pi * t)))
+                                           try afterStep(offset + sgdStep, used)
+                                       })
+            done += steps
             remaining -= steps
             epoch += 1
         }
