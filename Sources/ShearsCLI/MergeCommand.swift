@@ -27,7 +27,9 @@ struct MergeCommand: ParsableCommand {
             throw ValidationError("shards \(shards.map(\.description)) overlap or come from different splits")
         }
         let order = Dictionary(uniqueKeysWithValues: configuration.cells.enumerated().map { ($1.method + "#\($1.seed)", $0) })
-        let rows = try stores.flatMap { try $0.rows() }.sorted {
+        let all = try stores.flatMap { try $0.rows() }
+        // Every shard measured the same unpruned model; keep its first row, then the cells in grid order.
+        let rows = Array(all.filter(\.isUnpruned).prefix(1)) + all.filter { !$0.isUnpruned }.sorted {
             (order[$0.method + "#\($0.seed)"] ?? .max, $0.step) < (order[$1.method + "#\($1.seed)"] ?? .max, $1.step)
         }
         let merged = CurveStore(csvPath: out)

@@ -43,7 +43,7 @@ struct CurveCLITests {
         let checkpoint = try smallCheckpoint(dir)
         let reference = try runShears(arguments(whole, checkpoint: checkpoint))
         #expect(reference.status == 0, "\(reference.error)")
-        #expect(dataRows(whole) == 6)
+        #expect(dataRows(whole) == 7)  // the unpruned model's row and 2 x 3 steps
 
         // Start the same run elsewhere and kill it (SIGKILL) once some but not all rows exist.
         let process = Process()
@@ -53,11 +53,11 @@ struct CurveCLITests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(600)
-        while dataRows(killed) < 2 && process.isRunning && Date() < deadline { usleep(5_000) }
+        while dataRows(killed) < 3 && process.isRunning && Date() < deadline { usleep(5_000) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let rowsAtKill = dataRows(killed)
-        #expect(rowsAtKill >= 2 && rowsAtKill < 6, "killed with \(rowsAtKill) rows")
+        #expect(rowsAtKill >= 3 && rowsAtKill < 7, "killed with \(rowsAtKill) rows")
 
         let resumed = try runShears(arguments(killed, checkpoint: checkpoint))
         #expect(resumed.status == 0, "\(resumed.error)")
@@ -85,12 +85,13 @@ struct CurveCLITests {
                                      "--scoring-samples", "32", "--threads", "1"])
             #expect(run.status == 0, "\(run.error)")
         }
-        #expect(dataRows(shardFiles[0]) == 2 && dataRows(shardFiles[1]) == 1)
+        #expect(dataRows(shardFiles[0]) == 3 && dataRows(shardFiles[1]) == 2)  // each with the unpruned row
         let merged = dir.appendingPathComponent("merged.csv").path
         let merge = try runShears(["merge", "--out", merged] + shardFiles)
-        #expect(merge.status == 0 && dataRows(merged) == 3, "\(merge.error)")
-        let methods = try String(contentsOfFile: merged, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.prefix { $0 != "/" } }
-        #expect(methods == ["random", "l1", "l2"])
+        #expect(merge.status == 0 && dataRows(merged) == 4, "\(merge.error)")
+        let methods = try String(contentsOfFile: merged, encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[0].prefix { $0 != "/" }) }
+        #expect(methods == ["unpruned", "random", "l1", "l2"])
 
         let badTarget = try runShears(["curve", "--targets", "0.5,0.8", "--out", dir.appendingPathComponent("x.csv").path])
         #expect(badTarget.status != 0 && badTarget.error.contains("'flopsTargets' must be strictly descending"))

@@ -75,6 +75,23 @@ public struct CurveRow: Equatable, Sendable {
         (latencyBatch1, latencyBatch256, pruneSeconds, fineTuneSeconds, wallSeconds) = (0, 0, 0, 0, 0)
     }
 
+    /// The unpruned model's row (schedule `unpruned`, step 0), written once per run so that
+    /// every figure has its reference accuracy and latency from the same run.
+    public static func unpruned(accuracy: Double, loss: Double, cost: ModelCost, latency: (Double, Double),
+                                seconds: Double) -> CurveRow {
+        var row = CurveRow(cell: CurveCell(criterion: "none", granularity: .filter, schedule: .oneShot, seed: 0), step: 0)
+        (row.method, row.granularity, row.schedule) = ("unpruned", "none", Self.unprunedSchedule)
+        (row.parameters, row.macs, row.flops, row.flopsRatio) = (cost.parameters, cost.macs, cost.flops, 1)
+        (row.accuracyBeforeFineTuning, row.accuracyAfterFineTuning, row.testLoss) = (accuracy, accuracy, loss)
+        (row.klDivergence, row.top1Agreement) = (0, 1)
+        (row.latencyBatch1, row.latencyBatch256, row.wallSeconds) = (latency.0, latency.1, seconds)
+        return row
+    }
+
+    public static let unprunedSchedule = "unpruned"
+
+    public var isUnpruned: Bool { schedule == Self.unprunedSchedule }
+
     /// Whether this row belongs to `cell`.
     public func belongs(to cell: CurveCell) -> Bool {
         criterion == cell.criterion && granularity == cell.granularity.rawValue && schedule == cell.schedule.rawValue

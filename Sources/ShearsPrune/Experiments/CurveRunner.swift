@@ -79,9 +79,17 @@ public final class CurveRunner {
 
     public func run() throws {
         let base = try baseModel()
+        let measured = Date()
         let reference = ModelOutputs(base, on: test)
         let cells = configuration.cells(of: shard)
         var rows = try store.rows()
+        if !rows.contains(where: \.isUnpruned) {
+            let latency = Latency.measure(base, data: test, singles: configuration.latencyImages)
+            let row = CurveRow.unpruned(accuracy: reference.evaluation.accuracy, loss: reference.evaluation.loss,
+                                        cost: ModelCost(base), latency: latency, seconds: Date().timeIntervalSince(measured))
+            try store.append(row)
+            rows.append(row)
+        }
         let totalSteps = cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count }
         var completed = rows.filter { row in cells.contains { row.belongs(to: $0) } }.count
         let startCompleted = completed, start = Date()
