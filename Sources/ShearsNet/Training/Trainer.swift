@@ -85,8 +85,10 @@ public struct Trainer {
         return lossSum / Double(max(steps, 1))
     }
 
-    /// Mean loss, top-1 and top-5 accuracy over `data` (in order, evaluation mode).
-    public static func evaluate(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256) -> Evaluation {
+    /// Mean loss, top-1 and top-5 accuracy over `data` (in order, evaluation mode);
+    /// `eachBatch` sees every batch's logits (for measures beyond accuracy).
+    public static func evaluate(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256,
+                                eachBatch: (Tensor) -> Void = { _ in }) -> Evaluation {
         var lossSum = 0.0, correct = 0, top5 = 0
         var start = 0
         while start < data.count {
@@ -97,6 +99,7 @@ public struct Trainer {
             lossSum += Double(result.loss) * Double(end - start)
             correct += result.correct
             top5 += Metrics.topKCorrect(logits: logits, labels: labels, k: min(5, logits.shape[1]))
+            eachBatch(logits)
             start = end
         }
         let n = Double(max(data.count, 1))

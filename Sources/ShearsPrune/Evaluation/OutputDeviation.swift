@@ -11,29 +11,16 @@ public struct ModelOutputs: Sendable {
 
     public init(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256) {
         var logProbabilities: [Double] = []
-        var (lossSum, correct, top5) = (0.0, 0, 0)
         var classes = 0
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + batchSize)
-            let (images, labels) = data.batch(Array(start..<end)[...])
-            let logits = model.forward(images, training: false)
-            let result = CrossEntropy(logits: logits, labels: labels)
-            lossSum += Double(result.loss) * Double(end - start)
-            correct += result.correct
+        evaluation = Trainer.evaluate(model, on: data, batchSize: batchSize) { logits in
             classes = logits.shape[1]
-            top5 += Metrics.topKCorrect(logits: logits, labels: labels, k: min(5, classes))
-            for row in 0..<(end - start) {
+            for row in 0..<logits.shape[0] {
                 let z = logits.values[(row * classes)..<((row + 1) * classes)].map(Double.init)
                 let top = z.max()!
                 let logSum = top + log(z.reduce(0) { $0 + exp($1 - top) })
                 logProbabilities += z.map { $0 - logSum }
             }
-            start = end
         }
-        let n = Double(max(1, data.count))
-        evaluation = Evaluation(loss: lossSum / n, accuracy: Double(correct) / n, top5Accuracy: Double(top5) / n,
-                                images: data.count)
         self.logProbabilities = logProbabilities
         self.classes = classes
     }
