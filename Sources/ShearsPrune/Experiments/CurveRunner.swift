@@ -90,64 +90,97 @@ public final class CurveRunner {
             try store.append(row)
             rows.append(row)
         }
-        let totalSteps = cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count }
-        var completed = rows.filter { row in cells.contains { row.belongs(to: $0) } }.count
-        let startCompleted = completed, start = Date()
+        var tally = Tally(total: cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count },
+                          completed: rows.filter { row in cells.contains { row.belongs(to: $0) } }.count)
         for (index, cell) in cells.enumerated() {
-            let points = configuration.operatingPoints(cell.schedule)
-            var done = rows.filter { $0.belongs(to: cell) }
-            guard done.map(\.step) == Array(stride(from: 1, through: done.count, by: 1)) else {
-                throw CurveStoreError.corrupt(path: store.csvPath, line: 0,
-                                              reason: "rows of \(cell.method) seed \(cell.seed) are not steps 1...\(done.count)")
-            }
-            guard done.count < points.count else { continue }
-            let chained = cell.schedule.isChained
-            var model = base.copy()
-            if chained, let (saved, metadata) = try loadState(cell) {
-                let step = Int(metadata[Self.stepKey] ?? "") ?? -1
-                if step == done.count + 1, let line = metadata[Self.rowKey], let row = CurveRow(csvLine: line[...]) {
-                    try store.append(row)
-                    rows.append(row)
-                    done.append(row)
-                    completed += 1
-                } else if step != done.count {
-                    throw CurveStoreError.mismatch(path: store.statePath(cell),
-                                                   reason: "holds step \(step) but the CSV has \(done.count) rows of this cell")
-                }
-                model = saved
-                guard done.count < points.count else { continue }
-            } else if chained, !done.isEmpty {
-                throw CurveStoreError.mismatch(path: store.statePath(cell), reason: "missing, but the CSV has rows of this cell")
-            }
-            for step in done.count..<points.count {
-                let report = { [self] (phase: String, loss: Double?, rate: Double?) in
-                    let elapsed = Date().timeIntervalSince(start), finished = completed - startCompleted
-                    let eta = finished > 0 ? elapsed / Double(finished) * Double(totalSteps - completed) : nil
-                    progress(CurveProgress(cell: index + 1, cells: cells.count, method: cell.method, seed: cell.seed,
-                                           step: step + 1, steps: points.count, phase: phase, loss: loss,
-                                           imagesPerSecond: rate, secondsRemaining: eta))
-                }
-                if !chained { model = base.copy() }
-                let row: CurveRow
-                do {
-                    row = try runStep(cell, step: step, target: points[step], model: model, base: base, reference: reference,
-                                      report: report)
-                } catch {
-                    throw CurveStepError(cell: cell, step: step + 1, underlying: error)
-                }
-                if chained {
-                    try model.save(to: store.statePath(cell), metadata: [Self.stepKey: "\(step + 1)", Self.rowKey: row.csvLine])
-                }
-                try store.append(row)
-                rows.append(row)
-                completed += 1
-            }
+            try runCell(cell, number: index + 1, of: cells.count, base: base, reference: reference, rows: &rows, tally: &tally)
         }
     }
 
-    private func loadState(_ cell: CurveCell) throws -> (VGG, [String: String])? {
-        guard FileManager.default.fileExists(atPath: store.statePath(cell)) else { return nil }
-        return try VGG.load(from: store.statePath(cell))
+    /// Steps finished in this shard, for the ETA.
+    struct Tally {
+        let total: Int
+        var completed: Int
+        let startCompleted: Int
+        let start = Date()
+
+        init(total: Int, completed: Int) {
+            (self.total, self.completed, startCompleted) = (total, completed, completed)
+        }
+
+        var secondsRemaining: Double? {
+            let finished = completed - startCompleted
+            return finished > 0 ? Date().timeIntervalSince(start) / Double(finished) * Double(total - completed) : nil
+        }
+    }
+
+    /// Runs the steps of `cell` that its rows do not have yet.
+    private func runCell(_ cell: CurveCell, number: Int, of cells: Int, base: VGG, reference: ModelOutputs,
+                         rows: inout [CurveRow], tally: inout Tally) throws {
+        let points = configuration.operatingPoints(cell.schedule)
+        var done = rows.filter { $0.belongs(to: cell) }.count
+        guard rows.filter({ $0.belongs(to: cell) }).map(\.step) == Array(stride(from: 1, through: done, by: 1)) else {
+            throw CurveStoreError.corrupt(path: store.csvPath, line: 0,
+                                          reason: "rows of \(cell.method) seed \(cell.seed) are not steps 1...\(done)")
+        }
+        guard done < points.count else { return }
+        var model = base.copy()
+        if cell.schedule.isChained {
+            if let (saved, healed) = try resumeChain(cell, rowsDone: done) {
+                model = saved
+                if let healed {
+                    rows.append(healed)
+                    done += 1
+                    tally.completed += 1
+                }
+            }
+            guard done < points.count else { return }
+        }
+        for step in done..<points.count {
+            let current = tally
+            let report = { [self] (phase: String, loss: Double?, rate: Double?) in
+                progress(CurveProgress(cell: number, cells: cells, method: cell.method, seed: cell.seed, step: step + 1,
+                                       steps: points.count, phase: phase, loss: loss, imagesPerSecond: rate,
+                                       secondsRemaining: current.secondsRemaining))
+            }
+            if !cell.schedule.isChained { model = base.copy() }
+            let row: CurveRow
+            do {
+                row = try runStep(cell, step: step, target: points[step], model: model, base: base, reference: reference,
+                                  report: report)
+            } catch {
+                throw CurveStepError(cell: cell, step: step + 1, underlying: error)
+            }
+            if cell.schedule.isChained {
+                try model.save(to: store.statePath(cell), metadata: [Self.stepKey: "\(step + 1)", Self.rowKey: row.csvLine])
+            }
+            try store.append(row)
+            rows.append(row)
+            tally.completed += 1
+        }
+    }
+
+    /// The saved model of a chained cell whose CSV has `rowsDone` rows, and the row to append
+    /// first when the run was killed between saving a step and writing its row; nil when the
+    /// chain has not started.
+    private func resumeChain(_ cell: CurveCell, rowsDone: Int) throws -> (VGG, CurveRow?)? {
+        guard FileManager.default.fileExists(atPath: store.statePath(cell)) else {
+            guard rowsDone == 0 else {
+                throw CurveStoreError.mismatch(path: store.statePath(cell), reason: "missing, but the CSV has rows of this cell")
+            }
+            return nil
+        }
+        let (saved, metadata) = try VGG.load(from: store.statePath(cell))
+        let step = Int(metadata[Self.stepKey] ?? "") ?? -1
+        if step == rowsDone + 1, let line = metadata[Self.rowKey], let row = CurveRow(csvLine: line[...]) {
+            try store.append(row)
+            return (saved, row)
+        }
+        guard step == rowsDone else {
+            throw CurveStoreError.mismatch(path: store.statePath(cell),
+                                           reason: "holds step \(step) but the CSV has \(rowsDone) rows of this cell")
+        }
+        return (saved, nil)
     }
 
     /// Runs one operating point (`point`: a FLOPs fraction, or a penalty strength) on `model`
