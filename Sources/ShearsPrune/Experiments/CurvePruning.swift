@@ -1,5 +1,30 @@
 import ShearsNet
 
+/// Scores and removes the lowest groups of `model` until its FLOPs are at most `fraction` of
+/// `base`'s (non-zero FLOPs for masked granularities), scoring again after each round:
+/// removal changes the scores, and the per-group estimates overlap (a filter's saving
+/// includes its consumer's input slice).
+public func pruneToFlops(_ model: VGG, fraction: Double, of base: VGG, criterion: CriterionName, granularity: Granularity,
+                         ranking: Ranking = .global, compensation: Compensation = .none, data: Dataset,
+                         seed: UInt64) throws {
+    let target = Int((fraction * Double(CurvePruning.flops(ModelCost(base), granularity: granularity))).rounded(.down))
+    let engine = CriterionEngine(data: data, seed: seed)
+    for _ in 0..<50 {
+        let current = CurvePruning.flops(ModelCost(model), granularity: granularity)
+        guard current > target else { return }
+        let scores = try engine.scores(model, criterion: criterion, granularity: granularity)
+        let plan = try Planner.plan(scores, granularity: granularity, macsToSave: (current - target + 1) / 2, ranking: ranking,
+                                    skip: CurvePruning.maskedGroups(model, scores, granularity))
+        guard plan.removedGroups > 0 else { break }
+        try Surgeon.apply(plan, to: model, compensation: compensation, data: data)
+    }
+    let reached = CurvePruning.flops(ModelCost(model), granularity: granularity)
+    guard reached <= target else {
+        throw PruningError.granularityNotApplicable(granularity, layer: "the model",
+                                                    reason: "cannot reach \(fraction) of the FLOPs (stuck at \(reached) > \(target))")
+    }
+}
+
 /// One pruning step of a curve: remove groups until the model's FLOPs reach a target.
 enum CurvePruning {
     /// FLOPs the curve counts: dense FLOPs of the (shrunk) shapes, or, for masked
@@ -8,27 +33,13 @@ enum CurvePruning {
         granularity.isMasked ? cost.nonZeroFlops : cost.flops
     }
 
-    /// Scores and removes the lowest groups until the FLOPs are at most `fraction` of `base`'s,
-    /// scoring again after each round (removal changes the scores and the estimates overlap).
+    /// One curve step's pruning: the cell's criterion, seeded by cell and step.
     static func prune(_ model: VGG, toFraction fraction: Double, of base: VGG, cell: CurveCell, step: Int,
                       configuration: CurveConfiguration, scoringData: Dataset) throws {
-        let target = Int((fraction * Double(flops(ModelCost(base), granularity: cell.granularity))).rounded(.down))
-        let criterion = try CriterionName(parsing: cell.criterion)
-        let engine = CriterionEngine(data: scoringData, seed: cell.seed &* 7919 &+ UInt64(step))
-        for _ in 0..<50 {
-            let current = flops(ModelCost(model), granularity: cell.granularity)
-            guard current > target else { return }
-            let scores = try engine.scores(model, criterion: criterion, granularity: cell.granularity)
-            let plan = try Planner.plan(scores, granularity: cell.granularity, macsToSave: (current - target + 1) / 2,
-                                        ranking: configuration.ranking, skip: maskedGroups(model, scores, cell.granularity))
-            guard plan.removedGroups > 0 else { break }
-            try Surgeon.apply(plan, to: model, compensation: configuration.compensation, data: scoringData)
-        }
-        let reached = flops(ModelCost(model), granularity: cell.granularity)
-        guard reached <= target else {
-            throw PruningError.granularityNotApplicable(cell.granularity, layer: "the model",
-                                                        reason: "cannot reach \(fraction) of the FLOPs (stuck at \(reached) > \(target))")
-        }
+        try pruneToFlops(model, fraction: fraction, of: base, criterion: try CriterionName(parsing: cell.criterion),
+                         granularity: cell.granularity, ranking: configuration.ranking,
+                         compensation: configuration.compensation, data: scoringData,
+                         seed: cell.seed &* 7919 &+ UInt64(step))
     }
 
     /// Soft pruning: zeroes the weights of the lowest groups whose estimated saving reaches
