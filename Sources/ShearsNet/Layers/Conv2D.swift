@@ -2,9 +2,7 @@
 ///
 /// Forward per image: `Y = W·col(X) + b` where `col` is im2col (`C·kh·kw x Ho·Wo`).
 /// Backward per image: `∂W += ∂Y·colᵀ`, `∂b += Σ ∂Y`, `∂X = col2im(Wᵀ·∂Y)`.
-/// Images are split across `Compute.workers` threads with private scratch buffers. Forward
-/// groups images with small output planes (14x14, 7x7) into one GEMM of about 1,024 columns,
-/// because one image's GEMM there is too thin for BLAS to run fast.
+/// Images are split across `Compute.workers` threads with private scratch buffers.
 ///
 /// Two pruning states change the plain formula: after shape-wise pruning (`patchRows`) the
 /// weight is the `F x K'` matrix of the kept im2col rows, and after removing producers whose
@@ -29,9 +27,6 @@ public final class Conv2D: Layer {
     public internal(set) var outputOffset: Tensor?
 
     public var outChannels: Int { weight.value.shape[0] }
-
-    /// Columns a forward GEMM aims for when images are grouped (see `forward`).
-    static let gemmColumns = 1024
 
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 rng: inout SeededGenerator) {
@@ -76,42 +71,18 @@ public final class Conv2D: Layer {
             let b = bias.value.values[channel]
             for q in (channel * p)..<((channel + 1) * p) { initial[q] += b }
         }
-        // Small output planes make thin GEMMs; `group` images share one GEMM (their patch
-        // matrices side by side, about 1,024 columns), then each image's block is copied out.
-        let group = max(1, min(n, Self.gemmColumns / p))
         input.values.withUnsafeBufferPointer { x in
             output.values.withUnsafeMutableBufferPointer { y in
                 weight.value.values.withUnsafeBufferPointer { w in
                     initial.withUnsafeBufferPointer { start in
-                        Compute.parallelShares((n + group - 1) / group) { _, groups in
-                            var col = [Float](repeating: 0, count: k * group * p)
-                            var product = [Float](repeating: 0, count: group > 1 ? f * group * p : 0)
+                        Compute.parallelShares(n) { _, images in
+                            var col = [Float](repeating: 0, count: k * p)
                             col.withUnsafeMutableBufferPointer { colBuffer in
-                                product.withUnsafeMutableBufferPointer { productBuffer in
-                                    for chunk in groups {
-                                        let images = (chunk * group)..<min(n, (chunk + 1) * group)
-                                        let columns = images.count * p
-                                        for (slot, image) in images.enumerated() {
-                                            g.im2col(x.baseAddress! + image * g.inputSize, into: colBuffer.baseAddress! + slot * p,
-                                                     rowStride: columns)
-                                        }
-                                        if group == 1 {
-                                            let out = y.baseAddress! + images.lowerBound * f * p
-                                            out.update(from: start.baseAddress!, count: f * p)
-                                            gemm(w.baseAddress!, [f, k], colBuffer.baseAddress!, [k, p], into: out, [f, p], beta: 1)
-                                            continue
-                                        }
-                                        gemm(w.baseAddress!, [f, k], colBuffer.baseAddress!, [k, columns],
-                                             into: productBuffer.baseAddress!, [f, columns])
-                                        for (slot, image) in images.enumerated() {
-                                            for channel in 0..<f {
-                                                let source = productBuffer.baseAddress! + channel * columns + slot * p
-                                                let target = y.baseAddress! + (image * f + channel) * p
-                                                let shift = start.baseAddress! + channel * p
-                                                for q in 0..<p { target[q] = source[q] + shift[q] }
-                                            }
-                                        }
-                                    }
+                                for image in images {
+                                    let out = y.baseAddress! + image * f * p
+                                    g.im2col(x.baseAddress! + image * g.inputSize, into: colBuffer.baseAddress!)
+                                    out.update(from: start.baseAddress!, count: f * p)
+                                    gemm(w.baseAddress!, [f, k], colBuffer.baseAddress!, [k, p], into: out, [f, p], beta: 1)
                                 }
                             }
                         }

@@ -37,11 +37,9 @@ struct ConvGeometry {
         }
     }
 
-    /// Fills `col` (`patchSize x outPixels`) from one image; with `rowStride` larger than
-    /// `outPixels` the rows are spaced out, so several images' patches can sit side by side.
-    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+    /// Fills `col` (`patchSize x outPixels`) from one image.
+    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>) {
         let (ho, wo) = (outHeight, outWidth)
-        let step = rowStride ?? ho * wo
         var row = col
         forEachPatchRow { c, i, j in
             let valid = validColumns(j)
@@ -61,7 +59,7 @@ struct ConvGeometry {
                 }
                 (line + valid.upperBound).update(repeating: 0, count: wo - valid.upperBound)
             }
-            row += step
+            row += ho * wo
         }
     }
 
