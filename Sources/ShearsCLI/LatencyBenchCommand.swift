@@ -25,6 +25,9 @@ struct LatencyBenchCommand: ParsableCommand {
     @Option(help: "Criterion for --flops.")
     var criterion = "l1"
 
+    @Flag(help: "Also time every layer's forward pass at batch 256, with each model's ratio to the first.")
+    var profile = false
+
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
 
@@ -66,6 +69,30 @@ struct LatencyBenchCommand: ParsableCommand {
             print(pad(names[index], 40, left: true), pad(fmt(flops, 1), 8),
                   pad(fmt(best[index].batch1, 4), 11), pad(fmt(best[index].batch1 / reference.1.batch1, 3), 7),
                   pad(fmt(best[index].batch256, 4), 13), pad(fmt(best[index].batch256 / reference.1.batch256, 3), 7))
+        }
+        if profile { printProfile(networks, names: names, batch: test.batch(Array(0..<test.count)[...]).images) }
+    }
+
+    /// Per-layer batch-256 forward milliseconds of every model, and each layer's time and MACs
+    /// as ratios to the first model's same layer (structural pruning keeps the layer list).
+    private func printProfile(_ networks: [VGG], names: [String], batch: Tensor) {
+        let profiles = networks.map { InferenceProfile.measure($0, batch: batch, rounds: rounds) }
+        let macs = networks.map { network in
+            Dictionary(uniqueKeysWithValues: ModelCost(network).layers.map { ($0.name, $0.macs) })
+        }
+        print("\nper-layer forward ms at batch \(batch.shape[0]) (fastest of \(rounds) rounds); time and MACs as ratios to model 0")
+        for (index, profile) in profiles.enumerated() {
+            print("model \(index) \(names[index]): \(fmt(profile.map(\.milliseconds).reduce(0, +), 2)) ms")
+        }
+        print(pad("layer", 24, left: true), profiles.indices.map { pad("\($0): ms", 9) + pad("time", 6) + pad("MACs", 6) }.joined(separator: " "))
+        for (row, entry) in profiles[0].enumerated() {
+            let key = String(entry.layer.prefix { $0 != " " })
+            let cells = profiles.indices.map { model in
+                let time = profiles[model][row].milliseconds
+                let macRatio = macs[0][key].map { reference in fmt(Double(macs[model][key] ?? 0) / Double(max(reference, 1)), 2) } ?? "-"
+                return pad(fmt(time, 2), 9) + pad(fmt(time / max(entry.milliseconds, 1e-9), 2), 6) + pad(macRatio, 6)
+            }
+            print(pad(entry.layer, 24, left: true), cells.joined(separator: " "))
         }
     }
 }
