@@ -62,7 +62,6 @@ public final class Conv2D: Layer {
         self.input = input
         let g = geometry(input.shape)
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
-        var output = Tensor(shape: [n, f, g.outHeight, g.outWidth])
         // Every image's output starts as bias (+ offset), then the GEMM accumulates into it.
         var initial = outputOffset?.values ?? [Float](repeating: 0, count: f * p)
         precondition(initial.count == f * p,
@@ -71,8 +70,10 @@ public final class Conv2D: Layer {
             let b = bias.value.values[channel]
             for q in (channel * p)..<((channel + 1) * p) { initial[q] += b }
         }
-        input.values.withUnsafeBufferPointer { x in
-            output.values.withUnsafeMutableBufferPointer { y in
+        // Uninitialised: every image's block is first set to `initial` (a zero fill first was a
+        // whole extra pass over the largest activations).
+        let values = [Float](unsafeUninitializedCapacity: n * f * p) { y, initialized in
+            input.values.withUnsafeBufferPointer { x in
                 weight.value.values.withUnsafeBufferPointer { w in
                     initial.withUnsafeBufferPointer { start in
                         Compute.parallelShares(n) { _, images in
@@ -89,8 +90,9 @@ public final class Conv2D: Layer {
                     }
                 }
             }
+            initialized = n * f * p
         }
-        return output
+        return Tensor(shape: [n, f, g.outHeight, g.outWidth], values: values)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {

@@ -1,0 +1,63 @@
+import Testing
+@testable import ShearsNet
+
+/// The convolution checked against its definition, with plain loops: gradient checks alone
+/// would pass a wrong im2col, since forward and backward share it.
+@Suite("Conv2D against the direct definition")
+struct ConvDefinitionTests {
+    /// `y[n][f][oy][ox] = b[f] + Σ_c,i,j w[f][c][i][j] · x[n][c][oy·s − p + i][ox·s − p + j]`
+    /// (zero outside the image), in Double.
+    func direct(_ layer: Conv2D, _ x: Tensor) -> [Double] {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (f, k, s, p) = (layer.outChannels, layer.kernelHeight, layer.stride, layer.padding)
+        let (ho, wo) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1)
+        var y = [Double](repeating: 0, count: n * f * ho * wo)
+        for image in 0..<n {
+            for filter in 0..<f {
+                for oy in 0..<ho {
+                    for ox in 0..<wo {
+                        var sum = Double(layer.bias.value.values[filter])
+                        for channel in 0..<c {
+                            for i in 0..<k {
+                                for j in 0..<k {
+                                    let (iy, ix) = (oy * s - p + i, ox * s - p + j)
+                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                    sum += Double(layer.weight.value.values[((filter * c + channel) * k + i) * k + j])
+                                        * Double(x.values[((image * c + channel) * h + iy) * w + ix])
+                                }
+                            }
+                        }
+                        y[((image * f + filter) * ho + oy) * wo + ox] = sum
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    @Test("forward equals the definition, and backward's ∂x equals its adjoint ⟨∂y, y(x)⟩ per input",
+          arguments: [(3, 1, 1), (5, 1, 2), (3, 1, 0), (3, 2, 1), (1, 1, 0), (3, 1, 2), (2, 1, 1)])
+    func definition(kernel: Int, stride: Int, padding: Int) {
+        var rng = SeededGenerator(seed: 31)
+        let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: kernel, stride: stride, padding: padding, rng: &rng)
+        let x = randomTensor([2, 3, 7, 5], seed: 32)
+        let y = layer.forward(x, training: true)
+        let expected = direct(layer, x)
+        let worst = zip(y.values, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+        #expect(y.count == expected.count && worst < 1e-5, "worst deviation \(worst)")
+
+        // ∂x_q = Σ ∂y · ∂y/∂x_q; y is affine in x, so ∂y/∂x_q = y(e_q) − y(0), by definition.
+        let upstream = randomTensor(y.shape, seed: 33)
+        let dx = layer.backward(upstream)
+        let zero = direct(layer, Tensor(shape: x.shape))
+        var worstGradient = 0.0
+        for q in 0..<x.count {
+            var unit = Tensor(shape: x.shape)
+            unit.values[q] = 1
+            let response = direct(layer, unit)
+            let exact = zip(upstream.values, zip(response, zero)).reduce(0.0) { $0 + Double($1.0) * ($1.1.0 - $1.1.1) }
+            worstGradient = max(worstGradient, abs(Double(dx.values[q]) - exact))
+        }
+        #expect(worstGradient < 1e-5, "worst ∂x deviation \(worstGradient)")
+    }
+}
