@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +31,7 @@ let package = Package(
         // glibc's malloc tuning (mallopt), header only.
         .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
         .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib", "CMalloc"]),
-        .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg"]),
+        .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg", "Yams"]),
         .executableTarget(
             name: "ShearsCLI",
             dependencies: [

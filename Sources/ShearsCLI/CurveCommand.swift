@@ -13,7 +13,7 @@ struct CurveCommand: ParsableCommand {
         abstract: "Prune over a grid (criteria x granularities x schedules x seeds) and write accuracy-vs-FLOPs rows as CSV.",
         discussion: """
         Settings come from --preset (quick: the README's main job, ~15 minutes; full: every criterion, \
-        3 seeds, hours), then a JSON --config file (its keys: \(CurveConfiguration.validKeys.joined(separator: ", "))), \
+        3 seeds, hours), then a JSON or YAML --config file (its keys: \(CurveConfiguration.validKeys.joined(separator: ", "))), \
         then the flags below. Rows are appended atomically after every pruning step; running the same \
         command again resumes where it stopped. A manifest (<out>.manifest.json) records the configuration, \
         versions, threads and BLAS build; <out>.state/ holds the base model and each chain's latest model.
@@ -22,7 +22,7 @@ struct CurveCommand: ParsableCommand {
     @Option(help: "Preset to start from: quick or full.")
     var preset = "quick"
 
-    @Option(help: "JSON configuration file (keys override the preset; 'preset' inside chooses the base).")
+    @Option(help: "JSON or YAML (.yaml, .yml) configuration file (keys override the preset; 'preset' inside chooses the base).")
     var config: String?
 
     @Option(help: "CSV to write (its manifest and state directory go beside it).")
@@ -70,7 +70,7 @@ struct CurveCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: config) else {
                 throw ValidationError("cannot read --config '\(config)'")
             }
-            configuration = try CurveConfiguration.load(json: data, source: config)
+            configuration = try CurveConfiguration.load(file: data, source: config)
         } else {
             guard let chosen = CurveConfiguration.presets[preset] else {
                 throw ValidationError("unknown --preset '\(preset)'; choose one of \(CurveConfiguration.presets.keys.sorted().joined(separator: ", "))")

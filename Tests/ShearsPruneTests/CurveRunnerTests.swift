@@ -97,6 +97,37 @@ struct CurveRunnerTests {
         #expect(full.seeds == [4] && full.flopsTargets == CurveConfiguration.full.flopsTargets)
     }
 
+    @Test("YAML configuration files: the same keys and errors as JSON, chosen by the file name")
+    func yamlConfigurations() throws {
+        func error(_ yaml: String) -> String {
+            do {
+                _ = try CurveConfiguration.load(file: Data(yaml.utf8), source: "grid.yaml")
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let yaml = try CurveConfiguration.load(file: Data("""
+            # a grid
+            preset: full
+            criteria: [l2, taylor]
+            flopsTargets:
+              - 0.5
+              - 0.25
+            seeds: [4]
+            """.utf8), source: "grid.yml")
+        let json = try CurveConfiguration.load(file: Data(#"{"preset": "full", "criteria": ["l2", "taylor"], "flopsTargets": [0.5, 0.25], "seeds": [4]}"#.utf8),
+                                               source: "grid.json")
+        #expect(yaml == json && yaml.criteria == ["l2", "taylor"] && yaml.fineTuneSteps == CurveConfiguration.full.fineTuneSteps)
+        #expect(error("criterion: [l1]").contains("grid.yaml: unknown key 'criterion'"))
+        #expect(error("seeds: one").contains("'seeds' must be"))
+        #expect(error("flopsTargets: [0.5, 0.7]").contains("'flopsTargets' must be strictly descending"))
+        #expect(error("- 1\n- 2").contains("the top level must be a YAML mapping"))
+        #expect(error("seeds: [1, 2").contains("grid.yaml: not valid YAML"))
+        #expect(error("created: 2001-12-14").contains("unknown key 'created'"))
+        #expect(error("checkpoint: 2001-12-14").contains("grid.yaml: 'checkpoint' must be a number, string, boolean or a list"))
+    }
+
     @Test("the gradual schedule follows Zhu & Gupta's cubic to the last target; shards partition the grid")
     func scheduleAndShards() {
         var configuration = CurveConfiguration.full

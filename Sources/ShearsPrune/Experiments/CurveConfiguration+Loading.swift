@@ -1,5 +1,6 @@
 import Foundation
 import ShearsNet
+import Yams
 
 /// A configuration that cannot run, named by key and source before any work starts.
 public enum CurveConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -21,22 +22,56 @@ extension CurveConfiguration {
     /// Keys a configuration file may use: every field, and `preset` to start from one.
     public static var validKeys: [String] { ["preset"] + CodingKeys.allCases.map(\.rawValue) }
 
+    /// Reads a configuration file: YAML when its name ends in `.yaml` or `.yml`, else JSON.
+    public static func load(file data: Data, source: String) throws -> CurveConfiguration {
+        let lowered = source.lowercased()
+        return lowered.hasSuffix(".yaml") || lowered.hasSuffix(".yml")
+            ? try load(yaml: data, source: source) : try load(json: data, source: source)
+    }
+
     /// Decodes a JSON object over a preset (its `preset` key, or `quick`), refusing unknown
     /// keys and wrong types by name, then validates.
     public static func load(json data: Data, source: String) throws -> CurveConfiguration {
-        let object: [String: Any]
+        let parsed: Any
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw CurveConfigurationError.malformed(source: source, reason: "the top level must be a JSON object")
-            }
-            object = parsed
-        } catch let error as CurveConfigurationError {
-            throw error
+            parsed = try JSONSerialization.jsonObject(with: data)
         } catch {
             throw CurveConfigurationError.malformed(source: source, reason: "not valid JSON (\(error.localizedDescription))")
         }
+        guard let object = parsed as? [String: Any] else {
+            throw CurveConfigurationError.malformed(source: source, reason: "the top level must be a JSON object")
+        }
+        return try load(object: object, source: source)
+    }
+
+    /// The same keys and checks as `load(json:)`, written as a YAML mapping.
+    public static func load(yaml data: Data, source: String) throws -> CurveConfiguration {
+        let parsed: Any?
+        do {
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw CurveConfigurationError.malformed(source: source, reason: "not UTF-8 text")
+            }
+            parsed = try Yams.load(yaml: text)
+        } catch let error as CurveConfigurationError {
+            throw error
+        } catch {
+            throw CurveConfigurationError.malformed(source: source, reason: "not valid YAML (\(error))")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw CurveConfigurationError.malformed(source: source, reason: "the top level must be a YAML mapping")
+        }
+        return try load(object: object, source: source)
+    }
+
+    /// Merges a parsed object over its preset, naming unknown keys and wrong types.
+    private static func load(object: [String: Any], source: String) throws -> CurveConfiguration {
         for key in object.keys.sorted() where !validKeys.contains(key) {
             throw CurveConfigurationError.unknownKey(key, source: source, valid: validKeys)
+        }
+        // Only JSON's value types are meaningful (YAML's dates and the like are not).
+        for key in object.keys.sorted() where !JSONSerialization.isValidJSONObject([object[key]!]) {
+            throw CurveConfigurationError.invalid(key: key, reason: "must be a number, string, boolean or a list of them",
+                                                  source: source)
         }
         var base = CurveConfiguration.quick
         if let preset = object["preset"] {
