@@ -78,14 +78,7 @@ struct CurveRunnerTests {
 
     @Test("configuration files: unknown keys, wrong types and impossible targets are named")
     func configurationErrors() throws {
-        func error(_ json: String) -> String {
-            do {
-                _ = try CurveConfiguration.load(json: Data(json.utf8), source: "c.json")
-                return "no error"
-            } catch {
-                return "\(error)"
-            }
-        }
+        func error(_ json: String) -> String { loadingError(json, source: "c.json") }
         #expect(error(#"{"criterion": ["l1"]}"#).contains("unknown key 'criterion'"))
         #expect(error(#"{"seeds": "one"}"#).contains("'seeds' must be"))
         #expect(error(#"{"flopsTargets": [0.5, 0.7]}"#).contains("'flopsTargets' must be strictly descending"))
@@ -99,14 +92,7 @@ struct CurveRunnerTests {
 
     @Test("YAML configuration files: the same keys and errors as JSON, chosen by the file name")
     func yamlConfigurations() throws {
-        func error(_ yaml: String) -> String {
-            do {
-                _ = try CurveConfiguration.load(file: Data(yaml.utf8), source: "grid.yaml")
-                return "no error"
-            } catch {
-                return "\(error)"
-            }
-        }
+        func error(_ yaml: String) -> String { loadingError(yaml, source: "grid.yaml") }
         let yaml = try CurveConfiguration.load(file: Data("""
             # a grid
             preset: full
@@ -164,5 +150,16 @@ struct OutputDeviationTests {
         let measured = rb.deviation(from: ra)
         #expect(abs(measured.klDivergence - kl) < 1e-6 * max(kl, 1e-3) && measured.top1Agreement == Double(agree) / 12)
         #expect(abs(ra.evaluation.accuracy - Trainer.evaluate(a, on: data).accuracy) < 1e-12)
+    }
+}
+
+/// The message of loading `text` as the configuration file `source` (JSON or YAML by its
+/// name), or "no error".
+private func loadingError(_ text: String, source: String) -> String {
+    do {
+        _ = try CurveConfiguration.load(file: Data(text.utf8), source: source)
+        return "no error"
+    } catch {
+        return "\(error)"
     }
 }

@@ -69,6 +69,21 @@ struct ConvGeometry {
         }
     }
 
+    /// Output lines `oy` of a stride-1 layer whose input line `oy − p + i` lies inside the image.
+    private func insideLines(_ i: Int) -> Range<Int> {
+        let first = max(0, padding - i)
+        return first..<max(first, min(outHeight, height + padding - i))
+    }
+
+    /// Zeroes the columns outside `valid` in each of `lines` consecutive lines of `block`.
+    private func zeroBorderColumns(_ block: UnsafeMutablePointer<Float>, lines: Int, valid: Range<Int>) {
+        for line in 0..<lines {
+            let l = block + line * outWidth
+            for ox in 0..<valid.lowerBound { l[ox] = 0 }
+            for ox in valid.upperBound..<outWidth { l[ox] = 0 }
+        }
+    }
+
     /// One patch row of a stride-1 convolution whose output is as wide as its input (3x3 with
     /// padding 1, the VGG case): the row is the input plane shifted by the constant offset
     /// `(i − p)·W + (j − p)`, so its valid lines are one contiguous copy, after which only the
@@ -78,9 +93,7 @@ struct ConvGeometry {
     private func copyShiftedPlane(_ plane: UnsafePointer<Float>, i: Int, j: Int, valid: Range<Int>,
                                   into row: UnsafeMutablePointer<Float>) {
         let (ho, wo) = (outHeight, outWidth)
-        // Output lines `oy` whose input line `oy − p + i` lies inside the image.
-        let first = max(0, padding - i)
-        let lines = first..<max(first, min(ho, height + padding - i))
+        let lines = insideLines(i)
         guard !lines.isEmpty, !valid.isEmpty else {
             row.update(repeating: 0, count: ho * wo)
             return
@@ -92,11 +105,7 @@ struct ConvGeometry {
         // one keeps every read inside the plane.
         let end = lines.count * wo - (wo - valid.upperBound)
         (block + valid.lowerBound).update(from: source + valid.lowerBound, count: end - valid.lowerBound)
-        for line in 0..<lines.count {
-            let l = block + line * wo
-            for ox in 0..<valid.lowerBound { l[ox] = 0 }
-            for ox in valid.upperBound..<wo { l[ox] = 0 }
-        }
+        zeroBorderColumns(block, lines: lines.count, valid: valid)
         (block + lines.count * wo).update(repeating: 0, count: (ho - lines.upperBound) * wo)
     }
 
@@ -130,15 +139,10 @@ struct ConvGeometry {
     private func addShiftedPlane(_ row: UnsafeMutablePointer<Float>, i: Int, j: Int, valid: Range<Int>,
                                  into plane: UnsafeMutablePointer<Float>) {
         let wo = outWidth
-        let first = max(0, padding - i)
-        let lines = first..<max(first, min(outHeight, height + padding - i))
+        let lines = insideLines(i)
         guard !lines.isEmpty, !valid.isEmpty else { return }
         let block = row + lines.lowerBound * wo
-        for line in 0..<lines.count {
-            let l = block + line * wo
-            for ox in 0..<valid.lowerBound { l[ox] = 0 }
-            for ox in valid.upperBound..<wo { l[ox] = 0 }
-        }
+        zeroBorderColumns(block, lines: lines.count, valid: valid)
         let target = plane + (lines.lowerBound - padding + i) * width + (j - padding)
         for t in valid.lowerBound..<(lines.count * wo - (wo - valid.upperBound)) { target[t] += block[t] }
     }
