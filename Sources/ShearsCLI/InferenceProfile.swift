@@ -6,9 +6,7 @@ import ShearsNet
 enum InferenceProfile {
     /// Fastest-of-`rounds` milliseconds of every layer's inference forward pass on `batch`.
     static func measure(_ model: VGG, batch: Tensor, rounds: Int) -> [(layer: String, milliseconds: Double)] {
-        let layers: [(String, Layer)] = model.features.layers.enumerated().map { ("features.\($0.offset) \(type(of: $0.element))", $0.element) }
-            + [("flatten", model.flatten)]
-            + model.classifier.layers.enumerated().map { ("classifier.\($0.offset) \(type(of: $0.element))", $0.element) }
+        let layers = namedLayers(model)
         var best = Array(repeating: Double.infinity, count: layers.count)
         // One untimed warm-up round, then the fastest round per layer.
         for round in 0...rounds {
@@ -21,4 +19,12 @@ enum InferenceProfile {
         }
         return zip(layers, best).map { ($0.0, $1) }
     }
+}
+
+/// Every layer of `model` in forward order, named `features.3 ReLU` (its checkpoint prefix
+/// and type), as the profiles print them.
+func namedLayers(_ model: VGG) -> [(String, Layer)] {
+    model.features.layers.enumerated().map { ("features.\($0.offset) \(type(of: $0.element))", $0.element) }
+        + [("flatten", model.flatten)]
+        + model.classifier.layers.enumerated().map { ("classifier.\($0.offset) \(type(of: $0.element))", $0.element) }
 }

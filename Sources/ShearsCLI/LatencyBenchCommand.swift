@@ -38,19 +38,22 @@ struct LatencyBenchCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        var networks = try models.map { try VGG.load(from: $0).model }
-        var names = models.map { ($0 as NSString).lastPathComponent }
-        let test = try data.load(.test).prefix(256)
+        // Flags are checked before any file is read.
         let fractions = try (flops ?? "").split(separator: ",").map { text in
             guard let fraction = Double(text), fraction > 0, fraction < 1 else {
                 throw ValidationError("--flops takes fractions in (0, 1), got '\(text)'")
             }
             return fraction
         }
+        let criterionName = try CriterionName(parsing: criterion)
+        var networks = try models.map { try VGG.load(from: $0).model }
+        var names = models.map { ($0 as NSString).lastPathComponent }
+        let test = try data.load(.test).prefix(256)
+        let scoringData = fractions.isEmpty ? nil : try data.load(.train).prefix(256)
         for fraction in fractions {
             let pruned = networks[0].copy()
-            try pruneToFlops(pruned, fraction: fraction, of: networks[0], criterion: try CriterionName(parsing: criterion),
-                             granularity: .filter, data: try data.load(.train).prefix(256), seed: compute.seed)
+            try pruneToFlops(pruned, fraction: fraction, of: networks[0], criterion: criterionName,
+                             granularity: .filter, data: scoringData!, seed: compute.seed)
             networks.append(pruned)
             names.append("\(names[0]) -> \(criterion) \(fraction)")
         }

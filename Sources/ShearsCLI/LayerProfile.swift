@@ -18,9 +18,7 @@ enum LayerProfile {
         let shape = [batch, configuration.inputChannels, configuration.inputSize, configuration.inputSize]
         let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.nextGaussian() })
         let labels = (0..<batch).map { $0 % configuration.classes }
-        let layers: [(String, Layer)] = model.features.layers.enumerated().map { ("features.\($0.offset) \(type(of: $0.element))", $0.element) }
-            + [("flatten", model.flatten)]
-            + model.classifier.layers.enumerated().map { ("classifier.\($0.offset) \(type(of: $0.element))", $0.element) }
+        let layers = namedLayers(model)
         var forward = Array(repeating: [Double](), count: layers.count)
         var backward = forward
         for _ in 0..<(steps + 1) {
