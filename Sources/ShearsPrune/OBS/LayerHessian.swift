@@ -50,6 +50,28 @@ enum LayerHessian {
         return result
     }
 
+    /// Hessian samples one image contributes: the conv's output positions, or 1 for a linear layer.
+    static func samplesPerImage(_ model: VGG, _ consumer: PrunableLayer) -> Int {
+        switch consumer {
+        case let .convolution(k):
+            let size = model.convolutionOutputSizes[k]
+            return size * size
+        case .linear:
+            return 1
+        }
+    }
+
+    /// Images needed for every layer Hessian of `model` to have at least as many samples as
+    /// its order (so none is singular by construction): `max ⌈order / samples per image⌉`.
+    /// On vgg-s the first linear layer decides: 1,152 inputs, one sample per image.
+    static func imagesForFullRank(_ model: VGG) -> Int {
+        let layers = model.convolutions.indices.map(PrunableLayer.convolution) + model.linears.indices.map(PrunableLayer.linear)
+        return layers.map { layer in
+            let order = model.weight(of: layer).value.itemSize, perImage = samplesPerImage(model, layer)
+            return (order + perImage - 1) / perImage
+        }.max() ?? 1
+    }
+
     /// What the consumer layer saw in the last recorded forward pass.
     static func layerInput(_ model: VGG, _ consumer: PrunableLayer, images: Tensor) -> Tensor {
         switch consumer {
