@@ -41,11 +41,11 @@ struct PruneCommand: ParsableCommand {
         let scores = try pruning.scores(network, engine: engine)
         let shares = ranking == .hessian
             ? try HessianAllocation.shares(network, granularity: pruning.granularity, ratio: ratio,
-                                           data: engine.hessianData(for: network)).mapValues(\.share)
+                                           data: engine.data).mapValues(\.share)
             : nil
         let plan = try Planner.plan(scores, granularity: pruning.granularity, ratio: ratio, ranking: ranking, layerShares: shares)
         let compensation = try self.compensation ?? CriterionName(parsing: pruning.criterion).definingCompensation
-        try Surgeon.apply(plan, to: network, compensation: compensation, data: engine.hessianData(for: network),
+        try Surgeon.apply(plan, to: network, compensation: compensation, data: engine.data, pool: engine.pool,
                           damping: engine.damping)
         let after = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
         try network.save(to: out, metadata: metadata.merging([

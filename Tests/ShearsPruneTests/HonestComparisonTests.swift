@@ -23,6 +23,16 @@ struct HonestComparisonTests {
         }
     }
 
+    @Test("with a calibration pool, each consumer's Hessian gets at least as many samples as its order")
+    func poolFillsHessians() throws {
+        let pool = Dataset.synthetic(count: 40, height: 8, width: 8, classCount: 3, seed: 5)
+        let model = VGG(configuration, seed: 4)
+        let (_, spectra) = try ObsCriterion.scores(model, granularity: .filter, data: pool.prefix(10), pool: pool, batchSize: 8)
+        #expect(spectra.count == 2 && spectra.allSatisfy { !$0.isUnderSampled })
+        // The conv consumer keeps the 10 scoring images (16 positions each); the linear one takes 24.
+        #expect(Set(spectra.map(\.samples)) == [10 * 4 * 4, 24])
+    }
+
     @Test("relative damping adds δ · mean(diag H)")
     func relativeDamping() throws {
         var h = Matrix<Double>(rows: 3, cols: 3)

@@ -8,8 +8,7 @@ public struct CriterionEngine {
     /// Images the data-driven criteria are computed on.
     public var data: Dataset
     /// Images that layer Hessians (OBS scores, OBS and least-squares compensation) may use
-    /// beyond `data`: `data` must be its prefix. Hessians take as many of them as make every
-    /// layer Hessian full-rank (`LayerHessian.imagesForFullRank`), at least `data.count`.
+    /// beyond `data` (`HessianImages`): `data` must be its prefix.
     public var pool: Dataset?
     public var seed: UInt64
     public var batchSize: Int
@@ -23,14 +22,6 @@ public struct CriterionEngine {
         self.seed = seed
         self.batchSize = batchSize
         self.damping = damping
-    }
-
-    /// The images layer Hessians of `model` are built from: `data`, extended from `pool`
-    /// up to the count that makes every layer Hessian full-rank.
-    public func hessianData(for model: VGG) -> Dataset {
-        guard let pool else { return data }
-        let wanted = max(data.count, LayerHessian.imagesForFullRank(model))
-        return wanted <= data.count ? data : pool.prefix(wanted)
     }
 
     public func scores(_ model: VGG, criterion: CriterionName, granularity: Granularity) throws -> [LayerScores] {
@@ -69,7 +60,7 @@ public struct CriterionEngine {
             return try OracleCriterion.scores(model, granularity: granularity, signed: criterion == .oracle, data: data,
                                               batchSize: batchSize)
         case .obs, .obsNoUpdate:
-            return try ObsCriterion.scores(model, granularity: granularity, data: hessianData(for: model), batchSize: batchSize,
+            return try ObsCriterion.scores(model, granularity: granularity, data: data, pool: pool, batchSize: batchSize,
                                            damping: damping).scores
         case .obd:
             return try ObdCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize)

@@ -9,7 +9,7 @@ import ShearsNet
 ///   - compensation: the repair of the layers reading removed units; nil uses the one the
 ///     criterion is defined with (`CriterionName.definingCompensation`: OBS's update for `obs`).
 ///   - engine: the calibration images and seed the criterion scores with; compensation fits
-///     on `engine.hessianData(for:)`.
+///     on the same images (and the engine's pool where a Hessian needs more).
 ///   - minLayerKeep: every layer keeps at least this share of `base`'s groups (and one).
 public func pruneToFlops(_ model: VGG, fraction: Double, of base: VGG, criterion: CriterionName, granularity: Granularity,
                          ranking: Ranking = .global, compensation: Compensation? = nil, engine: CriterionEngine,
@@ -24,7 +24,7 @@ public func pruneToFlops(_ model: VGG, fraction: Double, of base: VGG, criterion
         let plan = try Planner.plan(scores, granularity: granularity, macsToSave: (current - target + 1) / 2, ranking: ranking,
                                     skip: CurvePruning.maskedGroups(model, scores, granularity), floors: floors)
         guard plan.removedGroups > 0 else { break }
-        try Surgeon.apply(plan, to: model, compensation: repair, data: engine.hessianData(for: model), damping: engine.damping)
+        try Surgeon.apply(plan, to: model, compensation: repair, data: engine.data, pool: engine.pool, damping: engine.damping)
     }
     let reached = CurvePruning.flops(ModelCost(model), granularity: granularity)
     guard reached <= target else {

@@ -30,13 +30,17 @@ public struct HessianSpectrum: Sendable, Codable {
 /// of conv k is its own 9 columns. Element, kernel and shape groups (one GEMM column across
 /// all filters) use the layer's own weights.
 public enum ObsCriterion {
-    /// - Parameter damping: δ of `OptimalBrainSurgeon`'s relative damping λ = δ · mean(diag H).
-    public static func scores(_ model: VGG, granularity: Granularity, data: ImageBatchSource, batchSize: Int,
+    /// - Parameters:
+    ///   - data: calibration images; `pool` (of which `data` is a prefix) supplies more for a
+    ///     consumer whose Hessian would have fewer samples than its order (`HessianImages`).
+    ///   - damping: δ of `OptimalBrainSurgeon`'s relative damping λ = δ · mean(diag H).
+    public static func scores(_ model: VGG, granularity: Granularity, data: Dataset, pool: Dataset? = nil, batchSize: Int,
                               damping: Double = OptimalBrainSurgeon.defaultRelativeDamping)
         throws -> (scores: [LayerScores], spectra: [HessianSpectrum]) {
         let groups = try GroupEnumeration.groups(of: model, at: granularity)
         let consumers = try groups.map { try consumer(of: $0.layer, granularity: granularity, in: model) }
-        let hessians = try LayerHessian.collect(model, consumers: Array(Set(consumers.map(\.layer))), data: data,
+        let images = HessianImages(data: data, pool: pool)
+        let hessians = try LayerHessian.collect(model, consumers: Array(Set(consumers.map(\.layer))), images: images,
                                                 batchSize: batchSize)
         var surgeons: [PrunableLayer: OptimalBrainSurgeon] = [:]
         var spectra: [HessianSpectrum] = []
@@ -47,7 +51,8 @@ public enum ObsCriterion {
                 let surgeon = try OptimalBrainSurgeon(hessian: h, relativeDamping: damping)
                 surgeons[consumer.layer] = surgeon
                 spectra.append(try spectrum(h, damping: surgeon.damping, name: model.checkpointName(of: consumer.layer),
-                                            samples: data.count * LayerHessian.samplesPerImage(model, consumer.layer)))
+                                            samples: images.images(for: consumer.layer, in: model).count
+                                                * LayerHessian.samplesPerImage(model, consumer.layer)))
             }
             let surgeon = surgeons[consumer.layer]!
             let weight = model.weight(of: consumer.layer).value

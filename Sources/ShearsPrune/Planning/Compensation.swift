@@ -20,7 +20,7 @@ public enum Compensation: String, Sendable, Codable, CaseIterable {
 
 enum Compensator {
     /// Updates every consumer of the groups the plan removes; call before the surgery.
-    static func compensate(_ plan: PruningPlan, model: VGG, method: Compensation, data: ImageBatchSource,
+    static func compensate(_ plan: PruningPlan, model: VGG, method: Compensation, images: HessianImages,
                            batchSize: Int, damping: Double) throws {
         guard method != .none, !plan.removals.isEmpty else { return }
         guard [.filter, .channel, .neuron, .shape].contains(plan.granularity) else {
@@ -31,7 +31,7 @@ enum Compensator {
             (consumer: try ObsCriterion.consumer(of: layer, granularity: plan.granularity, in: model), removed: removed)
         }
         let statistics = try LayerHessian.collectWithMeans(model, consumers: Array(Set(targets.map(\.consumer.layer))),
-                                                           data: data, batchSize: batchSize)
+                                                           images: images, batchSize: batchSize)
         for (consumer, removed) in targets {
             let columns = removed.flatMap { ($0 * consumer.block)..<(($0 + 1) * consumer.block) }
             let (h, mean) = statistics[consumer.layer]!
@@ -67,12 +67,14 @@ enum Compensator {
 }
 
 extension Surgeon {
-    /// Repairs the consumers with `compensation` (computed on `data`, calibration images;
-    /// `damping` is OBS's relative δ), then applies the plan.
-    public static func apply(_ plan: PruningPlan, to model: VGG, compensation: Compensation, data: ImageBatchSource,
-                             batchSize: Int = 256, damping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws {
-        try Compensator.compensate(plan, model: model, method: compensation, data: data, batchSize: batchSize,
-                                   damping: damping)
+    /// Repairs the consumers with `compensation` (fitted on calibration images: `data`, and
+    /// `pool` where a consumer's Hessian needs more; `damping` is OBS's relative δ), then
+    /// applies the plan.
+    public static func apply(_ plan: PruningPlan, to model: VGG, compensation: Compensation, data: Dataset,
+                             pool: Dataset? = nil, batchSize: Int = 256,
+                             damping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws {
+        try Compensator.compensate(plan, model: model, method: compensation, images: HessianImages(data: data, pool: pool),
+                                   batchSize: batchSize, damping: damping)
         try apply(plan, to: model)
     }
 }
