@@ -93,6 +93,11 @@ struct CurveCLITests {
         let methods = try String(contentsOfFile: merged, encoding: .utf8).split(separator: "\n").dropFirst()
             .map { String($0.split(separator: ",")[0].prefix { $0 != "/" }) }
         #expect(methods == ["unpruned", "control", "random", "l1", "l2"])
+        let summary = try runShears(["summarize", merged, "--steps", "1", "--compare", "l1/filter/iterative,control/none/iterative"])
+        #expect(summary.status == 0 && summary.output.contains("| control | ") && summary.output.contains("### Step 1 ("),
+                "\(summary.error)")
+        let badSteps = try runShears(["summarize", merged, "--steps", "2"])
+        #expect(badSteps.status != 0 && badSteps.error.contains("--steps takes steps 1...1"))
 
         let badTarget = try runShears(["curve", "--targets", "0.5,0.8", "--out", dir.appendingPathComponent("x.csv").path])
         #expect(badTarget.status != 0 && badTarget.error.contains("'flopsTargets' must be strictly descending"))
