@@ -236,18 +236,17 @@ public final class CurveRunner {
         let started = Date()
         var times = StepTimes()
         let before: Evaluation
-        if cell.isControl {
-            before = try controlStep(cell, step: step, model: model, times: &times, report: report)
-        } else {
-            switch cell.schedule {
-            case .oneShot, .iterative, .gradual, .stepwise:
-                before = try phasedStep(cell, step: step, model: model, context: context, times: &times, report: report)
-            case .groupLasso:
-                before = try lassoStep(cell, step: step, strength: point, model: model, times: &times, report: report)
-            case .soft:
-                before = try softStep(cell, step: step, target: point, model: model, context: context, times: &times,
-                                      report: report)
-            }
+        switch cell.schedule {
+        case .groupLasso where cell.isControl:
+            before = try lassoControlStep(cell, step: step, model: model, times: &times, report: report)
+        case .oneShot, .iterative, .gradual, .stepwise,
+             .soft where cell.isControl:
+            before = try phasedStep(cell, step: step, model: model, context: context, times: &times, report: report)
+        case .groupLasso:
+            before = try lassoStep(cell, step: step, strength: point, model: model, times: &times, report: report)
+        case .soft:
+            before = try softStep(cell, step: step, target: point, model: model, context: context, times: &times,
+                                  report: report)
         }
         report("measure", nil, nil)
         var row = measure(model, cell: cell, step: step, base: context.base, reference: context.reference)
@@ -257,36 +256,29 @@ public final class CurveRunner {
         return row
     }
 
-    /// The control: the same fine-tuning phases as the schedule's pruning cells, nothing removed.
-    private func controlStep(_ cell: CurveCell, step: Int, model: VGG, times: inout StepTimes,
-                             report: (String, Double?, Double?) -> Void) throws -> Evaluation {
-        if cell.schedule == .groupLasso {
-            try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step, report: report) }
-            let before = Trainer.evaluate(model, on: test)
-            try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step + 1_000, report: report) }
-            return before
-        }
-        var before: Evaluation?
-        let phases = configuration.phases(cell.schedule, step: step)
-        for (index, phase) in phases.enumerated() {
-            if index == phases.count - 1 { before = Trainer.evaluate(model, on: test) }
-            try StepTimes.timed(&times.fineTune) {
-                try fineTune(model, cell: cell, step: phase.seedStep, steps: phase.fineTuneSteps, report: report)
-            }
-        }
-        return before!
+    /// The group-lasso control: the schedule's two fine-tuning phases, nothing penalised or removed.
+    private func lassoControlStep(_ cell: CurveCell, step: Int, model: VGG, times: inout StepTimes,
+                                  report: (String, Double?, Double?) -> Void) throws -> Evaluation {
+        try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step, report: report) }
+        let before = Trainer.evaluate(model, on: test)
+        try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step + 1_000, report: report) }
+        return before
     }
 
-    /// Prune-then-fine-tune phases to the step's FLOPs target (one, or `stepwise`'s many).
+    /// Prune-then-fine-tune phases to the step's FLOPs target (one, or `stepwise`'s many); a
+    /// control fine-tunes through the same phases and removes nothing (for `soft` too: its
+    /// budget per step is one phase of `fineTuneSteps` from the unpruned model).
     private func phasedStep(_ cell: CurveCell, step: Int, model: VGG, context: SeedContext, times: inout StepTimes,
                             report: (String, Double?, Double?) -> Void) throws -> Evaluation {
         var before: Evaluation?
         let phases = configuration.phases(cell.schedule, step: step)
         for (index, phase) in phases.enumerated() {
-            report("prune", nil, nil)
-            try StepTimes.timed(&times.prune) {
-                try CurvePruning.prune(model, toFraction: phase.target!, of: context.base, cell: cell, step: phase.seedStep,
-                                       configuration: configuration, data: context.calibration)
+            if !cell.isControl {
+                report("prune", nil, nil)
+                try StepTimes.timed(&times.prune) {
+                    try CurvePruning.prune(model, toFraction: phase.target!, of: context.base, cell: cell, step: phase.seedStep,
+                                           configuration: configuration, data: context.calibration)
+                }
             }
             if index == phases.count - 1 { before = Trainer.evaluate(model, on: test) }
             try StepTimes.timed(&times.fineTune) {
