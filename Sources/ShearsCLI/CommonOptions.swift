@@ -2,22 +2,42 @@ import ArgumentParser
 import Linalg
 import ShearsNet
 
-/// Options every computing command shares: the seed and the thread count.
-struct ComputeOptions: ParsableArguments {
-    @Option(help: "Seed for initialisation, shuffling and every random choice.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Cores to use: batch workers for layers, each with single-threaded BLAS.")
+/// The thread count, which every command takes.
+struct ThreadOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Cores to use: batch workers for layers, each with single-threaded BLAS.")
     var threads: Int = 2
 
+    /// More workers than this only adds contention on the machines Shears targets.
+    static let maximum = 256
+
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard (1...Self.maximum).contains(threads) else {
+            throw ValidationError("--threads must be in 1...\(Self.maximum), got \(threads)")
+        }
     }
 
     /// Applies the thread setting (layers split batches; BLAS stays single-threaded inside).
     func apply() {
         Compute.configure(threads: threads)
     }
+}
+
+/// Options every command with random choices shares: the seed and the thread count.
+struct ComputeOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Seed for initialisation, shuffling and every random choice.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    var threads: Int { threadOptions.threads }
+
+    func apply() { threadOptions.apply() }
+}
+
+/// Batch sizes every command accepts: larger batches' activations do not fit in memory
+/// (vgg-s at batch 1024 holds about 1 GB of activations while training).
+func validateBatchSize(_ batchSize: Int, flag: String = "--batch-size") throws {
+    guard (1...1_024).contains(batchSize) else { throw ValidationError("\(flag) must be in 1...1024, got \(batchSize)") }
 }
 
 /// The preset named by `--model`, or a validation error listing the valid names.

@@ -16,10 +16,10 @@ struct PruningOptions: ParsableArguments {
         .joined(separator: "\n")))
     var granularity: Granularity
 
-    @Option(help: "Score on the first N test images (data-driven criteria).")
+    @Option(parsing: .unconditional, help: "Score on the first N test images (data-driven criteria).")
     var samples = 1024
 
-    @Option(help: "FLOPs regularisation λ: score − λ·GFLOPs of the group (Molchanov 2017); 0 = off.")
+    @Option(parsing: .unconditional, help: "FLOPs regularisation λ: score − λ·GFLOPs of the group (Molchanov 2017); 0 = off.")
     var flopsLambda: Double = 0
 
     func validate() throws {

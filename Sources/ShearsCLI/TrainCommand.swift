@@ -11,25 +11,25 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model preset: \(VGGConfiguration.presetNames.joined(separator: ", ")).")
     var model = "vgg-s"
 
-    @Option(help: "Width multiplier for every conv layer.")
+    @Option(parsing: .unconditional, help: "Width multiplier for every conv layer.")
     var width: Double = 1
 
     @Flag(help: "Insert batch normalisation after every conv.")
     var batchNorm = false
 
-    @Option(help: "Training epochs.")
+    @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs = 3
 
-    @Option(help: "Mini-batch size.")
+    @Option(parsing: .unconditional, help: "Mini-batch size.")
     var batchSize = 64
 
-    @Option(help: "Learning rate.")
+    @Option(parsing: .unconditional, help: "Learning rate.")
     var learningRate: Double = 0.01
 
-    @Option(help: "SGD momentum.")
+    @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Double = 0.9
 
-    @Option(help: "L2 weight decay (weights only).")
+    @Option(parsing: .unconditional, help: "L2 weight decay (weights only).")
     var weightDecay: Double = 5e-4
 
     @Option(help: "Learning-rate schedule: constant, cosine, or step:<epochs>:<factor>.")
@@ -46,10 +46,14 @@ struct TrainCommand: ParsableCommand {
         guard preset.inputChannels == 1, preset.inputSize == 28 else {
             throw ValidationError("--model \(model) expects \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; Fashion-MNIST is 1x28x28 (use vgg-s)")
         }
-        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be positive") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
-        guard momentum >= 0, weightDecay >= 0 else { throw ValidationError("--momentum and --weight-decay must be >= 0") }
-        guard width > 0 else { throw ValidationError("--width must be positive, got \(width)") }
+        guard (1...1_000).contains(epochs) else { throw ValidationError("--epochs must be in 1...1000, got \(epochs)") }
+        try validateBatchSize(batchSize)
+        guard learningRate > 0, learningRate <= 10 else { throw ValidationError("--learning-rate must be in (0, 10], got \(learningRate)") }
+        guard (0..<1).contains(momentum), (0...1).contains(weightDecay) else {
+            throw ValidationError("--momentum must be in [0, 1) and --weight-decay in [0, 1], got \(momentum) and \(weightDecay)")
+        }
+        // The widest vgg-s layer (128) times 16 is 2048 channels, about 40 M parameters.
+        guard width > 0, width <= 16 else { throw ValidationError("--width must be in (0, 16], got \(width)") }
         _ = try parsedSchedule()
     }
 
