@@ -67,40 +67,53 @@ struct TrainCommand: ParsableCommand {
         throw ValidationError("--schedule must be constant, cosine or step:<epochs>:<factor>, got '\(schedule)'")
     }
 
+    /// The epoch checkpoint beside `--out`; removed once `--out` is written.
+    var resumePath: String { out + ".resume" }
+
     func run() throws {
         let log = Logs.logger("train")
         compute.apply()
         let train = try data.load(.train), test = try data.load(.test)
         var configuration = try modelPreset(model).scaled(by: width)
         configuration.batchNorm = batchNorm
-        let network = VGG(configuration, seed: compute.seed)
-        let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
-        let trainer = Trainer(batchSize: batchSize, seed: compute.seed)
-        let lrSchedule = try parsedSchedule()
-        log.info("training \(model) on \(train.count) images, testing on \(test.count); seed \(compute.seed), \(compute.threads) threads")
-        let progress = ProgressLine()
-        let start = Date()
-        var history: [[String: Double]] = []
-        for epoch in 0..<epochs {
-            optimizer.learningRate = Float(lrSchedule.rate(base: learningRate, epoch: epoch, epochs: epochs))
-            let loss = try trainer.trainEpoch(network, optimizer: optimizer, data: train, epoch: epoch, epochs: epochs,
-                                              progress: progress.show)
-            let evaluation = Trainer.evaluate(network, on: test)
-            let seconds = Date().timeIntervalSince(start)
-            history.append(["epoch": Double(epoch + 1), "train_loss": loss, "test_loss": evaluation.loss,
-                            "test_accuracy": evaluation.accuracy, "seconds": seconds])
-            emitLine("epoch \(epoch + 1): train loss \(fmt(loss, 4)), test loss \(fmt(evaluation.loss, 4)), "
-                  + "test accuracy \(fmt(100 * evaluation.accuracy, 2))%, \(fmt(seconds, 0)) s")
-        }
         let recipe: [String: String] = [
             "model": model, "width": "\(width)", "batch_norm": "\(batchNorm)", "epochs": "\(epochs)",
             "batch_size": "\(batchSize)", "learning_rate": "\(learningRate)", "momentum": "\(momentum)",
             "weight_decay": "\(weightDecay)", "schedule": schedule, "seed": "\(compute.seed)",
             "threads": "\(compute.threads)", "train_images": "\(train.count)",
-            "history": String(decoding: try JSONSerialization.data(withJSONObject: history, options: [.sortedKeys]), as: UTF8.self),
         ]
+        let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
+        let checkpoint = EpochCheckpoint(path: resumePath, recipe: recipe)
+        var network = VGG(configuration, seed: compute.seed)
+        // Per epoch; wall-clock times are printed, not stored, so that a resumed run's file is
+        // identical to an uninterrupted one's.
+        var history: [String] = []
+        if let state = try checkpoint.resume(optimizer: optimizer) {
+            (network, history) = (state.model, state.history)
+            log.info("resuming from \(resumePath) after epoch \(state.epochsDone) of \(epochs)")
+        }
+        let trainer = Trainer(batchSize: batchSize, seed: compute.seed)
+        let lrSchedule = try parsedSchedule()
+        log.info("training \(model) on \(train.count) images, testing on \(test.count); seed \(compute.seed), \(compute.threads) threads")
+        let progress = ProgressLine()
+        let start = Date()
+        for epoch in history.count..<epochs {
+            optimizer.learningRate = Float(lrSchedule.rate(base: learningRate, epoch: epoch, epochs: epochs))
+            let loss = try trainer.trainEpoch(network, optimizer: optimizer, data: train, epoch: epoch, epochs: epochs,
+                                              progress: progress.show)
+            let evaluation = Trainer.evaluate(network, on: test)
+            let entry: [String: Double] = ["epoch": Double(epoch + 1), "train_loss": loss, "test_loss": evaluation.loss,
+                                           "test_accuracy": evaluation.accuracy]
+            history.append(String(decoding: try JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]), as: UTF8.self))
+            try checkpoint.save(model: network, optimizer: optimizer, epochsDone: epoch + 1, history: history)
+            emitLine("epoch \(epoch + 1): train loss \(fmt(loss, 4)), test loss \(fmt(evaluation.loss, 4)), "
+                  + "test accuracy \(fmt(100 * evaluation.accuracy, 2))%, \(fmt(Date().timeIntervalSince(start), 0)) s")
+        }
         let environment = EnvironmentReport.current()
-        try network.save(to: out, metadata: recipe.merging(["blas": environment.blasConfig, "swift": environment.swift]) { $1 })
+        let historyJSON = "[" + history.joined(separator: ",") + "]"
+        try network.save(to: out, metadata: recipe.merging(["history": historyJSON, "blas": environment.blasConfig,
+                                                            "swift": environment.swift]) { $1 })
+        try checkpoint.remove()
         log.info("wrote \(out)")
     }
 }

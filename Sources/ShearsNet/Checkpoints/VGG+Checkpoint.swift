@@ -43,7 +43,11 @@ extension VGG {
 
     /// Rebuilds a model from a checkpoint written by `save`, checking every tensor's shape.
     public static func load(from path: String) throws -> (model: VGG, metadata: [String: String]) {
-        let file = try SafeTensorsFile.read(from: path)
+        try load(SafeTensorsFile.read(from: path), path: path)
+    }
+
+    /// Rebuilds a model from a decoded checkpoint; `path` names it in errors.
+    static func load(_ file: SafeTensorsFile, path: String) throws -> (model: VGG, metadata: [String: String]) {
         guard let json = file.metadata[architectureKey] else {
             throw CheckpointError.architectureMismatch(path: path, reason: "no '\(architectureKey)' in the metadata")
         }
