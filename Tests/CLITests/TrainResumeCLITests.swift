@@ -51,3 +51,44 @@ struct TrainResumeCLITests {
                 "\(refused.error)")
     }
 }
+
+@Suite("shears curve resumes its base training after a kill", .serialized)
+struct CurveBaseResumeCLITests {
+    func arguments(_ out: String) -> [String] {
+        ["curve", "--out", out, "--train-epochs", "3", "--train-limit", "512", "--test-limit", "64", "--criteria", "random",
+         "--targets", "0.5", "--fine-tune-steps", "2", "--scoring-samples", "16", "--threads", "1"]
+    }
+
+    @Test("kill -9 after the base model's first epoch, then the same command: the uninterrupted base model's bytes")
+    func killDuringBaseTraining() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("curve-base-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let whole = dir.appendingPathComponent("whole.csv").path, killed = dir.appendingPathComponent("killed.csv").path
+        let reference = try runShears(arguments(whole))
+        #expect(reference.status == 0, "\(reference.error)")
+
+        let resumeFile = dir.appendingPathComponent("killed.state/base.safetensors.resume").path
+        let process = Process()
+        process.executableURL = shearsExecutable()
+        process.arguments = arguments(killed)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(600)
+        while !FileManager.default.fileExists(atPath: resumeFile) && process.isRunning && Date() < deadline { usleep(2_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        #expect(FileManager.default.fileExists(atPath: resumeFile))
+
+        let resumed = try runShears(arguments(killed))
+        #expect(resumed.status == 0, "\(resumed.error)")
+        // Resumed, not retrained: the first epoch's progress line appears only in the reference.
+        #expect(reference.error.contains("epoch 1/3") && !resumed.error.contains("epoch 1/3") && resumed.error.contains("epoch 3/3"),
+                "\(resumed.error)")
+        let base = { (csv: String) in try Data(contentsOf: URL(fileURLWithPath: String(csv.dropLast(4)) + ".state/base.safetensors")) }
+        #expect(try base(killed) == base(whole))
+        #expect(!FileManager.default.fileExists(atPath: resumeFile))
+    }
+}

@@ -64,16 +64,23 @@ public final class CurveRunner {
     public func baseModel() throws -> VGG {
         if let checkpoint = configuration.checkpoint { return try VGG.load(from: checkpoint).model }
         if FileManager.default.fileExists(atPath: store.baseModelPath) { return try VGG.load(from: store.baseModelPath).model }
-        let model = VGG(VGGConfiguration.preset(configuration.model)!, seed: 1)
+        var model = VGG(VGGConfiguration.preset(configuration.model)!, seed: 1)
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         let trainer = Trainer(batchSize: 64, seed: 1)
-        for epoch in 0..<configuration.trainEpochs {
+        let recipe = "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed 1, reference recipe"
+        // Killed mid-training, the next run resumes from the last finished epoch (bit-identically).
+        let checkpoint = EpochCheckpoint(path: store.baseModelPath + ".resume",
+                                         recipe: ["shears.curve.base": recipe, "train_images": "\(train.count)"])
+        var history: [String] = []
+        if let state = try checkpoint.resume(optimizer: optimizer) { (model, history) = (state.model, state.history) }
+        for epoch in history.count..<configuration.trainEpochs {
             _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: configuration.trainEpochs,
                                        progress: trainingProgress)
+            history.append("{\"epoch\":\(epoch + 1)}")
+            try checkpoint.save(model: model, optimizer: optimizer, epochsDone: epoch + 1, history: history)
         }
-        try model.save(to: store.baseModelPath, metadata: [
-            "shears.curve.base": "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed 1, reference recipe",
-        ])
+        try model.save(to: store.baseModelPath, metadata: ["shears.curve.base": recipe])
+        try checkpoint.remove()
         return model
     }
 
