@@ -47,3 +47,20 @@ func modelPreset(_ name: String) throws -> VGGConfiguration {
     }
     return preset
 }
+
+/// A checkpoint to run on Fashion-MNIST: refused unless it takes 1 x 28 x 28 images and has
+/// 10 classes (another input traps the forward pass, fewer classes the loss).
+func loadFashionMNISTModel(_ path: String) throws -> (model: VGG, metadata: [String: String]) {
+    let loaded = try VGG.load(from: path)
+    let configuration = loaded.model.configuration
+    guard configuration.inputChannels == 1, configuration.inputSize == FashionMNIST.imageSize else {
+        let size = configuration.inputSize
+        throw CheckpointError.architectureMismatch(
+            path: path, reason: "the model takes \(configuration.inputChannels)x\(size)x\(size) images; Fashion-MNIST's are 1x28x28")
+    }
+    guard configuration.classes == FashionMNIST.classCount else {
+        throw CheckpointError.architectureMismatch(
+            path: path, reason: "the model has \(configuration.classes) classes; Fashion-MNIST has \(FashionMNIST.classCount)")
+    }
+    return loaded
+}

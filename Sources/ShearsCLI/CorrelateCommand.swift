@@ -33,7 +33,7 @@ struct CorrelateCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, _) = try VGG.load(from: model)
+        let (network, _) = try loadFashionMNISTModel(model)
         let engine = CriterionEngine(data: try data.load(.test).prefix(samples), seed: compute.seed)
         let oracle = try engine.scores(network, criterion: .oracleAbs, granularity: granularity)
         print("criterion        " + oracle.map { pad($0.groups.name, 12) }.joined() + "        mean")

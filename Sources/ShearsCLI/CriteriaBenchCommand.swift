@@ -24,7 +24,7 @@ struct CriteriaBenchCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let network = try model.map { try VGG.load(from: $0).model } ?? VGG(.vggS, seed: compute.seed)
+        let network = try model.map { try loadFashionMNISTModel($0).model } ?? VGG(.vggS, seed: compute.seed)
         let subset = try data.load(.test).prefix(samples)
         let engine = CriterionEngine(data: subset, seed: compute.seed)
         print("scoring \(ModelCost(network).layers.count) layers' filters on \(subset.count) images, \(compute.threads) threads")

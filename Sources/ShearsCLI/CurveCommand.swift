@@ -145,6 +145,7 @@ struct CurveCommand: ParsableCommand {
                                                 withIntermediateDirectories: true)
         // Before any work: one run per CSV, and an --out that can become this curve's CSV.
         try store.checkOutput()
+        if let checkpoint = configuration.checkpoint { _ = try loadFashionMNISTModel(checkpoint) }
         let lock = try CurveLock(store: store)
         defer { withExtendedLifetime(lock) {} }
         let train = try FashionMNIST.load(.train, directory: dataDir)

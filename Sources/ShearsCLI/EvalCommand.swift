@@ -28,11 +28,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let (network, _) = try VGG.load(from: model)
+        let (network, _) = try loadFashionMNISTModel(model)
         var test = try FashionMNIST.load(.test, directory: dataDir)
         if testLimit > 0 { test = test.prefix(testLimit) }
-        try test.requireImageShape(channels: network.configuration.inputChannels, size: network.configuration.inputSize,
-                                   path: dataDir)
         let result = Trainer.evaluate(network, on: test, batchSize: batchSize)
         print("\(model): \(result.images) test images, loss \(fmt(result.loss, 4)), "
               + "top-1 \(fmt(100 * result.accuracy, 2))%, top-5 \(fmt(100 * result.top5Accuracy, 2))%")

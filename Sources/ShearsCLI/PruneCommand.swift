@@ -33,7 +33,7 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, metadata) = try VGG.load(from: model)
+        let (network, metadata) = try loadFashionMNISTModel(model)
         let test = try data.load(.test)
         let engine = CriterionEngine(data: test.prefix(pruning.samples), seed: compute.seed)
         let before = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)

@@ -21,7 +21,7 @@ struct ScoresCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, _) = try VGG.load(from: model)
+        let (network, _) = try loadFashionMNISTModel(model)
         let subset = try data.load(.test).prefix(pruning.samples)
         let engine = CriterionEngine(data: subset, seed: compute.seed)
         let scores = try pruning.scores(network, engine: engine)

@@ -53,6 +53,34 @@ struct HardeningCLITests {
         #expect(isOneLine(result.error))
     }
 
+    /// A valid checkpoint of a linear classifier for `size x size` single-channel images.
+    func linearCheckpoint(size: Int, classes: Int = 10, in dir: URL) throws -> String {
+        let weights = classes * size * size
+        let architecture = #"{\"batchNorm\":false,\"classes\":\#(classes),\"features\":[],\"hidden\":[],\"inputChannels\":1,\"inputSize\":\#(size)}"#
+        let header = #"{"__metadata__":{"shears.architecture":"\#(architecture)"},"classifier.0.bias":{"data_offsets":[0,\#(4 * classes)],"dtype":"F32","shape":[\#(classes)]},"#
+            + #""classifier.0.weight":{"data_offsets":[\#(4 * classes),\#(4 * classes + 4 * weights)],"dtype":"F32","shape":[\#(classes),\#(size * size)]}}"#
+        var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Array($0) } + Array(header.utf8)
+        bytes += [UInt8](repeating: 0, count: 4 * classes + 4 * weights)
+        let path = dir.appendingPathComponent("linear\(size)x\(classes).safetensors").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("a checkpoint for other than 28x28 images is refused before its forward pass could trap")
+    func modelInputShape() throws {
+        let dir = try temporary()
+        let other = try linearCheckpoint(size: 8, in: dir)
+        let info = try runShears(["info", other])
+        #expect(info.status == 0, "\(info.error)")
+        let eval = try runShears(["eval", "--model", other, "--test-limit", "16"])
+        #expect(eval.status == 65 && eval.error.contains("the model takes 1x8x8 images; Fashion-MNIST's are 1x28x28"), "\(eval.error)")
+        #expect(isOneLine(eval.error))
+        let fewClasses = try runShears(["eval", "--model", try linearCheckpoint(size: 28, classes: 2, in: dir), "--test-limit", "16"])
+        #expect(fewClasses.status == 65 && fewClasses.error.contains("the model has 2 classes; Fashion-MNIST has 10"), "\(fewClasses.error)")
+        let fitting = try runShears(["eval", "--model", try linearCheckpoint(size: 28, in: dir), "--test-limit", "16"])
+        #expect(fitting.status == 0 && fitting.output.contains("16 test images"), "\(fitting.error)")
+    }
+
     @Test("env, info and merge take --threads; eval refuses options it would ignore")
     func threadsEverywhere() throws {
         let env = try runShears(["env", "--threads", "1"])

@@ -74,6 +74,11 @@ struct ConfigurationHardeningTests {
         #expect(error(text, "c.json") == "c.json: " + expected)
     }
 
+    @Test("a model preset for other images than Fashion-MNIST's is refused before training")
+    func modelInput() {
+        #expect(error(#"{"model": "vgg11"}"#, "c.json") == "c.json: 'model' is 'vgg11', which takes 3x32x32 images; Fashion-MNIST's are 1x28x28")
+    }
+
     @Test("a negative seed names its key")
     func negativeSeed() {
         #expect(error(#"{"seeds": [-1]}"#, "c.json") == "c.json: 'seeds' must be a list of integers >= 0")

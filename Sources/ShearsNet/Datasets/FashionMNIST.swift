@@ -6,6 +6,8 @@ public enum FashionMNIST {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
     /// Every image is 28 x 28 (as in MNIST).
     public static let imageSize = 28
+    /// Ten classes of clothing (and ten digits in MNIST).
+    public static let classCount = 10
 
     public enum Split: String, Sendable { case train, test }
 

@@ -106,8 +106,12 @@ extension CurveConfiguration {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
-        guard VGGConfiguration.preset(model) != nil else {
+        guard let preset = VGGConfiguration.preset(model) else {
             throw fail(.model, "is '\(model)'; presets: \(VGGConfiguration.presetNames.joined(separator: ", "))")
+        }
+        guard preset.inputChannels == 1, preset.inputSize == FashionMNIST.imageSize else {
+            throw fail(.model, "is '\(model)', which takes \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; "
+                       + "Fashion-MNIST's are 1x28x28")
         }
         if checkpoint == nil, trainEpochs < 1 { throw fail(.trainEpochs, "must be at least 1 without a checkpoint") }
         try checkBounds(source: source)
