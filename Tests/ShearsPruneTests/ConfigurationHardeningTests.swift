@@ -37,6 +37,13 @@ struct ConfigurationHardeningTests {
         #expect(error("seeds: *x", "c.yaml") == "c.yaml: YAML aliases (*name) are not allowed in a configuration")
     }
 
+    @Test("a list or mapping as a key is refused (Yams traps on it; found by fuzzing)")
+    func complexKey() {
+        #expect(error(#"{"seeds": [1], [0]: 1}"#, "c.yaml") == "c.yaml: a key is a list or mapping; keys must be plain names")
+        #expect(error("? {a: 1}\n: 2\n", "c.yaml") == "c.yaml: a key is a list or mapping; keys must be plain names")
+        #expect(error("seeds: [{[1]: 2}]\n", "c.yaml") == "c.yaml: a key is a list or mapping; keys must be plain names")
+    }
+
     @Test("duplicate keys are refused, in YAML and JSON")
     func duplicates() {
         #expect(error("seeds: [1]\nseeds: [2]\n", "c.yaml") == "c.yaml: key 'seeds' appears twice")

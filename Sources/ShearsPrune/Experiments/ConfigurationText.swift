@@ -11,7 +11,8 @@ enum ConfigurationText {
     static let maximumScalars = 100_000
 
     /// Walks libyaml's events (no tree, no recursion): refuses aliases, anchors, nesting
-    /// deeper than `maximumDepth`, too many scalars, and repeated top-level keys.
+    /// deeper than `maximumDepth`, too many scalars, keys that are lists or mappings (Yams
+    /// traps on those), and repeated top-level keys.
     static func checkYAML(_ text: String, source: String) throws {
         func fail(_ reason: String) -> CurveConfigurationError { .malformed(source: source, reason: reason) }
         var parser = yaml_parser_t()
@@ -20,9 +21,9 @@ enum ConfigurationText {
         var bytes = Array(text.utf8)
         try bytes.withUnsafeMutableBufferPointer { input in
             yaml_parser_set_input_string(&parser, input.baseAddress, input.count)
-            var depth = 0, scalars = 0
-            // The root mapping's state: whether the next event is a key, and the keys seen.
-            var rootIsMapping = false, rootExpectsKey = true
+            // The open lists and mappings, innermost last; for mappings, whether a key is next.
+            var open: [(isMapping: Bool, expectsKey: Bool)] = []
+            var scalars = 0
             var rootKeys = Set<String>()
             while true {
                 var event = yaml_event_t()
@@ -31,7 +32,7 @@ enum ConfigurationText {
                     throw fail("not valid YAML (\(problem) at line \(parser.problem_mark.line + 1))")
                 }
                 defer { yaml_event_delete(&event) }
-                let atRootEntry = depth == 1 && rootIsMapping
+                let isKey = open.last.map { $0.isMapping && $0.expectsKey } ?? false
                 switch event.type {
                 case YAML_STREAM_END_EVENT:
                     return
@@ -41,24 +42,27 @@ enum ConfigurationText {
                     guard event.data.scalar.anchor == nil else { throw fail("YAML anchors (&name) are not allowed in a configuration") }
                     scalars += 1
                     guard scalars <= maximumScalars else { throw fail("more than \(maximumScalars) values") }
-                    if atRootEntry && rootExpectsKey {
+                    if isKey && open.count == 1 {
                         let key = String(decoding: UnsafeBufferPointer(start: event.data.scalar.value,
                                                                         count: event.data.scalar.length), as: UTF8.self)
                         guard rootKeys.insert(key).inserted else { throw fail("key '\(key)' appears twice") }
                     }
-                    if atRootEntry { rootExpectsKey.toggle() }
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-                    let anchor = event.type == YAML_SEQUENCE_START_EVENT
-                        ? event.data.sequence_start.anchor : event.data.mapping_start.anchor
+                    let isMapping = event.type == YAML_MAPPING_START_EVENT
+                    let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
                     guard anchor == nil else { throw fail("YAML anchors (&name) are not allowed in a configuration") }
-                    if depth == 0 { rootIsMapping = event.type == YAML_MAPPING_START_EVENT }
-                    if atRootEntry { rootExpectsKey.toggle() }
-                    depth += 1
-                    guard depth <= maximumDepth else { throw fail("nested deeper than \(maximumDepth) levels") }
+                    guard !isKey else { throw fail("a key is a list or mapping; keys must be plain names") }
+                    guard open.count < maximumDepth else { throw fail("nested deeper than \(maximumDepth) levels") }
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    depth -= 1
+                    open.removeLast()
+                    continue
                 default:
                     continue
+                }
+                // A node (scalar or container) fills the enclosing mapping's key or value slot.
+                if let last = open.indices.last, open[last].isMapping { open[last].expectsKey.toggle() }
+                if event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT {
+                    open.append((event.type == YAML_MAPPING_START_EVENT, true))
                 }
             }
         }
