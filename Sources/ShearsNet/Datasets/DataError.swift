@@ -15,6 +15,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case unsupportedRank(path: String, rank: Int)
     case sizeOverflow(path: String, dimensions: [Int])
     case tooLarge(path: String, bytes: Int, limit: Int)
+    case inflatesPastHeader(path: String, expectedBytes: Int)
     case empty(path: String)
     case imageShape(path: String, expected: [Int], actual: [Int])
 
@@ -43,6 +44,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): the IDX dimensions \(dimensions) describe more bytes than can be addressed"
         case let .tooLarge(path, bytes, limit):
             return "\(path): the IDX header promises \(bytes) bytes, more than the \(limit) Shears reads"
+        case let .inflatesPastHeader(path, expected):
+            return "\(path): the gzip stream inflates past the \(expected) bytes the header describes"
         case let .empty(path): return "\(path): holds no examples"
         case let .imageShape(path, expected, actual):
             return "\(path): images are \(actual.map(String.init).joined(separator: "x")), "

@@ -64,7 +64,7 @@ enum GzipFile {
                 }
                 if produced == output.count {
                     if let limit, produced > limit {
-                        throw DataError.trailingBytes(path: path, expectedBytes: limit, actualBytes: produced)
+                        throw DataError.inflatesPastHeader(path: path, expectedBytes: limit)
                     }
                     // One byte past the promised size is enough to know that it is exceeded.
                     let cap = limit.map { $0 == Int.max ? Int.max : $0 + 1 } ?? headerProbe
@@ -92,7 +92,7 @@ enum GzipFile {
                 }
             }
         }
-        if let limit, produced > limit { throw DataError.trailingBytes(path: path, expectedBytes: limit, actualBytes: produced) }
+        if let limit, produced > limit { throw DataError.inflatesPastHeader(path: path, expectedBytes: limit) }
         return Array(output[0..<produced])
     }
 }

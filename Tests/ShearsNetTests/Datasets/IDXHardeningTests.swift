@@ -59,7 +59,7 @@ struct IDXHardeningTests {
         try shell.run()
         shell.waitUntilExit()
         #expect(shell.terminationStatus == 0)
-        #expect(throws: DataError.trailingBytes(path: url.path, expectedBytes: 16 + 40, actualBytes: 16 + 40 + 1)) {
+        #expect(throws: DataError.inflatesPastHeader(path: url.path, expectedBytes: 16 + 40)) {
             try IDXFile(path: url.path)
         }
     }
