@@ -55,6 +55,10 @@ struct TrainCommand: ParsableCommand {
         // The widest vgg-s layer (128) times 16 is 2048 channels, about 40 M parameters.
         guard width > 0, width <= 16 else { throw ValidationError("--width must be in (0, 16], got \(width)") }
         _ = try parsedSchedule()
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--out \(out) is a directory; it names the checkpoint to write")
+        }
     }
 
     func parsedSchedule() throws -> LearningRateSchedule {

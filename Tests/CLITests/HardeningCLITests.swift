@@ -129,6 +129,14 @@ struct HardeningCLITests {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test("train refuses an --out directory before training")
+    func trainOutDirectory() throws {
+        let dir = try temporary()
+        let result = try runShears(["train", "--train-limit", "64", "--out", dir.path])
+        #expect(result.status == 64 && result.error.contains("--out \(dir.path) is a directory"), "\(result.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
     @Test("a second curve on the same --out is refused while the first holds the lock")
     func curveLock() throws {
         let dir = try temporary()
