@@ -33,7 +33,7 @@ struct CorrelateCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, _) = try VGG.load(from: model)
+        let (network, _) = try loadFashionMNISTModel(model)
         let (subset, pool) = try data.calibration(samples: samples)
         let engine = CriterionEngine(data: subset, pool: pool, seed: compute.seed)
         let oracle = try engine.scores(network, criterion: .oracleAbs, granularity: granularity)

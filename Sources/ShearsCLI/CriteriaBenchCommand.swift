@@ -24,7 +24,7 @@ struct CriteriaBenchCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let network = try model.map { try VGG.load(from: $0).model } ?? VGG(.vggS, seed: compute.seed)
+        let network = try model.map { try loadFashionMNISTModel($0).model } ?? VGG(.vggS, seed: compute.seed)
         let (subset, pool) = try data.calibration(samples: samples)
         let engine = CriterionEngine(data: subset, pool: pool, seed: compute.seed)
         print("scoring \(ModelCost(network).layers.count) layers' filters on \(subset.count) images, \(compute.threads) threads")

@@ -45,30 +45,40 @@ struct CurveCommand: ParsableCommand {
     var seeds: String?
     @Option(help: "Comma-separated FLOPs fractions, descending, in (0, 1) (overrides).")
     var targets: String?
-    @Option(help: "SGD steps of fine-tuning after each pruning step (overrides).")
+    @Option(parsing: .unconditional, help: "SGD steps of fine-tuning after each pruning step (overrides).")
     var fineTuneSteps: Int?
     @Option(help: "Start from this trained checkpoint instead of training one (overrides).")
     var checkpoint: String?
-    @Option(help: "Epochs to train the base model when there is no checkpoint (overrides).")
+    @Option(parsing: .unconditional, help: "Epochs to train the base model when there is no checkpoint (overrides).")
     var trainEpochs: Int?
-    @Option(help: "Calibration images (a seeded draw per seed from the last 5,000 training images) the criteria score on (overrides).")
+    @Option(parsing: .unconditional,
+            help: "Calibration images (a seeded draw per seed from the last 5,000 training images) the criteria score on (overrides).")
     var scoringSamples: Int?
-    @Option(help: "Every layer keeps at least this share of its groups (overrides).")
+    @Option(parsing: .unconditional, help: "Every layer keeps at least this share of its groups (overrides).")
     var minLayerKeep: Double?
-    @Option(help: "OBS damping δ: H + δ·mean(diag H)·I (overrides).")
+    @Option(parsing: .unconditional, help: "OBS damping δ: H + δ·mean(diag H)·I (overrides).")
     var obsDamping: Double?
     @Flag(help: "Hold the calibration split out of base training and fine-tuning (overrides).")
     var holdOutCalibration = false
-    @Option(help: "Measure on the first N test images, 0 = all (overrides).")
+    @Option(parsing: .unconditional, help: "Measure on the first N test images, 0 = all (overrides).")
     var testLimit: Int?
-    @Option(help: "Train and fine-tune on the first N training images, 0 = all (overrides).")
+    @Option(parsing: .unconditional, help: "Train and fine-tune on the first N training images, 0 = all (overrides).")
     var trainLimit: Int?
 
     @Option(help: "Directory with the Fashion-MNIST IDX files.")
     var dataDir: String = FashionMNIST.defaultDirectory
 
-    @Option(help: "Cores to use: batch workers for layers, each with single-threaded BLAS.")
-    var threads: Int = 2
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
+
+    /// The flag that sets each configuration key, to name in errors about overrides.
+    static let flags = [
+        "criteria": "--criteria", "granularities": "--granularities", "schedules": "--schedules", "seeds": "--seeds",
+        "flopsTargets": "--targets", "fineTuneSteps": "--fine-tune-steps", "checkpoint": "--checkpoint",
+        "trainEpochs": "--train-epochs", "scoringSamples": "--scoring-samples", "testLimit": "--test-limit",
+        "trainLimit": "--train-limit", "minLayerKeep": "--min-layer-keep", "obsDamping": "--obs-damping",
+        "holdOutCalibration": "--hold-out-calibration",
+    ]
 
     /// The configuration the flags describe, validated before any work.
     func resolved() throws -> (CurveConfiguration, Shard) {
@@ -80,7 +90,11 @@ struct CurveCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: config) else {
                 throw ValidationError("cannot read --config '\(config)'")
             }
-            configuration = try CurveConfiguration.load(file: data, source: config)
+            do {
+                configuration = try CurveConfiguration.load(file: data, source: config)
+            } catch let error as CurveConfigurationError {
+                throw ValidationError("\(error)")
+            }
         } else {
             guard let chosen = CurveConfiguration.presets[preset] else {
                 throw ValidationError("unknown --preset '\(preset)'; choose one of \(CurveConfiguration.presets.keys.sorted().joined(separator: ", "))")
@@ -124,12 +138,16 @@ struct CurveCommand: ParsableCommand {
         if holdOutCalibration { configuration.holdOutCalibration = true }
         if let testLimit { configuration.testLimit = testLimit }
         if let trainLimit { configuration.trainLimit = trainLimit }
-        try configuration.validate(source: config ?? "the command line")
+        // The file (or preset) was valid on its own, so what fails now comes from the flags.
+        do {
+            try configuration.validate(source: "the command line")
+        } catch let CurveConfigurationError.invalid(key, reason, _) {
+            throw ValidationError("\(Self.flags[key] ?? "'\(key)'") \(reason)")
+        }
         return (configuration, shard)
     }
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         _ = try resolved()
     }
 
@@ -140,6 +158,11 @@ struct CurveCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent.isEmpty
                                                 ? "." : (out as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
+        // Before any work: one run per CSV, and an --out that can become this curve's CSV.
+        try store.checkOutput()
+        if let checkpoint = configuration.checkpoint { _ = try loadFashionMNISTModel(checkpoint) }
+        let lock = try CurveLock(store: store)
+        defer { withExtendedLifetime(lock) {} }
         let train = try FashionMNIST.load(.train, directory: dataDir)
         let test = try FashionMNIST.load(.test, directory: dataDir)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [shard], threads: threads))

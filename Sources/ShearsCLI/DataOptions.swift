@@ -6,17 +6,19 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Directory with the Fashion-MNIST (or MNIST) IDX files, gzip-compressed or plain.")
     var dataDir: String = FashionMNIST.defaultDirectory
 
-    @Option(help: "Use only the first N training images (0 = all).")
+    @Option(parsing: .unconditional, help: "Use only the first N training images (0 = all).")
     var trainLimit: Int = 0
 
-    @Option(help: "Evaluate on the first N test images (0 = all 10,000).")
+    @Option(parsing: .unconditional, help: "Evaluate on the first N test images (0 = all 10,000).")
     var testLimit: Int = 0
 
     @Flag(help: "Hold the calibration split (the last 5,000 training images) out of training and fine-tuning.")
     var holdOutCalibration = false
 
     func validate() throws {
-        guard trainLimit >= 0, testLimit >= 0 else { throw ValidationError("--train-limit and --test-limit must be >= 0") }
+        guard trainLimit >= 0, testLimit >= 0 else {
+            throw ValidationError("--train-limit and --test-limit must be >= 0, got \(trainLimit) and \(testLimit)")
+        }
     }
 
     /// Training images (less the calibration split with `--hold-out-calibration`), or test images.

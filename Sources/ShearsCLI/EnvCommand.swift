@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Linalg
+import ShearsNet
 
 /// `shears env`: what this build runs on, so that every figure can be traced to its machine.
 struct EnvCommand: ParsableCommand {
@@ -8,8 +9,12 @@ struct EnvCommand: ParsableCommand {
         commandName: "env",
         abstract: "Print the BLAS build, its thread count, the CPU, OS and Swift versions.")
 
+    @OptionGroup var threads: ThreadOptions
+
     func run() throws {
-        for (key, value) in EnvironmentReport.current().fields {
+        threads.apply()
+        let fields = EnvironmentReport.current().fields + [("workers", "\(Compute.workers) (--threads)")]
+        for (key, value) in fields {
             print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(value)")
         }
     }

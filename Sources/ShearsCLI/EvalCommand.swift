@@ -9,16 +9,28 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Checkpoint to evaluate.")
     var model: String
 
-    @Option(help: "Inference batch size.")
+    @Option(parsing: .unconditional, help: "Inference batch size, 1...1024.")
     var batchSize = 256
 
-    @OptionGroup var compute: ComputeOptions
-    @OptionGroup var data: DataOptions
+    // Only the options evaluation uses: no --seed (nothing is random) and no --train-limit.
+    @OptionGroup var threads: ThreadOptions
+
+    @Option(help: "Directory with the Fashion-MNIST (or MNIST) IDX files, gzip-compressed or plain.")
+    var dataDir: String = FashionMNIST.defaultDirectory
+
+    @Option(parsing: .unconditional, help: "Evaluate on the first N test images (0 = all 10,000).")
+    var testLimit: Int = 0
+
+    func validate() throws {
+        try validateBatchSize(batchSize)
+        guard testLimit >= 0 else { throw ValidationError("--test-limit must be >= 0, got \(testLimit)") }
+    }
 
     func run() throws {
-        compute.apply()
-        let (network, _) = try VGG.load(from: model)
-        let test = try data.load(.test)
+        threads.apply()
+        let (network, _) = try loadFashionMNISTModel(model)
+        var test = try FashionMNIST.load(.test, directory: dataDir)
+        if testLimit > 0 { test = test.prefix(testLimit) }
         let result = Trainer.evaluate(network, on: test, batchSize: batchSize)
         print("\(model): \(result.images) test images, loss \(fmt(result.loss, 4)), "
               + "top-1 \(fmt(100 * result.accuracy, 2))%, top-5 \(fmt(100 * result.top5Accuracy, 2))%")

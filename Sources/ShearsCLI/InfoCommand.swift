@@ -10,7 +10,10 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "A safetensors checkpoint written by shears.")
     var model: String
 
+    @OptionGroup var threads: ThreadOptions
+
     func run() throws {
+        threads.apply()
         let (network, metadata) = try VGG.load(from: model)
         let cost = ModelCost(network)
         let widths = network.configuration.features.map { item -> String in

@@ -46,7 +46,7 @@ struct LatencyBenchCommand: ParsableCommand {
             return fraction
         }
         let criterionName = try CriterionName(parsing: criterion)
-        var networks = try models.map { try VGG.load(from: $0).model }
+        var networks = try models.map { try loadFashionMNISTModel($0).model }
         var names = models.map { ($0 as NSString).lastPathComponent }
         let test = try data.load(.test).prefix(256)
         let calibration = fractions.isEmpty ? nil : try data.calibration(samples: 256)

@@ -12,7 +12,7 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var pruning: PruningOptions
 
-    @Option(help: "Share of groups to remove, in [0, 1).")
+    @Option(parsing: .unconditional, help: "Share of groups to remove, in [0, 1).")
     var ratio: Double
 
     @Option(help: "Ranking: per-layer (same share everywhere), global (l2-normalised scores), or hessian (per-layer shares from the layers' Hessian spectra).")
@@ -33,7 +33,7 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, metadata) = try VGG.load(from: model)
+        let (network, metadata) = try loadFashionMNISTModel(model)
         // Scores, Hessians and compensation see calibration images only; the test set is reported on.
         let engine = try pruning.engine(data, seed: compute.seed)
         let test = try data.load(.test)

@@ -16,13 +16,14 @@ struct PruningOptions: ParsableArguments {
         .joined(separator: "\n")))
     var granularity: Granularity
 
-    @Option(help: "Score on the first N images of the calibration split (the last 5,000 training images; never test images).")
+    @Option(parsing: .unconditional,
+            help: "Score on the first N images of the calibration split (the last 5,000 training images; never test images).")
     var samples = 1024
 
-    @Option(help: "OBS damping δ: H + δ·mean(diag H)·I (0 = the smallest λ that factors H).")
+    @Option(parsing: .unconditional, help: "OBS damping δ: H + δ·mean(diag H)·I (0 = the smallest λ that factors H).")
     var obsDamping = OptimalBrainSurgeon.defaultRelativeDamping
 
-    @Option(help: "FLOPs regularisation λ: score − λ·GFLOPs of the group (Molchanov 2017); 0 = off.")
+    @Option(parsing: .unconditional, help: "FLOPs regularisation λ: score − λ·GFLOPs of the group (Molchanov 2017); 0 = off.")
     var flopsLambda: Double = 0
 
     func validate() throws {

@@ -21,7 +21,7 @@ struct ScoresCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, _) = try VGG.load(from: model)
+        let (network, _) = try loadFashionMNISTModel(model)
         let engine = try pruning.engine(data, seed: compute.seed)
         let scores = try pruning.scores(network, engine: engine)
         var rows = ["layer,group,score,rank,flops,params"]

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ShearsNet
+import ShearsPrune
 
 /// `shears`: train, prune, score and benchmark VGG-style convnets on the CPU.
 @main
@@ -26,6 +28,33 @@ struct Shears: ParsableCommand {
             execv("/proc/self/exe", arguments)
             // exec failed (no /proc): carry on with a random seed, results are only not bit-exact.
         }
-        Self.main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            exit(reporting: error)
+        }
+    }
+
+    /// Exit codes (docs/reliability.md): 64 (EX_USAGE) for flags and configuration files,
+    /// 65 (EX_DATAERR) for unusable input files (IDX data, checkpoints, curve CSVs and
+    /// manifests), 75 (EX_TEMPFAIL) when another run holds the curve's lock, 1 for any other
+    /// failure during the run; 0 on success. Errors are one line on standard error.
+    static func exit(reporting error: Error) -> Never {
+        let code: Int32
+        switch error {
+        case CurveStoreError.busy: code = 75
+        case is DataError, is CheckpointError, is CurveStoreError: code = 65
+        case is CurveConfigurationError: code = 64
+        default:
+            // --help and --version print to standard output; other parser errors are kept to
+            // their message, without the usage block ArgumentParser would add.
+            let parserCode = exitCode(for: error)
+            if parserCode == .success { Self.exit(withError: error) }
+            FileHandle.standardError.write(Data("Error: \(message(for: error))\n".utf8))
+            Foundation.exit(parserCode.rawValue)
+        }
+        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+        Foundation.exit(code)
     }
 }

@@ -11,25 +11,25 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model preset: \(VGGConfiguration.presetNames.joined(separator: ", ")).")
     var model = "vgg-s"
 
-    @Option(help: "Width multiplier for every conv layer.")
+    @Option(parsing: .unconditional, help: "Width multiplier for every conv layer.")
     var width: Double = 1
 
     @Flag(help: "Insert batch normalisation after every conv.")
     var batchNorm = false
 
-    @Option(help: "Training epochs.")
+    @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs = 3
 
-    @Option(help: "Mini-batch size.")
+    @Option(parsing: .unconditional, help: "Mini-batch size.")
     var batchSize = 64
 
-    @Option(help: "Learning rate.")
+    @Option(parsing: .unconditional, help: "Learning rate.")
     var learningRate: Double = 0.01
 
-    @Option(help: "SGD momentum.")
+    @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Double = 0.9
 
-    @Option(help: "L2 weight decay (weights only).")
+    @Option(parsing: .unconditional, help: "L2 weight decay (weights only).")
     var weightDecay: Double = 5e-4
 
     @Option(help: "Learning-rate schedule: constant, cosine, or step:<epochs>:<factor>.")
@@ -46,11 +46,19 @@ struct TrainCommand: ParsableCommand {
         guard preset.inputChannels == 1, preset.inputSize == 28 else {
             throw ValidationError("--model \(model) expects \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; Fashion-MNIST is 1x28x28 (use vgg-s)")
         }
-        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be positive") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
-        guard momentum >= 0, weightDecay >= 0 else { throw ValidationError("--momentum and --weight-decay must be >= 0") }
-        guard width > 0 else { throw ValidationError("--width must be positive, got \(width)") }
+        guard (1...1_000).contains(epochs) else { throw ValidationError("--epochs must be in 1...1000, got \(epochs)") }
+        try validateBatchSize(batchSize)
+        guard learningRate > 0, learningRate <= 10 else { throw ValidationError("--learning-rate must be in (0, 10], got \(learningRate)") }
+        guard (0..<1).contains(momentum), (0...1).contains(weightDecay) else {
+            throw ValidationError("--momentum must be in [0, 1) and --weight-decay in [0, 1], got \(momentum) and \(weightDecay)")
+        }
+        // The widest vgg-s layer (128) times 16 is 2048 channels, about 40 M parameters.
+        guard width > 0, width <= 16 else { throw ValidationError("--width must be in (0, 16], got \(width)") }
         _ = try parsedSchedule()
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--out \(out) is a directory; it names the checkpoint to write")
+        }
     }
 
     func parsedSchedule() throws -> LearningRateSchedule {
@@ -63,40 +71,53 @@ struct TrainCommand: ParsableCommand {
         throw ValidationError("--schedule must be constant, cosine or step:<epochs>:<factor>, got '\(schedule)'")
     }
 
+    /// The epoch checkpoint beside `--out`; removed once `--out` is written.
+    var resumePath: String { out + ".resume" }
+
     func run() throws {
         let log = Logs.logger("train")
         compute.apply()
         let train = try data.load(.train), test = try data.load(.test)
         var configuration = try modelPreset(model).scaled(by: width)
         configuration.batchNorm = batchNorm
-        let network = VGG(configuration, seed: compute.seed)
-        let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
-        let trainer = Trainer(batchSize: batchSize, seed: compute.seed)
-        let lrSchedule = try parsedSchedule()
-        log.info("training \(model) on \(train.count) images, testing on \(test.count); seed \(compute.seed), \(compute.threads) threads")
-        let progress = ProgressLine()
-        let start = Date()
-        var history: [[String: Double]] = []
-        for epoch in 0..<epochs {
-            optimizer.learningRate = Float(lrSchedule.rate(base: learningRate, epoch: epoch, epochs: epochs))
-            let loss = try trainer.trainEpoch(network, optimizer: optimizer, data: train, epoch: epoch, epochs: epochs,
-                                              progress: progress.show)
-            let evaluation = Trainer.evaluate(network, on: test)
-            let seconds = Date().timeIntervalSince(start)
-            history.append(["epoch": Double(epoch + 1), "train_loss": loss, "test_loss": evaluation.loss,
-                            "test_accuracy": evaluation.accuracy, "seconds": seconds])
-            emitLine("epoch \(epoch + 1): train loss \(fmt(loss, 4)), test loss \(fmt(evaluation.loss, 4)), "
-                  + "test accuracy \(fmt(100 * evaluation.accuracy, 2))%, \(fmt(seconds, 0)) s")
-        }
         let recipe: [String: String] = [
             "model": model, "width": "\(width)", "batch_norm": "\(batchNorm)", "epochs": "\(epochs)",
             "batch_size": "\(batchSize)", "learning_rate": "\(learningRate)", "momentum": "\(momentum)",
             "weight_decay": "\(weightDecay)", "schedule": schedule, "seed": "\(compute.seed)",
             "threads": "\(compute.threads)", "train_images": "\(train.count)",
-            "history": String(decoding: try JSONSerialization.data(withJSONObject: history, options: [.sortedKeys]), as: UTF8.self),
         ]
+        let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
+        let checkpoint = EpochCheckpoint(path: resumePath, recipe: recipe)
+        var network = VGG(configuration, seed: compute.seed)
+        // Per epoch; wall-clock times are printed, not stored, so that a resumed run's file is
+        // identical to an uninterrupted one's.
+        var history: [String] = []
+        if let state = try checkpoint.resume(optimizer: optimizer) {
+            (network, history) = (state.model, state.history)
+            log.info("resuming from \(resumePath) after epoch \(state.epochsDone) of \(epochs)")
+        }
+        let trainer = Trainer(batchSize: batchSize, seed: compute.seed)
+        let lrSchedule = try parsedSchedule()
+        log.info("training \(model) on \(train.count) images, testing on \(test.count); seed \(compute.seed), \(compute.threads) threads")
+        let progress = ProgressLine()
+        let start = Date()
+        for epoch in history.count..<epochs {
+            optimizer.learningRate = Float(lrSchedule.rate(base: learningRate, epoch: epoch, epochs: epochs))
+            let loss = try trainer.trainEpoch(network, optimizer: optimizer, data: train, epoch: epoch, epochs: epochs,
+                                              progress: progress.show)
+            let evaluation = Trainer.evaluate(network, on: test)
+            let entry: [String: Double] = ["epoch": Double(epoch + 1), "train_loss": loss, "test_loss": evaluation.loss,
+                                           "test_accuracy": evaluation.accuracy]
+            history.append(String(decoding: try JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]), as: UTF8.self))
+            try checkpoint.save(model: network, optimizer: optimizer, epochsDone: epoch + 1, history: history)
+            emitLine("epoch \(epoch + 1): train loss \(fmt(loss, 4)), test loss \(fmt(evaluation.loss, 4)), "
+                  + "test accuracy \(fmt(100 * evaluation.accuracy, 2))%, \(fmt(Date().timeIntervalSince(start), 0)) s")
+        }
         let environment = EnvironmentReport.current()
-        try network.save(to: out, metadata: recipe.merging(["blas": environment.blasConfig, "swift": environment.swift]) { $1 })
+        let historyJSON = "[" + history.joined(separator: ",") + "]"
+        try network.save(to: out, metadata: recipe.merging(["history": historyJSON, "blas": environment.blasConfig,
+                                                            "swift": environment.swift]) { $1 })
+        try checkpoint.remove()
         log.info("wrote \(out)")
     }
 }

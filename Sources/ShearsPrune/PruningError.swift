@@ -6,6 +6,7 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     case wouldEmptyLayer(layer: String, groups: Int, removing: Int)
     case granularityNotApplicable(Granularity, layer: String, reason: String)
     case criterionUnavailable(String)
+    case nonFiniteScores(criterion: String, layer: String, count: Int, groups: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +18,9 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
             return "pruning ratio \(ratio) is outside [0, 1)"
         case let .wouldEmptyLayer(layer, groups, removing):
             return "pruning would remove all \(groups) groups of \(layer) (asked to remove \(removing)); lower the ratio"
+        case let .nonFiniteScores(criterion, layer, count, groups):
+            return "criterion '\(criterion)' gives \(count) of the \(groups) groups of \(layer) a NaN or infinite score; "
+                + "their ranking would be meaningless"
         case let .criterionUnavailable(name):
             return "criterion '\(name)' is not implemented in this version of Shears yet"
         case let .granularityNotApplicable(granularity, layer, reason):

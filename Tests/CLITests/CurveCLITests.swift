@@ -99,8 +99,18 @@ struct CurveCLITests {
         let badSteps = try runShears(["summarize", merged, "--steps", "2"])
         #expect(badSteps.status != 0 && badSteps.error.contains("--steps takes steps 1...1"))
 
+        // A pruning row doubled (as two runs appending to one CSV once did) is refused, naming the file.
+        var lines = try String(contentsOfFile: shardFiles[0], encoding: .utf8).split(separator: "\n").map(String.init)
+        lines.append(try #require(lines.dropFirst().first { !$0.hasPrefix("unpruned") }))
+        try (lines.joined(separator: "\n") + "\n").write(toFile: shardFiles[0], atomically: true, encoding: .utf8)
+        let doubled = dir.appendingPathComponent("doubled.csv").path
+        let refused = try runShears(["merge", "--out", doubled] + shardFiles)
+        #expect(refused.status == 65 && refused.error.contains(shardFiles[0]) && refused.error.contains("refusing to merge duplicates"),
+                "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: doubled))
+
         let badTarget = try runShears(["curve", "--targets", "0.5,0.8", "--out", dir.appendingPathComponent("x.csv").path])
-        #expect(badTarget.status != 0 && badTarget.error.contains("'flopsTargets' must be strictly descending"))
+        #expect(badTarget.status != 0 && badTarget.error.contains("--targets must be strictly descending"))
         let badCriterion = try runShears(["curve", "--criteria", "taylr", "--out", dir.appendingPathComponent("x.csv").path])
         #expect(badCriterion.status != 0 && badCriterion.error.contains("unknown criterion 'taylr'"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.csv").path))

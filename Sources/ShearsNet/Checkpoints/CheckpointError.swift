@@ -6,6 +6,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case badTensor(path: String, tensor: String, reason: String)
     case unsupportedDType(path: String, tensor: String, dtype: String)
     case architectureMismatch(path: String, reason: String)
+    case nonFinite(path: String, tensor: String, count: Int, total: Int)
 
     public var description: String {
         switch self {
@@ -16,6 +17,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedDType(path, tensor, dtype):
             return "\(path): tensor '\(tensor)' has dtype \(dtype); only F32 is supported"
         case let .architectureMismatch(path, reason): return "\(path): does not fit its architecture: \(reason)"
+        case let .nonFinite(path, tensor, count, total):
+            return "\(path): tensor '\(tensor)' holds \(count) NaN or infinite values of \(total); refusing to use it"
         }
     }
 }

@@ -45,23 +45,35 @@ public struct SafeTensorsFile: Equatable, Sendable {
         try AtomicFile.write(try encoded(), to: path)
     }
 
+    /// The largest checkpoint read, 512 MiB (32 M parameters with masks take 256 MB).
+    public static let maximumFileBytes = 512 << 20
+
     public static func read(from path: String) throws -> SafeTensorsFile {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CheckpointError.unreadable(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw CheckpointError.unreadable(path: path, reason: "it is a directory") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maximumFileBytes else {
+            throw CheckpointError.malformed(path: path, reason: "\(size) bytes, more than the \(maximumFileBytes) Shears reads")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path)
-                                                ? "permission denied" : "no such file")
+            throw CheckpointError.unreadable(path: path, reason: "permission denied")
         }
         return try decode(data, path: path)
     }
 
     public static func decode(_ data: Data, path: String) throws -> SafeTensorsFile {
-        let bytes = [UInt8](data)
+        // Re-based so that indices start at 0 (a slice's do not).
+        let bytes = data.startIndex == 0 ? data : Data(data)
         guard bytes.count >= 8 else { throw CheckpointError.malformed(path: path, reason: "\(bytes.count) bytes, too short for the header length") }
         let headerLength = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw CheckpointError.malformed(path: path, reason: "header length \(headerLength) exceeds the file's \(bytes.count - 8) bytes")
         }
         let bufferStart = 8 + Int(headerLength)
-        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<bufferStart])) as? [String: Any] else {
+        guard let header = try? JSONSerialization.jsonObject(with: bytes[8..<bufferStart]) as? [String: Any] else {
             throw CheckpointError.malformed(path: path, reason: "the header is not a JSON object")
         }
         var metadata: [String: String] = [:]
@@ -73,7 +85,7 @@ public struct SafeTensorsFile: Equatable, Sendable {
         }
         var tensors: [String: Tensor] = [:]
         var spans: [(Int, Int, String)] = []
-        for (name, entry) in header where name != "__metadata__" {
+        for (name, entry) in header.sorted(by: { $0.key < $1.key }) where name != "__metadata__" {
             let tensor = try decodeTensor(name, entry, bytes: bytes, bufferStart: bufferStart, path: path)
             tensors[name] = tensor.tensor
             spans.append((tensor.begin, tensor.end, name))
@@ -93,7 +105,7 @@ public struct SafeTensorsFile: Equatable, Sendable {
         return SafeTensorsFile(tensors: tensors, metadata: metadata)
     }
 
-    private static func decodeTensor(_ name: String, _ entry: Any, bytes: [UInt8], bufferStart: Int,
+    private static func decodeTensor(_ name: String, _ entry: Any, bytes: Data, bufferStart: Int,
                                      path: String) throws -> (tensor: Tensor, begin: Int, end: Int) {
         guard let fields = entry as? [String: Any] else {
             throw CheckpointError.badTensor(path: path, tensor: name, reason: "entry is not an object")
@@ -108,13 +120,23 @@ public struct SafeTensorsFile: Equatable, Sendable {
         guard let offsets = fields["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {
             throw CheckpointError.badTensor(path: path, tensor: name, reason: "missing or invalid 'data_offsets'")
         }
-        let count = shape.reduce(1, *)
+        // Sizes are checked against the bytes present before any arithmetic can overflow.
+        let available = bytes.count - bufferStart
+        guard offsets[1] <= available else {
+            throw CheckpointError.badTensor(path: path, tensor: name, reason: "data_offsets \(offsets) run past the end of the file")
+        }
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow, product <= available / 4 else {
+                throw CheckpointError.badTensor(path: path, tensor: name,
+                                                reason: "shape \(shape) needs more bytes than the file's \(available)")
+            }
+            count = product
+        }
         guard offsets[1] - offsets[0] == 4 * count else {
             throw CheckpointError.badTensor(path: path, tensor: name,
                                             reason: "shape \(shape) needs \(4 * count) bytes, offsets span \(offsets[1] - offsets[0])")
-        }
-        guard bufferStart + offsets[1] <= bytes.count else {
-            throw CheckpointError.badTensor(path: path, tensor: name, reason: "data_offsets \(offsets) run past the end of the file")
         }
         let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
             bytes.withUnsafeBytes { raw in

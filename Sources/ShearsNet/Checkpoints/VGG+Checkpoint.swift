@@ -43,7 +43,11 @@ extension VGG {
 
     /// Rebuilds a model from a checkpoint written by `save`, checking every tensor's shape.
     public static func load(from path: String) throws -> (model: VGG, metadata: [String: String]) {
-        let file = try SafeTensorsFile.read(from: path)
+        try load(SafeTensorsFile.read(from: path), path: path)
+    }
+
+    /// Rebuilds a model from a decoded checkpoint; `path` names it in errors.
+    static func load(_ file: SafeTensorsFile, path: String) throws -> (model: VGG, metadata: [String: String]) {
         guard let json = file.metadata[architectureKey] else {
             throw CheckpointError.architectureMismatch(path: path, reason: "no '\(architectureKey)' in the metadata")
         }
@@ -51,9 +55,31 @@ extension VGG {
         do {
             configuration = try JSONDecoder().decode(VGGConfiguration.self, from: Data(json.utf8))
         } catch {
-            throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)' is not a valid architecture: \(error)")
+            throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)' is not a valid architecture: "
+                                                          + describe(decodingError: error))
         }
+        try checkBeforeBuilding(configuration, file.tensors, path: path)
         return (try restore(configuration, tensors: file.tensors, source: path), file.metadata)
+    }
+
+    /// What can be refused without allocating a model: an architecture out of bounds or
+    /// larger than the file's values, and values that are not finite numbers.
+    static func checkBeforeBuilding(_ configuration: VGGConfiguration, _ tensors: [String: Tensor], path: String) throws {
+        if let problem = configuration.problem {
+            throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)': \(problem)")
+        }
+        // Only allocations far beyond the file are stopped here (a missing or misshapen tensor is
+        // named by `restore`); shape-pruned convs store fewer weights than the dense layer has.
+        let values = tensors.values.reduce(0) { $0 + $1.count }
+        if !tensors.keys.contains(where: { $0.hasSuffix(".patch_rows") }), let dense = configuration.denseParameterCount,
+           dense > 2 * values + 65_536 {
+            throw CheckpointError.architectureMismatch(
+                path: path, reason: "'\(architectureKey)' describes \(dense) parameters, the file holds \(values) values")
+        }
+        for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
+            let bad = tensor.values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            guard bad == 0 else { throw CheckpointError.nonFinite(path: path, tensor: name, count: bad, total: tensor.count) }
+        }
     }
 
     /// An independent copy with the same architecture, weights, masks and pruning state.
@@ -84,7 +110,8 @@ extension VGG {
             let name = "features.\(position).patch_rows"
             guard let rows = tensors[name] else { continue }
             let full = conv.inChannels * conv.kernelHeight * conv.kernelWidth
-            let indices = rows.values.map { Int($0) }
+            // Int(exactly:) is nil for NaN, infinities, fractions and values beyond Int.
+            let indices = rows.values.map { Int(exactly: $0) ?? -1 }
             guard rows.shape.count == 1, !indices.isEmpty, zip(indices, rows.values).allSatisfy({ Float($0) == $1 }),
                   indices.first! >= 0, indices.last! < full, zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }) else {
                 throw CheckpointError.architectureMismatch(
@@ -96,7 +123,11 @@ extension VGG {
         for (name, parameter) in model.namedParameters {
             parameter.value = try take(name, shape: parameter.value.shape)
             if tensors[name + "_mask"] != nil {
-                parameter.mask = try take(name + "_mask", shape: parameter.value.shape).values
+                let mask = try take(name + "_mask", shape: parameter.value.shape).values
+                guard mask.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                    throw CheckpointError.badTensor(path: path, tensor: name + "_mask", reason: "a mask must hold only 0 and 1")
+                }
+                parameter.mask = mask
             }
         }
         for (position, conv) in model.convolutions {
@@ -114,5 +145,20 @@ extension VGG {
             throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(extra)' does not belong to the architecture")
         }
         return model
+    }
+}
+
+/// A decoding error as the key path and what is wrong with it, on one line.
+func describe(decodingError error: Error) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return keys.isEmpty ? "the top level" : String(keys.drop { $0 == "." })
+    }
+    switch error as? DecodingError {
+    case let .typeMismatch(type, context)?: return "\(path(context)) must be \(type == Int.self ? "an integer" : "\(type)")"
+    case let .valueNotFound(_, context)?: return "\(path(context)) is missing"
+    case let .keyNotFound(key, context)?: return "\(path(context)).\(key.stringValue) is missing"
+    case let .dataCorrupted(context)?: return "\(path(context)): \(context.debugDescription)"
+    default: return "\(error)"
     }
 }

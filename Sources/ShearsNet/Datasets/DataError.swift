@@ -12,6 +12,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case countMismatch(imagesPath: String, images: Int, labelsPath: String, labels: Int)
     case labelOutOfRange(path: String, index: Int, label: Int, classes: Int)
     case wrongDimensions(path: String, expected: Int, actual: Int)
+    case unsupportedRank(path: String, rank: Int)
+    case sizeOverflow(path: String, dimensions: [Int])
+    case tooLarge(path: String, bytes: Int, limit: Int)
+    case inflatesPastHeader(path: String, expectedBytes: Int)
+    case empty(path: String)
+    case imageShape(path: String, expected: [Int], actual: [Int])
 
     public var description: String {
         switch self {
@@ -32,6 +38,18 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): label \(label) at index \(index) is outside 0..<\(classes)"
         case let .wrongDimensions(path, expected, actual):
             return "\(path): expected an IDX file with \(expected) dimensions, found \(actual)"
+        case let .unsupportedRank(path, rank):
+            return "\(path): the IDX header declares \(rank) dimensions; Shears reads 1 (labels) to 3 (images)"
+        case let .sizeOverflow(path, dimensions):
+            return "\(path): the IDX dimensions \(dimensions) describe more bytes than can be addressed"
+        case let .tooLarge(path, bytes, limit):
+            return "\(path): the IDX header promises \(bytes) bytes, more than the \(limit) Shears reads"
+        case let .inflatesPastHeader(path, expected):
+            return "\(path): the gzip stream inflates past the \(expected) bytes the header describes"
+        case let .empty(path): return "\(path): holds no examples"
+        case let .imageShape(path, expected, actual):
+            return "\(path): images are \(actual.map(String.init).joined(separator: "x")), "
+                + "the model expects \(expected.map(String.init).joined(separator: "x"))"
         }
     }
 }

@@ -33,11 +33,19 @@ public struct Dataset: Sendable {
             throw DataError.countMismatch(imagesPath: imagesPath, images: images.dimensions[0],
                                           labelsPath: labelsPath, labels: labels.dimensions[0])
         }
+        guard images.dimensions[0] > 0 else { throw DataError.empty(path: imagesPath) }
         if let bad = labels.bytes.firstIndex(where: { Int($0) >= classCount }) {
             throw DataError.labelOutOfRange(path: labelsPath, index: bad, label: Int(labels.bytes[bad]), classes: classCount)
         }
         return Dataset(height: images.dimensions[1], width: images.dimensions[2], classCount: classCount,
                        pixels: images.bytes, labels: labels.bytes, normalization: normalization)
+    }
+
+    /// Throws unless the images are `channels x size x size` (a model's input); `path` names them.
+    public func requireImageShape(channels: Int = 1, size: Int, path: String) throws {
+        guard imageShape == [channels, size, size] else {
+            throw DataError.imageShape(path: path, expected: [channels, size, size], actual: imageShape)
+        }
     }
 
     /// The first `n` examples (reproducible subsets, e.g. the first N test images for scoring).

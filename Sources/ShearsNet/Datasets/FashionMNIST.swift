@@ -4,6 +4,10 @@ import Foundation
 /// directory holding the same four IDX files (gzip-compressed or plain; MNIST works too).
 public enum FashionMNIST {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+    /// Every image is 28 x 28 (as in MNIST).
+    public static let imageSize = 28
+    /// Ten classes of clothing (and ten digits in MNIST).
+    public static let classCount = 10
 
     public enum Split: String, Sendable { case train, test }
 
@@ -11,17 +15,24 @@ public enum FashionMNIST {
                             normalization: Normalization = .fashionMNIST) throws -> Dataset {
         let prefix = split == .train ? "train" : "t10k"
         let folder = directory ?? defaultDirectory
-        return try Dataset.loadIDX(images: try locate(folder, "\(prefix)-images-idx3-ubyte"),
-                                   labels: try locate(folder, "\(prefix)-labels-idx1-ubyte"),
-                                   normalization: normalization)
+        let images = try locate(folder, "\(prefix)-images-idx3-ubyte")
+        let data = try Dataset.loadIDX(images: images, labels: try locate(folder, "\(prefix)-labels-idx1-ubyte"),
+                                       normalization: normalization)
+        try data.requireImageShape(size: imageSize, path: images)
+        return data
     }
 
     /// `name.gz` if present, else `name`; a clear error naming both when neither exists.
     private static func locate(_ folder: String, _ name: String) throws -> String {
         let base = (folder as NSString).appendingPathComponent(name)
         for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) { return candidate }
-        throw DataError.missingFile(
-            path: base + ".gz",
-            hint: "install the Debian package dataset-fashion-mnist (scripts/setup does) or pass --data-dir")
+        throw DataError.missingFile(path: base + ".gz", hint: missingHint(folder: folder, name: name))
+    }
+
+    /// Only the default directory is the Debian package's; elsewhere the user chose the folder.
+    static func missingHint(folder: String, name: String) -> String {
+        folder == defaultDirectory
+            ? "install the Debian package dataset-fashion-mnist (scripts/setup does) or pass --data-dir"
+            : "the directory given by --data-dir must hold \(name).gz or \(name)"
     }
 }

@@ -42,4 +42,14 @@ public final class SGD {
             parameter.applyMask()
         }
     }
+
+    /// The momentum buffer of `parameter` (nil before its first step), for checkpoints.
+    public func velocity(of parameter: Parameter) -> [Float]? { velocity[ObjectIdentifier(parameter)] }
+
+    /// Restores `parameter`'s momentum buffer from a checkpoint.
+    public func setVelocity(_ values: [Float], of parameter: Parameter) {
+        precondition(values.count == parameter.value.count,
+                     "SGD.setVelocity: \(values.count) values for \(parameter.name) of \(parameter.value.count)")
+        velocity[ObjectIdentifier(parameter)] = values
+    }
 }

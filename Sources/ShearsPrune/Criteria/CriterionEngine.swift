@@ -24,7 +24,7 @@ public struct CriterionEngine {
         self.damping = damping
     }
 
-    public func scores(_ model: VGG, criterion: CriterionName, granularity: Granularity) throws -> [LayerScores] {
+    func unchecked(_ model: VGG, criterion: CriterionName, granularity: Granularity) throws -> [LayerScores] {
         if granularity == .layer {
             // Replacing a layer by the identity is not a deletion of weights, so only criteria
             // that do not assume one apply: the random baseline, weight norms and the oracle.

@@ -27,7 +27,7 @@ public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertibl
         ("l1", "sum of |w| over the group"),
         ("l2", "Euclidean norm of the group's weights"),
         ("linf", "largest |w| in the group"),
-        ("lp:<p>", "l_p norm of the group's weights, any p > 0"),
+        ("lp:<p>", "l_p norm of the group's weights, any p in [0, inf] (lp:0 = l0, lp:inf = linf)"),
         ("activation", "mean post-ReLU activation of the unit over a data subset"),
         ("activation-std", "standard deviation of the unit's activation (Molchanov 2017)"),
         ("apoz", "average percentage of zeros after ReLU (high APoZ is removed first)"),
@@ -60,7 +60,7 @@ public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertibl
             self = criterion
             return
         }
-        if text.hasPrefix("lp:"), let p = Double(text.dropFirst(3)), p > 0, p.isFinite {
+        if text.hasPrefix("lp:"), let p = Double(text.dropFirst(3)), p >= 0 {
             self = .norm(p: p)
             return
         }

@@ -32,6 +32,7 @@ extension CurveConfiguration {
     /// Decodes a JSON object over a preset (its `preset` key, or `quick`), refusing unknown
     /// keys and wrong types by name, then validates.
     public static func load(json data: Data, source: String) throws -> CurveConfiguration {
+        try ConfigurationText.checkJSON(data, source: source)
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: data)
@@ -51,6 +52,7 @@ extension CurveConfiguration {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw CurveConfigurationError.malformed(source: source, reason: "not UTF-8 text")
             }
+            try ConfigurationText.checkYAML(text, source: source)
             parsed = try Yams.load(yaml: text)
         } catch let error as CurveConfigurationError {
             throw error
@@ -67,6 +69,11 @@ extension CurveConfiguration {
     private static func load(object: [String: Any], source: String) throws -> CurveConfiguration {
         for key in object.keys.sorted() where !validKeys.contains(key) {
             throw CurveConfigurationError.unknownKey(key, source: source, valid: validKeys)
+        }
+        for key in object.keys.sorted() {
+            if let kind = ValueKind.of[key], let problem = kind.problem(object[key]!) {
+                throw CurveConfigurationError.invalid(key: key, reason: problem, source: source)
+            }
         }
         // Only JSON's value types are meaningful (YAML's dates and the like are not).
         for key in object.keys.sorted() where !JSONSerialization.isValidJSONObject([object[key]!]) {
@@ -86,12 +93,9 @@ extension CurveConfiguration {
         do {
             configuration = try JSONDecoder().decode(CurveConfiguration.self,
                                                      from: JSONSerialization.data(withJSONObject: merged))
-        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
-            throw CurveConfigurationError.invalid(key: context.codingPath.map(\.stringValue).joined(separator: "."),
-                                                  reason: "must be \(type)", source: source)
-        } catch let DecodingError.dataCorrupted(context) {
-            throw CurveConfigurationError.invalid(key: context.codingPath.map(\.stringValue).joined(separator: "."),
-                                                  reason: "has an invalid value (\(context.debugDescription))", source: source)
+        } catch let error as DecodingError {
+            // Keys missing from `ValueKind.of` (newly added fields) land here, named by their path.
+            throw CurveConfigurationError.invalid(key: error.keyPath, reason: error.reason, source: source)
         }
         try configuration.validate(source: source)
         return configuration
@@ -102,10 +106,15 @@ extension CurveConfiguration {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
-        guard VGGConfiguration.preset(model) != nil else {
+        guard let preset = VGGConfiguration.preset(model) else {
             throw fail(.model, "is '\(model)'; presets: \(VGGConfiguration.presetNames.joined(separator: ", "))")
         }
+        guard preset.inputChannels == 1, preset.inputSize == FashionMNIST.imageSize else {
+            throw fail(.model, "is '\(model)', which takes \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; "
+                       + "Fashion-MNIST's are 1x28x28")
+        }
         if checkpoint == nil, trainEpochs < 1 { throw fail(.trainEpochs, "must be at least 1 without a checkpoint") }
+        try checkBounds(source: source)
         guard !criteria.isEmpty, Set(criteria).count == criteria.count else { throw fail(.criteria, "must be a non-empty list without repeats") }
         for name in criteria {
             do { _ = try CriterionName(parsing: name) } catch { throw fail(.criteria, "\(error)") }
@@ -142,6 +151,48 @@ extension CurveConfiguration {
         guard stepFineTuneSteps >= 0 else { throw fail(.stepFineTuneSteps, "must be >= 0") }
         if schedules.contains(.soft), let masked = granularities.first(where: \.isMasked) {
             throw fail(.granularities, "cannot combine '\(masked.rawValue)' with the soft schedule (it zeroes and removes whole units)")
+        }
+    }
+}
+
+extension CurveConfiguration {
+    /// What can run on one machine: Fashion-MNIST's split sizes, a batch whose activations fit
+    /// in memory, step counts that finish within weeks, grids of at most 10,000 cells.
+    static let bounds: [CodingKeys: ClosedRange<Int>] = [
+        .trainEpochs: 0...1_000, .fineTuneSteps: 0...1_000_000, .batchSize: 1...1_024,
+        .scoringSamples: 1...5_000, .testLimit: 0...10_000, .trainLimit: 0...60_000, .latencyImages: 1...10_000,
+        .stepFineTuneSteps: 0...1_000_000,
+    ]
+    static let maximumLearningRate = 10.0
+    static let maximumListLength = 100
+    static let maximumCells = 10_000
+
+    /// Refuses numbers and lists beyond `bounds`, naming the key and the range.
+    func checkBounds(source: String) throws {
+        func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
+            .invalid(key: key.rawValue, reason: reason, source: source)
+        }
+        let values: [(CodingKeys, Int)] = [
+            (.trainEpochs, trainEpochs), (.fineTuneSteps, fineTuneSteps), (.batchSize, batchSize),
+            (.scoringSamples, scoringSamples), (.testLimit, testLimit), (.trainLimit, trainLimit),
+            (.latencyImages, latencyImages), (.stepFineTuneSteps, stepFineTuneSteps),
+        ]
+        for (key, value) in values {
+            guard let range = Self.bounds[key], !range.contains(value) else { continue }
+            throw fail(key, "is \(value), must be in \(range.lowerBound)...\(range.upperBound)")
+        }
+        guard fineTuneLearningRate > 0, fineTuneLearningRate <= Self.maximumLearningRate else {
+            throw fail(.fineTuneLearningRate, "is \(fineTuneLearningRate), must be in (0, \(Int(Self.maximumLearningRate))]")
+        }
+        let lists: [(CodingKeys, Int)] = [(.criteria, criteria.count), (.granularities, granularities.count),
+                                          (.schedules, schedules.count), (.seeds, seeds.count),
+                                          (.flopsTargets, flopsTargets.count), (.penaltyStrengths, penaltyStrengths.count)]
+        for (key, count) in lists where count > Self.maximumListLength {
+            throw fail(key, "has \(count) entries, at most \(Self.maximumListLength)")
+        }
+        let cells = criteria.count * granularities.count * schedules.count * seeds.count
+        guard cells <= Self.maximumCells else {
+            throw fail(.seeds, "makes a grid of \(cells) cells (criteria x granularities x schedules x seeds), at most \(Self.maximumCells)")
         }
     }
 }

@@ -80,16 +80,23 @@ public final class CurveRunner {
         if let checkpoint = configuration.checkpoint { return try VGG.load(from: checkpoint).model }
         let path = store.baseModelPath(seed: seed)
         if FileManager.default.fileExists(atPath: path) { return try VGG.load(from: path).model }
-        let model = VGG(VGGConfiguration.preset(configuration.model)!, seed: seed)
+        var model = VGG(VGGConfiguration.preset(configuration.model)!, seed: seed)
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         let trainer = Trainer(batchSize: 64, seed: seed)
-        for epoch in 0..<configuration.trainEpochs {
+        let recipe = "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed \(seed), reference recipe"
+        // Killed mid-training, the next run resumes from the last finished epoch (bit-identically).
+        let checkpoint = EpochCheckpoint(path: path + ".resume",
+                                         recipe: ["shears.curve.base": recipe, "train_images": "\(train.count)"])
+        var history: [String] = []
+        if let state = try checkpoint.resume(optimizer: optimizer) { (model, history) = (state.model, state.history) }
+        for epoch in history.count..<configuration.trainEpochs {
             _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: configuration.trainEpochs,
                                        progress: trainingProgress)
+            history.append("{\"epoch\":\(epoch + 1)}")
+            try checkpoint.save(model: model, optimizer: optimizer, epochsDone: epoch + 1, history: history)
         }
-        try model.save(to: path, metadata: [
-            "shears.curve.base": "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed \(seed), reference recipe",
-        ])
+        try model.save(to: path, metadata: ["shears.curve.base": recipe])
+        try checkpoint.remove()
         return model
     }
 

@@ -5,11 +5,12 @@ import ShearsNet
 public enum CurveStoreError: Error, CustomStringConvertible, Equatable {
     case corrupt(path: String, line: Int, reason: String)
     case mismatch(path: String, reason: String)
+    case busy(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .corrupt(path, line, reason): return "\(path):\(line): \(reason)"
-        case let .mismatch(path, reason): return "\(path): \(reason)"
+        case let .mismatch(path, reason), let .busy(path, reason): return "\(path): \(reason)"
         }
     }
 }
@@ -34,7 +35,9 @@ public struct CurveStore {
     /// The rows written so far (none if the file does not exist yet).
     public func rows() throws -> [CurveRow] {
         guard FileManager.default.fileExists(atPath: csvPath) else { return [] }
-        let text = try String(contentsOfFile: csvPath, encoding: .utf8)
+        guard let data = FileManager.default.contents(atPath: csvPath), let text = String(data: data, encoding: .utf8) else {
+            throw CurveStoreError.corrupt(path: csvPath, line: 1, reason: "cannot be read as UTF-8 text")
+        }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
         guard let first = lines.first, first == CurveRow.header.joined(separator: ",")[...] else {

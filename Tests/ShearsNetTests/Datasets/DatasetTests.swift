@@ -96,11 +96,11 @@ struct DatasetTests {
         #expect(thrownMessage { _ = try IDXFile(path: bad.path) }?.contains("garbled.idx.gz") == true)
     }
 
-    @Test("a missing data directory says how to get the data")
+    @Test("a missing data directory says which file --data-dir lacks")
     func missing() {
         let message = thrownMessage { _ = try FashionMNIST.load(.test, directory: "/nonexistent/shears") }
         #expect(message?.contains("/nonexistent/shears/t10k-images-idx3-ubyte.gz") == true)
-        #expect(message?.contains("dataset-fashion-mnist") == true)
+        #expect(message?.contains("--data-dir must hold") == true)
     }
 
     @Test("the installed Fashion-MNIST test split: 10,000 28x28 images, 1,000 per class")
