@@ -30,7 +30,9 @@ private func number(after label: String, in text: String) -> Double? {
 }
 
 /// A vgg-s at width 0.25 trained briefly (about 58% test accuracy) and a copy with 30% of its
-/// filters removed, made once for the suite.
+/// filters removed, made once for the suite. The filters go by Taylor score, which here
+/// removes some whose output was a positive constant, so the pruned model carries an
+/// `output_offset` (l1 removes only filters with negative biases from this model, and none).
 private struct Models {
     let directory: URL
     let trained: String
@@ -46,11 +48,11 @@ private struct Models {
         let train = try runShears(["train", "--width", "0.25", "--epochs", "2", "--train-limit", "4096", "--batch-size", "32",
                                    "--learning-rate", "0.05", "--test-limit", "256", "--out", trained])
         guard train.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["train": train.error]) }
-        try Self.prune(trained, granularity: "filter", to: filterPruned)
+        try Self.prune(trained, granularity: "filter", criterion: "taylor", to: filterPruned)
     }
 
-    static func prune(_ model: String, granularity: String, to out: String) throws {
-        let prune = try runShears(["prune", "--model", model, "--criterion", "l1", "--granularity", granularity,
+    static func prune(_ model: String, granularity: String, criterion: String = "l1", to out: String) throws {
+        let prune = try runShears(["prune", "--model", model, "--criterion", criterion, "--granularity", granularity,
                                    "--ratio", "0.3", "--test-limit", "256", "--out", out])
         guard prune.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["prune": prune.error]) }
     }
@@ -74,6 +76,10 @@ struct InteropCLITests {
         let pruned = granularity == "filter"
             ? models.filterPruned : models.directory.appendingPathComponent("\(granularity).safetensors").path
         if granularity != "filter" { try Models.prune(models.trained, granularity: granularity, to: pruned) }
+        if granularity == "filter" {
+            #expect(try SafeTensorsFile.read(from: pruned).tensors.keys.contains { $0.hasSuffix(".output_offset") },
+                    "the acceptance case exports an offset")
+        }
         let onnx = models.directory.appendingPathComponent("\(granularity).onnx").path
         let export = try runShears(["export", pruned, "--format", "onnx", "--out", onnx])
         #expect(export.status == 0 && export.output.contains("output 'logits' [batch, 10]"), "\(export.error)")
@@ -135,5 +141,18 @@ struct InteropCLITests {
         #expect(result.status != 0 && result.error.contains("features.2.weight") && result.error.contains("[F, 8, 3, 3]"),
                 "\(result.error)")
         #expect(!FileManager.default.fileExists(atPath: models.directory.appendingPathComponent("x").path))
+    }
+
+    @Test("info's parameter total includes every tensor a filter-pruned checkpoint stores, output offsets too")
+    func infoCountsOffsets() throws {
+        let models = try Models.shared.get()
+        let file = try SafeTensorsFile.read(from: models.filterPruned)
+        try #require(file.tensors.keys.contains { $0.hasSuffix(".output_offset") }, "the pruned model has offsets")
+        let stored = file.tensors.values.reduce(0) { $0 + $1.count }
+        let info = try runShears(["info", models.filterPruned])
+        #expect(info.status == 0, "\(info.error)")
+        let total = try #require(info.output.split(separator: "\n").first { $0.hasPrefix("total") }, "\(info.output)")
+        #expect(total.split(separator: " ").dropFirst().first.flatMap { Int($0) } == stored, "\(total) vs \(stored) stored values")
+        #expect(info.output.contains("stored: \(stored) values"), "\(info.output)")
     }
 }
