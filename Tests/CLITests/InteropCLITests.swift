@@ -51,10 +51,14 @@ private struct Models {
         try Self.prune(trained, granularity: "filter", criterion: "taylor", to: filterPruned)
     }
 
-    static func prune(_ model: String, granularity: String, criterion: String = "l1", to out: String) throws {
+    /// Prunes `ratio` of `model`'s groups and returns what `shears prune` printed.
+    @discardableResult
+    static func prune(_ model: String, granularity: String, criterion: String = "l1", ratio: Double = 0.3,
+                      to out: String) throws -> String {
         let prune = try runShears(["prune", "--model", model, "--criterion", criterion, "--granularity", granularity,
-                                   "--ratio", "0.3", "--test-limit", "256", "--out", out])
+                                   "--ratio", "\(ratio)", "--test-limit", "256", "--out", out])
         guard prune.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["prune": prune.error]) }
+        return prune.output
     }
 
     /// Shears' logits for all 10,000 test images, written as a safetensors file `logits`.
@@ -70,12 +74,24 @@ private struct Models {
 @Suite("export to ONNX and PyTorch, import from PyTorch", .serialized)
 struct InteropCLITests {
     @Test("ONNX export of a pruned vgg-s matches shears on all 10,000 test images in onnxruntime",
-          arguments: ["filter", "shape", "element", "neuron"])
+          arguments: ["filter", "channel", "shape", "element", "kernel", "neuron", "layer", "batch-norm"])
     func onnxMatchesShears(granularity: String) throws {
         let models = try Models.shared.get()
         let pruned = granularity == "filter"
             ? models.filterPruned : models.directory.appendingPathComponent("\(granularity).safetensors").path
-        if granularity != "filter" { try Models.prune(models.trained, granularity: granularity, to: pruned) }
+        if granularity == "batch-norm" {
+            let trained = models.directory.appendingPathComponent("bn.safetensors").path
+            let train = try runShears(["train", "--width", "0.25", "--batch-norm", "--epochs", "1", "--train-limit", "1024",
+                                       "--batch-size", "32", "--test-limit", "256", "--out", trained])
+            try #require(train.status == 0, "\(train.error)")
+            try Models.prune(trained, granularity: "filter", to: pruned)
+        } else if granularity == "layer" {
+            // vgg-s has two shape-preserving convolutions; 0.3 of 2 rounds to none.
+            let output = try Models.prune(models.trained, granularity: "layer", ratio: 0.5, to: pruned)
+            #expect(output.contains("removed 1 layer groups"), "\(output)")
+        } else if granularity != "filter" {
+            try Models.prune(models.trained, granularity: granularity, to: pruned)
+        }
         if granularity == "filter" {
             #expect(try SafeTensorsFile.read(from: pruned).tensors.keys.contains { $0.hasSuffix(".output_offset") },
                     "the acceptance case exports an offset")
