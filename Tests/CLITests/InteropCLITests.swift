@@ -29,6 +29,21 @@ private func number(after label: String, in text: String) -> Double? {
     return Double(text[range.upperBound...].prefix { "0123456789.-+e".contains($0) })
 }
 
+/// A `shears` run that the fixture needed and that failed.
+private struct CommandFailed: Error, CustomStringConvertible {
+    let arguments: [String]
+    let error: String
+    var description: String { "shears \(arguments.joined(separator: " ")) failed: \(error)" }
+}
+
+/// Runs `shears arguments`, throwing when it fails; returns what it printed.
+@discardableResult
+private func runShearsOrThrow(_ arguments: [String]) throws -> String {
+    let result = try runShears(arguments)
+    guard result.status == 0 else { throw CommandFailed(arguments: arguments, error: result.error) }
+    return result.output
+}
+
 /// A vgg-s at width 0.25 trained briefly (about 58% test accuracy) and a copy with 30% of its
 /// filters removed, made once for the suite. The filters go by Taylor score, which here
 /// removes some whose output was a positive constant, so the pruned model carries an
@@ -45,9 +60,8 @@ private struct Models {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         trained = directory.appendingPathComponent("trained.safetensors").path
         filterPruned = directory.appendingPathComponent("filter.safetensors").path
-        let train = try runShears(["train", "--width", "0.25", "--epochs", "2", "--train-limit", "4096", "--batch-size", "32",
-                                   "--learning-rate", "0.05", "--test-limit", "256", "--out", trained])
-        guard train.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["train": train.error]) }
+        try runShearsOrThrow(["train", "--width", "0.25", "--epochs", "2", "--train-limit", "4096", "--batch-size", "32",
+                              "--learning-rate", "0.05", "--test-limit", "256", "--out", trained])
         try Self.prune(trained, granularity: "filter", criterion: "taylor", to: filterPruned)
     }
 
@@ -55,10 +69,30 @@ private struct Models {
     @discardableResult
     static func prune(_ model: String, granularity: String, criterion: String = "l1", ratio: Double = 0.3,
                       to out: String) throws -> String {
-        let prune = try runShears(["prune", "--model", model, "--criterion", criterion, "--granularity", granularity,
-                                   "--ratio", "\(ratio)", "--test-limit", "256", "--out", out])
-        guard prune.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["prune": prune.error]) }
-        return prune.output
+        try runShearsOrThrow(["prune", "--model", model, "--criterion", criterion, "--granularity", granularity,
+                              "--ratio", "\(ratio)", "--test-limit", "256", "--out", out])
+    }
+
+    /// The checkpoint of a test variant: a granularity's pruned copy of `trained` (the shared
+    /// `filterPruned` for "filter"), or "batch-norm", a batch-norm vgg-s trained for one epoch
+    /// on 1,024 images with 30% of its filters removed.
+    func pruned(_ variant: String) throws -> String {
+        if variant == "filter" { return filterPruned }
+        let out = directory.appendingPathComponent("\(variant).safetensors").path
+        switch variant {
+        case "batch-norm":
+            let trained = directory.appendingPathComponent("bn-trained.safetensors").path
+            try runShearsOrThrow(["train", "--width", "0.25", "--batch-norm", "--epochs", "1", "--train-limit", "1024",
+                                  "--batch-size", "32", "--test-limit", "256", "--out", trained])
+            try Self.prune(trained, granularity: "filter", to: out)
+        case "layer":
+            // vgg-s has two shape-preserving convolutions; 0.3 of 2 rounds to none.
+            let output = try Self.prune(trained, granularity: "layer", ratio: 0.5, to: out)
+            #expect(output.contains("removed 1 layer groups"), "\(output)")
+        default:
+            try Self.prune(trained, granularity: variant, to: out)
+        }
+        return out
     }
 
     /// Shears' logits for all 10,000 test images, written as a safetensors file `logits`.
@@ -73,33 +107,19 @@ private struct Models {
 
 @Suite("export to ONNX and PyTorch, import from PyTorch", .serialized)
 struct InteropCLITests {
-    @Test("ONNX export of a pruned vgg-s matches shears on all 10,000 test images in onnxruntime",
+    @Test("ONNX export of a pruned vgg-s matches shears on all 10,000 test images in onnxruntime (by granularity; batch norm)",
           arguments: ["filter", "channel", "shape", "element", "kernel", "neuron", "layer", "batch-norm"])
-    func onnxMatchesShears(granularity: String) throws {
+    func onnxMatchesShears(variant: String) throws {
         let models = try Models.shared.get()
-        let pruned = granularity == "filter"
-            ? models.filterPruned : models.directory.appendingPathComponent("\(granularity).safetensors").path
-        if granularity == "batch-norm" {
-            let trained = models.directory.appendingPathComponent("bn.safetensors").path
-            let train = try runShears(["train", "--width", "0.25", "--batch-norm", "--epochs", "1", "--train-limit", "1024",
-                                       "--batch-size", "32", "--test-limit", "256", "--out", trained])
-            try #require(train.status == 0, "\(train.error)")
-            try Models.prune(trained, granularity: "filter", to: pruned)
-        } else if granularity == "layer" {
-            // vgg-s has two shape-preserving convolutions; 0.3 of 2 rounds to none.
-            let output = try Models.prune(models.trained, granularity: "layer", ratio: 0.5, to: pruned)
-            #expect(output.contains("removed 1 layer groups"), "\(output)")
-        } else if granularity != "filter" {
-            try Models.prune(models.trained, granularity: granularity, to: pruned)
-        }
-        if granularity == "filter" {
+        let pruned = try models.pruned(variant)
+        if variant == "filter" {
             #expect(try SafeTensorsFile.read(from: pruned).tensors.keys.contains { $0.hasSuffix(".output_offset") },
                     "the acceptance case exports an offset")
         }
-        let onnx = models.directory.appendingPathComponent("\(granularity).onnx").path
+        let onnx = models.directory.appendingPathComponent("\(variant).onnx").path
         let export = try runShears(["export", pruned, "--format", "onnx", "--out", onnx])
         #expect(export.status == 0 && export.output.contains("output 'logits' [batch, 10]"), "\(export.error)")
-        let reference = models.directory.appendingPathComponent("\(granularity)-logits.safetensors").path
+        let reference = models.directory.appendingPathComponent("\(variant)-logits.safetensors").path
         try Models.referenceLogits(of: pruned, to: reference)
         let check = try runCheck(["onnx", onnx, "--reference", reference])
         #expect(check.status == 0, "\(check.output)\(check.error)")
