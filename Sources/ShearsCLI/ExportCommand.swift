@@ -32,7 +32,9 @@ struct ExportCommand: ParsableCommand {
         compute.apply()
         let (network, metadata) = try VGG.load(from: model)
         let architecture = String(decoding: try JSONEncoder().encode(network.configuration), as: UTF8.self)
-        var provenance = ["exported_from": model, VGG.architectureKey: architecture]
+        let environment = EnvironmentReport.current()
+        var provenance = ["exported_from": model, VGG.architectureKey: architecture, "blas": environment.blasConfig,
+                          "swift": environment.swift]
         for key in ["seed", "criterion", "granularity", "ratio"] { provenance[key] = metadata[key] }
         switch format {
         case .onnx:

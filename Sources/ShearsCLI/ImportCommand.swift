@@ -21,7 +21,9 @@ struct ImportCommand: ParsableCommand {
         let layout = try modelPreset(model)
         let state = try SafeTensorsFile.readTorchStateDict(from: file)
         let network = try VGG.fromTorchStateDict(state.tensors, layout: layout, source: file)
-        try network.save(to: out, metadata: ["imported_from": file, "imported_layout": model])
+        let environment = EnvironmentReport.current()
+        try network.save(to: out, metadata: ["imported_from": file, "imported_layout": model, "blas": environment.blasConfig,
+                                             "swift": environment.swift])
         let widths = network.configuration.features.map { item -> String in
             if case let .conv(width) = item { return "\(width)" }
             return "M"
