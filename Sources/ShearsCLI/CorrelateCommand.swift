@@ -18,7 +18,7 @@ struct CorrelateCommand: ParsableCommand {
     @Option(help: "Granularity: filter, channel or neuron.")
     var granularity: Granularity = .filter
 
-    @Option(help: "Score on the first N test images (the oracle costs one pass over them per group).")
+    @Option(help: "Score on the first N calibration images (the last 5,000 training images; the oracle costs one pass over them per group).")
     var samples = 256
 
     @OptionGroup var compute: ComputeOptions
@@ -34,14 +34,16 @@ struct CorrelateCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let (network, _) = try VGG.load(from: model)
-        let engine = CriterionEngine(data: try data.load(.test).prefix(samples), seed: compute.seed)
+        let (subset, pool) = try data.calibration(samples: samples)
+        let engine = CriterionEngine(data: subset, pool: pool, seed: compute.seed)
         let oracle = try engine.scores(network, criterion: .oracleAbs, granularity: granularity)
-        print("criterion        " + oracle.map { pad($0.groups.name, 12) }.joined() + "        mean")
+        print("criterion        " + oracle.map { pad($0.groups.name, 12) }.joined() + "        mean  95% bootstrap interval")
         for name in criteria.split(separator: ",").map(String.init) {
             let scores = try engine.scores(network, criterion: try CriterionName(parsing: name), granularity: granularity)
             let rhos = zip(scores, oracle).map { RankCorrelation.spearman($0.scores, $1.scores) }
-            let mean = rhos.reduce(0, +) / Double(rhos.count)
-            print(pad(name, 16, left: true) + rhos.map { pad(fmt($0, 3), 12) }.joined() + pad(fmt(mean, 3), 12))
+            let interval = RankCorrelation.meanSpearmanWithInterval(scores.map(\.scores), oracle.map(\.scores), seed: compute.seed)
+            print(pad(name, 16, left: true) + rhos.map { pad(fmt($0, 3), 12) }.joined() + pad(fmt(interval.mean, 3), 12)
+                  + "  [\(fmt(interval.low, 3)), \(fmt(interval.high, 3))]")
         }
     }
 }

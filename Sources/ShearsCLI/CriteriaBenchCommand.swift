@@ -13,7 +13,7 @@ struct CriteriaBenchCommand: ParsableCommand {
     @Option(help: "Checkpoint to score (default: a freshly initialised vgg-s).")
     var model: String?
 
-    @Option(help: "Score on the first N test images.")
+    @Option(help: "Score on the first N calibration images (the last 5,000 training images).")
     var samples = 1024
 
     @Option(help: "Comma-separated criteria (oracle needs one pass per filter and is slow).")
@@ -25,8 +25,8 @@ struct CriteriaBenchCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let network = try model.map { try VGG.load(from: $0).model } ?? VGG(.vggS, seed: compute.seed)
-        let subset = try data.load(.test).prefix(samples)
-        let engine = CriterionEngine(data: subset, seed: compute.seed)
+        let (subset, pool) = try data.calibration(samples: samples)
+        let engine = CriterionEngine(data: subset, pool: pool, seed: compute.seed)
         print("scoring \(ModelCost(network).layers.count) layers' filters on \(subset.count) images, \(compute.threads) threads")
         print("criterion          seconds")
         for name in criteria.split(separator: ",").map(String.init) {

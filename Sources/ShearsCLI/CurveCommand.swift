@@ -13,13 +13,17 @@ struct CurveCommand: ParsableCommand {
         abstract: "Prune over a grid (criteria x granularities x schedules x seeds) and write accuracy-vs-FLOPs rows as CSV.",
         discussion: """
         Settings come from --preset (quick: the README's main job, ~15 minutes; full: every criterion, \
-        3 seeds, hours), then a JSON or YAML --config file (its keys: \(CurveConfiguration.validKeys.joined(separator: ", "))), \
+        3 seeds with their own base models, hours; stepwise: Molchanov's 2%-at-a-time schedule for five \
+        criteria), then a JSON or YAML --config file (its keys: \(CurveConfiguration.validKeys.joined(separator: ", "))), \
         then the flags below. Rows are appended atomically after every pruning step; running the same \
         command again resumes where it stopped. A manifest (<out>.manifest.json) records the configuration, \
-        versions, threads and BLAS build; <out>.state/ holds the base model and each chain's latest model.
+        versions, threads and BLAS build; <out>.state/ holds each seed's base model and each chain's latest \
+        model. Every schedule and seed gets a control row per step: the unpruned model fine-tuned exactly as \
+        the pruning cells are. Criteria score on calibration images (the last 5,000 training images), never \
+        on test images.
         """)
 
-    @Option(help: "Preset to start from: quick or full.")
+    @Option(help: "Preset to start from: quick, full or stepwise.")
     var preset = "quick"
 
     @Option(help: "JSON or YAML (.yaml, .yml) configuration file (keys override the preset; 'preset' inside chooses the base).")
@@ -35,7 +39,7 @@ struct CurveCommand: ParsableCommand {
     var criteria: String?
     @Option(help: "Comma-separated granularities (overrides).")
     var granularities: String?
-    @Option(help: "Comma-separated schedules: one-shot, iterative, gradual (overrides).")
+    @Option(help: "Comma-separated schedules: \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")) (overrides).")
     var schedules: String?
     @Option(help: "Comma-separated seeds (overrides).")
     var seeds: String?
@@ -47,8 +51,14 @@ struct CurveCommand: ParsableCommand {
     var checkpoint: String?
     @Option(help: "Epochs to train the base model when there is no checkpoint (overrides).")
     var trainEpochs: Int?
-    @Option(help: "Training images the data-driven criteria score on (overrides).")
+    @Option(help: "Calibration images (a seeded draw per seed from the last 5,000 training images) the criteria score on (overrides).")
     var scoringSamples: Int?
+    @Option(help: "Every layer keeps at least this share of its groups (overrides).")
+    var minLayerKeep: Double?
+    @Option(help: "OBS damping δ: H + δ·mean(diag H)·I (overrides).")
+    var obsDamping: Double?
+    @Flag(help: "Hold the calibration split out of base training and fine-tuning (overrides).")
+    var holdOutCalibration = false
     @Option(help: "Measure on the first N test images, 0 = all (overrides).")
     var testLimit: Int?
     @Option(help: "Train and fine-tune on the first N training images, 0 = all (overrides).")
@@ -109,6 +119,9 @@ struct CurveCommand: ParsableCommand {
         if let checkpoint { configuration.checkpoint = checkpoint }
         if let trainEpochs { configuration.trainEpochs = trainEpochs }
         if let scoringSamples { configuration.scoringSamples = scoringSamples }
+        if let minLayerKeep { configuration.minLayerKeep = minLayerKeep }
+        if let obsDamping { configuration.obsDamping = obsDamping }
+        if holdOutCalibration { configuration.holdOutCalibration = true }
         if let testLimit { configuration.testLimit = testLimit }
         if let trainLimit { configuration.trainLimit = trainLimit }
         try configuration.validate(source: config ?? "the command line")

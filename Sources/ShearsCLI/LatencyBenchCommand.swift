@@ -49,11 +49,11 @@ struct LatencyBenchCommand: ParsableCommand {
         var networks = try models.map { try VGG.load(from: $0).model }
         var names = models.map { ($0 as NSString).lastPathComponent }
         let test = try data.load(.test).prefix(256)
-        let scoringData = fractions.isEmpty ? nil : try data.load(.train).prefix(256)
+        let calibration = fractions.isEmpty ? nil : try data.calibration(samples: 256)
         for fraction in fractions {
             let pruned = networks[0].copy()
-            try pruneToFlops(pruned, fraction: fraction, of: networks[0], criterion: criterionName,
-                             granularity: .filter, data: scoringData!, seed: compute.seed)
+            try pruneToFlops(pruned, fraction: fraction, of: networks[0], criterion: criterionName, granularity: .filter,
+                             engine: CriterionEngine(data: calibration!.subset, pool: calibration!.pool, seed: compute.seed))
             networks.append(pruned)
             names.append("\(names[0]) -> \(criterion) \(fraction)")
         }

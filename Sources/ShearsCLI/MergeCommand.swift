@@ -28,8 +28,11 @@ struct MergeCommand: ParsableCommand {
         }
         let order = Dictionary(uniqueKeysWithValues: configuration.cells.enumerated().map { ($1.method + "#\($1.seed)", $0) })
         let all = try stores.flatMap { try $0.rows() }
-        // Every shard measured the same unpruned model; keep its first row, then the cells in grid order.
-        let rows = Array(all.filter(\.isUnpruned).prefix(1)) + all.filter { !$0.isUnpruned }.sorted {
+        // Every shard measured the same unpruned model of each seed; keep one row per seed, then
+        // the cells in grid order.
+        var seen = Set<UInt64>()
+        let unpruned = all.filter { $0.isUnpruned && seen.insert($0.seed).inserted }.sorted { $0.seed < $1.seed }
+        let rows = unpruned + all.filter { !$0.isUnpruned }.sorted {
             (order[$0.method + "#\($0.seed)"] ?? .max, $0.step) < (order[$1.method + "#\($1.seed)"] ?? .max, $1.step)
         }
         let merged = CurveStore(csvPath: out)

@@ -18,8 +18,8 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Ranking: per-layer (same share everywhere), global (l2-normalised scores), or hessian (per-layer shares from the layers' Hessian spectra).")
     var ranking: Ranking = .perLayer
 
-    @Option(help: "Repair of the layer reading removed units: none, obs, least-squares (filter, channel, neuron).")
-    var compensation: Compensation = .none
+    @Option(help: "Repair of the layer reading removed units: none, obs, least-squares (filter, channel, neuron); default: obs for the obs criterion, none otherwise.")
+    var compensation: Compensation?
 
     @Option(help: "Checkpoint to write (atomically; nothing is written on failure).")
     var out: String
@@ -34,16 +34,19 @@ struct PruneCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let (network, metadata) = try VGG.load(from: model)
+        // Scores, Hessians and compensation see calibration images only; the test set is reported on.
+        let engine = try pruning.engine(data, seed: compute.seed)
         let test = try data.load(.test)
-        let engine = CriterionEngine(data: test.prefix(pruning.samples), seed: compute.seed)
         let before = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
         let scores = try pruning.scores(network, engine: engine)
         let shares = ranking == .hessian
             ? try HessianAllocation.shares(network, granularity: pruning.granularity, ratio: ratio,
-                                           data: test.prefix(pruning.samples)).mapValues(\.share)
+                                           data: engine.data).mapValues(\.share)
             : nil
         let plan = try Planner.plan(scores, granularity: pruning.granularity, ratio: ratio, ranking: ranking, layerShares: shares)
-        try Surgeon.apply(plan, to: network, compensation: compensation, data: test.prefix(pruning.samples))
+        let compensation = try self.compensation ?? CriterionName(parsing: pruning.criterion).definingCompensation
+        try Surgeon.apply(plan, to: network, compensation: compensation, data: engine.data, pool: engine.pool,
+                          damping: engine.damping)
         let after = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)
         try network.save(to: out, metadata: metadata.merging([
             "pruned_from": model, "criterion": pruning.criterion, "granularity": pruning.granularity.rawValue,

@@ -16,8 +16,11 @@ struct PruningOptions: ParsableArguments {
         .joined(separator: "\n")))
     var granularity: Granularity
 
-    @Option(help: "Score on the first N test images (data-driven criteria).")
+    @Option(help: "Score on the first N images of the calibration split (the last 5,000 training images; never test images).")
     var samples = 1024
+
+    @Option(help: "OBS damping δ: H + δ·mean(diag H)·I (0 = the smallest λ that factors H).")
+    var obsDamping = OptimalBrainSurgeon.defaultRelativeDamping
 
     @Option(help: "FLOPs regularisation λ: score − λ·GFLOPs of the group (Molchanov 2017); 0 = off.")
     var flopsLambda: Double = 0
@@ -29,7 +32,15 @@ struct PruningOptions: ParsableArguments {
             throw ValidationError("\(error)")
         }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        guard obsDamping >= 0, obsDamping.isFinite else { throw ValidationError("--obs-damping must be >= 0, got \(obsDamping)") }
         guard flopsLambda >= 0, flopsLambda.isFinite else { throw ValidationError("--flops-lambda must be >= 0, got \(flopsLambda)") }
+    }
+
+    /// The scoring engine on the first `samples` calibration images (layer Hessians may take
+    /// more of the split, up to full rank).
+    func engine(_ data: DataOptions, seed: UInt64) throws -> CriterionEngine {
+        let (subset, pool) = try data.calibration(samples: samples)
+        return CriterionEngine(data: subset, pool: pool, seed: seed, damping: obsDamping)
     }
 
     /// The criterion's scores, FLOPs-regularised when asked.

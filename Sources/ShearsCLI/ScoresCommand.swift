@@ -22,8 +22,7 @@ struct ScoresCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let (network, _) = try VGG.load(from: model)
-        let subset = try data.load(.test).prefix(pruning.samples)
-        let engine = CriterionEngine(data: subset, seed: compute.seed)
+        let engine = try pruning.engine(data, seed: compute.seed)
         let scores = try pruning.scores(network, engine: engine)
         var rows = ["layer,group,score,rank,flops,params"]
         for layer in scores {

@@ -43,7 +43,7 @@ struct CurveCLITests {
         let checkpoint = try smallCheckpoint(dir)
         let reference = try runShears(arguments(whole, checkpoint: checkpoint))
         #expect(reference.status == 0, "\(reference.error)")
-        #expect(dataRows(whole) == 7)  // the unpruned model's row and 2 x 3 steps
+        #expect(dataRows(whole) == 10)  // the unpruned model's row and (control + 2 criteria) x 3 steps
 
         // Start the same run elsewhere and kill it (SIGKILL) once some but not all rows exist.
         let process = Process()
@@ -57,7 +57,7 @@ struct CurveCLITests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let rowsAtKill = dataRows(killed)
-        #expect(rowsAtKill >= 3 && rowsAtKill < 7, "killed with \(rowsAtKill) rows")
+        #expect(rowsAtKill >= 3 && rowsAtKill < 10, "killed with \(rowsAtKill) rows")
 
         let resumed = try runShears(arguments(killed, checkpoint: checkpoint))
         #expect(resumed.status == 0, "\(resumed.error)")
@@ -85,13 +85,19 @@ struct CurveCLITests {
                                      "--scoring-samples", "32", "--threads", "1"])
             #expect(run.status == 0, "\(run.error)")
         }
-        #expect(dataRows(shardFiles[0]) == 3 && dataRows(shardFiles[1]) == 2)  // each with the unpruned row
+        // Cells control, random, l1, l2 alternate between the shards; each has the unpruned row.
+        #expect(dataRows(shardFiles[0]) == 3 && dataRows(shardFiles[1]) == 3)
         let merged = dir.appendingPathComponent("merged.csv").path
         let merge = try runShears(["merge", "--out", merged] + shardFiles)
-        #expect(merge.status == 0 && dataRows(merged) == 4, "\(merge.error)")
+        #expect(merge.status == 0 && dataRows(merged) == 5, "\(merge.error)")
         let methods = try String(contentsOfFile: merged, encoding: .utf8).split(separator: "\n").dropFirst()
             .map { String($0.split(separator: ",")[0].prefix { $0 != "/" }) }
-        #expect(methods == ["unpruned", "random", "l1", "l2"])
+        #expect(methods == ["unpruned", "control", "random", "l1", "l2"])
+        let summary = try runShears(["summarize", merged, "--steps", "1", "--compare", "l1/filter/iterative,control/none/iterative"])
+        #expect(summary.status == 0 && summary.output.contains("| control | ") && summary.output.contains("### Step 1 ("),
+                "\(summary.error)")
+        let badSteps = try runShears(["summarize", merged, "--steps", "2"])
+        #expect(badSteps.status != 0 && badSteps.error.contains("--steps takes steps 1...1"))
 
         let badTarget = try runShears(["curve", "--targets", "0.5,0.8", "--out", dir.appendingPathComponent("x.csv").path])
         #expect(badTarget.status != 0 && badTarget.error.contains("'flopsTargets' must be strictly descending"))

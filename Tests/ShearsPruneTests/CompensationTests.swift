@@ -10,9 +10,10 @@ struct CompensationTests {
 
     func logits(_ model: VGG) -> [Float] { model.forward(data.batch(Array(0..<60)[...]).images, training: false).values }
 
+    /// Removes hidden neuron `j`; OBS's update is undamped here (δ = 0) so that it is the exact refit.
     func removeNeuron(_ j: Int, from model: VGG, _ compensation: Compensation) throws -> [Float] {
         let plan = PruningPlan(granularity: .neuron, removals: [.linear(0): [j]])
-        try Surgeon.apply(plan, to: model, compensation: compensation, data: data, batchSize: 16)
+        try Surgeon.apply(plan, to: model, compensation: compensation, data: data, batchSize: 16, damping: 0)
         return logits(model)
     }
 

@@ -40,22 +40,89 @@ struct CurveRunnerTests {
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
         try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let all = try store.rows()
-        #expect(all.count == 9 && all[0].isUnpruned && all[0].flopsRatio == 1 && all[0].step == 0)
-        let rows = Array(all.dropFirst())
-        #expect(rows.allSatisfy { $0.flopsRatio <= (rows.firstIndex(of: $0)! % 2 == 0 ? 0.6 : 0.3) })
+        // The unpruned row, then (control + 2 criteria) x 2 schedules x 2 steps.
+        #expect(all.count == 13 && all[0].isUnpruned && all[0].flopsRatio == 1 && all[0].step == 0)
+        let rows = all.dropFirst().filter { !$0.isControl }, controls = all.filter(\.isControl)
+        #expect(rows.count == 8 && rows.allSatisfy { $0.flopsRatio <= ($0.step == 1 ? 0.6 : 0.3) })
         #expect(rows.allSatisfy { $0.flopsRatio > 0.15 && $0.latencyBatch256 > 0 && $0.top1Agreement >= 0 })
+        #expect(controls.count == 4 && controls.allSatisfy { $0.flopsRatio == 1 && $0.granularity == "none" && $0.pruneSeconds == 0 })
         // Simulate a kill after the chained cell saved step 2 but before its row was appended:
         // the restart appends the saved row (timings included) instead of recomputing it.
-        let iterative = rows.firstIndex { $0.schedule == "iterative" && $0.step == 2 }!
+        let iterative = all.firstIndex { $0.schedule == "iterative" && $0.criterion == "random" && $0.step == 2 }!
         var truncated = all
-        truncated.remove(at: iterative + 1)
+        truncated.remove(at: iterative)
         try store.write(truncated)
         try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let healed = try store.rows()
-        #expect(healed.count == 9 && Set(healed.map(\.csvLine)) == Set(all.map(\.csvLine)))
+        #expect(healed.count == 13 && Set(healed.map(\.csvLine)) == Set(all.map(\.csvLine)))
         // A second run with everything done adds nothing.
         try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
-        #expect(try store.rows().count == 9)
+        #expect(try store.rows().count == 13)
+    }
+
+    @Test("one-shot control steps each fine-tune the unpruned model from its start")
+    func controlBudget() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = try setUp(directory)
+        configuration.schedules = [.oneShot]
+        configuration.criteria = ["l1"]
+        let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        let rows = try store.rows()
+        let controls = rows.filter(\.isControl), pruned = rows.filter { $0.criterion == "l1" }
+        #expect(controls.map(\.step) == [1, 2] && pruned.map(\.step) == [1, 2])
+        // One-shot control rows fine-tune the unpruned model once each, from the same start.
+        let unpruned = rows.first(where: \.isUnpruned)!
+        #expect(controls.allSatisfy { $0.accuracyBeforeFineTuning == unpruned.accuracyAfterFineTuning })
+        // Steps 1 and 2 fine-tune with different batch orders, as the pruning cells' steps do.
+        #expect(controls[0].testLoss != controls[1].testLoss)
+    }
+
+    @Test("each seed trains its own base model and scores on its own calibration subset")
+    func seedsVaryBaseAndSubset() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = try setUp(directory)
+        configuration.checkpoint = nil
+        configuration.trainEpochs = 1
+        configuration.seeds = [1, 2]
+        configuration.schedules = [.oneShot]
+        configuration.criteria = ["l1"]
+        configuration.flopsTargets = [0.5]
+        let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        let runner = CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        try runner.run()
+        let unpruned = try store.rows().filter(\.isUnpruned)
+        #expect(unpruned.map(\.seed) == [1, 2])
+        let bases = try [1, 2].map { try VGG.load(from: store.baseModelPath(seed: $0)).model }
+        #expect(bases[0].linears[0].weight.value.values != bases[1].linears[0].weight.value.values)
+        let subsets = [1, 2].map { CalibrationData(calibration: runner.calibration, seed: $0, scoringSamples: 8).scoring }
+        #expect(subsets[0].pixels != subsets[1].pixels && subsets[0].count == 8)
+        #expect(runner.calibration.pixels == Array(train.pixels.suffix(runner.calibration.count * 28 * 28)))
+    }
+
+    @Test("no scoring, Hessian or compensation step reads test images: two test sets give the same pruned models")
+    func testSetOnlyReports() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = try setUp(directory)
+        configuration.criteria = ["taylor", "obs", "activation"]
+        configuration.schedules = [.iterative]
+        configuration.compensation = .leastSquares
+        var models: [[Float]] = []
+        for (name, testSet) in [("a", test), ("b", Dataset.synthetic(count: 64, classCount: 10, seed: 99))] {
+            let store = CurveStore(csvPath: directory.appendingPathComponent("\(name).csv").path)
+            try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+            try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: testSet).run()
+            models.append(try configuration.cells.flatMap { cell in
+                try VGG.load(from: store.statePath(cell)).model.parameters.flatMap(\.value.values)
+            })
+            #expect(try store.rows().filter { !$0.isUnpruned }.count == 8)
+        }
+        #expect(models[0] == models[1])
     }
 
     @Test("a different configuration cannot resume into the same files; a torn CSV names file and line")

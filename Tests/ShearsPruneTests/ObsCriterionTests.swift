@@ -39,7 +39,7 @@ struct ObsCriterionTests {
         #expect(scores.map(\.groups.count) == [4, 6] && spectra.count == 2)
         #expect(spectra.allSatisfy { $0.trace > 0 && $0.conditionNumber >= 1 })
         let h = try LayerHessian.collect(model, consumers: [.convolution(1)], data: data, batchSize: 32)[.convolution(1)]!
-        let surgeon = try OptimalBrainSurgeon(hessian: h)
+        let surgeon = try OptimalBrainSurgeon(hessian: h, relativeDamping: OptimalBrainSurgeon.defaultRelativeDamping)
         let weight = model.convolutions[1].layer.weight.value
         let w = try Matrix<Double>(rows: 6, cols: 36, storage: weight.values.map(Double.init))
         for f in 0..<4 {
@@ -48,8 +48,10 @@ struct ObsCriterionTests {
             try surgeon.remove(columns, from: &updated)
             var delta = updated
             for i in delta.storage.indices { delta.storage[i] -= w.storage[i] }
-            // E = ½ Σ_r δw_rᵀ H δw_r.
-            let hd = try Matrix.product(delta, h)
+            // E = ½ Σ_r δw_rᵀ (H + λI) δw_r, the damped objective the scores price.
+            var damped = h
+            for i in 0..<damped.rows { damped[i, i] += surgeon.damping }
+            let hd = try Matrix.product(delta, damped)
             var measured = 0.0
             for i in delta.storage.indices { measured += delta.storage[i] * hd.storage[i] }
             measured /= 2

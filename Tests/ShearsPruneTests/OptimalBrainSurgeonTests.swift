@@ -28,7 +28,7 @@ struct OptimalBrainSurgeonTests {
     @Test("predicted ΔE equals the measured one, for single weights and for groups", arguments: [[2], [0, 3], [1, 4, 5]])
     func predictionIsExact(columns: [Int]) throws {
         let (x, w, h) = try problem(seed: UInt64(columns.count))
-        let surgeon = try OptimalBrainSurgeon(hessian: h)
+        let surgeon = try OptimalBrainSurgeon(hessian: h, relativeDamping: 0)
         #expect(surgeon.damping == 0)
         let predicted = try surgeon.saliency(of: columns, in: w)
         var updated = w
@@ -50,7 +50,7 @@ struct OptimalBrainSurgeonTests {
         let removed = [1, 4]
         let kept = (0..<k).filter { !removed.contains($0) }
         var updated = w
-        try OptimalBrainSurgeon(hessian: h).remove(removed, from: &updated)
+        try OptimalBrainSurgeon(hessian: h, relativeDamping: 0).remove(removed, from: &updated)
         // min ‖W' X_kept − W X‖: solve X_keptᵀ · W'ᵀ ≈ (W X)ᵀ.
         var xKeptT = Matrix<Double>(rows: n, cols: kept.count)
         for s in 0..<n { for (i, q) in kept.enumerated() { xKeptT[s, i] = x[q, s] } }

@@ -22,4 +22,16 @@ struct RankCorrelationTests {
         #expect(abs(regularised[1].scores[3] - (scores[1].scores[3] - 0.5 * 2 * Double(groups.macsPerGroup[3]) / 1e9)) < 1e-15)
         #expect(FlopsRegularization.apply(scores, lambda: 0).map(\.scores) == scores.map(\.scores))
     }
+
+    @Test("the bootstrap interval of the mean ρ is a point for identical rankings and straddles 0 for unrelated ones")
+    func bootstrapInterval() {
+        var rng = SeededGenerator(seed: 4)
+        let a = (0..<3).map { _ in (0..<40).map { _ in Double(rng.nextUnitFloat()) } }
+        let same = RankCorrelation.meanSpearmanWithInterval(a, a, resamples: 200)
+        #expect(abs(same.mean - 1) < 1e-12 && abs(same.low - 1) < 1e-12 && abs(same.high - 1) < 1e-12)
+        let b = (0..<3).map { _ in (0..<40).map { _ in Double(rng.nextUnitFloat()) } }
+        let unrelated = RankCorrelation.meanSpearmanWithInterval(a, b, resamples: 400)
+        #expect(unrelated.low < unrelated.mean && unrelated.mean < unrelated.high)
+        #expect(unrelated.low < 0 && unrelated.high > 0 && unrelated.high - unrelated.low < 0.6, "\(unrelated)")
+    }
 }

@@ -66,7 +66,10 @@ struct ScheduleTests {
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
         try CurveRunner(configuration: configuration, store: store, shard: .whole,
                         train: Dataset.synthetic(count: 128, seed: 5), test: Dataset.synthetic(count: 32, seed: 6)).run()
-        let rows = try store.rows().filter { !$0.isUnpruned }
+        let all = try store.rows().filter { !$0.isUnpruned }
+        let controls = all.filter(\.isControl), rows = all.filter { !$0.isControl }
+        #expect(controls.map(\.method) == ["control/none/group-lasso", "control/none/group-lasso", "control/none/soft"])
+        #expect(controls.allSatisfy { $0.flopsRatio == 1 && $0.fineTuneSeconds > 0 && $0.pruneSeconds == 0 })
         #expect(rows.map(\.method) == ["group-lasso/filter/group-lasso", "group-lasso/filter/group-lasso", "l2/filter/soft"])
         #expect(rows[1].flopsRatio < rows[0].flopsRatio && rows[0].flopsRatio < 1)
         #expect(rows[2].flopsRatio <= 0.5 && rows[2].pruneSeconds > 0 && rows[2].fineTuneSeconds > 0)

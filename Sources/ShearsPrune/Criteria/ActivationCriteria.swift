@@ -5,13 +5,18 @@ import ShearsNet
 /// (Molchanov et al. 2017), for filter, channel and neuron granularities.
 public enum ActivationCriteria {
     public enum Statistic: Sendable {
-        case mean, standardDeviation, apoz, taylor
+        case mean, standardDeviation, apoz
+        /// Molchanov et al. 2017, eq. 8: per example |mean over positions of z·∂ℓ_n/∂z|,
+        /// averaged over the examples (`taylor`).
+        case taylor
+        /// |mean over examples and positions of z·∂ℓ/∂z| (`taylor-batch`).
+        case taylorBatch
     }
 
     /// Scores every group; `data` is the scoring subset (e.g. the first N test images).
     ///
     /// APoZ is returned as `1 − APoZ`, so that, as for every criterion, lower is removed
-    /// first. Taylor scores are l2-normalised per layer (Molchanov et al. 2017, eq. 7).
+    /// first. Taylor scores are l2-normalised per layer (Molchanov et al. 2017, §2.3).
     public static func scores(_ model: VGG, granularity: Granularity, statistic: Statistic,
                               data: ImageBatchSource, batchSize: Int = 256) throws -> [LayerScores] {
         guard [.filter, .channel, .neuron].contains(granularity) else {
@@ -32,8 +37,8 @@ public enum ActivationCriteria {
             case .mean: values = stats.mean
             case .standardDeviation: values = stats.standardDeviation
             case .apoz: values = stats.apoz.map { 1 - $0 }
-            case .taylor:
-                values = stats.taylorMagnitude
+            case .taylor, .taylorBatch:
+                values = statistic == .taylor ? stats.taylorPerExampleMagnitude : stats.taylorBatchMagnitude
                 let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 if norm > 0 { values = values.map { $0 / norm } }
             }

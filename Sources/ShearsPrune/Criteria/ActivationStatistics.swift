@@ -5,17 +5,20 @@ import ShearsNet
 ///
 /// A unit is a conv filter (statistics over images and positions) or a hidden neuron
 /// (over images). `∂ℓ/∂z` is the per-example gradient of the cross-entropy, i.e. N times the
-/// gradient of the batch-mean loss.
+/// gradient of the batch-mean loss (in evaluation mode examples do not interact).
 struct ActivationStatistics {
-    /// Σ z, Σ z², number of zeros, Σ z·∂ℓ/∂z, and the count of values, per unit.
+    /// Σ z, Σ z², number of zeros, Σ z·∂ℓ/∂z over examples and positions, per unit.
     var sum: [Double], squares: [Double], zeros: [Double], taylor: [Double]
-    var count: Double = 0
+    /// Σ over examples of |mean over positions of z·∂ℓ_n/∂z|, per unit.
+    var taylorPerExample: [Double]
+    /// Values seen per unit (examples x positions) and examples seen.
+    var count: Double = 0, examples: Double = 0
     /// Values per example (H·W for a filter, 1 for a neuron).
     let perExample: Int
 
     init(units: Int, perExample: Int) {
-        (sum, squares, zeros, taylor) = (Array(repeating: 0, count: units), Array(repeating: 0, count: units),
-                                         Array(repeating: 0, count: units), Array(repeating: 0, count: units))
+        let zero = [Double](repeating: 0, count: units)
+        (sum, squares, zeros, taylor, taylorPerExample) = (zero, zero, zero, zero, zero)
         self.perExample = perExample
     }
 
@@ -36,9 +39,11 @@ struct ActivationStatistics {
                 squares[unit] += s2
                 zeros[unit] += zero
                 taylor[unit] += t
+                taylorPerExample[unit] += abs(t) / Double(perExample)
             }
         }
         count += Double(z.shape[0] * perExample)
+        examples += Double(z.shape[0])
     }
 
     var mean: [Double] { sum.map { $0 / count } }
@@ -46,6 +51,11 @@ struct ActivationStatistics {
         zip(sum, squares).map { s, s2 in max(0, s2 / count - (s / count) * (s / count)).squareRoot() }
     }
     var apoz: [Double] { zeros.map { $0 / count } }
-    /// |mean of z·∂ℓ/∂z| over examples and positions (Molchanov et al. 2017, eq. 8).
-    var taylorMagnitude: [Double] { taylor.map { abs($0 / count) } }
+    /// Molchanov et al. 2017, eq. 8, "computed for each example separately and averaged
+    /// over T": `(1/N) Σ_n |(1/M) Σ_m z_{n,m} · ∂ℓ_n/∂z_{n,m}|` over the N examples and the
+    /// M positions of the unit's feature map.
+    var taylorPerExampleMagnitude: [Double] { taylorPerExample.map { $0 / max(1, examples) } }
+    /// `|(1/(N·M)) Σ_{n,m} z·∂ℓ_n/∂z|`: the absolute value taken *after* averaging over the
+    /// examples (criterion `taylor-batch`), so effects of opposite sign cancel across examples.
+    var taylorBatchMagnitude: [Double] { taylor.map { abs($0 / count) } }
 }

@@ -1,16 +1,27 @@
 import ShearsNet
 
 /// Scores a model's groups with any criterion by name.
+///
+/// Every image it sees comes from the calibration split of the training file
+/// (`Dataset.calibrationSplit`), never from the test set.
 public struct CriterionEngine {
-    /// Images the data-driven criteria are computed on (e.g. the first N test images).
-    public var data: ImageBatchSource
+    /// Images the data-driven criteria are computed on.
+    public var data: Dataset
+    /// Images that layer Hessians (OBS scores, OBS and least-squares compensation) may use
+    /// beyond `data` (`HessianImages`): `data` must be its prefix.
+    public var pool: Dataset?
     public var seed: UInt64
     public var batchSize: Int
+    /// δ of OBS's relative damping λ = δ · mean(diag H) (0: the smallest λ that factors H).
+    public var damping: Double
 
-    public init(data: ImageBatchSource, seed: UInt64, batchSize: Int = 256) {
+    public init(data: Dataset, pool: Dataset? = nil, seed: UInt64, batchSize: Int = 256,
+                damping: Double = OptimalBrainSurgeon.defaultRelativeDamping) {
         self.data = data
+        self.pool = pool
         self.seed = seed
         self.batchSize = batchSize
+        self.damping = damping
     }
 
     public func scores(_ model: VGG, criterion: CriterionName, granularity: Granularity) throws -> [LayerScores] {
@@ -38,13 +49,19 @@ public struct CriterionEngine {
             return try ActivationCriteria.scores(model, granularity: granularity, statistic: .apoz, data: data, batchSize: batchSize)
         case .taylor:
             return try ActivationCriteria.scores(model, granularity: granularity, statistic: .taylor, data: data, batchSize: batchSize)
+        case .taylorBatch:
+            return try ActivationCriteria.scores(model, granularity: granularity, statistic: .taylorBatch, data: data,
+                                                 batchSize: batchSize)
+        case .taylorSquared:
+            return try TaylorSquaredCriterion.scores(model, granularity: granularity, data: data)
         case .taylorWeight:
             return try GradientCriteria.taylorWeight(model, granularity: granularity, data: data, batchSize: batchSize)
         case .oracle, .oracleAbs:
             return try OracleCriterion.scores(model, granularity: granularity, signed: criterion == .oracle, data: data,
                                               batchSize: batchSize)
-        case .obs:
-            return try ObsCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize).scores
+        case .obs, .obsNoUpdate:
+            return try ObsCriterion.scores(model, granularity: granularity, data: data, pool: pool, batchSize: batchSize,
+                                           damping: damping).scores
         case .obd:
             return try ObdCriterion.scores(model, granularity: granularity, data: data, batchSize: batchSize)
         case .obdExact:

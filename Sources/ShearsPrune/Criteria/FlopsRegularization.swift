@@ -7,7 +7,7 @@ public enum FlopsRegularization {
         return scores.map { layer in
             LayerScores(groups: layer.groups, scores: zip(layer.scores, layer.groups.macsPerGroup).map {
                 $0 - lambda * 2 * Double($1) / 1e9
-            })
+            }, comparableAcrossLayers: layer.comparableAcrossLayers)
         }
     }
 }

@@ -2,10 +2,24 @@
 public struct LayerScores: Sendable {
     public let groups: LayerGroups
     public var scores: [Double]
+    /// Whether scores of different layers are already on one scale, so that global ranking
+    /// compares them as they are instead of l2-normalising each layer first. The random
+    /// baseline's uniform scores are: normalising them would make wide layers lose more
+    /// units (their norm is larger), and the baseline must remove units uniformly at random.
+    public var comparableAcrossLayers: Bool
 
-    public init(groups: LayerGroups, scores: [Double]) {
+    public init(groups: LayerGroups, scores: [Double], comparableAcrossLayers: Bool = false) {
         precondition(scores.count == groups.count, "LayerScores: \(scores.count) scores for \(groups.count) groups of \(groups.name)")
         self.groups = groups
         self.scores = scores
+        self.comparableAcrossLayers = comparableAcrossLayers
+    }
+
+    /// The scores global ranking compares: l2-normalised per layer (Molchanov et al. 2017,
+    /// §2.3) unless `comparableAcrossLayers`.
+    var globallyComparable: [Double] {
+        guard !comparableAcrossLayers else { return scores }
+        let norm = scores.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? scores.map { $0 / norm } : scores
     }
 }

@@ -19,11 +19,13 @@ public enum WeightCriteria {
     }
 
     /// Uniform scores in [0, 1) from a generator seeded by `seed`: the baseline every
-    /// criterion must beat.
+    /// criterion must beat. Global ranking compares them unnormalised, so every unit of the
+    /// model is equally likely to go next, whatever its layer's width.
     public static func random(_ model: VGG, granularity: Granularity, seed: UInt64) throws -> [LayerScores] {
         var rng = SeededGenerator(seed: seed)
         return try GroupEnumeration.groups(of: model, at: granularity).map { groups in
-            LayerScores(groups: groups, scores: (0..<groups.count).map { _ in Double(rng.nextUnitFloat()) })
+            LayerScores(groups: groups, scores: (0..<groups.count).map { _ in Double(rng.nextUnitFloat()) },
+                        comparableAcrossLayers: true)
         }
     }
 }

@@ -1,9 +1,34 @@
+import ShearsNet
+
 /// Spearman's rank correlation ρ: Pearson's correlation of the ranks, ties given their
 /// average rank. Molchanov et al. 2017 (Table 1) rank criteria by ρ against the oracle.
 public enum RankCorrelation {
     public static func spearman(_ a: [Double], _ b: [Double]) -> Double {
         precondition(a.count == b.count && a.count >= 2, "spearman: \(a.count) and \(b.count) values")
         return pearson(ranks(a), ranks(b))
+    }
+
+    /// The mean over layers of Spearman's ρ between `criterion` and `oracle` scores, with a 95%
+    /// percentile bootstrap interval: each of `resamples` replicates redraws every layer's
+    /// groups with replacement (seeded), recomputes each layer's ρ and averages them.
+    public static func meanSpearmanWithInterval(_ criterion: [[Double]], _ oracle: [[Double]], resamples: Int = 1_000,
+                                                seed: UInt64 = 1) -> (mean: Double, low: Double, high: Double) {
+        precondition(criterion.count == oracle.count && !criterion.isEmpty && resamples >= 1,
+                     "meanSpearmanWithInterval: \(criterion.count) and \(oracle.count) layers, \(resamples) resamples")
+        let mean = zip(criterion, oracle).reduce(0.0) { $0 + spearman($1.0, $1.1) } / Double(criterion.count)
+        var rng = SeededGenerator(seed: seed)
+        var replicates: [Double] = []
+        for _ in 0..<resamples {
+            var total = 0.0
+            for (a, b) in zip(criterion, oracle) {
+                let draw = (0..<a.count).map { _ in Int(rng.next() % UInt64(a.count)) }
+                total += spearman(draw.map { a[$0] }, draw.map { b[$0] })
+            }
+            replicates.append(total / Double(criterion.count))
+        }
+        replicates.sort()
+        let index = { (q: Double) in replicates[min(resamples - 1, max(0, Int((q * Double(resamples)).rounded(.down))))] }
+        return (mean, index(0.025), index(0.975))
     }
 
     /// 1-based ranks, ties sharing the mean of the ranks they span.

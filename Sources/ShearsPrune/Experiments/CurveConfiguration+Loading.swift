@@ -136,6 +136,10 @@ extension CurveConfiguration {
               zip(penaltyStrengths, penaltyStrengths.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw fail(.penaltyStrengths, "must be positive and strictly ascending, got \(penaltyStrengths)")
         }
+        guard minLayerKeep >= 0, minLayerKeep < 1 else { throw fail(.minLayerKeep, "must be a share in [0, 1), got \(minLayerKeep)") }
+        guard obsDamping >= 0, obsDamping.isFinite else { throw fail(.obsDamping, "must be >= 0, got \(obsDamping)") }
+        guard flopsPerStep > 0, flopsPerStep < 1 else { throw fail(.flopsPerStep, "must be a share in (0, 1), got \(flopsPerStep)") }
+        guard stepFineTuneSteps >= 0 else { throw fail(.stepFineTuneSteps, "must be >= 0") }
         if schedules.contains(.soft), let masked = granularities.first(where: \.isMasked) {
             throw fail(.granularities, "cannot combine '\(masked.rawValue)' with the soft schedule (it zeroes and removes whole units)")
         }

@@ -16,6 +16,11 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
     /// remove the groups that became exactly zero, then fine-tune `fineTuneSteps` without
     /// the penalty. The criterion is the penalty itself; FLOPs are where the path lands.
     case groupLasso = "group-lasso"
+    /// Molchanov et al. 2017's own procedure (§3): from each operating point to the next,
+    /// remove a small share of the FLOPs at a time (`flopsPerStep`, a few units), fine-tuning
+    /// `stepFineTuneSteps` SGD steps after each removal; the model carries over. Rows are
+    /// measured at the operating points, after the fine-tuning of the removal that reached it.
+    case stepwise
     /// Dynamic (run-time) soft filter pruning (He et al. 2018), per FLOPs target from the
     /// unpruned model: the lowest groups by the cell's criterion are zeroed but keep training,
     /// and are chosen again every `fineTuneSteps / 5` steps, so a zeroed unit can come back;
@@ -23,7 +28,7 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
     case soft
 
     /// Whether each operating point continues from the previous one's model.
-    public var isChained: Bool { self == .iterative || self == .gradual || self == .groupLasso }
+    public var isChained: Bool { self == .iterative || self == .gradual || self == .groupLasso || self == .stepwise }
 }
 
 /// Everything a `shears curve` run does: the grid (criteria x granularities x schedules x
@@ -32,7 +37,8 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
 public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// Model preset (`vgg-s`) to train when `checkpoint` is nil.
     public var model = "vgg-s"
-    /// Trained checkpoint to start from; nil trains one first (`trainEpochs`, seed 1).
+    /// Trained checkpoint every seed starts from; nil trains one base model per seed
+    /// (`trainEpochs`, initialised and shuffled by that seed).
     public var checkpoint: String?
     public var trainEpochs = 1
     public var criteria = ["random", "l2", "activation", "taylor", "obd", "obs"]
@@ -45,8 +51,20 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     public var fineTuneSteps = 100
     public var fineTuneLearningRate = 0.01
     public var batchSize = 64
-    /// Test images the data-driven criteria score on.
+    /// Calibration images the data-driven criteria score on: each seed's own seeded draw
+    /// from the calibration split (the last 5,000 training images), never test images.
     public var scoringSamples = 256
+    /// Every layer keeps at least this share of the unpruned model's groups (and at least
+    /// one), so that no criterion collapses a layer.
+    public var minLayerKeep = 0.0
+    /// δ of OBS's relative damping λ = δ · mean(diag H) (0 = the smallest λ that factors H).
+    public var obsDamping = OptimalBrainSurgeon.defaultRelativeDamping
+    /// Hold the calibration split out of base training and fine-tuning.
+    public var holdOutCalibration = false
+    /// Share of the original FLOPs each removal of the `stepwise` schedule takes.
+    public var flopsPerStep = 0.02
+    /// SGD steps of fine-tuning after each removal of the `stepwise` schedule.
+    public var stepFineTuneSteps = 10
     public var ranking: Ranking = .global
     public var compensation: Compensation = .none
     /// Test images accuracy, loss and output deviation are measured on (0 = all 10,000).
@@ -67,6 +85,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
         configuration.trainEpochs = 2
         configuration.fineTuneSteps = 150
         configuration.testLimit = 5000
+        configuration.minLayerKeep = 0.1
         return configuration
     }
 
@@ -75,21 +94,32 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     public static var full: CurveConfiguration {
         var configuration = CurveConfiguration()
         configuration.trainEpochs = 10
-        configuration.criteria = ["random", "l1", "l2", "activation", "activation-std", "apoz", "taylor", "taylor-weight",
-                                  "obd", "obs"]
+        configuration.criteria = ["random", "l1", "l2", "activation", "activation-std", "apoz", "taylor", "taylor-batch",
+                                  "taylor-sq", "taylor-weight", "obd", "obs"]
         configuration.seeds = [1, 2, 3]
         configuration.flopsTargets = [0.9, 0.75, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05]
         configuration.fineTuneSteps = 150
         configuration.scoringSamples = 512
+        configuration.minLayerKeep = 0.1
         return configuration
     }
 
-    public static let presets: [String: CurveConfiguration] = ["quick": quick, "full": full]
+    /// Molchanov et al. 2017's fine-grained iterative procedure beside the 11-point one:
+    /// five criteria, the `stepwise` schedule (2% of the FLOPs per removal, 10 SGD steps
+    /// after each), three seeds, the same operating points.
+    public static var stepwise: CurveConfiguration {
+        var configuration = full
+        configuration.criteria = ["random", "l2", "taylor", "taylor-sq", "obd"]
+        configuration.schedules = [.stepwise]
+        return configuration
+    }
+
+    public static let presets: [String: CurveConfiguration] = ["quick": quick, "full": full, "stepwise": stepwise]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, checkpoint, trainEpochs, criteria, granularities, schedules, seeds, flopsTargets, fineTuneSteps,
              fineTuneLearningRate, batchSize, scoringSamples, ranking, compensation, testLimit, trainLimit, latencyImages,
-             penaltyStrengths
+             penaltyStrengths, minLayerKeep, obsDamping, holdOutCalibration, flopsPerStep, stepFineTuneSteps
     }
 
     public init(from decoder: Decoder) throws {
@@ -113,5 +143,10 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit) ?? d.trainLimit
         latencyImages = try c.decodeIfPresent(Int.self, forKey: .latencyImages) ?? d.latencyImages
         penaltyStrengths = try c.decodeIfPresent([Double].self, forKey: .penaltyStrengths) ?? d.penaltyStrengths
+        minLayerKeep = try c.decodeIfPresent(Double.self, forKey: .minLayerKeep) ?? d.minLayerKeep
+        obsDamping = try c.decodeIfPresent(Double.self, forKey: .obsDamping) ?? d.obsDamping
+        holdOutCalibration = try c.decodeIfPresent(Bool.self, forKey: .holdOutCalibration) ?? d.holdOutCalibration
+        flopsPerStep = try c.decodeIfPresent(Double.self, forKey: .flopsPerStep) ?? d.flopsPerStep
+        stepFineTuneSteps = try c.decodeIfPresent(Int.self, forKey: .stepFineTuneSteps) ?? d.stepFineTuneSteps
     }
 }

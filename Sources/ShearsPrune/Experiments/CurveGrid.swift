@@ -5,12 +5,32 @@ public struct CurveCell: Equatable, Hashable, Sendable {
     public let schedule: ScheduleKind
     public let seed: UInt64
 
-    /// `criterion/granularity/schedule`, the CSV's method column.
-    public var method: String { "\(criterion)/\(granularity.rawValue)/\(schedule.rawValue)" }
+    public init(criterion: String, granularity: Granularity, schedule: ScheduleKind, seed: UInt64) {
+        (self.criterion, self.granularity, self.schedule, self.seed) = (criterion, granularity, schedule, seed)
+    }
+
+    /// The criterion name of control cells.
+    public static let controlCriterion = "control"
+
+    /// The control of a schedule and seed: the unpruned model fine-tuned with exactly the
+    /// budget, learning-rate schedule and batch order of every pruning step of that schedule
+    /// and seed, so that what fine-tuning alone gives is not credited to pruning. It prunes
+    /// nothing, so it has no granularity (its rows say `none`).
+    public static func control(schedule: ScheduleKind, seed: UInt64) -> CurveCell {
+        CurveCell(criterion: controlCriterion, granularity: .filter, schedule: schedule, seed: seed)
+    }
+
+    public var isControl: Bool { criterion == Self.controlCriterion }
+
+    /// The granularity column: `none` for a control.
+    public var granularityName: String { isControl ? "none" : granularity.rawValue }
+
+    /// `criterion/granularity/schedule`, the CSV's method column (`control/none/schedule`).
+    public var method: String { "\(criterion)/\(granularityName)/\(schedule.rawValue)" }
 
     /// A file-name-safe identifier (`lp:3` becomes `lp3`).
     public var identifier: String {
-        "\(criterion.replacingOccurrences(of: ":", with: ""))-\(granularity.rawValue)-\(schedule.rawValue)-seed\(seed)"
+        "\(criterion.replacingOccurrences(of: ":", with: ""))-\(granularityName)-\(schedule.rawValue)-seed\(seed)"
     }
 }
 
@@ -38,12 +58,13 @@ public struct Shard: Equatable, Codable, Sendable, CustomStringConvertible {
 }
 
 extension CurveConfiguration {
-    /// Every cell, in a fixed order: seeds, then schedules, granularities, criteria. The
-    /// group-lasso schedule is its own criterion (`lasso` on elements), one cell per granularity.
+    /// Every cell, in a fixed order: seeds, then schedules, each schedule's control first,
+    /// then granularities and criteria. The group-lasso schedule is its own criterion (`lasso`
+    /// on elements), one cell per granularity.
     public var cells: [CurveCell] {
         seeds.flatMap { seed in
             schedules.flatMap { schedule in
-                granularities.flatMap { granularity in
+                [CurveCell.control(schedule: schedule, seed: seed)] + granularities.flatMap { granularity in
                     let names = schedule == .groupLasso ? [granularity == .element ? "lasso" : "group-lasso"] : criteria
                     return names.map { CurveCell(criterion: $0, granularity: granularity, schedule: schedule, seed: seed) }
                 }
@@ -60,7 +81,7 @@ extension CurveConfiguration {
     /// the penalty strengths.
     public func operatingPoints(_ schedule: ScheduleKind) -> [Double] {
         switch schedule {
-        case .oneShot, .iterative, .soft:
+        case .oneShot, .iterative, .soft, .stepwise:
             return flopsTargets
         case .groupLasso:
             return penaltyStrengths
@@ -68,6 +89,39 @@ extension CurveConfiguration {
             // Zhu & Gupta 2017, eq. 1, on the FLOPs fraction: f_i = f_n + (1 − f_n)(1 − i/n)³.
             let (n, final) = (Double(flopsTargets.count), flopsTargets.last!)
             return (1...flopsTargets.count).map { final + (1 - final) * pow3(1 - Double($0) / n) }
+        }
+    }
+}
+
+/// One prune-then-fine-tune phase within an operating point.
+struct CurvePhase: Equatable {
+    /// FLOPs fraction to prune to (nil: the point's own procedure, e.g. a penalty).
+    let target: Double?
+    let fineTuneSteps: Int
+    /// Seeds the phase's batch order, shared with the control so both see the same batches.
+    let seedStep: Int
+}
+
+extension CurveConfiguration {
+    /// The phases of operating point `step` of a FLOPs schedule: one (prune to the point,
+    /// fine-tune `fineTuneSteps`) except for `stepwise`, which walks down from the previous
+    /// point in `flopsPerStep` decrements, fine-tuning `stepFineTuneSteps` after each.
+    func phases(_ schedule: ScheduleKind, step: Int) -> [CurvePhase] {
+        let points = operatingPoints(schedule)
+        guard schedule == .stepwise else {
+            return [CurvePhase(target: points[step], fineTuneSteps: fineTuneSteps, seedStep: step)]
+        }
+        let start = step == 0 ? 1.0 : points[step - 1]
+        // Decrements of flopsPerStep; a last sliver under a tenth of one joins the point itself.
+        var targets: [Double] = []
+        var next = start - flopsPerStep
+        while next > points[step] + flopsPerStep / 10 {
+            targets.append(next)
+            next -= flopsPerStep
+        }
+        targets.append(points[step])
+        return targets.enumerated().map { j, target in
+            CurvePhase(target: target, fineTuneSteps: stepFineTuneSteps, seedStep: step &* 1_000 &+ j)
         }
     }
 }

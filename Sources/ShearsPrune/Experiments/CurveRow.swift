@@ -67,7 +67,7 @@ public struct CurveRow: Equatable, Sendable {
     }
 
     public init(cell: CurveCell, step: Int) {
-        (method, criterion, granularity, schedule, seed) = (cell.method, cell.criterion, cell.granularity.rawValue,
+        (method, criterion, granularity, schedule, seed) = (cell.method, cell.criterion, cell.granularityName,
                                                            cell.schedule.rawValue, cell.seed)
         self.step = step
         (parameters, macs, flops, flopsRatio, sparsity) = (0, 0, 0, 0, 0)
@@ -75,11 +75,11 @@ public struct CurveRow: Equatable, Sendable {
         (latencyBatch1, latencyBatch256, pruneSeconds, fineTuneSeconds, wallSeconds) = (0, 0, 0, 0, 0)
     }
 
-    /// The unpruned model's row (schedule `unpruned`, step 0), written once per run so that
-    /// every figure has its reference accuracy and latency from the same run.
-    public static func unpruned(accuracy: Double, loss: Double, cost: ModelCost, latency: (Double, Double),
+    /// A seed's unpruned model's row (schedule `unpruned`, step 0), written once per seed and
+    /// run so that every figure has its reference accuracy and latency from the same run.
+    public static func unpruned(seed: UInt64, accuracy: Double, loss: Double, cost: ModelCost, latency: (Double, Double),
                                 seconds: Double) -> CurveRow {
-        var row = CurveRow(cell: CurveCell(criterion: "none", granularity: .filter, schedule: .oneShot, seed: 0), step: 0)
+        var row = CurveRow(cell: CurveCell(criterion: "none", granularity: .filter, schedule: .oneShot, seed: seed), step: 0)
         (row.method, row.granularity, row.schedule) = ("unpruned", "none", Self.unprunedSchedule)
         (row.parameters, row.macs, row.flops, row.flopsRatio) = (cost.parameters, cost.macs, cost.flops, 1)
         (row.accuracyBeforeFineTuning, row.accuracyAfterFineTuning, row.testLoss) = (accuracy, accuracy, loss)
@@ -92,9 +92,11 @@ public struct CurveRow: Equatable, Sendable {
 
     public var isUnpruned: Bool { schedule == Self.unprunedSchedule }
 
+    public var isControl: Bool { criterion == CurveCell.controlCriterion }
+
     /// Whether this row belongs to `cell`.
     public func belongs(to cell: CurveCell) -> Bool {
-        criterion == cell.criterion && granularity == cell.granularity.rawValue && schedule == cell.schedule.rawValue
+        criterion == cell.criterion && granularity == cell.granularityName && schedule == cell.schedule.rawValue
             && seed == cell.seed
     }
 

@@ -31,19 +31,28 @@ public struct CurveStepError: Error, CustomStringConvertible {
 /// Runs a shard of a curve grid, appending one CSV row per operating point and resuming
 /// where an earlier run of the same configuration stopped.
 ///
-/// Each step: score with the cell's criterion (on the first `scoringSamples` *training*
-/// images, so no test image decides what is removed), remove the lowest groups until the
-/// FLOPs target (re-scoring while the estimate falls short), measure test accuracy, fine-tune
+/// Every seed has its own base model (trained from that seed, or the configured checkpoint)
+/// and its own scoring subset, a seeded draw from the calibration split (the last 5,000
+/// training images; `Dataset.calibrationSplit`), so seeds vary both what is pruned and what
+/// it is scored on; no test image decides what is removed or how the rest is refit.
+/// Each step: score with the cell's criterion, remove the lowest groups until the FLOPs
+/// target (re-scoring while the estimate falls short), measure test accuracy, fine-tune
 /// `fineTuneSteps` SGD steps (momentum 0.9, weight decay 5e-4, a fresh optimizer, batches in
 /// an order seeded by cell and step), measure accuracy, loss, output deviation from the
-/// unpruned model and latency. Chained schedules (iterative, gradual) save the model, with
-/// the step's row in its metadata, *before* appending the row: a kill between the two is
-/// healed on restart by appending the saved row, so no row is lost or doubled.
+/// unpruned model and latency. Each schedule and seed also has a control cell that prunes
+/// nothing but fine-tunes exactly as the pruning cells do. Chained schedules (iterative,
+/// gradual, stepwise) save the model, with the step's row in its metadata, *before*
+/// appending the row: a kill between the two is healed on restart by appending the saved
+/// row, so no row is lost or doubled.
 public final class CurveRunner {
     public let configuration: CurveConfiguration
     public let store: CurveStore
     public let shard: Shard
+    /// Training and fine-tuning images: the training file (less the calibration split when
+    /// `holdOutCalibration`), limited to `trainLimit`.
     let train: Dataset
+    /// The calibration split of the whole training file.
+    let calibration: Dataset
     let test: Dataset
     public var progress: (CurveProgress) -> Void = { _ in }
     public var trainingProgress: (TrainingProgress) -> Void = { _ in }
@@ -51,49 +60,76 @@ public final class CurveRunner {
     static let stepKey = "shears.curve.step"
     static let rowKey = "shears.curve.row"
 
+    /// - Parameters:
+    ///   - train: the whole training file; its calibration split is taken before any limit.
+    ///   - test: reported on only.
     public init(configuration: CurveConfiguration, store: CurveStore, shard: Shard, train: Dataset, test: Dataset) {
         self.configuration = configuration
         self.store = store
         self.shard = shard
-        self.train = configuration.trainLimit > 0 ? train.prefix(configuration.trainLimit) : train
+        calibration = train.calibrationSplit
+        let training = configuration.holdOutCalibration ? train.excludingCalibration() : train
+        self.train = configuration.trainLimit > 0 ? training.prefix(configuration.trainLimit) : training
         self.test = configuration.testLimit > 0 ? test.prefix(configuration.testLimit) : test
     }
 
-    /// The unpruned model: the configured checkpoint, the base saved by an earlier run, or
-    /// one trained now with the reference recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 64, seed 1).
-    public func baseModel() throws -> VGG {
+    /// The unpruned model of `seed`: the configured checkpoint, the base saved by an earlier
+    /// run, or one initialised and trained now from `seed` with the reference recipe (SGD 0.01,
+    /// momentum 0.9, wd 5e-4, batch 64, batch order seeded by `seed`).
+    public func baseModel(seed: UInt64) throws -> VGG {
         if let checkpoint = configuration.checkpoint { return try VGG.load(from: checkpoint).model }
-        if FileManager.default.fileExists(atPath: store.baseModelPath) { return try VGG.load(from: store.baseModelPath).model }
-        let model = VGG(VGGConfiguration.preset(configuration.model)!, seed: 1)
+        let path = store.baseModelPath(seed: seed)
+        if FileManager.default.fileExists(atPath: path) { return try VGG.load(from: path).model }
+        let model = VGG(VGGConfiguration.preset(configuration.model)!, seed: seed)
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
-        let trainer = Trainer(batchSize: 64, seed: 1)
+        let trainer = Trainer(batchSize: 64, seed: seed)
         for epoch in 0..<configuration.trainEpochs {
             _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: configuration.trainEpochs,
                                        progress: trainingProgress)
         }
-        try model.save(to: store.baseModelPath, metadata: [
-            "shears.curve.base": "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed 1, reference recipe",
+        try model.save(to: path, metadata: [
+            "shears.curve.base": "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed \(seed), reference recipe",
         ])
         return model
     }
 
-    public func run() throws {
-        let base = try baseModel()
+    /// What every cell of one seed shares: its base model, the base's test outputs, and its
+    /// calibration images.
+    struct SeedContext {
+        let seed: UInt64
+        let base: VGG
+        let reference: ModelOutputs
+        let calibration: CalibrationData
+    }
+
+    /// The seed's base model and reference outputs, writing its unpruned row if missing.
+    private func prepare(seed: UInt64, rows: inout [CurveRow]) throws -> SeedContext {
+        let base = try baseModel(seed: seed)
         let measured = Date()
         let reference = ModelOutputs(base, on: test)
-        let cells = configuration.cells(of: shard)
-        var rows = try store.rows()
-        if !rows.contains(where: \.isUnpruned) {
+        if !rows.contains(where: { $0.isUnpruned && $0.seed == seed }) {
             let latency = Latency.measure(base, data: test, singles: configuration.latencyImages)
-            let row = CurveRow.unpruned(accuracy: reference.evaluation.accuracy, loss: reference.evaluation.loss,
+            let row = CurveRow.unpruned(seed: seed, accuracy: reference.evaluation.accuracy, loss: reference.evaluation.loss,
                                         cost: ModelCost(base), latency: latency, seconds: Date().timeIntervalSince(measured))
             try store.append(row)
             rows.append(row)
         }
+        return SeedContext(seed: seed, base: base, reference: reference,
+                           calibration: CalibrationData(calibration: calibration, seed: seed,
+                                                        scoringSamples: configuration.scoringSamples))
+    }
+
+    public func run() throws {
+        let cells = configuration.cells(of: shard)
+        var rows = try store.rows()
         var tally = Tally(total: cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count },
                           completed: rows.filter { row in cells.contains { row.belongs(to: $0) } }.count)
+        var context: SeedContext?
         for (index, cell) in cells.enumerated() {
-            try runCell(cell, number: index + 1, of: cells.count, base: base, reference: reference, rows: &rows, tally: &tally)
+            let done = rows.filter { $0.belongs(to: cell) }.count
+            guard done < configuration.operatingPoints(cell.schedule).count else { continue }
+            if context?.seed != cell.seed { context = try prepare(seed: cell.seed, rows: &rows) }
+            try runCell(cell, number: index + 1, of: cells.count, context: context!, rows: &rows, tally: &tally)
         }
     }
 
@@ -115,7 +151,7 @@ public final class CurveRunner {
     }
 
     /// Runs the steps of `cell` that its rows do not have yet.
-    private func runCell(_ cell: CurveCell, number: Int, of cells: Int, base: VGG, reference: ModelOutputs,
+    private func runCell(_ cell: CurveCell, number: Int, of cells: Int, context: SeedContext,
                          rows: inout [CurveRow], tally: inout Tally) throws {
         let points = configuration.operatingPoints(cell.schedule)
         var done = rows.filter { $0.belongs(to: cell) }.count
@@ -124,7 +160,7 @@ public final class CurveRunner {
                                           reason: "rows of \(cell.method) seed \(cell.seed) are not steps 1...\(done)")
         }
         guard done < points.count else { return }
-        var model = base.copy()
+        var model = context.base.copy()
         if cell.schedule.isChained {
             if let (saved, healed) = try resumeChain(cell, rowsDone: done) {
                 model = saved
@@ -143,11 +179,10 @@ public final class CurveRunner {
                                        steps: points.count, phase: phase, loss: loss, imagesPerSecond: rate,
                                        secondsRemaining: current.secondsRemaining))
             }
-            if !cell.schedule.isChained { model = base.copy() }
+            if !cell.schedule.isChained { model = context.base.copy() }
             let row: CurveRow
             do {
-                row = try runStep(cell, step: step, target: points[step], model: model, base: base, reference: reference,
-                                  report: report)
+                row = try runStep(cell, step: step, target: points[step], model: model, context: context, report: report)
             } catch {
                 throw CurveStepError(cell: cell, step: step + 1, underlying: error)
             }
@@ -183,71 +218,131 @@ public final class CurveRunner {
         return (saved, nil)
     }
 
-    /// Runs one operating point (`point`: a FLOPs fraction, or a penalty strength) on `model`
-    /// and measures the row.
-    private func runStep(_ cell: CurveCell, step: Int, target point: Double, model: VGG, base: VGG, reference: ModelOutputs,
-                         report: (String, Double?, Double?) -> Void) throws -> CurveRow {
-        let started = Date()
-        var (pruneSeconds, fineTuneSeconds) = (0.0, 0.0)
-        func timed(_ seconds: inout Double, _ body: () throws -> Void) rethrows {
+    /// Seconds spent in the two kinds of work of a step.
+    struct StepTimes {
+        var prune = 0.0, fineTune = 0.0
+
+        static func timed(_ seconds: inout Double, _ body: () throws -> Void) rethrows {
             let start = Date()
             try body()
             seconds += Date().timeIntervalSince(start)
         }
-        let scoringData = train.prefix(configuration.scoringSamples)
+    }
+
+    /// Runs one operating point (`point`: a FLOPs fraction, or a penalty strength) on `model`
+    /// and measures the row.
+    private func runStep(_ cell: CurveCell, step: Int, target point: Double, model: VGG, context: SeedContext,
+                         report: (String, Double?, Double?) -> Void) throws -> CurveRow {
+        let started = Date()
+        var times = StepTimes()
         let before: Evaluation
         switch cell.schedule {
-        case .oneShot, .iterative, .gradual:
-            report("prune", nil, nil)
-            try timed(&pruneSeconds) {
-                try CurvePruning.prune(model, toFraction: point, of: base, cell: cell, step: step, configuration: configuration,
-                                       scoringData: scoringData)
-            }
-            before = Trainer.evaluate(model, on: test)
-            try timed(&fineTuneSeconds) { try fineTune(model, cell: cell, step: step, report: report) }
+        case .groupLasso where cell.isControl:
+            before = try lassoControlStep(cell, step: step, model: model, times: &times, report: report)
+        case .oneShot, .iterative, .gradual, .stepwise,
+             .soft where cell.isControl:
+            before = try phasedStep(cell, step: step, model: model, context: context, times: &times, report: report)
         case .groupLasso:
-            let lasso = GroupLasso(strength: point, granularity: cell.granularity)
-            var proximalSeconds = 0.0
-            try timed(&fineTuneSeconds) {
-                try fineTune(model, cell: cell, step: step, phase: "penalised", report: report) { _, learningRate in
-                    try timed(&proximalSeconds) { try lasso.proximalStep(model, learningRate: learningRate) }
-                }
-            }
-            try timed(&pruneSeconds) {
-                try Surgeon.apply(try GroupLasso.zeroGroups(model, granularity: cell.granularity), to: model)
-            }
-            pruneSeconds += proximalSeconds
-            fineTuneSeconds -= proximalSeconds
-            before = Trainer.evaluate(model, on: test)
-            try timed(&fineTuneSeconds) { try fineTune(model, cell: cell, step: step + 1_000, report: report) }
+            before = try lassoStep(cell, step: step, strength: point, model: model, times: &times, report: report)
         case .soft:
-            report("prune", nil, nil)
-            let interval = max(1, configuration.fineTuneSteps / 5)
-            try timed(&pruneSeconds) {
-                try CurvePruning.zeroLowest(model, toFraction: point, of: base, cell: cell, step: step,
-                                            configuration: configuration, scoringData: scoringData)
-            }
-            before = Trainer.evaluate(model, on: test)
-            var softSeconds = 0.0
-            try timed(&fineTuneSeconds) {
-                try fineTune(model, cell: cell, step: step, phase: "soft-pruned training", report: report) { sgdStep, _ in
-                    guard (sgdStep + 1) % interval == 0, sgdStep + 1 < configuration.fineTuneSteps else { return }
-                    try timed(&softSeconds) {
-                        try CurvePruning.zeroLowest(model, toFraction: point, of: base, cell: cell, step: step,
-                                                    configuration: configuration, scoringData: scoringData)
-                    }
-                }
-            }
-            fineTuneSeconds -= softSeconds
-            try timed(&pruneSeconds) {
-                try CurvePruning.prune(model, toFraction: point, of: base, cell: cell, step: step, configuration: configuration,
-                                       scoringData: scoringData)
-            }
-            pruneSeconds += softSeconds
+            before = try softStep(cell, step: step, target: point, model: model, context: context, times: &times,
+                                  report: report)
         }
         report("measure", nil, nil)
+        var row = measure(model, cell: cell, step: step, base: context.base, reference: context.reference)
+        row.accuracyBeforeFineTuning = before.accuracy
+        (row.pruneSeconds, row.fineTuneSeconds) = (times.prune, times.fineTune)
+        row.wallSeconds = Date().timeIntervalSince(started)
+        return row
+    }
+
+    /// The group-lasso control: the schedule's two fine-tuning phases, nothing penalised or removed.
+    private func lassoControlStep(_ cell: CurveCell, step: Int, model: VGG, times: inout StepTimes,
+                                  report: (String, Double?, Double?) -> Void) throws -> Evaluation {
+        try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step, report: report) }
+        let before = Trainer.evaluate(model, on: test)
+        try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step + 1_000, report: report) }
+        return before
+    }
+
+    /// Prune-then-fine-tune phases to the step's FLOPs target (one, or `stepwise`'s many); a
+    /// control fine-tunes through the same phases and removes nothing (for `soft` too: its
+    /// budget per step is one phase of `fineTuneSteps` from the unpruned model).
+    private func phasedStep(_ cell: CurveCell, step: Int, model: VGG, context: SeedContext, times: inout StepTimes,
+                            report: (String, Double?, Double?) -> Void) throws -> Evaluation {
+        var before: Evaluation?
+        let phases = configuration.phases(cell.schedule, step: step)
+        for (index, phase) in phases.enumerated() {
+            if !cell.isControl {
+                report("prune", nil, nil)
+                try StepTimes.timed(&times.prune) {
+                    try CurvePruning.prune(model, toFraction: phase.target!, of: context.base, cell: cell, step: phase.seedStep,
+                                           configuration: configuration, data: context.calibration)
+                }
+            }
+            if index == phases.count - 1 { before = Trainer.evaluate(model, on: test) }
+            try StepTimes.timed(&times.fineTune) {
+                try fineTune(model, cell: cell, step: phase.seedStep, steps: phase.fineTuneSteps, report: report)
+            }
+        }
+        return before!
+    }
+
+    /// Penalised training with a proximal step at `strength`, removal of the zeroed groups,
+    /// then plain fine-tuning.
+    private func lassoStep(_ cell: CurveCell, step: Int, strength: Double, model: VGG, times: inout StepTimes,
+                           report: (String, Double?, Double?) -> Void) throws -> Evaluation {
+        let lasso = GroupLasso(strength: strength, granularity: cell.granularity)
+        var proximalSeconds = 0.0
+        try StepTimes.timed(&times.fineTune) {
+            try fineTune(model, cell: cell, step: step, phase: "penalised", report: report) { _, learningRate in
+                try StepTimes.timed(&proximalSeconds) { try lasso.proximalStep(model, learningRate: learningRate) }
+            }
+        }
+        try StepTimes.timed(&times.prune) {
+            try Surgeon.apply(try GroupLasso.zeroGroups(model, granularity: cell.granularity), to: model)
+        }
+        times.prune += proximalSeconds
+        times.fineTune -= proximalSeconds
+        let before = Trainer.evaluate(model, on: test)
+        try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step + 1_000, report: report) }
+        return before
+    }
+
+    /// Soft pruning: zero the lowest groups, train with them re-chosen every fifth of the
+    /// phase, then remove the final choice.
+    private func softStep(_ cell: CurveCell, step: Int, target: Double, model: VGG, context: SeedContext,
+                          times: inout StepTimes, report: (String, Double?, Double?) -> Void) throws -> Evaluation {
+        report("prune", nil, nil)
+        let interval = max(1, configuration.fineTuneSteps / 5)
+        try StepTimes.timed(&times.prune) {
+            try CurvePruning.zeroLowest(model, toFraction: target, of: context.base, cell: cell, step: step,
+                                        configuration: configuration, data: context.calibration)
+        }
+        let before = Trainer.evaluate(model, on: test)
+        var softSeconds = 0.0
+        try StepTimes.timed(&times.fineTune) {
+            try fineTune(model, cell: cell, step: step, phase: "soft-pruned training", report: report) { sgdStep, _ in
+                guard (sgdStep + 1) % interval == 0, sgdStep + 1 < configuration.fineTuneSteps else { return }
+                try StepTimes.timed(&softSeconds) {
+                    try CurvePruning.zeroLowest(model, toFraction: target, of: context.base, cell: cell, step: step,
+                                                configuration: configuration, data: context.calibration)
+                }
+            }
+        }
+        times.fineTune -= softSeconds
+        try StepTimes.timed(&times.prune) {
+            try CurvePruning.prune(model, toFraction: target, of: context.base, cell: cell, step: step,
+                                   configuration: configuration, data: context.calibration)
+        }
+        times.prune += softSeconds
+        return before
+    }
+
+    /// The row's measured columns after fine-tuning: costs, test accuracy and loss, deviation
+    /// from the unpruned model, latency.
+    private func measure(_ model: VGG, cell: CurveCell, step: Int, base: VGG, reference: ModelOutputs) -> CurveRow {
         let outputs = ModelOutputs(model, on: test)
-        let deviation = outputs.deviation(from: reference)
         let latency = Latency.measure(model, data: test, singles: configuration.latencyImages)
         let (cost, baseCost) = (ModelCost(model), ModelCost(base))
         var row = CurveRow(cell: cell, step: step + 1)
@@ -256,24 +351,24 @@ public final class CurveRunner {
         row.flops = CurvePruning.flops(cost, granularity: cell.granularity)
         row.flopsRatio = Double(row.flops) / Double(CurvePruning.flops(baseCost, granularity: cell.granularity))
         row.sparsity = 1 - Double(cost.nonZeroParameters) / Double(baseCost.nonZeroParameters)
-        row.accuracyBeforeFineTuning = before.accuracy
         row.accuracyAfterFineTuning = outputs.evaluation.accuracy
         row.testLoss = outputs.evaluation.loss
-        (row.klDivergence, row.top1Agreement) = deviation
+        (row.klDivergence, row.top1Agreement) = outputs.deviation(from: reference)
         (row.latencyBatch1, row.latencyBatch256) = latency
-        (row.pruneSeconds, row.fineTuneSeconds) = (pruneSeconds, fineTuneSeconds)
-        row.wallSeconds = Date().timeIntervalSince(started)
         return row
     }
 
-    /// `fineTuneSteps` SGD steps with a fresh optimizer; masks stay applied; `afterStep` runs
-    /// after each (proximal penalties, soft pruning). The learning rate falls from
+    /// `steps` SGD steps (default `fineTuneSteps`) with a fresh optimizer and batches in an
+    /// order seeded by the cell's seed and `step` (not its criterion, so a control sees the
+    /// batches its pruning cells see); masks stay applied; `afterStep` runs after each
+    /// (proximal penalties, soft pruning). The learning rate falls from
     /// `fineTuneLearningRate` to 0 by a cosine over the phase (Loshchilov & Hutter 2017), so a
     /// row measures a settled model rather than the noise of the last SGD steps.
-    private func fineTune(_ model: VGG, cell: CurveCell, step: Int, phase: String = "fine-tune",
+    private func fineTune(_ model: VGG, cell: CurveCell, step: Int, steps: Int? = nil, phase: String = "fine-tune",
                           report: (String, Double?, Double?) -> Void,
                           afterStep: (_ step: Int, _ learningRate: Double) throws -> Void = { _, _ in }) throws {
-        var remaining = configuration.fineTuneSteps
+        let total = steps ?? configuration.fineTuneSteps
+        var remaining = total
         guard remaining > 0 else { return }
         let optimizer = SGD(learningRate: Float(configuration.fineTuneLearningRate), momentum: 0.9, weightDecay: 5e-4)
         let trainer = Trainer(batchSize: configuration.batchSize, seed: cell.seed &* 1_000_003 &+ UInt64(step))
@@ -287,7 +382,7 @@ public final class CurveRunner {
                                        },
                                        afterStep: { sgdStep in
                                            let used = Double(optimizer.learningRate)
-                                           let t = Double(offset + sgdStep + 1) / Double(configuration.fineTuneSteps)
+                                           let t = Double(offset + sgdStep + 1) / Double(total)
                                            optimizer.learningRate = Float(configuration.fineTuneLearningRate * 0.5 * (1 + cos(Double.pi * t)))
                                            try afterStep(offset + sgdStep, used)
                                        })

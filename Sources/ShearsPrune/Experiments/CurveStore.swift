@@ -15,7 +15,7 @@ public enum CurveStoreError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The CSV of a curve run and its companions: `<name>.manifest.json` beside it and
-/// `<name>.state/` with the base model and each chained cell's latest model.
+/// `<name>.state/` with each seed's base model and each chained cell's latest model.
 ///
 /// Every write is atomic (temporary file, then rename), so a run killed at any moment leaves
 /// either the old or the new file, never a torn one.
@@ -27,7 +27,8 @@ public struct CurveStore {
     private var stem: String { csvPath.hasSuffix(".csv") ? String(csvPath.dropLast(4)) : csvPath }
     public var manifestPath: String { stem + ".manifest.json" }
     public var stateDirectory: String { stem + ".state" }
-    public var baseModelPath: String { stateDirectory + "/base.safetensors" }
+    /// The base model trained for `seed` (every seed has its own).
+    public func baseModelPath(seed: UInt64) -> String { stateDirectory + "/base-seed\(seed).safetensors" }
     public func statePath(_ cell: CurveCell) -> String { stateDirectory + "/\(cell.identifier).safetensors" }
 
     /// The rows written so far (none if the file does not exist yet).

@@ -1,6 +1,26 @@
 import Linalg
 import ShearsNet
 
+/// Calibration images for layer Hessians: the scoring subset `data`, extended from `pool`
+/// (of which `data` is a prefix) for a consumer whose Hessian would otherwise have fewer
+/// samples than its order.
+public struct HessianImages {
+    public let data: Dataset
+    public let pool: Dataset?
+
+    public init(data: Dataset, pool: Dataset? = nil) {
+        (self.data, self.pool) = (data, pool)
+    }
+
+    /// The images `consumer`'s Hessian is built from: `data`, or the first
+    /// `imagesForFullRank` images of `pool` when `data` has fewer.
+    func images(for consumer: PrunableLayer, in model: VGG) -> Dataset {
+        let needed = LayerHessian.imagesForFullRank(model, consumer)
+        guard let pool, needed > data.count else { return data }
+        return pool.prefix(needed)
+    }
+}
+
 /// The input Hessian `H = (2/N) Σ x xᵀ` of a conv or linear layer over a data subset, in
 /// Double: for a conv, every output position of every image is one sample x (an im2col
 /// column, length C·kh·kw); for a linear layer every image is one (length in-features).
@@ -46,6 +66,43 @@ enum LayerHessian {
             var h = sums[consumer]!
             for i in h.storage.indices { h.storage[i] *= scale }
             result[consumer] = (h, inputSums[consumer]!.map { $0 * scale })
+        }
+        return result
+    }
+
+    /// Hessian samples one image contributes: the conv's output positions, or 1 for a linear layer.
+    static func samplesPerImage(_ model: VGG, _ consumer: PrunableLayer) -> Int {
+        switch consumer {
+        case let .convolution(k):
+            let size = model.convolutionOutputSizes[k]
+            return size * size
+        case .linear:
+            return 1
+        }
+    }
+
+    /// Images a consumer's Hessian needs to have at least as many samples as its order (so
+    /// that it is not singular by construction): `⌈order / samples per image⌉`. On vgg-s the
+    /// first linear layer needs 1,152 (its inputs, one sample per image); a conv needs one or two.
+    static func imagesForFullRank(_ model: VGG, _ consumer: PrunableLayer) -> Int {
+        let order = model.weight(of: consumer).value.itemSize, perImage = samplesPerImage(model, consumer)
+        return (order + perImage - 1) / perImage
+    }
+
+    /// Hessians of the consumers' inputs, each from `images.images(for:in:)`: one recorded pass
+    /// per distinct image count.
+    static func collect(_ model: VGG, consumers: [PrunableLayer], images: HessianImages,
+                        batchSize: Int) throws -> [PrunableLayer: Matrix<Double>] {
+        try collectWithMeans(model, consumers: consumers, images: images, batchSize: batchSize).mapValues(\.hessian)
+    }
+
+    static func collectWithMeans(_ model: VGG, consumers: [PrunableLayer], images: HessianImages,
+                                 batchSize: Int) throws -> [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] {
+        let byImages = Dictionary(grouping: consumers) { images.images(for: $0, in: model).count }
+        var result: [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] = [:]
+        for (_, group) in byImages.sorted(by: { $0.key < $1.key }) {
+            let data = images.images(for: group[0], in: model)
+            result.merge(try collectWithMeans(model, consumers: group, data: data, batchSize: batchSize)) { $1 }
         }
         return result
     }

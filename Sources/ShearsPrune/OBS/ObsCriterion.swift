@@ -9,9 +9,16 @@ public struct HessianSpectrum: Sendable, Codable {
     public let trace: Double
     public let smallestEigenvalue: Double
     public let largestEigenvalue: Double
-    /// λ_max / λ_min of `H + λI` (with the damping that was needed).
+    /// λ_max / λ_min of `H + λI` (with the damping that was used).
     public let conditionNumber: Double
     public let damping: Double
+    /// Samples the Hessian was built from: images for a linear layer, images x output
+    /// positions for a conv.
+    public let samples: Int
+
+    /// Fewer samples than the Hessian's order: `H` is singular by construction and its null
+    /// space is priced by the damping alone.
+    public var isUnderSampled: Bool { samples < order }
 }
 
 /// OBS scores: the least increase of the consumer layer's reconstruction error when a group
@@ -23,11 +30,17 @@ public struct HessianSpectrum: Sendable, Codable {
 /// of conv k is its own 9 columns. Element, kernel and shape groups (one GEMM column across
 /// all filters) use the layer's own weights.
 public enum ObsCriterion {
-    public static func scores(_ model: VGG, granularity: Granularity, data: ImageBatchSource,
-                              batchSize: Int) throws -> (scores: [LayerScores], spectra: [HessianSpectrum]) {
+    /// - Parameters:
+    ///   - data: calibration images; `pool` (of which `data` is a prefix) supplies more for a
+    ///     consumer whose Hessian would have fewer samples than its order (`HessianImages`).
+    ///   - damping: δ of `OptimalBrainSurgeon`'s relative damping λ = δ · mean(diag H).
+    public static func scores(_ model: VGG, granularity: Granularity, data: Dataset, pool: Dataset? = nil, batchSize: Int,
+                              damping: Double = OptimalBrainSurgeon.defaultRelativeDamping)
+        throws -> (scores: [LayerScores], spectra: [HessianSpectrum]) {
         let groups = try GroupEnumeration.groups(of: model, at: granularity)
         let consumers = try groups.map { try consumer(of: $0.layer, granularity: granularity, in: model) }
-        let hessians = try LayerHessian.collect(model, consumers: Array(Set(consumers.map(\.layer))), data: data,
+        let images = HessianImages(data: data, pool: pool)
+        let hessians = try LayerHessian.collect(model, consumers: Array(Set(consumers.map(\.layer))), images: images,
                                                 batchSize: batchSize)
         var surgeons: [PrunableLayer: OptimalBrainSurgeon] = [:]
         var spectra: [HessianSpectrum] = []
@@ -35,9 +48,11 @@ public enum ObsCriterion {
         for (layerGroups, consumer) in zip(groups, consumers) {
             if surgeons[consumer.layer] == nil {
                 let h = hessians[consumer.layer]!
-                let surgeon = try OptimalBrainSurgeon(hessian: h)
+                let surgeon = try OptimalBrainSurgeon(hessian: h, relativeDamping: damping)
                 surgeons[consumer.layer] = surgeon
-                spectra.append(try spectrum(h, damping: surgeon.damping, name: model.checkpointName(of: consumer.layer)))
+                spectra.append(try spectrum(h, damping: surgeon.damping, name: model.checkpointName(of: consumer.layer),
+                                            samples: images.images(for: consumer.layer, in: model).count
+                                                * LayerHessian.samplesPerImage(model, consumer.layer)))
             }
             let surgeon = surgeons[consumer.layer]!
             let weight = model.weight(of: consumer.layer).value
@@ -102,12 +117,12 @@ public enum ObsCriterion {
         }
     }
 
-    static func spectrum(_ h: Matrix<Double>, damping: Double, name: String) throws -> HessianSpectrum {
+    static func spectrum(_ h: Matrix<Double>, damping: Double, name: String, samples: Int) throws -> HessianSpectrum {
         let eigen = try SymmetricEigen(h)
         let smallest = eigen.values.first ?? 0, largest = eigen.values.last ?? 0
         return HessianSpectrum(layer: name, order: h.rows, trace: eigen.values.reduce(0, +), smallestEigenvalue: smallest,
                                largestEigenvalue: largest, conditionNumber: (largest + damping) / max(smallest + damping, .leastNormalMagnitude),
-                               damping: damping)
+                               damping: damping, samples: samples)
     }
 
     /// Times the OBS numerical path for filter groups (Hessian accumulation and damped
@@ -123,15 +138,7 @@ public enum ObsCriterion {
         var flops = 0.0
         for (consumer, h) in hessians {
             let n = Double(h.rows)
-            let samplesPerImage: Double
-            switch consumer {
-            case let .convolution(k):
-                let size = Double(model.convolutionOutputSizes[k])
-                samplesPerImage = size * size
-            case .linear:
-                samplesPerImage = 1
-            }
-            flops += n * (n + 1) * samplesPerImage * Double(data.count) + n * n * n
+            flops += n * (n + 1) * Double(LayerHessian.samplesPerImage(model, consumer) * data.count) + n * n * n
         }
         return (seconds, flops)
     }

@@ -9,17 +9,34 @@ import Linalg
 /// at least cost, with the other weights free, costs
 /// `ΔE = ½ Σ_r w_{r,S}ᵀ ([H⁻¹]_SS)⁻¹ w_{r,S}` and is achieved by the update
 /// `δW = −W_S ([H⁻¹]_SS)⁻¹ (H⁻¹)_{S,:}`. For one weight this is Hassibi's `w_q² / (2 [H⁻¹]_qq)`.
-/// `H` is damped (`H + λI`) when it is singular; `damping` reports λ.
+///
+/// `H` is damped, `H + λI`, with λ = δ · mean(diag H) (SparseGPT's `percdamp`, Frantar &
+/// Alistarh 2023; OBC offers the same relative damping). A layer Hessian built from fewer
+/// samples than its order is singular, and the smallest λ that merely lets Cholesky succeed
+/// leaves `H⁻¹` dominated by rounding in its null space, so saliencies there change with the
+/// order the samples were added in; a relative λ fixes the scale of that null space.
+/// δ = 0 asks for the smallest λ on a ladder of powers of 10 that factors `H`
+/// (`DampedCholesky`): the exact inverse when `H` is positive definite. `damping` reports λ.
 public struct OptimalBrainSurgeon: Sendable {
+    /// δ by default: 1% of the mean diagonal, SparseGPT's default.
+    public static let defaultRelativeDamping = 0.01
+
     /// `(H + λI)⁻¹`.
     public let inverseHessian: Matrix<Double>
-    /// The λ that made `H + λI` positive definite (0 if `H` already was).
+    /// The λ added to the diagonal (0 if δ = 0 and `H` was positive definite).
     public let damping: Double
 
-    public init(hessian: Matrix<Double>) throws {
-        let factor = try DampedCholesky(hessian)
+    public init(hessian: Matrix<Double>, relativeDamping delta: Double = defaultRelativeDamping) throws {
+        precondition(delta >= 0 && delta.isFinite, "OptimalBrainSurgeon: relative damping \(delta)")
+        var shifted = hessian, lambda = 0.0
+        if delta > 0, hessian.rows > 0 {
+            lambda = delta * (0..<hessian.rows).reduce(0.0) { $0 + abs(hessian[$1, $1]) } / Double(hessian.rows)
+            for i in 0..<hessian.rows { shifted[i, i] += lambda }
+        }
+        // An all-zero H (every input dead) gives λ = 0: the ladder still finds a shift.
+        let factor = try DampedCholesky(shifted)
         inverseHessian = try factor.factor.inverse()
-        damping = factor.lambda
+        damping = lambda + factor.lambda
     }
 
     /// `([H⁻¹]_SS)⁻¹`, the |S| x |S| matrix both the saliency and the update use.

@@ -9,17 +9,18 @@ extension Planner {
     /// The estimate counts each group's own MACs and its consumer's share, so removing a
     /// filter and a consumer filter together is counted twice: callers re-measure and plan
     /// again until the target is reached.
+    /// `floors` is the least number of groups each layer keeps (at least one everywhere).
     public static func plan(_ scores: [LayerScores], granularity: Granularity, macsToSave: Int, ranking: Ranking,
-                            skip: [PrunableLayer: Set<Int>] = [:]) throws -> PruningPlan {
+                            skip: [PrunableLayer: Set<Int>] = [:], floors: [PrunableLayer: Int] = [:]) throws -> PruningPlan {
         guard ranking != .hessian else {
             throw PruningError.granularityNotApplicable(granularity, layer: "a FLOPs target",
                                                         reason: "Hessian-aware shares are by groups; use global or per-layer")
         }
-        // Candidates per layer, lowest score first, without skipped groups and keeping one.
+        // Candidates per layer, lowest score first, without skipped groups and keeping the floor.
         let candidates: [[Int]] = scores.map { layer in
             let skipped = skip[layer.groups.layer] ?? []
             let alive = lowest(layer.scores, layer.scores.count).filter { !skipped.contains($0) }
-            return Array(alive.dropLast())
+            return Array(alive.dropLast(max(1, floors[layer.groups.layer] ?? 1)))
         }
         var removals: [PrunableLayer: [Int]] = [:]
         guard macsToSave > 0 else { return PruningPlan(granularity: granularity, removals: [:]) }
@@ -27,10 +28,8 @@ extension Planner {
         case .global, .hessian:
             var all: [(score: Double, layer: Int, group: Int)] = []
             for (index, layer) in scores.enumerated() {
-                let norm = layer.scores.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for group in candidates[index] {
-                    all.append((norm > 0 ? layer.scores[group] / norm : layer.scores[group], index, group))
-                }
+                let comparable = layer.globallyComparable
+                for group in candidates[index] { all.append((comparable[group], index, group)) }
             }
             all.sort { ($0.score, $0.layer, $0.group) < ($1.score, $1.layer, $1.group) }
             var saved = 0

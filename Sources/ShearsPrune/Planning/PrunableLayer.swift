@@ -51,6 +51,14 @@ extension VGG {
         }
     }
 
+    /// The bias parameter of a prunable layer.
+    func bias(of layer: PrunableLayer) -> Parameter {
+        switch layer {
+        case let .convolution(k): return convolutions[k].layer.bias
+        case let .linear(k): return linears[k].bias
+        }
+    }
+
     /// Checkpoint name of a prunable layer.
     func checkpointName(of layer: PrunableLayer) -> String {
         switch layer {

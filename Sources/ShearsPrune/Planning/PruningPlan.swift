@@ -14,7 +14,8 @@ public enum Ranking: String, Sendable, Codable, CaseIterable {
     /// The same share of groups from every layer.
     case perLayer = "per-layer"
     /// One ranking over all layers, each layer's scores divided by their l2 norm first
-    /// (Molchanov et al. 2017, eq. 7), so layers of different scale compete fairly.
+    /// (Molchanov et al. 2017, §2.3), so layers of different scale compete fairly (scores
+    /// already on one scale, the random baseline's, are compared as they are).
     case global
     /// Per-layer shares from the layers' Hessian spectra (`HessianAllocation`), then the
     /// criterion's lowest scores within each layer.
@@ -53,10 +54,7 @@ public enum Planner {
         case .global:
             var all: [(score: Double, layer: Int, group: Int)] = []
             for (index, layer) in scores.enumerated() {
-                let norm = layer.scores.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for (group, score) in layer.scores.enumerated() {
-                    all.append((norm > 0 ? score / norm : score, index, group))
-                }
+                for (group, score) in layer.globallyComparable.enumerated() { all.append((score, index, group)) }
             }
             all.sort { ($0.score, $0.layer, $0.group) < ($1.score, $1.layer, $1.group) }
             let total = Int((ratio * Double(all.count)).rounded(.down))
