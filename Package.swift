@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "ShearsNetTests", dependencies: ["ShearsNet"]),
         .testTarget(name: "ShearsPruneTests", dependencies: ["ShearsPrune"]),
-        .testTarget(name: "CLITests", dependencies: ["ShearsCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["ShearsCLI", "ShearsNet"]),
     ]
 )

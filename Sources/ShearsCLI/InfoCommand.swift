@@ -32,5 +32,8 @@ struct InfoCommand: ParsableCommand {
         }
         print(pad("total", 16, left: true), pad("\(cost.parameters)", 10), pad("\(cost.nonZeroParameters)", 13),
               pad("\(cost.macs)", 13), pad("\(cost.nonZeroMacs)", 13), pad("\(cost.flops)", 13), pad("\(cost.nonZeroFlops)", 13))
+        let stored = StoredValues(network)
+        print("stored: \(stored.total) values in \(stored.tensors) tensors = \(stored.parameters) parameters (output offsets "
+              + "included) + \(stored.masks) mask entries + \(stored.patchRows) patch rows + \(stored.runningStatistics) running statistics")
     }
 }

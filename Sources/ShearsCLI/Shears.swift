@@ -11,7 +11,7 @@ struct Shears: ParsableCommand {
         abstract: "Prune deep neural networks on the CPU and compare pruning criteria.",
         subcommands: [EnvCommand.self, TrainCommand.self, EvalCommand.self, InfoCommand.self, ScoresCommand.self,
                       PruneCommand.self, CorrelateCommand.self, CurveCommand.self, MergeCommand.self, SummarizeCommand.self,
-                      BenchCommand.self]
+                      BenchCommand.self, ExportCommand.self, ImportCommand.self]
     )
 
     /// Runs with a fixed hash seed, re-executing once to set it, so that the same command

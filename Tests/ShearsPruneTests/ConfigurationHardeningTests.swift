@@ -73,7 +73,7 @@ struct ConfigurationHardeningTests {
               (#"{"batchSize": 9223372036854775807}"#, "'batchSize' is 9223372036854775807, must be in 1...1024"),
               (#"{"fineTuneSteps": 1000000000000}"#, "'fineTuneSteps' is 1000000000000, must be in 0...1000000"),
               (#"{"trainEpochs": 100000}"#, "'trainEpochs' is 100000, must be in 0...1000"),
-              (#"{"scoringSamples": 0}"#, "'scoringSamples' is 0, must be in 1...10000"),
+              (#"{"scoringSamples": 0}"#, "'scoringSamples' is 0, must be in 1...5000"),
               (#"{"testLimit": -1}"#, "'testLimit' is -1, must be in 0...10000"),
               (#"{"fineTuneLearningRate": 1e30}"#, "'fineTuneLearningRate' is 1e+30, must be in (0, 10]"),
           ])

@@ -31,7 +31,8 @@ public struct ModelCost: Equatable, Sendable, Codable {
     /// Counts a VGG at its current (possibly pruned) shapes.
     ///
     /// A conv weight is used once per output pixel (`Ho·Wo` MACs each); a linear weight once.
-    /// Parameters include biases (and BatchNorm scales and shifts); MACs do not.
+    /// Parameters include biases (and BatchNorm scales and shifts) and a conv's folded
+    /// `output_offset` (`F x Ho x Wo` stored values, a per-position bias); MACs do not.
     public init(_ model: VGG) {
         var costs: [LayerCost] = []
         var size = model.configuration.inputSize
@@ -39,7 +40,7 @@ public struct ModelCost: Equatable, Sendable, Codable {
             let name = "features.\(position)"
             if let conv = layer as? Conv2D {
                 size = (size + 2 * conv.padding - conv.kernelHeight) / conv.stride + 1
-                costs.append(Self.cost(name, weight: conv.weight, bias: conv.bias, uses: size * size))
+                costs.append(Self.cost(name, weight: conv.weight, bias: conv.bias, uses: size * size, offset: conv.outputOffset))
             } else if let pool = layer as? MaxPool2D {
                 size = (size - pool.size) / pool.stride + 1
             } else if let norm = layer as? BatchNorm2D {
@@ -84,10 +85,12 @@ public struct ModelCost: Equatable, Sendable, Codable {
         layers = costs
     }
 
-    private static func cost(_ name: String, weight: Parameter, bias: Parameter, uses: Int) -> LayerCost {
+    private static func cost(_ name: String, weight: Parameter, bias: Parameter, uses: Int, offset: Tensor? = nil) -> LayerCost {
         let nonZeroWeights = weight.value.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         let nonZeroBiases = bias.value.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        return LayerCost(name: name, parameters: weight.value.count + bias.value.count, macs: weight.value.count * uses,
-                         nonZeroParameters: nonZeroWeights + nonZeroBiases, nonZeroMacs: nonZeroWeights * uses)
+        let nonZeroOffsets = offset?.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } ?? 0
+        return LayerCost(name: name, parameters: weight.value.count + bias.value.count + (offset?.count ?? 0),
+                         macs: weight.value.count * uses,
+                         nonZeroParameters: nonZeroWeights + nonZeroBiases + nonZeroOffsets, nonZeroMacs: nonZeroWeights * uses)
     }
 }

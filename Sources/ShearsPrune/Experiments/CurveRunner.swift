@@ -140,20 +140,26 @@ public final class CurveRunner {
         }
     }
 
-    /// Steps finished in this shard, for the ETA.
+    /// Steps finished in this shard and the seconds this run spent in them, for the ETA
+    /// (base-model training is not a step, so it does not inflate the estimate).
     struct Tally {
         let total: Int
         var completed: Int
         let startCompleted: Int
-        let start = Date()
+        var stepSeconds = 0.0
 
         init(total: Int, completed: Int) {
             (self.total, self.completed, startCompleted) = (total, completed, completed)
         }
 
+        mutating func finished(_ row: CurveRow) {
+            completed += 1
+            stepSeconds += row.wallSeconds
+        }
+
         var secondsRemaining: Double? {
             let finished = completed - startCompleted
-            return finished > 0 ? Date().timeIntervalSince(start) / Double(finished) * Double(total - completed) : nil
+            return finished > 0 ? stepSeconds / Double(finished) * Double(total - completed) : nil
         }
     }
 
@@ -174,7 +180,7 @@ public final class CurveRunner {
                 if let healed {
                     rows.append(healed)
                     done += 1
-                    tally.completed += 1
+                    tally.finished(healed)
                 }
             }
             guard done < points.count else { return }
@@ -198,7 +204,7 @@ public final class CurveRunner {
             }
             try store.append(row)
             rows.append(row)
-            tally.completed += 1
+            tally.finished(row)
         }
     }
 

@@ -1,0 +1,83 @@
+/// VGG networks as plain PyTorch state dicts: the tensors `torchvision`-style
+/// `nn.Sequential` modules have, with no Shears-only state.
+extension VGG {
+    /// The state dict of the standard PyTorch module built with this model's (pruned) widths,
+    /// loadable with `load_state_dict(strict=True)`: `features.<i>.weight|bias`,
+    /// `classifier.<i>.weight|bias` (`shared/reference/vgg-s.md`).
+    ///
+    /// Masks are applied and shape-pruned convolutions written densely, both exact. A
+    /// folded `output_offset` has no PyTorch counterpart; it is folded into the conv's bias
+    /// by its interior value (the centre position, away from the zero padding), which is
+    /// exact inside and an approximation on the border rows and columns — the export
+    /// command measures what that costs in accuracy.
+    public func torchStateDict() throws -> [String: Tensor] {
+        var tensors: [String: Tensor] = [:]
+        for (position, layer) in features.layers.enumerated() {
+            let name = "features.\(position)"
+            if let conv = layer as? Conv2D {
+                tensors[name + ".weight"] = conv.denseWeight
+                var bias = conv.bias.value
+                if let offset = conv.outputOffset {
+                    for (channel, value) in Self.interiorValues(of: offset).enumerated() { bias.values[channel] += value }
+                }
+                tensors[name + ".bias"] = bias
+            } else if layer is BatchNorm2D {
+                // PyTorch's BatchNorm2d also holds `num_batches_tracked`, an int64 this
+                // writer (float32 only) cannot produce yet; strict loading would then fail.
+                throw InteropError.noTorchCounterpart(
+                    name: name, reason: "batch norm needs an int64 num_batches_tracked; export batch-norm networks as ONNX")
+            }
+        }
+        for (position, layer) in classifier.layers.enumerated() {
+            guard let linear = layer as? Linear else { continue }
+            tensors["classifier.\(position).weight"] = linear.weight.maskedValue
+            tensors["classifier.\(position).bias"] = linear.bias.value
+        }
+        return tensors
+    }
+
+    /// One value per channel of an `F x Ho x Wo` offset: the one at `(Ho/2, Wo/2)`. With
+    /// 3x3 kernels and padding 1 every position at least one away from the border holds the
+    /// same value, and the centre is such a position from 3x3 up.
+    static func interiorValues(of offset: Tensor) -> [Float] {
+        let (channels, height, width) = (offset.shape[0], offset.shape[1], offset.shape[2])
+        return (0..<channels).map { offset.values[(($0 * height) + height / 2) * width + width / 2] }
+    }
+
+    /// Builds a model of `layout`'s structure (its convolutions, pools, hidden layers,
+    /// batch norm) from a PyTorch state dict, with the widths the tensors' shapes give,
+    /// e.g. a network trained in PyTorch (and perhaps pruned there). Each convolution must
+    /// read the previous one's width with a 3x3 kernel; every other shape, a missing tensor
+    /// or a foreign one is checked by the checkpoint loader. `source` names the file in errors.
+    public static func fromTorchStateDict(_ tensors: [String: Tensor], layout: VGGConfiguration,
+                                          source path: String) throws -> VGG {
+        func shape(of name: String, rank: Int) throws -> [Int] {
+            guard let tensor = tensors[name] else {
+                throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' is missing")
+            }
+            guard tensor.shape.count == rank else {
+                throw CheckpointError.architectureMismatch(
+                    path: path, reason: "tensor '\(name)' has shape \(tensor.shape), expected \(rank) dimensions")
+            }
+            return tensor.shape
+        }
+        var configuration = layout
+        var (position, channels) = (0, layout.inputChannels)
+        for (index, item) in layout.features.enumerated() {
+            guard case .conv = item else { position += 1; continue }
+            let name = "features.\(position).weight"
+            let weight = try shape(of: name, rank: 4)
+            guard weight[1] == channels, weight[2] == 3, weight[3] == 3 else {
+                throw CheckpointError.architectureMismatch(
+                    path: path, reason: "tensor '\(name)' has shape \(weight), expected [F, \(channels), 3, 3]")
+            }
+            configuration.features[index] = .conv(weight[0])
+            channels = weight[0]
+            position += layout.batchNorm ? 3 : 2
+        }
+        for index in layout.hidden.indices {
+            configuration.hidden[index] = try shape(of: "classifier.\(2 * index).weight", rank: 2)[0]
+        }
+        return try restore(configuration, tensors: tensors, source: path)
+    }
+}

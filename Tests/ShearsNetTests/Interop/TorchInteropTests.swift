@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import ShearsNet
+
+@Suite("PyTorch state dicts")
+struct TorchInteropTests {
+    @Test("a shape-pruned conv's dense weight (zeros at removed rows) computes the same output")
+    func denseWeightOfShapePrunedConv() {
+        var rng = SeededGenerator(seed: 4)
+        let conv = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, rng: &rng)
+        conv.keepPatchRows([0, 2, 5, 9, 13, 20, 26])
+        let dense = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, rng: &rng)
+        dense.weight.value = conv.denseWeight
+        dense.bias.value = conv.bias.value
+        #expect(conv.denseWeight.shape == [4, 3, 3, 3])
+        let x = randomTensor([2, 3, 6, 6], seed: 5)
+        let worst = zip(conv.forward(x, training: false).values, dense.forward(x, training: false).values)
+            .map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-5, "outputs differ by \(worst)")
+    }
+
+    @Test("an unpruned model's state dict is its parameters, and imports back to the same outputs")
+    func unprunedRoundTrip() throws {
+        let model = VGG(.vggS.scaled(by: 0.25), seed: 2)
+        let tensors = try model.torchStateDict()
+        #expect(tensors == Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.0, $0.1.value) }))
+        let back = try VGG.fromTorchStateDict(tensors, layout: .vggS, source: "test")
+        #expect(back.configuration == model.configuration)
+        let x = randomTensor([2, 1, 28, 28], seed: 3)
+        #expect(back.forward(x, training: false) == model.forward(x, training: false))
+    }
+
+    @Test("offsets folded by their interior value: exact inside the border, different on it")
+    func interiorFolding() throws {
+        let model = VGG(.vggS.scaled(by: 0.25), seed: 11)
+        model.keepFilters(ofConvolution: 0, [0, 2, 4, 6])
+        let (position, conv) = model.convolutions[1]
+        try #require(conv.outputOffset != nil)
+        let exported = try VGG.fromTorchStateDict(try model.torchStateDict(), layout: model.configuration, source: "test")
+        #expect(Set(exported.stateTensors.keys) == Set(model.namedParameters.map(\.0)))
+        let x = randomTensor([1, 1, 28, 28], seed: 12)
+        func convolved(_ network: VGG) -> Tensor {
+            network.features.layers[...position].reduce(x) { $1.forward($0, training: false) }
+        }
+        let (exact, folded) = (convolved(model), convolved(exported))
+        var interior: Float = 0, border: Float = 0
+        for channel in 0..<conv.outChannels {
+            for row in 0..<28 {
+                for column in 0..<28 {
+                    let i = (channel * 28 + row) * 28 + column
+                    let difference = abs(exact.values[i] - folded.values[i])
+                    if (1..<27).contains(row) && (1..<27).contains(column) {
+                        interior = max(interior, difference)
+                    } else {
+                        border = max(border, difference)
+                    }
+                }
+            }
+        }
+        #expect(interior < 1e-5 && border > 1e-4, "interior \(interior), border \(border)")
+    }
+
+    @Test("batch-norm networks are refused: PyTorch's int64 num_batches_tracked cannot be written")
+    func batchNormRefused() {
+        var configuration = VGGConfiguration.vggS.scaled(by: 0.25)
+        configuration.batchNorm = true
+        #expect(throws: InteropError.self) { try VGG(configuration, seed: 1).torchStateDict() }
+    }
+
+    @Test("a state dict that does not fit the layout is refused, naming the tensor")
+    func misfitsRefused() throws {
+        let tensors = try VGG(.vggS.scaled(by: 0.25), seed: 2).torchStateDict()
+        var missing = tensors
+        missing["features.5.weight"] = nil
+        #expect(throws: CheckpointError.architectureMismatch(path: "f", reason: "tensor 'features.5.weight' is missing")) {
+            try VGG.fromTorchStateDict(missing, layout: .vggS, source: "f")
+        }
+        var wrongKernel = tensors
+        wrongKernel["features.0.weight"] = Tensor(shape: [8, 1, 5, 5])
+        #expect(throws: CheckpointError.self) { try VGG.fromTorchStateDict(wrongKernel, layout: .vggS, source: "f") }
+        var foreign = tensors
+        foreign["features.3.weight"] = Tensor(shape: [1])
+        #expect(throws: CheckpointError.architectureMismatch(
+            path: "f", reason: "tensor 'features.3.weight' does not belong to the architecture")) {
+            try VGG.fromTorchStateDict(foreign, layout: .vggS, source: "f")
+        }
+    }
+
+    /// A safetensors file with an int64 scalar `name` first (as safetensors.numpy orders it)
+    /// and a float32 `w` = [1, 2].
+    func fileWithInt64(named name: String) throws -> String {
+        let header = #"{"\#(name)":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#
+        var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Array($0) } + Array(header.utf8)
+        bytes += withUnsafeBytes(of: Int64(7).littleEndian) { Array($0) }
+        bytes += [Float(1), 2].flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
+        let path = try temporaryDirectory().appendingPathComponent("t.safetensors").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("int64 num_batches_tracked is dropped; any other int64 tensor is still refused")
+    func batchCounters() throws {
+        let file = try SafeTensorsFile.readTorchStateDict(from: try fileWithInt64(named: "features.1.num_batches_tracked"))
+        #expect(file.tensors == ["w": Tensor(shape: [2], values: [1, 2])])
+        let other = try fileWithInt64(named: "steps")
+        #expect(throws: CheckpointError.unsupportedDType(path: other, tensor: "steps", dtype: "I64")) {
+            try SafeTensorsFile.readTorchStateDict(from: other)
+        }
+    }
+}
