@@ -40,8 +40,9 @@ struct SummarizeCommand: ParsableCommand {
         let header = (1...steps).map { step in
             summary.points.first { $0.step == step && !$0.method.hasPrefix("control/") }.map { "\(fmt($0.flopsPercent, 0))%" } ?? "step \(step)"
         }
-        print("### \(column) (%), mean ± sd over seeds\n")
-        table(names, header: header, summary: summary) { "\(fmt($0.value.mean, 2)) ± \(fmt($0.value.standardDeviation, 2))" }
+        let seeds = summary.points.map(\.value.count).max() ?? 0
+        print("### \(column) (%), mean ± sd over seeds (\(seeds) seed\(seeds == 1 ? "; no spread or interval" : "s"))\n")
+        table(names, header: header, summary: summary, cell: spread)
         print("\n### \(column) minus the control at the same step and seed (points), mean [95% interval]\n")
         table(names, header: header, summary: summary) { point in point.minusControl.map(interval) ?? "" }
         for step in try rankedSteps(steps) { rank(summary, names: names, step: step, flops: header[step - 1]) }
@@ -76,7 +77,7 @@ struct SummarizeCommand: ParsableCommand {
         print("|---|---|---|---|---|---|")
         for point in points {
             let difference = point.method == best.method ? nil : summary.difference(point.method, best.method, step: step)
-            print("| \(names[point.method]) | \(fmt(point.value.mean, 2)) ± \(fmt(point.value.standardDeviation, 2)) | "
+            print("| \(names[point.method]) | \(spread(point)) | "
                   + "\(point.minusControl.map(interval) ?? "") | \(point.minusUnpruned.map(interval) ?? "") | "
                   + "\(difference.map(interval) ?? "") | \(difference.map { $0.excludesZero ? "yes" : "no" } ?? "") |")
         }
@@ -94,6 +95,11 @@ struct SummarizeCommand: ParsableCommand {
             guard let difference = summary.difference(pair[0], pair[1], step: step) else { continue }
             print("| \(header[step - 1]) | \(interval(difference)) | \(difference.excludesZero ? "yes" : "no") |")
         }
+    }
+
+    /// `mean ± sd`, or the mean alone for a single seed.
+    private func spread(_ point: CurveSummary.Point) -> String {
+        point.value.count > 1 ? "\(fmt(point.value.mean, 2)) ± \(fmt(point.value.standardDeviation, 2))" : fmt(point.value.mean, 2)
     }
 
     private func interval(_ statistics: SeedStatistics) -> String {
