@@ -16,6 +16,7 @@ public struct DampedCholesky<T: LinalgScalar>: Sendable {
     public let attempts: Int
 
     /// - Parameters:
+    ///   - a: the symmetric matrix to factor.
     ///   - relativeStart: first non-zero λ as a fraction of the mean |diagonal entry|.
     ///   - maxAttempts: how many factorisations to try before giving up.
     public init(_ a: Matrix<T>, relativeStart: T = 1e-8, maxAttempts: Int = 40) throws {

@@ -3,7 +3,12 @@ extension Dataset {
     /// is a fixed random byte pattern, and each image is its class's pattern plus seeded noise.
     ///
     /// - Parameters:
+    ///   - count: images to make.
+    ///   - height: rows of each image.
+    ///   - width: columns of each image.
+    ///   - classCount: classes, one fixed pattern each.
     ///   - noise: standard deviation of the added noise, in pixel levels (0–255).
+    ///   - seed: seeds the labels and the noise (the patterns do not depend on it).
     public static func synthetic(count: Int, height: Int = 28, width: Int = 28, classCount: Int = 10,
                                  noise: Float = 40, seed: UInt64) -> Dataset {
         precondition(count >= 0 && height > 0 && width > 0 && classCount > 0 && noise >= 0,

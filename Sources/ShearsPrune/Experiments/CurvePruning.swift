@@ -6,6 +6,12 @@ import ShearsNet
 /// includes its consumer's input slice).
 ///
 /// - Parameters:
+///   - model: the network to prune, in place.
+///   - fraction: the FLOPs to keep, as a share of `base`'s.
+///   - base: the unpruned model the fraction refers to (and the floors' group counts).
+///   - criterion: what ranks the groups.
+///   - granularity: the groups removed.
+///   - ranking: global (l2-normalised) or per-layer.
 ///   - compensation: the repair of the layers reading removed units; nil uses the one the
 ///     criterion is defined with (`CriterionName.definingCompensation`: OBS's update for `obs`).
 ///   - engine: the calibration images and seed the criterion scores with; compensation fits

@@ -61,6 +61,9 @@ public final class CurveRunner {
     static let rowKey = "shears.curve.row"
 
     /// - Parameters:
+    ///   - configuration: the grid, operating points and budgets.
+    ///   - store: the CSV, manifest and state directory rows are appended to and resumed from.
+    ///   - shard: the share of the grid's cells this run takes.
     ///   - train: the whole training file; its calibration split is taken before any limit.
     ///   - test: reported on only.
     public init(configuration: CurveConfiguration, store: CurveStore, shard: Shard, train: Dataset, test: Dataset) {

@@ -23,8 +23,10 @@ public struct CurveSummary: Sendable {
     public let methods: [String]
     let values: [String: [UInt64: Double]]
 
-    /// - Parameter column: the row's value to summarise, e.g. `\.accuracyAfterFineTuning`;
-    ///   `scale` multiplies it (100 for accuracies in %).
+    /// - Parameters:
+    ///   - rows: a curve CSV's rows, unpruned and control rows included.
+    ///   - column: the row's value to summarise, e.g. `\.accuracyAfterFineTuning`.
+    ///   - scale: multiplies the value (100 for accuracies in %).
     public init(_ rows: [CurveRow], column: KeyPath<CurveRow, Double>, scale: Double = 100) {
         var methods: [String] = []
         var values: [String: [UInt64: Double]] = [:]

@@ -31,8 +31,12 @@ public struct HessianSpectrum: Sendable, Codable {
 /// all filters) use the layer's own weights.
 public enum ObsCriterion {
     /// - Parameters:
-    ///   - data: calibration images; `pool` (of which `data` is a prefix) supplies more for a
-    ///     consumer whose Hessian would have fewer samples than its order (`HessianImages`).
+    ///   - model: the network whose groups are scored.
+    ///   - granularity: the groups.
+    ///   - data: calibration images.
+    ///   - pool: more calibration images (`data` is its prefix) for a consumer whose Hessian
+    ///     would have fewer samples than its order (`HessianImages`).
+    ///   - batchSize: images per recorded pass.
     ///   - damping: δ of `OptimalBrainSurgeon`'s relative damping λ = δ · mean(diag H).
     public static func scores(_ model: VGG, granularity: Granularity, data: Dataset, pool: Dataset? = nil, batchSize: Int,
                               damping: Double = OptimalBrainSurgeon.defaultRelativeDamping)
