@@ -48,7 +48,7 @@ public struct Dataset: Sendable {
         }
     }
 
-    /// The first `n` examples (reproducible subsets, e.g. the first N test images for scoring).
+    /// The first `n` examples (reproducible subsets, e.g. the first N calibration images for scoring).
     public func prefix(_ n: Int) -> Dataset {
         let kept = min(n, count)
         return Dataset(height: height, width: width, classCount: classCount,

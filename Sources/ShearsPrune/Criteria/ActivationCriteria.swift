@@ -13,7 +13,7 @@ public enum ActivationCriteria {
         case taylorBatch
     }
 
-    /// Scores every group; `data` is the scoring subset (e.g. the first N test images).
+    /// Scores every group; `data` is the scoring subset (calibration images, `Dataset.calibrationSplit`).
     ///
     /// APoZ is returned as `1 − APoZ`, so that, as for every criterion, lower is removed
     /// first. Taylor scores are l2-normalised per layer (Molchanov et al. 2017, §2.3).
