@@ -44,8 +44,9 @@ struct ScheduleTests {
         #expect(gap < 1e-4 && ModelCost(model).macs < macs)
     }
 
-    @Test("group-lasso and soft schedules write rows: the penalty path lowers FLOPs, soft pruning reaches its targets")
-    func schedulesInACurve() throws {
+    /// The pruning and control rows of a small l2 curve on a quarter-width vgg-s and synthetic
+    /// data, after `configure` sets its schedules and points.
+    func smallCurve(_ configure: (inout CurveConfiguration) -> Void) throws -> [CurveRow] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("schedules-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -54,19 +55,26 @@ struct ScheduleTests {
         var configuration = CurveConfiguration()
         configuration.checkpoint = checkpoint
         configuration.criteria = ["l2"]
-        configuration.schedules = [.groupLasso, .soft]
-        configuration.flopsTargets = [0.5]
-        configuration.penaltyStrengths = [0.5, 4]
-        configuration.fineTuneSteps = 5
-        configuration.fineTuneLearningRate = 0.05
         configuration.batchSize = 16
         configuration.scoringSamples = 16
         configuration.latencyImages = 1
+        configure(&configuration)
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
         try CurveRunner(configuration: configuration, store: store, shard: .whole,
                         train: Dataset.synthetic(count: 128, seed: 5), test: Dataset.synthetic(count: 32, seed: 6)).run()
-        let all = try store.rows().filter { !$0.isUnpruned }
+        return try store.rows().filter { !$0.isUnpruned }
+    }
+
+    @Test("group-lasso and soft schedules write rows: the penalty path lowers FLOPs, soft pruning reaches its targets")
+    func schedulesInACurve() throws {
+        let all = try smallCurve { configuration in
+            configuration.schedules = [.groupLasso, .soft]
+            configuration.flopsTargets = [0.5]
+            configuration.penaltyStrengths = [0.5, 4]
+            configuration.fineTuneSteps = 5
+            configuration.fineTuneLearningRate = 0.05
+        }
         let controls = all.filter(\.isControl), rows = all.filter { !$0.isControl }
         #expect(controls.map(\.method) == ["control/none/group-lasso", "control/none/group-lasso", "control/none/soft"])
         #expect(controls.allSatisfy { $0.flopsRatio == 1 && $0.fineTuneSeconds > 0 && $0.pruneSeconds == 0 })
@@ -90,26 +98,12 @@ struct ScheduleTests {
 
     @Test("a stepwise curve reaches each target through several removals and its control fine-tunes as often")
     func stepwiseCurve() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let checkpoint = directory.appendingPathComponent("base.safetensors").path
-        try VGG(.vggS.scaled(by: 0.25), seed: 4).save(to: checkpoint)
-        var configuration = CurveConfiguration()
-        configuration.checkpoint = checkpoint
-        configuration.criteria = ["l2"]
-        configuration.schedules = [.stepwise]
-        configuration.flopsTargets = [0.8, 0.6]
-        configuration.flopsPerStep = 0.1
-        configuration.stepFineTuneSteps = 2
-        configuration.batchSize = 16
-        configuration.scoringSamples = 16
-        configuration.latencyImages = 1
-        let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
-        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        try CurveRunner(configuration: configuration, store: store, shard: .whole,
-                        train: Dataset.synthetic(count: 128, seed: 5), test: Dataset.synthetic(count: 32, seed: 6)).run()
-        let rows = try store.rows().filter { !$0.isUnpruned }
+        let rows = try smallCurve { configuration in
+            configuration.schedules = [.stepwise]
+            configuration.flopsTargets = [0.8, 0.6]
+            configuration.flopsPerStep = 0.1
+            configuration.stepFineTuneSteps = 2
+        }
         #expect(rows.map(\.method) == ["control/none/stepwise", "control/none/stepwise", "l2/filter/stepwise", "l2/filter/stepwise"])
         #expect(rows[2].flopsRatio <= 0.8 && rows[2].flopsRatio > 0.6 && rows[3].flopsRatio <= 0.6)
         // Two removals per point (0.9 then 0.8; 0.7 then 0.6), each followed by fine-tuning.
