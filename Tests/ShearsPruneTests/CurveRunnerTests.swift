@@ -104,6 +104,20 @@ struct CurveRunnerTests {
         #expect(runner.calibration.pixels == Array(train.pixels.suffix(runner.calibration.count * 28 * 28)))
     }
 
+    @Test("holdOutCalibration trains and fine-tunes without the calibration split; trainLimit applies after it")
+    func holdOut() throws {
+        var configuration = CurveConfiguration()
+        configuration.holdOutCalibration = true
+        let store = CurveStore(csvPath: "/nonexistent/c.csv")
+        let held = CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        #expect(held.calibration.count == 21 && held.train.count == 256 - 21)
+        #expect(held.train.pixels == Array(train.pixels.prefix(235 * 28 * 28)))
+        configuration.holdOutCalibration = false
+        configuration.trainLimit = 100
+        let limited = CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        #expect(limited.train.count == 100 && limited.calibration.pixels == held.calibration.pixels)
+    }
+
     @Test("no scoring, Hessian or compensation step reads test images: two test sets give the same pruned models")
     func testSetOnlyReports() throws {
         let directory = try temporaryDirectory()
