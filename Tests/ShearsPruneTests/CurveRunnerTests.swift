@@ -104,6 +104,29 @@ struct CurveRunnerTests {
         #expect(runner.calibration.pixels == Array(train.pixels.suffix(runner.calibration.count * 28 * 28)))
     }
 
+    @Test("a fine-tuning loss that diverges stops the run naming cell and step; no row is written for it")
+    func divergingFineTune() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = try setUp(directory)
+        configuration.schedules = [.iterative]
+        configuration.criteria = ["l1"]
+        // Training images scaled to ~1e37 overflow the activations: the first fine-tuning loss is not finite.
+        var exploding = train
+        exploding.normalization = Normalization(mean: 0, std: 1e-37)
+        let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        let runner = CurveRunner(configuration: configuration, store: store, shard: .whole, train: exploding, test: test)
+        #expect {
+            try runner.run()
+        } throws: { error in
+            let text = "\(error)"
+            return error is CurveStepError && text.contains("control/none/iterative seed 1, step 1") && text.contains("diverged")
+        }
+        #expect(try store.rows().map(\.method) == ["unpruned"])
+        #expect(!FileManager.default.fileExists(atPath: store.statePath(CurveCell.control(schedule: .iterative, seed: 1))))
+    }
+
     @Test("holdOutCalibration trains and fine-tunes without the calibration split; trainLimit applies after it")
     func holdOut() throws {
         var configuration = CurveConfiguration()
