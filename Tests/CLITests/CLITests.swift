@@ -27,6 +27,23 @@ func runShears(_ arguments: [String]) throws -> (status: Int32, output: String, 
     return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
 }
 
+/// Starts the built `shears` binary and SIGKILLs it as soon as `ready()` holds (polled every
+/// `interval` microseconds, for at most 10 minutes); returns how it ended.
+func runShearsUntilKilled(_ arguments: [String], interval: useconds_t = 2_000,
+                          when ready: () -> Bool) throws -> Process.TerminationReason {
+    let process = Process()
+    process.executableURL = shearsExecutable()
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(600)
+    while !ready() && process.isRunning && Date() < deadline { usleep(interval) }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    return process.terminationReason
+}
+
 @Suite("The shears command line", .serialized)
 struct CLITests {
     @Test("env names OpenBLAS and its thread count")

@@ -46,16 +46,7 @@ struct CurveCLITests {
         #expect(dataRows(whole) == 10)  // the unpruned model's row and (control + 2 criteria) x 3 steps
 
         // Start the same run elsewhere and kill it (SIGKILL) once some but not all rows exist.
-        let process = Process()
-        process.executableURL = shearsExecutable()
-        process.arguments = arguments(killed, checkpoint: checkpoint)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(600)
-        while dataRows(killed) < 3 && process.isRunning && Date() < deadline { usleep(5_000) }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = try runShearsUntilKilled(arguments(killed, checkpoint: checkpoint), interval: 5_000) { dataRows(killed) >= 3 }
         let rowsAtKill = dataRows(killed)
         #expect(rowsAtKill >= 3 && rowsAtKill < 10, "killed with \(rowsAtKill) rows")
 

@@ -19,19 +19,8 @@ struct TrainResumeCLITests {
         #expect(reference.status == 0, "\(reference.error)")
         #expect(!FileManager.default.fileExists(atPath: whole + ".resume"))
 
-        let process = Process()
-        process.executableURL = shearsExecutable()
-        process.arguments = arguments(killed)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(600)
-        while !FileManager.default.fileExists(atPath: killed + ".resume") && process.isRunning && Date() < deadline {
-            usleep(2_000)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        let ended = try runShearsUntilKilled(arguments(killed)) { FileManager.default.fileExists(atPath: killed + ".resume") }
+        #expect(ended == .uncaughtSignal, "the run ended before it could be killed")
         #expect(FileManager.default.fileExists(atPath: killed + ".resume") && !FileManager.default.fileExists(atPath: killed))
 
         let resumed = try runShears(arguments(killed))
@@ -69,17 +58,8 @@ struct CurveBaseResumeCLITests {
         #expect(reference.status == 0, "\(reference.error)")
 
         let resumeFile = dir.appendingPathComponent("killed.state/base-seed1.safetensors.resume").path
-        let process = Process()
-        process.executableURL = shearsExecutable()
-        process.arguments = arguments(killed)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(600)
-        while !FileManager.default.fileExists(atPath: resumeFile) && process.isRunning && Date() < deadline { usleep(2_000) }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        let ended = try runShearsUntilKilled(arguments(killed)) { FileManager.default.fileExists(atPath: resumeFile) }
+        #expect(ended == .uncaughtSignal, "the run ended before it could be killed")
         #expect(FileManager.default.fileExists(atPath: resumeFile))
 
         let resumed = try runShears(arguments(killed))
