@@ -37,70 +37,107 @@ public final class BatchNorm2D: Layer {
         precondition(input.shape.count == 4 && input.shape[1] == channels,
                      "BatchNorm2D.forward: expected [N, \(channels), H, W], got \(input.shape)")
         trainingMode = training
-        let (n, plane) = (input.shape[0], input.shape[2] * input.shape[3])
-        var output = Tensor(shape: input.shape)
-        normalized = Tensor(shape: input.shape)
-        inverseStd = Array(repeating: 0, count: channels)
-        for c in 0..<channels {
-            var mean = runningMean[c], variance = runningVariance[c]
-            if training {
-                var sum = 0.0, squares = 0.0
-                for image in 0..<n {
-                    let base = (image * channels + c) * plane
-                    for q in 0..<plane { let v = Double(input.values[base + q]); sum += v; squares += v * v }
-                }
-                let count = Double(n * plane)
-                let batchMean = sum / count
-                let batchVariance = max(0, squares / count - batchMean * batchMean)
-                mean = Float(batchMean)
-                variance = Float(batchVariance)
-                let unbiased = count > 1 ? batchVariance * count / (count - 1) : batchVariance
-                runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean
-                runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(unbiased)
-            }
-            let invStd = 1 / (variance + epsilon).squareRoot()
-            inverseStd[c] = invStd
-            let (gamma, beta) = (weight.value.values[c], bias.value.values[c])
-            for image in 0..<n {
-                let base = (image * channels + c) * plane
-                for q in 0..<plane {
-                    let xHat = (input.values[base + q] - mean) * invStd
-                    normalized.values[base + q] = xHat
-                    output.values[base + q] = gamma * xHat + beta
+        let (n, c, plane) = (input.shape[0], channels, input.shape[2] * input.shape[3])
+        let count = n * c * plane
+        var xHatValues = [Float](repeating: 0, count: count)
+        var outputValues = [Float](repeating: 0, count: count)
+        inverseStd = Array(repeating: 0, count: c)
+        let momentum = momentum, epsilon = epsilon
+        input.values.withUnsafeBufferPointer { x in
+            xHatValues.withUnsafeMutableBufferPointer { xHat in
+                outputValues.withUnsafeMutableBufferPointer { y in
+                    runningMean.withUnsafeMutableBufferPointer { runMean in
+                        runningVariance.withUnsafeMutableBufferPointer { runVariance in
+                            inverseStd.withUnsafeMutableBufferPointer { invStds in
+                                weight.value.values.withUnsafeBufferPointer { gamma in
+                                    bias.value.values.withUnsafeBufferPointer { beta in
+                                        // Channels are independent: each share writes only its own.
+                                        Compute.parallelShares(c) { _, share in
+                                            for channel in share {
+                                                var mean = runMean[channel], variance = runVariance[channel]
+                                                if training {
+                                                    var sum = 0.0, squares = 0.0
+                                                    for image in 0..<n {
+                                                        let row = x.baseAddress! + (image * c + channel) * plane
+                                                        for q in 0..<plane { let v = Double(row[q]); sum += v; squares += v * v }
+                                                    }
+                                                    let total = Double(n * plane)
+                                                    let batchMean = sum / total
+                                                    let batchVariance = max(0, squares / total - batchMean * batchMean)
+                                                    (mean, variance) = (Float(batchMean), Float(batchVariance))
+                                                    let unbiased = total > 1 ? batchVariance * total / (total - 1) : batchVariance
+                                                    runMean[channel] = (1 - momentum) * runMean[channel] + momentum * mean
+                                                    runVariance[channel] = (1 - momentum) * runVariance[channel]
+                                                        + momentum * Float(unbiased)
+                                                }
+                                                let invStd = 1 / (variance + epsilon).squareRoot()
+                                                invStds[channel] = invStd
+                                                let (scale, shift) = (gamma[channel], beta[channel])
+                                                for image in 0..<n {
+                                                    let offset = (image * c + channel) * plane
+                                                    let (row, normalized, out) = (x.baseAddress! + offset,
+                                                                                  xHat.baseAddress! + offset, y.baseAddress! + offset)
+                                                    for q in 0..<plane {
+                                                        let value = (row[q] - mean) * invStd
+                                                        normalized[q] = value
+                                                        out[q] = scale * value + shift
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        return output
+        normalized = Tensor(shape: input.shape, values: xHatValues)
+        return Tensor(shape: input.shape, values: outputValues)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         requireShape(outputGradient.shape, normalized.shape, "BatchNorm2D.backward")
-        let (n, plane) = (normalized.shape[0], normalized.shape[2] * normalized.shape[3])
-        let count = Float(n * plane)
-        var inputGradient = Tensor(shape: normalized.shape)
-        for c in 0..<channels {
-            var sumGrad: Float = 0, sumGradXHat: Float = 0
-            for image in 0..<n {
-                let base = (image * channels + c) * plane
-                for q in 0..<plane {
-                    let g = outputGradient.values[base + q]
-                    sumGrad += g
-                    sumGradXHat += g * normalized.values[base + q]
-                }
-            }
-            weight.gradient.values[c] += sumGradXHat
-            bias.gradient.values[c] += sumGrad
-            let scale = weight.value.values[c] * inverseStd[c]
-            for image in 0..<n {
-                let base = (image * channels + c) * plane
-                for q in 0..<plane {
-                    let g = outputGradient.values[base + q]
-                    inputGradient.values[base + q] = trainingMode
-                        ? scale * (g - sumGrad / count - normalized.values[base + q] * sumGradXHat / count)
-                        : scale * g
+        let (n, c, plane) = (normalized.shape[0], channels, normalized.shape[2] * normalized.shape[3])
+        let count = Double(n * plane)
+        var inputValues = [Float](repeating: 0, count: normalized.count)
+        let trainingMode = trainingMode
+        outputGradient.values.withUnsafeBufferPointer { dy in
+            normalized.values.withUnsafeBufferPointer { xHat in
+                inputValues.withUnsafeMutableBufferPointer { dx in
+                    weight.gradient.values.withUnsafeMutableBufferPointer { dGamma in
+                        bias.gradient.values.withUnsafeMutableBufferPointer { dBeta in
+                            weight.value.values.withUnsafeBufferPointer { gamma in
+                                inverseStd.withUnsafeBufferPointer { invStds in
+                                    Compute.parallelShares(c) { _, share in
+                                        for channel in share {
+                                            var sumGrad = 0.0, sumGradXHat = 0.0
+                                            for image in 0..<n {
+                                                let offset = (image * c + channel) * plane
+                                                let (g, h) = (dy.baseAddress! + offset, xHat.baseAddress! + offset)
+                                                for q in 0..<plane { sumGrad += Double(g[q]); sumGradXHat += Double(g[q] * h[q]) }
+                                            }
+                                            dGamma[channel] += Float(sumGradXHat)
+                                            dBeta[channel] += Float(sumGrad)
+                                            let scale = gamma[channel] * invStds[channel]
+                                            let meanGrad = trainingMode ? Float(sumGrad / count) : 0
+                                            let meanGradXHat = trainingMode ? Float(sumGradXHat / count) : 0
+                                            for image in 0..<n {
+                                                let offset = (image * c + channel) * plane
+                                                let (g, h, out) = (dy.baseAddress! + offset, xHat.baseAddress! + offset,
+                                                                   dx.baseAddress! + offset)
+                                                for q in 0..<plane { out[q] = scale * (g[q] - meanGrad - h[q] * meanGradXHat) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        return inputGradient
+        return Tensor(shape: normalized.shape, values: inputValues)
     }
 }

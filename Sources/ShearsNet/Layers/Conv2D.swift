@@ -8,6 +8,10 @@
 /// weight is the `F x K'` matrix of the kept im2col rows, and after removing producers whose
 /// output was a constant, `outputOffset` (`F x Ho x Wo`) carries their folded contribution,
 /// which varies near the borders because padding zeros do not see the constant.
+///
+/// A conv built without a bias (ResNet's convs, whose BatchNorm supplies the shift) keeps a
+/// zero `bias` that is not a parameter: it is never trained nor saved, and surgery may slice
+/// it like any other.
 public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter
@@ -27,25 +31,28 @@ public final class Conv2D: Layer {
     public internal(set) var outputOffset: Tensor?
 
     public var outChannels: Int { weight.value.shape[0] }
+    /// Whether `bias` is trained and saved (PyTorch's `bias=True`).
+    public let hasBias: Bool
 
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                rng: inout SeededGenerator) {
+                bias hasBias: Bool = true, rng: inout SeededGenerator) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
                      "Conv2D: \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)")
         let fanIn = inChannels * kernelSize * kernelSize
         weight = Parameter(name: "weight", value: Tensor(
             shape: [outChannels, inChannels, kernelSize, kernelSize],
             values: pytorchDefaultUniform(count: outChannels * fanIn, fanIn: fanIn, rng: &rng)), decays: true)
-        bias = Parameter(name: "bias", value: Tensor(
-            shape: [outChannels], values: pytorchDefaultUniform(count: outChannels, fanIn: fanIn, rng: &rng)),
-            decays: false)
+        bias = Parameter(name: "bias", value: hasBias ? Tensor(
+            shape: [outChannels], values: pytorchDefaultUniform(count: outChannels, fanIn: fanIn, rng: &rng))
+            : Tensor(shape: [outChannels]), decays: false)
+        self.hasBias = hasBias
         self.stride = stride
         self.padding = padding
         self.inChannels = inChannels
         (kernelHeight, kernelWidth) = (kernelSize, kernelSize)
     }
 
-    public var parameters: [Parameter] { [weight, bias] }
+    public var parameters: [Parameter] { hasBias ? [weight, bias] : [weight] }
 
     public func outputShape(for inputShape: [Int]) -> [Int] {
         [inputShape[0], outChannels, geometry(inputShape).outHeight, geometry(inputShape).outWidth]
@@ -142,6 +149,7 @@ public final class Conv2D: Layer {
         }
         for worker in 0..<shares {
             for i in 0..<(f * k) { weight.gradient.values[i] += partialWeight[worker * f * k + i] }
+            guard hasBias else { continue }
             for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
         }
         return inputGradient
