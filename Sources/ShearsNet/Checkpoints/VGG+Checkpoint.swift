@@ -10,7 +10,7 @@ import Foundation
 /// `features.<i>.output_offset` (`F x Ho x Wo`). The architecture, with its
 /// actual (possibly pruned) widths, is JSON in the metadata under `shears.architecture`, so a
 /// pruned model reloads at its new shapes.
-extension VGG {
+extension VGG: CheckpointedNetwork {
     public static let architectureKey = "shears.architecture"
 
     /// Every tensor of the model by checkpoint name.
@@ -34,20 +34,11 @@ extension VGG {
         return tensors
     }
 
-    /// Writes the model atomically; `metadata` travels with it (seed, recipe, versions).
-    public func save(to path: String, metadata: [String: String] = [:]) throws {
-        let architecture = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
-        try SafeTensorsFile(tensors: stateTensors, metadata: metadata.merging([Self.architectureKey: architecture]) { $1 })
-            .write(to: path)
+    public func architectureMetadata() throws -> [String: String] {
+        [Self.architectureKey: String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)]
     }
 
-    /// Rebuilds a model from a checkpoint written by `save`, checking every tensor's shape.
-    public static func load(from path: String) throws -> (model: VGG, metadata: [String: String]) {
-        try load(SafeTensorsFile.read(from: path), path: path)
-    }
-
-    /// Rebuilds a model from a decoded checkpoint; `path` names it in errors.
-    static func load(_ file: SafeTensorsFile, path: String) throws -> (model: VGG, metadata: [String: String]) {
+    public static func load(_ file: SafeTensorsFile, path: String) throws -> (model: VGG, metadata: [String: String]) {
         guard let json = file.metadata[architectureKey] else {
             throw CheckpointError.architectureMismatch(path: path, reason: "no '\(architectureKey)' in the metadata")
         }
@@ -76,10 +67,7 @@ extension VGG {
             throw CheckpointError.architectureMismatch(
                 path: path, reason: "'\(architectureKey)' describes \(dense) parameters, the file holds \(values) values")
         }
-        for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
-            let bad = tensor.values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-            guard bad == 0 else { throw CheckpointError.nonFinite(path: path, tensor: name, count: bad, total: tensor.count) }
-        }
+        try checkFinite(tensors, path: path)
     }
 
     /// An independent copy with the same architecture, weights, masks and pruning state.

@@ -66,8 +66,4 @@ public final class VGG: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         features.backward(flatten.backward(classifier.backward(outputGradient)))
     }
-
-    public func zeroGradients() {
-        for parameter in parameters { parameter.zeroGradient() }
-    }
 }

@@ -20,8 +20,8 @@ public struct EpochCheckpoint {
     }
 
     /// What resuming restores.
-    public struct State {
-        public let model: VGG
+    public struct State<Model: CheckpointedNetwork> {
+        public let model: Model
         public let epochsDone: Int
         /// One JSON object per epoch, as text: numbers parsed back from JSON do not always
         /// print the same digits again, so the history is kept as written.
@@ -29,7 +29,7 @@ public struct EpochCheckpoint {
     }
 
     /// The saved state with `optimizer`'s buffers restored, or nil when there is no checkpoint.
-    public func resume(optimizer: SGD) throws -> State? {
+    public func resume<Model: CheckpointedNetwork>(_ family: Model.Type, optimizer: SGD) throws -> State<Model>? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let file = try SafeTensorsFile.read(from: path)
         for (key, value) in recipe.sorted(by: { $0.key < $1.key }) where file.metadata[key] != value {
@@ -45,7 +45,7 @@ public struct EpochCheckpoint {
         }
         let modelTensors = file.tensors.filter { !$0.key.hasPrefix("optimizer.") }
         let buffers = file.tensors.filter { $0.key.hasPrefix("optimizer.") }
-        let (model, _) = try VGG.load(SafeTensorsFile(tensors: modelTensors, metadata: file.metadata), path: path)
+        let (model, _) = try Model.load(SafeTensorsFile(tensors: modelTensors, metadata: file.metadata), path: path)
         var unused = Set(buffers.keys)
         for (name, parameter) in model.namedParameters {
             guard let velocity = buffers["optimizer.\(name).velocity"] else { continue }
@@ -63,17 +63,16 @@ public struct EpochCheckpoint {
     }
 
     /// Writes the state after `epochsDone` epochs (atomically: the old state or the new).
-    public func save(model: VGG, optimizer: SGD, epochsDone: Int, history: [String]) throws {
+    public func save(model: some CheckpointedNetwork, optimizer: SGD, epochsDone: Int, history: [String]) throws {
         var tensors = model.stateTensors
         for (name, parameter) in model.namedParameters {
             if let velocity = optimizer.velocity(of: parameter) {
                 tensors["optimizer.\(name).velocity"] = Tensor(shape: parameter.value.shape, values: velocity)
             }
         }
-        let architecture = String(decoding: try JSONEncoder().encode(model.configuration), as: UTF8.self)
         let historyText = String(decoding: try JSONSerialization.data(withJSONObject: history), as: UTF8.self)
-        let metadata = recipe.merging([VGG.architectureKey: architecture, Self.epochsKey: "\(epochsDone)",
-                                       Self.historyKey: historyText]) { $1 }
+        let metadata = recipe.merging(try model.architectureMetadata()) { $1 }
+            .merging([Self.epochsKey: "\(epochsDone)", Self.historyKey: historyText]) { $1 }
         try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: path)
     }
 

@@ -8,15 +8,20 @@ public final class SGD {
     public let momentum: Float
     public let weightDecay: Float
     public let nesterov: Bool
+    /// Decay every parameter, biases and BatchNorm included, as `torch.optim.SGD(model.parameters())`
+    /// does; by default only parameters marked `decays` (weights) are decayed.
+    public let decaysEveryParameter: Bool
     private var velocity: [ObjectIdentifier: [Float]] = [:]
 
-    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false,
+                decaysEveryParameter: Bool = false) {
         precondition(learningRate > 0 && momentum >= 0 && weightDecay >= 0,
                      "SGD: learning rate \(learningRate), momentum \(momentum), weight decay \(weightDecay)")
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
         self.nesterov = nesterov
+        self.decaysEveryParameter = decaysEveryParameter
     }
 
     public func step(_ parameters: [Parameter]) {
@@ -25,7 +30,7 @@ public final class SGD {
             // Taken out of the dictionary so that mutating it does not copy the buffer (COW).
             var v = velocity.removeValue(forKey: key) ?? []
             if v.count != parameter.value.count { v = [Float](repeating: 0, count: parameter.value.count) }
-            let decay = parameter.decays ? weightDecay : 0
+            let decay = parameter.decays || decaysEveryParameter ? weightDecay : 0
             let (lr, mu, nesterov) = (learningRate, momentum, nesterov)
             parameter.value.values.withUnsafeMutableBufferPointer { w in
                 parameter.gradient.values.withUnsafeBufferPointer { grad in

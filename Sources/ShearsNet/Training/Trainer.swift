@@ -58,7 +58,7 @@ public struct Trainer {
 
     /// One epoch of SGD-style training; returns the mean training loss. `afterStep(step)` runs
     /// after every optimizer step (proximal penalties and soft pruning hook in there).
-    public func trainEpoch(_ model: VGG, optimizer: Optimizer, data: ImageBatchSource, epoch: Int, epochs: Int,
+    public func trainEpoch(_ model: some Layer, optimizer: Optimizer, data: ImageBatchSource, epoch: Int, epochs: Int,
                            maxSteps: Int? = nil, progress: (TrainingProgress) -> Void = { _ in },
                            afterStep: (Int) throws -> Void = { _ in }) throws -> Double {
         let order = order(count: data.count, epoch: epoch)
@@ -68,11 +68,12 @@ public struct Trainer {
         for step in 0..<steps {
             let slice = order[(step * batchSize)..<min(order.count, (step + 1) * batchSize)]
             let (images, labels) = data.batch(slice)
-            model.zeroGradients()
+            let parameters = model.parameters
+            for parameter in parameters { parameter.zeroGradient() }
             let result = CrossEntropy(logits: model.forward(images, training: true), labels: labels)
             guard result.loss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, loss: result.loss) }
             _ = model.backward(result.gradient)
-            optimizer.step(model.parameters)
+            optimizer.step(parameters)
             try afterStep(step)
             lossSum += Double(result.loss)
             let elapsed = Date().timeIntervalSince(start)
@@ -87,7 +88,7 @@ public struct Trainer {
 
     /// Mean loss, top-1 and top-5 accuracy over `data` (in order, evaluation mode);
     /// `eachBatch` sees every batch's logits (for measures beyond accuracy).
-    public static func evaluate(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256,
+    public static func evaluate(_ model: some Layer, on data: ImageBatchSource, batchSize: Int = 256,
                                 eachBatch: (Tensor) -> Void = { _ in }) -> Evaluation {
         var lossSum = 0.0, correct = 0, top5 = 0
         var start = 0

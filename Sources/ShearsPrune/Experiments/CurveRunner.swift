@@ -91,7 +91,7 @@ public final class CurveRunner {
         let checkpoint = EpochCheckpoint(path: path + ".resume",
                                          recipe: ["shears.curve.base": recipe, "train_images": "\(train.count)"])
         var history: [String] = []
-        if let state = try checkpoint.resume(optimizer: optimizer) { (model, history) = (state.model, state.history) }
+        if let state = try checkpoint.resume(VGG.self, optimizer: optimizer) { (model, history) = (state.model, state.history) }
         for epoch in history.count..<configuration.trainEpochs {
             _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: configuration.trainEpochs,
                                        progress: trainingProgress)

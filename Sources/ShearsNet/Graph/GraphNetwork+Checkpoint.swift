@@ -1,0 +1,99 @@
+import Foundation
+
+/// Graph networks as safetensors checkpoints: `<node>.weight|bias` in PyTorch layouts,
+/// BatchNorm state as `<node>.running_mean|running_var`, masks as `<node>.weight_mask`, and
+/// the specification as JSON under `shears.graph`. PyTorch's `num_batches_tracked` is not
+/// written (its loader fills it in), so a resnet-s file loads with `strict=True`.
+extension GraphNetwork: CheckpointedNetwork {
+    public static let architectureKey = "shears.graph"
+
+    public var stateTensors: [String: Tensor] {
+        var tensors: [String: Tensor] = [:]
+        for (name, parameter) in namedParameters {
+            tensors[name] = parameter.value
+            if let mask = parameter.mask { tensors[name + "_mask"] = Tensor(shape: parameter.value.shape, values: mask) }
+        }
+        for node in nodes {
+            guard let norm = node.layer as? BatchNorm2D else { continue }
+            tensors["\(node.name).running_mean"] = Tensor(shape: [norm.channels], values: norm.runningMean)
+            tensors["\(node.name).running_var"] = Tensor(shape: [norm.channels], values: norm.runningVariance)
+        }
+        return tensors
+    }
+
+    public func architectureMetadata() throws -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return [Self.architectureKey: String(decoding: try encoder.encode(specification), as: UTF8.self)]
+    }
+
+    public static func load(_ file: SafeTensorsFile, path: String) throws -> (model: GraphNetwork, metadata: [String: String]) {
+        guard let json = file.metadata[architectureKey] else {
+            throw CheckpointError.architectureMismatch(path: path, reason: "no '\(architectureKey)' in the metadata")
+        }
+        let specification: GraphSpecification
+        do {
+            specification = try JSONDecoder().decode(GraphSpecification.self, from: Data(json.utf8))
+        } catch {
+            throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)' is not a valid graph: "
+                                                          + describe(decodingError: error))
+        }
+        if let problem = specification.problem {
+            throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)': \(problem)")
+        }
+        let values = file.tensors.values.reduce(0) { $0 + $1.count }
+        guard specification.parameterCount <= 2 * values + 65_536 else {
+            throw CheckpointError.architectureMismatch(
+                path: path, reason: "'\(architectureKey)' describes \(specification.parameterCount) parameters, the file holds \(values) values")
+        }
+        try checkFinite(file.tensors, path: path)
+        return (try restore(specification, tensors: file.tensors, source: path), file.metadata)
+    }
+
+    /// An independent copy with the same graph, weights, masks and state.
+    public func copy() -> GraphNetwork {
+        do {
+            return try Self.restore(specification, tensors: stateTensors, source: "copy")
+        } catch {
+            preconditionFailure("GraphNetwork.copy: a model's own state does not restore: \(error)")
+        }
+    }
+
+    /// Builds `specification` and fills it from `tensors`, checking every shape and refusing
+    /// missing and unknown tensors; `source` names them in errors.
+    static func restore(_ specification: GraphSpecification, tensors: [String: Tensor], source path: String) throws -> GraphNetwork {
+        let model = try GraphNetwork(specification, seed: 0)
+        var unused = Set(tensors.keys)
+        func take(_ name: String, shape: [Int]) throws -> Tensor {
+            guard let tensor = tensors[name] else {
+                throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' is missing")
+            }
+            guard tensor.shape == shape else {
+                throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' has shape \(tensor.shape), the architecture needs \(shape)")
+            }
+            unused.remove(name)
+            return tensor
+        }
+        for (name, parameter) in model.namedParameters {
+            parameter.value = try take(name, shape: parameter.value.shape)
+            guard tensors[name + "_mask"] != nil else { continue }
+            let mask = try take(name + "_mask", shape: parameter.value.shape).values
+            guard mask.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw CheckpointError.badTensor(path: path, tensor: name + "_mask", reason: "a mask must hold only 0 and 1")
+            }
+            parameter.mask = mask
+        }
+        for node in model.nodes {
+            guard let norm = node.layer as? BatchNorm2D else { continue }
+            norm.runningMean = try take("\(node.name).running_mean", shape: [norm.channels]).values
+            norm.runningVariance = try take("\(node.name).running_var", shape: [norm.channels]).values
+            guard norm.runningVariance.allSatisfy({ $0 >= 0 }) else {
+                throw CheckpointError.badTensor(path: path, tensor: "\(node.name).running_var", reason: "a variance cannot be negative")
+            }
+        }
+        if let extra = unused.sorted().first {
+            throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(extra)' does not belong to the architecture")
+        }
+        return model
+    }
+}

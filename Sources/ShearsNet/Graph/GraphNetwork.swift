@@ -1,0 +1,118 @@
+/// A network of named nodes run in topological order: any model a user can write down with
+/// `GraphBuilder` (residual sums, concatenations, BatchNorm), trained, evaluated and saved
+/// like VGG.
+///
+/// Forward keeps each node's output until its last reader has run. Backward visits nodes in
+/// reverse, and a node read by several others receives the *sum* of their gradients (the
+/// multivariate chain rule), which is what makes a residual connection's gradient exact.
+public final class GraphNetwork: Layer {
+    /// A node's layer (nil for `add` and `concat`) and the indices of the nodes it reads
+    /// (`-1` is the network's input).
+    public struct Node {
+        public let name: String
+        public let operation: GraphOperation
+        public let layer: Layer?
+        public let inputs: [Int]
+    }
+
+    public private(set) var specification: GraphSpecification
+    public let nodes: [Node]
+    /// Every node's output shape for one image, in node order.
+    public let nodeShapes: [[Int]]
+    /// For each node, the index of the last node that reads it.
+    private let lastReader: [Int]
+    private var inputShape: [Int] = []
+
+    /// Builds `specification` with PyTorch's default initialisation drawn from `seed`.
+    /// Throws `GraphError` when the specification has a `problem`.
+    public init(_ specification: GraphSpecification, seed: UInt64) throws {
+        if let problem = specification.problem { throw GraphError.invalid(problem) }
+        var rng = SeededGenerator(seed: seed)
+        var index = [GraphSpecification.inputName: -1]
+        var built: [Node] = []
+        for node in specification.nodes {
+            let inputs = node.inputs.map { index[$0]! }
+            let layer = Self.layer(for: node.operation, rng: &rng)
+            // Nothing consumes the image's gradient.
+            if inputs == [-1], let conv = layer as? Conv2D { conv.computesInputGradient = false }
+            index[node.name] = built.count
+            built.append(Node(name: node.name, operation: node.operation, layer: layer, inputs: inputs))
+        }
+        var lastReader = Array(built.indices)
+        for (reader, node) in built.enumerated() { for input in node.inputs where input >= 0 { lastReader[input] = reader } }
+        (self.specification, nodes, self.lastReader) = (specification, built, lastReader)
+        nodeShapes = try specification.shapes()
+    }
+
+    static func layer(for operation: GraphOperation, rng: inout SeededGenerator) -> Layer? {
+        switch operation {
+        case let .convolution(inChannels, outChannels, kernelSize, stride, padding, bias):
+            return Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
+                          padding: padding, bias: bias, rng: &rng)
+        case let .batchNorm(channels): return BatchNorm2D(channels: channels)
+        case .relu: return ReLU()
+        case let .maxPool(size): return MaxPool2D(size: size)
+        case .globalAveragePool: return GlobalAveragePool()
+        case .flatten: return Flatten()
+        case let .linear(inFeatures, outFeatures): return Linear(inFeatures: inFeatures, outFeatures: outFeatures, rng: &rng)
+        case .add, .concat: return nil
+        }
+    }
+
+    public var parameters: [Parameter] { nodes.flatMap { $0.layer?.parameters ?? [] } }
+
+    /// `(name, parameter)` in node order, named `<node>.<weight|bias>` as PyTorch would.
+    public var namedParameters: [(String, Parameter)] {
+        nodes.flatMap { node in (node.layer?.parameters ?? []).map { ("\(node.name).\($0.name)", $0) } }
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], specification.classes] }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(Array(input.shape.dropFirst()) == specification.inputShape,
+                     "GraphNetwork.forward: expected [N] + \(specification.inputShape), got \(input.shape)")
+        inputShape = input.shape
+        var outputs = [Tensor?](repeating: nil, count: nodes.count)
+        for (position, node) in nodes.enumerated() {
+            let inputs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
+            outputs[position] = Self.run(node, inputs, training: training)
+            for reader in node.inputs where reader >= 0 && lastReader[reader] == position { outputs[reader] = nil }
+        }
+        return outputs[nodes.count - 1]!
+    }
+
+    static func run(_ node: Node, _ inputs: [Tensor], training: Bool) -> Tensor {
+        switch node.operation {
+        case .add: return GraphKernels.sum(inputs)
+        case .concat: return GraphKernels.concatenateChannels(inputs)
+        default: return node.layer!.forward(inputs[0], training: training)
+        }
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        var gradients = [Tensor?](repeating: nil, count: nodes.count)
+        gradients[nodes.count - 1] = outputGradient
+        var inputGradient: Tensor?
+        for position in nodes.indices.reversed() {
+            guard let gradient = gradients[position] else { continue }
+            gradients[position] = nil
+            let node = nodes[position]
+            let inputGradients: [Tensor]
+            switch node.operation {
+            case .add: inputGradients = Array(repeating: gradient, count: node.inputs.count)
+            case .concat:
+                inputGradients = GraphKernels.splitChannels(gradient, counts: node.inputs.map { channels(of: $0) })
+            default: inputGradients = [node.layer!.backward(gradient)]
+            }
+            for (input, g) in zip(node.inputs, inputGradients) {
+                if input < 0 { GraphKernels.accumulate(g, into: &inputGradient) } else { GraphKernels.accumulate(g, into: &gradients[input]) }
+            }
+        }
+        return inputGradient ?? Tensor(shape: inputShape)
+    }
+
+    /// Channels (dimension 1) of node `index`'s output, or of the input for -1.
+    private func channels(of index: Int) -> Int {
+        index < 0 ? specification.inputShape[0] : nodeShapes[index][1]
+    }
+}
