@@ -51,16 +51,39 @@ func modelPreset(_ name: String) throws -> VGGConfiguration {
 /// A checkpoint to run on Fashion-MNIST: refused unless it takes 1 x 28 x 28 images and has
 /// 10 classes (another input traps the forward pass, fewer classes the loss).
 func loadFashionMNISTModel(_ path: String) throws -> (model: VGG, metadata: [String: String]) {
-    let loaded = try VGG.load(from: path)
+    let file = try SafeTensorsFile.read(from: path)
+    if file.metadata[GraphNetwork.architectureKey] != nil {
+        throw CheckpointError.architectureMismatch(
+            path: path, reason: "is a graph network; this command takes VGG checkpoints only (train and eval take both)")
+    }
+    let loaded = try VGG.load(file, path: path)
     let configuration = loaded.model.configuration
-    guard configuration.inputChannels == 1, configuration.inputSize == FashionMNIST.imageSize else {
-        let size = configuration.inputSize
-        throw CheckpointError.architectureMismatch(
-            path: path, reason: "the model takes \(configuration.inputChannels)x\(size)x\(size) images; Fashion-MNIST's are 1x28x28")
-    }
-    guard configuration.classes == FashionMNIST.classCount else {
-        throw CheckpointError.architectureMismatch(
-            path: path, reason: "the model has \(configuration.classes) classes; Fashion-MNIST has \(FashionMNIST.classCount)")
-    }
+    try checkFashionMNISTShape(input: [configuration.inputChannels, configuration.inputSize, configuration.inputSize],
+                               classes: configuration.classes, path: path)
     return loaded
+}
+
+/// Any checkpoint, VGG or graph, refused unless it takes 1 x 28 x 28 images into 10 classes.
+func loadFashionMNISTNetwork(_ path: String) throws -> any CheckpointedNetwork {
+    let (model, _) = try NetworkCheckpoint.load(from: path)
+    if let graph = model as? GraphNetwork {
+        try checkFashionMNISTShape(input: graph.specification.inputShape, classes: graph.specification.classes, path: path)
+    } else if let vgg = model as? VGG {
+        let configuration = vgg.configuration
+        try checkFashionMNISTShape(input: [configuration.inputChannels, configuration.inputSize, configuration.inputSize],
+                                   classes: configuration.classes, path: path)
+    }
+    return model
+}
+
+/// Another input shape traps the forward pass, fewer classes the loss.
+private func checkFashionMNISTShape(input: [Int], classes: Int, path: String) throws {
+    guard input == [1, FashionMNIST.imageSize, FashionMNIST.imageSize] else {
+        throw CheckpointError.architectureMismatch(
+            path: path, reason: "the model takes \(input.map(String.init).joined(separator: "x")) images; Fashion-MNIST's are 1x28x28")
+    }
+    guard classes == FashionMNIST.classCount else {
+        throw CheckpointError.architectureMismatch(
+            path: path, reason: "the model has \(classes) classes; Fashion-MNIST has \(FashionMNIST.classCount)")
+    }
 }

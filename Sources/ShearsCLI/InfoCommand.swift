@@ -14,7 +14,31 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let (network, metadata) = try VGG.load(from: model)
+        let (loaded, metadata) = try NetworkCheckpoint.load(from: model)
+        for key in ["seed", "epochs", "learning_rate", "criterion", "granularity", "ratio"] {
+            if let value = metadata[key] { print("\(key): \(value)") }
+        }
+        if let graph = loaded as? GraphNetwork { try printGraph(graph) }
+        if let vgg = loaded as? VGG { printVGG(vgg) }
+    }
+
+    /// Each node that has parameters or multiplies: graph accounting from output shapes.
+    func printGraph(_ network: GraphNetwork) throws {
+        let specification = network.specification
+        print("\(model): graph of \(specification.nodes.count) nodes, input \(specification.inputShape), "
+              + "\(specification.classes) classes")
+        print("node                                params          MACs         FLOPs")
+        let macs = try specification.macsPerNode()
+        for (node, nodeMacs) in zip(network.nodes, macs) {
+            let parameters = (node.layer?.parameters ?? []).reduce(0) { $0 + $1.value.count }
+            guard parameters > 0 || nodeMacs > 0 else { continue }
+            print(pad(node.name, 28, left: true), pad("\(parameters)", 13), pad("\(nodeMacs)", 13), pad("\(2 * nodeMacs)", 13))
+        }
+        let total = macs.reduce(0, +)
+        print(pad("total", 28, left: true), pad("\(specification.parameterCount)", 13), pad("\(total)", 13), pad("\(2 * total)", 13))
+    }
+
+    func printVGG(_ network: VGG) {
         let cost = ModelCost(network)
         let widths = network.configuration.features.map { item -> String in
             if case let .conv(width) = item { return "\(width)" }
@@ -22,9 +46,6 @@ struct InfoCommand: ParsableCommand {
         }
         print("\(model): features [\(widths.joined(separator: ", "))], hidden \(network.configuration.hidden), "
               + "\(network.configuration.classes) classes")
-        for key in ["seed", "epochs", "learning_rate", "criterion", "granularity", "ratio"] {
-            if let value = metadata[key] { print("\(key): \(value)") }
-        }
         print("layer                params     nz params          MACs       nz MACs         FLOPs      nz FLOPs")
         for layer in cost.layers {
             print(pad(layer.name, 16, left: true), pad("\(layer.parameters)", 10), pad("\(layer.nonZeroParameters)", 13),

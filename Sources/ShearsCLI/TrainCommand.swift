@@ -8,7 +8,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on Fashion-MNIST and write a safetensors checkpoint.")
 
-    @Option(help: "Model preset: \(VGGConfiguration.presetNames.joined(separator: ", ")).")
+    @Option(help: "Model preset: \((VGGConfiguration.presetNames + [Self.resnetName]).joined(separator: ", ")).")
     var model = "vgg-s"
 
     @Option(parsing: .unconditional, help: "Width multiplier for every conv layer.")
@@ -29,8 +29,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Double = 0.9
 
-    @Option(parsing: .unconditional, help: "L2 weight decay (weights only).")
+    @Option(parsing: .unconditional, help: "L2 weight decay (weights only, unless --decay-all).")
     var weightDecay: Double = 5e-4
+
+    @Flag(help: "Apply weight decay to biases and BatchNorm too, as torch.optim.SGD(model.parameters()) does.")
+    var decayAll = false
 
     @Option(help: "Learning-rate schedule: constant, cosine, or step:<epochs>:<factor>.")
     var schedule = "constant"
@@ -41,10 +44,17 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
 
+    /// The residual reference model, a graph (`shared/reference/resnet-s.md`).
+    static let resnetName = "resnet-s"
+
     func validate() throws {
-        let preset = try modelPreset(model)
-        guard preset.inputChannels == 1, preset.inputSize == 28 else {
-            throw ValidationError("--model \(model) expects \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; Fashion-MNIST is 1x28x28 (use vgg-s)")
+        if model == Self.resnetName {
+            guard width == 1, !batchNorm else { throw ValidationError("--width and --batch-norm apply to VGG presets, not \(model)") }
+        } else {
+            let preset = try modelPreset(model)
+            guard preset.inputChannels == 1, preset.inputSize == 28 else {
+                throw ValidationError("--model \(model) expects \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; Fashion-MNIST is 1x28x28 (use vgg-s)")
+            }
         }
         guard (1...1_000).contains(epochs) else { throw ValidationError("--epochs must be in 1...1000, got \(epochs)") }
         try validateBatchSize(batchSize)
@@ -75,24 +85,34 @@ struct TrainCommand: ParsableCommand {
     var resumePath: String { out + ".resume" }
 
     func run() throws {
-        let log = Logs.logger("train")
         compute.apply()
+        if model == Self.resnetName {
+            try train(GraphNetwork(ResNet.small, seed: compute.seed))
+        } else {
+            var configuration = try modelPreset(model).scaled(by: width)
+            configuration.batchNorm = batchNorm
+            try train(VGG(configuration, seed: compute.seed))
+        }
+    }
+
+    /// Trains `initial` (or the network of an interrupted run) and writes `--out`.
+    func train<Model: CheckpointedNetwork>(_ initial: Model) throws {
+        let log = Logs.logger("train")
         let train = try data.load(.train), test = try data.load(.test)
-        var configuration = try modelPreset(model).scaled(by: width)
-        configuration.batchNorm = batchNorm
         let recipe: [String: String] = [
             "model": model, "width": "\(width)", "batch_norm": "\(batchNorm)", "epochs": "\(epochs)",
             "batch_size": "\(batchSize)", "learning_rate": "\(learningRate)", "momentum": "\(momentum)",
-            "weight_decay": "\(weightDecay)", "schedule": schedule, "seed": "\(compute.seed)",
+            "weight_decay": "\(weightDecay)", "decay_all": "\(decayAll)", "schedule": schedule, "seed": "\(compute.seed)",
             "threads": "\(compute.threads)", "train_images": "\(train.count)",
         ]
-        let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
+        let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay),
+                            decaysEveryParameter: decayAll)
         let checkpoint = EpochCheckpoint(path: resumePath, recipe: recipe)
-        var network = VGG(configuration, seed: compute.seed)
+        var network = initial
         // Per epoch; wall-clock times are printed, not stored, so that a resumed run's file is
         // identical to an uninterrupted one's.
         var history: [String] = []
-        if let state = try checkpoint.resume(optimizer: optimizer) {
+        if let state = try checkpoint.resume(Model.self, optimizer: optimizer) {
             (network, history) = (state.model, state.history)
             log.info("resuming from \(resumePath) after epoch \(state.epochsDone) of \(epochs)")
         }

@@ -71,6 +71,29 @@ struct CLITests {
         #expect(eval.status == 0 && eval.output.contains("256 test images"), "\(eval.error)")
     }
 
+    @Test("resnet-s trains on a subset (the loss falls); eval and info read its graph checkpoint")
+    func trainResNet() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-resnet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkpoint = dir.appendingPathComponent("resnet.safetensors").path
+        let train = try runShears(["train", "--model", "resnet-s", "--epochs", "2", "--train-limit", "512", "--test-limit", "128",
+                                   "--batch-size", "32", "--threads", "2", "--out", checkpoint])
+        #expect(train.status == 0, "\(train.error)")
+        let losses = train.output.split(separator: "\n").compactMap { line -> Double? in
+            guard let range = line.range(of: "train loss ") else { return nil }
+            return Double(line[range.upperBound...].prefix { $0 != "," })
+        }
+        #expect(losses.count == 2 && losses[1] < losses[0], "losses \(losses)")
+        let eval = try runShears(["eval", "--model", checkpoint, "--test-limit", "128"])
+        #expect(eval.status == 0 && eval.output.contains("128 test images"), "\(eval.error)")
+        let info = try runShears(["info", checkpoint])
+        #expect(info.status == 0 && info.output.contains("layer2.0.downsample.0") && info.output.contains("272186"), "\(info.error)")
+        let prune = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "filter",
+                                   "--ratio", "0.5", "--out", dir.appendingPathComponent("p.safetensors").path])
+        #expect(prune.status != 0 && prune.error.contains("is a graph network"), "\(prune.error)")
+    }
+
     @Test("bad input: unknown model, missing data, corrupt checkpoint give one clear line and a non-zero exit")
     func badInput() throws {
         let unknown = try runShears(["train", "--model", "resnet", "--out", "/tmp/x.safetensors"])

@@ -46,6 +46,22 @@ struct TrainerTests {
         #expect(after.top5Accuracy == 1)
     }
 
+    @Test("a residual network with BatchNorm learns: its loss falls and it beats chance on held-out data")
+    func residualLossFalls() throws {
+        let train = PrototypeImages(count: 256, classes: 4, noise: 1.0, seed: 1)
+        let test = PrototypeImages(count: 128, classes: 4, noise: 1.0, seed: 2)
+        let model = try GraphNetwork(ResNet.specification(inputShape: [1, 8, 8], widths: [4, 8], blocksPerStage: 1, classes: 4),
+                                     seed: 3)
+        let optimizer = SGD(learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4, decaysEveryParameter: true)
+        let before = Trainer.evaluate(model, on: test)
+        for epoch in 0..<3 {
+            _ = try Trainer(batchSize: 16, seed: 4).trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: 3)
+        }
+        let after = Trainer.evaluate(model, on: test)
+        #expect(after.loss < 0.5 * before.loss, "loss \(before.loss) -> \(after.loss)")
+        #expect(after.accuracy > 0.8, "accuracy \(after.accuracy)")
+    }
+
     @Test("the epoch order is a seeded permutation that changes between epochs")
     func order() {
         let trainer = Trainer(batchSize: 8, seed: 5)
