@@ -6,6 +6,7 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     case wouldEmptyLayer(layer: String, groups: Int, removing: Int)
     case granularityNotApplicable(Granularity, layer: String, reason: String)
     case criterionUnavailable(String)
+    case needsCalibration(criterion: String)
     case nonFiniteScores(criterion: String, layer: String, count: Int, groups: Int)
 
     public var description: String {
@@ -21,6 +22,8 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
         case let .nonFiniteScores(criterion, layer, count, groups):
             return "criterion '\(criterion)' gives \(count) of the \(groups) groups of \(layer) a NaN or infinite score; "
                 + "their ranking would be meaningless"
+        case let .needsCalibration(criterion):
+            return "criterion '\(criterion)' scores on calibration images, and none were given"
         case let .criterionUnavailable(name):
             return "criterion '\(name)' is not implemented in this version of Shears yet"
         case let .granularityNotApplicable(granularity, layer, reason):

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Graph networks as safetensors checkpoints: `<node>.weight|bias` in PyTorch layouts,
-/// BatchNorm state as `<node>.running_mean|running_var`, masks as `<node>.weight_mask`, and
+/// BatchNorm state as `<node>.running_mean|running_var`, masks as `<node>.weight_mask`, the
+/// folded constants of removed producers as `<node>.output_offset` (`F x Ho x Wo`), and
 /// the specification as JSON under `shears.graph`. PyTorch's `num_batches_tracked` is not
 /// written (its loader fills it in), so a resnet-s file loads with `strict=True`.
 extension GraphNetwork: CheckpointedNetwork {
@@ -14,6 +15,7 @@ extension GraphNetwork: CheckpointedNetwork {
             if let mask = parameter.mask { tensors[name + "_mask"] = Tensor(shape: parameter.value.shape, values: mask) }
         }
         for node in nodes {
+            if let offset = (node.layer as? Conv2D)?.outputOffset { tensors["\(node.name).output_offset"] = offset }
             guard let norm = node.layer as? BatchNorm2D else { continue }
             tensors["\(node.name).running_mean"] = Tensor(shape: [norm.channels], values: norm.runningMean)
             tensors["\(node.name).running_var"] = Tensor(shape: [norm.channels], values: norm.runningVariance)
@@ -83,7 +85,10 @@ extension GraphNetwork: CheckpointedNetwork {
             }
             parameter.mask = mask
         }
-        for node in model.nodes {
+        for (node, shape) in zip(model.nodes, model.nodeShapes) {
+            if let conv = node.layer as? Conv2D, tensors["\(node.name).output_offset"] != nil {
+                conv.outputOffset = try take("\(node.name).output_offset", shape: Array(shape.dropFirst()))
+            }
             guard let norm = node.layer as? BatchNorm2D else { continue }
             norm.runningMean = try take("\(node.name).running_mean", shape: [norm.channels]).values
             norm.runningVariance = try take("\(node.name).running_var", shape: [norm.channels]).values

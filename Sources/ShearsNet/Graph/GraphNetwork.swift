@@ -10,15 +10,15 @@ public final class GraphNetwork: Layer {
     /// (`-1` is the network's input).
     public struct Node {
         public let name: String
-        public let operation: GraphOperation
+        public internal(set) var operation: GraphOperation
         public let layer: Layer?
         public let inputs: [Int]
     }
 
     public private(set) var specification: GraphSpecification
-    public let nodes: [Node]
+    public private(set) var nodes: [Node]
     /// Every node's output shape for one image, in node order.
-    public let nodeShapes: [[Int]]
+    public private(set) var nodeShapes: [[Int]]
     /// For each node, the index of the last node that reads it.
     private let lastReader: [Int]
     private var inputShape: [Int] = []
@@ -79,6 +79,34 @@ public final class GraphNetwork: Layer {
             for reader in node.inputs where reader >= 0 && lastReader[reader] == position { outputs[reader] = nil }
         }
         return outputs[nodes.count - 1]!
+    }
+
+    /// Every node's output for `input` in evaluation mode, in node order (what surgery reads
+    /// to find the constants a removed unit leaves behind).
+    public func outputs(for input: Tensor) -> [Tensor] {
+        var outputs: [Tensor] = []
+        for node in nodes {
+            outputs.append(Self.run(node, node.inputs.map { $0 < 0 ? input : outputs[$0] }, training: false))
+        }
+        return outputs
+    }
+
+    /// Re-reads every layer's widths into `specification` and `nodeShapes` after structural
+    /// surgery has resized layers in place.
+    public func updateWidths() throws {
+        for (index, node) in nodes.enumerated() {
+            nodes[index].operation = switch (node.operation, node.layer) {
+            case let (.convolution(_, _, kernelSize, stride, padding, bias), conv as Conv2D):
+                .convolution(inChannels: conv.inChannels, outChannels: conv.outChannels, kernelSize: kernelSize,
+                             stride: stride, padding: padding, bias: bias)
+            case let (.batchNorm, norm as BatchNorm2D): .batchNorm(channels: norm.channels)
+            case let (.linear, linear as Linear): .linear(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures)
+            default: node.operation
+            }
+            specification.nodes[index].operation = nodes[index].operation
+        }
+        if let problem = specification.problem { throw GraphError.invalid("after surgery: \(problem)") }
+        nodeShapes = try specification.shapes()
     }
 
     static func run(_ node: Node, _ inputs: [Tensor], training: Bool) -> Tensor {

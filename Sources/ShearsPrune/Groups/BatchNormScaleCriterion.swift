@@ -1,0 +1,27 @@
+import ShearsNet
+
+/// Network slimming (Liu et al. 2017, "Learning Efficient Convolutional Networks through
+/// Network Slimming", §3.2, eq. 1): each channel's BatchNorm scaling factor |γ| is its
+/// importance; training adds `λ Σ_γ |γ|` to the loss so that unimportant channels' γ shrink.
+/// A group normalised by several BatchNorms (a resnet-s stage) scores `Σ_normalisers |γ_c|`.
+public struct BatchNormScaleCriterion: GroupCriterion {
+    public let name = "bn-scale"
+    public let input = CriterionInput.weights
+
+    public init() {}
+
+    public func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]] {
+        try groups.map { group in
+            guard !group.normalizers.isEmpty else {
+                let producer = network.nodes[group.producers[0]].name
+                throw PruningError.granularityNotApplicable(.filter, layer: producer, reason: "bn-scale needs a BatchNorm after it")
+            }
+            var scores = [Double](repeating: 0, count: group.width)
+            for placement in group.normalizers {
+                let gamma = (network.nodes[placement.node].layer as! BatchNorm2D).weight.value.values
+                for channel in 0..<group.width { scores[channel] += Double(abs(gamma[placement.offset + channel])) }
+            }
+            return scores
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ShearsNet
+
+/// Channels that must be removed together, and every node that touches them: derived from
+/// a network's graph by `DependencyGraph`, never written per model.
+///
+/// Removing channel `c` of the group deletes row `c` of each producer (a conv's filter, a
+/// linear layer's neuron), channel `c` of each normaliser, and the matching input channel (or
+/// block of flattened columns) of each consumer. A resnet-s stage is one group: its stem or
+/// projection shortcut and every block's `conv2` produce it, the adds tie them together.
+public struct ChannelGroup: Sendable, Equatable {
+    /// Where the group's channels sit along dimension 1 of a node's input or output: channel
+    /// `c` is positions `offset + c·span ..< offset + (c + 1)·span` (`span` > 1 after flatten).
+    public struct Placement: Sendable, Equatable, Hashable {
+        public let node: Int
+        public let offset: Int
+        public let span: Int
+    }
+
+    public let width: Int
+    /// Convs and linear layers whose output channels are exactly this group.
+    public let producers: [Int]
+    /// BatchNorm nodes normalising the group's channels, with where they sit in their input.
+    public let normalizers: [Placement]
+    /// Convs and linear layers reading the group, with where it sits in their input.
+    public let consumers: [Placement]
+    /// False when the channels are the network's input or its output (logits), or meet an
+    /// `add` whose inputs are not aligned group by group.
+    public let isPrunable: Bool
+}

@@ -1,0 +1,41 @@
+import ShearsNet
+
+/// What a criterion reads besides the network: declared, so a runner can supply it.
+public enum CriterionInput: Sendable, Equatable {
+    /// The weights (and BatchNorm parameters) alone.
+    case weights
+    /// Calibration images (`Dataset.calibrationSplit`), never test images.
+    case calibrationImages
+}
+
+/// A pruning criterion over dependency groups: one score per channel of each group, lower
+/// scores removed first. Adding a criterion is one conforming type; `GroupCriteria.named`
+/// registers the built-in ones by their CLI names, and a user's own type is passed to
+/// `GroupPruner` directly.
+public protocol GroupCriterion: Sendable {
+    /// The name users pick it by (`l1`, `bn-scale`).
+    var name: String { get }
+    /// What `scores` reads besides the network.
+    var input: CriterionInput { get }
+    /// Scores for every channel of each of `groups` (in order). `calibration` holds images
+    /// when `input` asks for them. A group shared by several producers or normalisers scores
+    /// as the sum over its members.
+    func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]]
+}
+
+/// The built-in group criteria by name.
+public enum GroupCriteria {
+    /// Names accepted by `named`.
+    public static let names = ["l1", "l2", "random", "bn-scale"]
+
+    /// The criterion called `name`, or nil; `seed` drives the random baseline.
+    public static func named(_ name: String, seed: UInt64) -> (any GroupCriterion)? {
+        switch name {
+        case "l1": return GroupNormCriterion(p: 1)
+        case "l2": return GroupNormCriterion(p: 2)
+        case "random": return GroupRandomCriterion(seed: seed)
+        case "bn-scale": return BatchNormScaleCriterion()
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import ShearsNet
+
+/// l_p norm of each channel's weights, summed over the group's producers:
+/// `s_c = Σ_producers ‖W_p[c]‖_p` (Li et al. 2017, "Pruning Filters for Efficient ConvNets",
+/// §3.1, uses p = 1 for one filter; a coupled group sums its members, as Torch-Pruning's
+/// `MagnitudeImportance` does with its default `group_reduction="mean"` up to a constant).
+public struct GroupNormCriterion: GroupCriterion {
+    public let p: Double
+    public var name: String { p == 1 ? "l1" : p == 2 ? "l2" : "l\(p)" }
+    public let input = CriterionInput.weights
+
+    public init(p: Double) {
+        precondition(p > 0, "GroupNormCriterion: p must be positive, got \(p)")
+        self.p = p
+    }
+
+    public func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]] {
+        groups.map { group in
+            var scores = [Double](repeating: 0, count: group.width)
+            for producer in group.producers {
+                guard let weight = network.nodes[producer].layer?.parameters.first?.value else { continue }
+                let row = weight.itemSize
+                for channel in 0..<group.width {
+                    scores[channel] += groupNorm(weight.values, indices: Array((channel * row)..<((channel + 1) * row)), p: p)
+                }
+            }
+            return scores
+        }
+    }
+}
