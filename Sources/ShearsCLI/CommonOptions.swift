@@ -64,8 +64,8 @@ func loadFashionMNISTModel(_ path: String) throws -> (model: VGG, metadata: [Str
 }
 
 /// Any checkpoint, VGG or graph, refused unless it takes 1 x 28 x 28 images into 10 classes.
-func loadFashionMNISTNetwork(_ path: String) throws -> any CheckpointedNetwork {
-    let (model, _) = try NetworkCheckpoint.load(from: path)
+func loadFashionMNISTNetwork(_ path: String) throws -> (model: any CheckpointedNetwork, metadata: [String: String]) {
+    let (model, metadata) = try NetworkCheckpoint.load(from: path)
     if let graph = model as? GraphNetwork {
         try checkFashionMNISTShape(input: graph.specification.inputShape, classes: graph.specification.classes, path: path)
     } else if let vgg = model as? VGG {
@@ -73,7 +73,7 @@ func loadFashionMNISTNetwork(_ path: String) throws -> any CheckpointedNetwork {
         try checkFashionMNISTShape(input: [configuration.inputChannels, configuration.inputSize, configuration.inputSize],
                                    classes: configuration.classes, path: path)
     }
-    return model
+    return (model, metadata)
 }
 
 /// Another input shape traps the forward pass, fewer classes the loss.

@@ -33,6 +33,8 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        let (loaded, loadedMetadata) = try loadFashionMNISTNetwork(model)
+        if let graph = loaded as? GraphNetwork { return try pruneGraph(graph, metadata: loadedMetadata) }
         let (network, metadata) = try loadFashionMNISTModel(model)
         // Scores, Hessians and compensation see calibration images only; the test set is reported on.
         let engine = try pruning.engine(data, seed: compute.seed)

@@ -9,7 +9,7 @@ extension Compensation: ExpressibleByArgument {}
 /// Criterion and granularity, shared by `scores` and `prune`.
 struct PruningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Criterion. One of:\n" + CriterionName.catalogue.map { "  \($0.name): \($0.summary)" }
-        .joined(separator: "\n")))
+        .joined(separator: "\n") + "\n  bn-scale: |γ| of the BatchNorm after each filter, summed over a group (network slimming; graph networks)"))
     var criterion: String
 
     @Option(help: ArgumentHelp("Granularity. One of:\n" + Granularity.allCases.map { "  \($0.rawValue): \($0.summary)" }
@@ -27,10 +27,13 @@ struct PruningOptions: ParsableArguments {
     var flopsLambda: Double = 0
 
     func validate() throws {
-        do {
-            _ = try CriterionName(parsing: criterion)
-        } catch {
-            throw ValidationError("\(error)")
+        // Group criteria (bn-scale) are checked against the network once it is loaded.
+        if !GroupCriteria.names.contains(criterion) {
+            do {
+                _ = try CriterionName(parsing: criterion)
+            } catch {
+                throw ValidationError("\(error)")
+            }
         }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
         guard obsDamping >= 0, obsDamping.isFinite else { throw ValidationError("--obs-damping must be >= 0, got \(obsDamping)") }
