@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShearsNet
+import ShearsPrune
 
 /// `shears train`: the reference recipe (SGD, momentum, weight decay) on Fashion-MNIST.
 struct TrainCommand: ParsableCommand {
@@ -35,6 +36,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Apply weight decay to biases and BatchNorm too, as torch.optim.SGD(model.parameters()) does.")
     var decayAll = false
 
+    @Option(parsing: .unconditional,
+            help: "Network slimming: λ of the l1 penalty on every BatchNorm scale γ (Liu et al. 2017, eq. 1); 0 = off.")
+    var slimming: Double = 0
+
     @Option(help: "Learning-rate schedule: constant, cosine, or step:<epochs>:<factor>.")
     var schedule = "constant"
 
@@ -55,6 +60,10 @@ struct TrainCommand: ParsableCommand {
             guard preset.inputChannels == 1, preset.inputSize == 28 else {
                 throw ValidationError("--model \(model) expects \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; Fashion-MNIST is 1x28x28 (use vgg-s)")
             }
+        }
+        guard slimming >= 0, slimming <= 1 else { throw ValidationError("--slimming must be in [0, 1], got \(slimming)") }
+        guard slimming == 0 || model == Self.resnetName || batchNorm else {
+            throw ValidationError("--slimming penalises BatchNorm scales; \(model) has none without --batch-norm")
         }
         guard (1...1_000).contains(epochs) else { throw ValidationError("--epochs must be in 1...1000, got \(epochs)") }
         try validateBatchSize(batchSize)
@@ -81,6 +90,13 @@ struct TrainCommand: ParsableCommand {
         throw ValidationError("--schedule must be constant, cosine or step:<epochs>:<factor>, got '\(schedule)'")
     }
 
+    /// Every BatchNorm of a VGG or graph network, for the slimming penalty.
+    func batchNorms(of network: some CheckpointedNetwork) -> [BatchNorm2D] {
+        if let graph = network as? GraphNetwork { return graph.nodes.compactMap { $0.layer as? BatchNorm2D } }
+        if let vgg = network as? VGG { return vgg.features.layers.compactMap { $0 as? BatchNorm2D } }
+        return []
+    }
+
     /// The epoch checkpoint beside `--out`; removed once `--out` is written.
     var resumePath: String { out + ".resume" }
 
@@ -102,7 +118,7 @@ struct TrainCommand: ParsableCommand {
         let recipe: [String: String] = [
             "model": model, "width": "\(width)", "batch_norm": "\(batchNorm)", "epochs": "\(epochs)",
             "batch_size": "\(batchSize)", "learning_rate": "\(learningRate)", "momentum": "\(momentum)",
-            "weight_decay": "\(weightDecay)", "decay_all": "\(decayAll)", "schedule": schedule, "seed": "\(compute.seed)",
+            "weight_decay": "\(weightDecay)", "decay_all": "\(decayAll)", "slimming": "\(slimming)", "schedule": schedule, "seed": "\(compute.seed)",
             "threads": "\(compute.threads)", "train_images": "\(train.count)",
         ]
         let optimizer = SGD(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay),
@@ -123,8 +139,11 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         for epoch in history.count..<epochs {
             optimizer.learningRate = Float(lrSchedule.rate(base: learningRate, epoch: epoch, epochs: epochs))
+            let norms = batchNorms(of: network), penalty = NetworkSlimming(strength: slimming)
             let loss = try trainer.trainEpoch(network, optimizer: optimizer, data: train, epoch: epoch, epochs: epochs,
-                                              progress: progress.show)
+                                              progress: progress.show) { _ in
+                if slimming > 0 { penalty.proximalStep(norms, learningRate: Double(optimizer.learningRate)) }
+            }
             let evaluation = Trainer.evaluate(network, on: test)
             let entry: [String: Double] = ["epoch": Double(epoch + 1), "train_loss": loss, "test_loss": evaluation.loss,
                                            "test_accuracy": evaluation.accuracy]
