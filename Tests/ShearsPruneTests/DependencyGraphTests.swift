@@ -143,23 +143,36 @@ struct DependencyGraphTests {
         #expect(GroupCriteria.names.allSatisfy { GroupCriteria.named($0, seed: 1)?.name == $0 })
     }
 
-    @Test("a user's own criterion, written outside the library, prunes a user's own two-branch network")
-    func usersOwnCriterion() throws {
-        /// Keeps the channels with the largest producer bias: not a good criterion, but not ours.
+    @Test("a user's own network (two branches and a concat) pruned by a user's own criterion: the docs' program")
+    func usersOwnNetworkAndCriterion() throws {
+        // docs/your-own-network.md shows this program; keep the two identical.
+        /// Keeps the channels whose producers have the largest bias: not a good criterion, but not ours.
         struct LargestBias: GroupCriterion {
             let name = "largest-bias"
             let input = CriterionInput.weights
             func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]] {
                 groups.map { group in
-                    let bias = network.nodes[group.producers[0]].layer!.parameters.last!.value.values
-                    return (0..<group.width).map { Double(bias.count == group.width ? bias[$0] : 0) }
+                    let conv = network.nodes[group.producers[0]].layer as? Conv2D
+                    return (0..<group.width).map { Double(conv?.bias.value.values[$0] ?? 0) }
                 }
             }
         }
-        let network = try GraphNetwork(concatTestGraph(), seed: 9)
-        let changes = try GroupPruner.prune(network, criterion: LargestBias(), ratio: 0.5, minimumKeep: 0.5)
-        #expect(changes.map(\.after) == [2, 2, 3])
-        #expect(network.forward(randomTensor(shape: [2, 2, 6, 6], seed: 10), training: false).shape == [2, 3])
+        var b = GraphBuilder(inputShape: [1, 28, 28])
+        let stem = b.relu("stem.relu", b.conv("stem", b.input, outChannels: 8, kernelSize: 3, padding: 1))
+        let left = b.relu("left.relu", b.conv("left", stem, outChannels: 8, kernelSize: 1))
+        let right = b.relu("right.relu", b.batchNorm("right.bn", b.conv("right", stem, outChannels: 8, kernelSize: 3,
+                                                                      padding: 1, bias: false)))
+        let joined = b.globalAveragePool("pool", b.concat("cat", [left, right]))
+        b.linear("fc", b.flatten("flatten", joined), outFeatures: 10)
+        let network = try b.build(seed: 0)
+
+        let changes = try GroupPruner.prune(network, criterion: LargestBias(), ratio: 0.5)
+        for change in changes { print("\(change.group): \(change.before) -> \(change.after) channels") }
+        print("MACs per image: \(try network.specification.macs())")
+
+        #expect(changes.map(\.group) == ["stem", "left", "right"] && changes.allSatisfy { $0.after == 4 })
+        #expect(try network.specification.macs() == 4 * 9 * 784 + 4 * 4 * 784 + 4 * 9 * 4 * 784 + 8 * 10)
+        #expect(network.forward(randomTensor(shape: [2, 1, 28, 28], seed: 10), training: false).shape == [2, 10])
     }
 }
 
