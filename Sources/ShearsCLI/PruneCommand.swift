@@ -35,6 +35,10 @@ struct PruneCommand: ParsableCommand {
         compute.apply()
         let (loaded, loadedMetadata) = try loadFashionMNISTNetwork(model)
         if let graph = loaded as? GraphNetwork { return try pruneGraph(graph, metadata: loadedMetadata) }
+        // A criterion that exists only for groups (bn-scale) prunes a VGG as its graph.
+        if (try? CriterionName(parsing: pruning.criterion)) == nil, let vgg = loaded as? VGG {
+            return try pruneGraph(vgg.asGraph(), metadata: loadedMetadata)
+        }
         let (network, metadata) = try loadFashionMNISTModel(model)
         // Scores, Hessians and compensation see calibration images only; the test set is reported on.
         let engine = try pruning.engine(data, seed: compute.seed)

@@ -101,6 +101,28 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.safetensors").path))
     }
 
+    @Test("bn-scale prunes a VGG with batch norm through its graph's dependency groups; a VGG without batch norm is refused")
+    func slimVGG() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-slim-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (normalized, plain) = (dir.appendingPathComponent("bn.safetensors").path, dir.appendingPathComponent("plain.safetensors").path)
+        for (path, flags) in [(normalized, ["--batch-norm", "--slimming", "1e-4"]), (plain, [])] {
+            let train = try runShears(["train", "--width", "0.25", "--epochs", "1", "--train-limit", "256", "--test-limit", "64",
+                                       "--out", path] + flags)
+            #expect(train.status == 0, "\(train.error)")
+        }
+        let pruned = dir.appendingPathComponent("pruned.safetensors").path
+        let prune = try runShears(["prune", "--model", normalized, "--criterion", "bn-scale", "--granularity", "filter",
+                                   "--ratio", "0.5", "--test-limit", "64", "--out", pruned])
+        #expect(prune.status == 0 && prune.output.contains("from 5 dependency groups"), "\(prune.error)")
+        let info = try runShears(["info", pruned])
+        #expect(info.status == 0 && info.output.contains("features.0"), "\(info.error)")
+        let refused = try runShears(["prune", "--model", plain, "--criterion", "bn-scale", "--granularity", "filter",
+                                     "--ratio", "0.5", "--test-limit", "64", "--out", dir.appendingPathComponent("x.safetensors").path])
+        #expect(refused.status != 0 && refused.error.contains("applies to none of its groups"), "\(refused.error)")
+    }
+
     @Test("bad input: unknown model, missing data, corrupt checkpoint give one clear line and a non-zero exit")
     func badInput() throws {
         let unknown = try runShears(["train", "--model", "resnet", "--out", "/tmp/x.safetensors"])

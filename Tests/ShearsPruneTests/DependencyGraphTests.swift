@@ -118,13 +118,15 @@ struct DependencyGraphTests {
         #expect(loaded.stateTensors.keys.contains { $0.hasSuffix(".output_offset") })
     }
 
-    @Test("bn-scale scores Σ|γ| over a group's BatchNorms; l1 sums its producers' filter norms; bad requests are refused")
+    @Test("bn-scale scores Σ|γ| over a group's BatchNorms and skips groups without one; l1 sums its producers' filter norms; bad requests are refused")
     func groupCriteria() throws {
         let specification = ResNet.specification(inputShape: [1, 8, 8], widths: [4, 6], blocksPerStage: 2, classes: 3)
         let network = try GraphNetwork(specification, seed: 7)
         randomizeNormalization(network, seed: 8)
         let groups = try DependencyGraph(specification).prunableGroups
         let stage = try #require(groups.first { $0.normalizers.count > 1 })
+        let concat = try DependencyGraph(concatTestGraph()).prunableGroups
+        #expect(concat.map(BatchNormScaleCriterion().applies) == [false, true, false])
         let scores = try BatchNormScaleCriterion().scores(network, groups: [stage], calibration: nil)[0]
         for channel in 0..<stage.width {
             let expected = stage.normalizers.reduce(0.0) {
@@ -138,7 +140,8 @@ struct DependencyGraphTests {
         #expect(abs(l1[0] - byHand) < 1e-6)
         #expect(throws: PruningError.ratioOutOfRange(1)) { try GroupPruner.prune(network, criterion: GroupNormCriterion(p: 1), ratio: 1) }
         #expect(throws: PruningError.self) {
-            try GroupPruner.prune(try GraphNetwork(concatTestGraph(), seed: 0), criterion: BatchNormScaleCriterion(), ratio: 0.5)
+            let plain = VGGConfiguration(features: [.conv(4), .pool], hidden: [3], inputChannels: 1, inputSize: 4, classes: 2)
+            return try GroupPruner.prune(try GraphNetwork(plain.graph, seed: 0), criterion: BatchNormScaleCriterion(), ratio: 0.5)
         }
         #expect(GroupCriteria.names.allSatisfy { GroupCriteria.named($0, seed: 1)?.name == $0 })
     }

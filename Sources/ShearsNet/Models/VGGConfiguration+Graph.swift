@@ -24,3 +24,12 @@ extension VGGConfiguration {
         return b.specification
     }
 }
+
+extension VGG {
+    /// The same network as a `GraphNetwork`, sharing no storage: weights, masks, running
+    /// statistics and folded offsets carry over under the same names. Throws for a
+    /// shape-pruned conv (`patchRows`), which graphs do not represent.
+    public func asGraph() throws -> GraphNetwork {
+        try GraphNetwork.restore(configuration.graph, tensors: stateTensors, source: "VGG.asGraph")
+    }
+}

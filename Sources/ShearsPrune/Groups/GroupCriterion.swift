@@ -17,10 +17,17 @@ public protocol GroupCriterion: Sendable {
     var name: String { get }
     /// What `scores` reads besides the network.
     var input: CriterionInput { get }
-    /// Scores for every channel of each of `groups` (in order). `calibration` holds images
+    /// Whether the criterion can score `group` at all (`bn-scale` needs a BatchNorm); groups
+    /// it cannot score are left whole.
+    func applies(to group: ChannelGroup) -> Bool
+    /// Scores for every channel of each of `groups` (in order), all of which it applies to. `calibration` holds images
     /// when `input` asks for them. A group shared by several producers or normalisers scores
     /// as the sum over its members.
     func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]]
+}
+
+extension GroupCriterion {
+    public func applies(to group: ChannelGroup) -> Bool { true }
 }
 
 /// The built-in group criteria by name.

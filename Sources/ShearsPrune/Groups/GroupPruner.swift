@@ -9,7 +9,8 @@ public enum GroupPruner {
         public let after: Int
     }
 
-    /// Removes the lowest-scored `ratio` of every prunable group's channels (rounded down;
+    /// Removes the lowest-scored `ratio` of every prunable group's channels that `criterion`
+    /// applies to (rounded down;
     /// ties go to the lower index), never leaving a group below `minimumKeep` of its width
     /// nor below one channel. Scores are computed once, on the unpruned network.
     public static func prune(_ network: GraphNetwork, criterion: any GroupCriterion, ratio: Double, minimumKeep: Double = 0,
@@ -17,7 +18,10 @@ public enum GroupPruner {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
         precondition((0...1).contains(minimumKeep), "GroupPruner.prune: minimumKeep \(minimumKeep) outside [0, 1]")
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
-        let groups = try DependencyGraph(network.specification).prunableGroups
+        let groups = try DependencyGraph(network.specification).prunableGroups.filter(criterion.applies)
+        guard !groups.isEmpty else {
+            throw PruningError.granularityNotApplicable(.filter, layer: "the network", reason: "criterion '\(criterion.name)' applies to none of its groups")
+        }
         let scores = try criterion.scores(network, groups: groups, calibration: calibration)
         precondition(scores.count == groups.count && zip(scores, groups).allSatisfy { $0.count == $1.width },
                      "criterion '\(criterion.name)' returned scores of the wrong shape")

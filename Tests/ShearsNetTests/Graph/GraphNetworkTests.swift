@@ -77,7 +77,7 @@ struct GraphNetworkTests {
         configuration.batchNorm = true
         let vgg = VGG(configuration, seed: 9)
         _ = vgg.forward(randomTensor([4, 1, 8, 8], seed: 10), training: true)  // non-trivial running statistics
-        let graph = try GraphNetwork.restore(configuration.graph, tensors: vgg.stateTensors, source: "test")
+        let graph = try vgg.asGraph()
         let x = randomTensor([3, 1, 8, 8], seed: 11)
         #expect(graph.forward(x, training: false) == vgg.forward(x, training: false))
         #expect(try configuration.graph.macs() == 1 * 9 * 4 * 64 + 4 * 9 * 6 * 16 + 24 * 8 + 8 * 3)
