@@ -95,7 +95,7 @@ struct CLITests {
         #expect(prune.status == 0 && prune.output.contains("from 12 dependency groups"), "\(prune.error)")
         let prunedEval = try runShears(["eval", "--model", pruned, "--test-limit", "128"])
         #expect(prunedEval.status == 0, "\(prunedEval.error)")
-        let taylor = try runShears(["prune", "--model", checkpoint, "--criterion", "taylor", "--granularity", "filter",
+        let taylor = try runShears(["prune", "--model", checkpoint, "--criterion", "obd", "--granularity", "filter",
                                     "--ratio", "0.5", "--out", dir.appendingPathComponent("t.safetensors").path])
         #expect(taylor.status != 0 && taylor.error.contains("does not take dependency groups yet"), "\(taylor.error)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.safetensors").path))

@@ -19,6 +19,16 @@ public final class GraphNetwork: Layer {
     public private(set) var nodes: [Node]
     /// Every node's output shape for one image, in node order.
     public private(set) var nodeShapes: [[Int]]
+    /// Whether forward keeps every node's output and backward every node's output gradient
+    /// (for criteria that read activations and their gradients).
+    public var isRecording = false {
+        didSet { if !isRecording { (recordedOutputs, recordedGradients) = ([], []) } }
+    }
+    /// Each node's output from the last forward pass while recording, in node order.
+    public private(set) var recordedOutputs: [Tensor] = []
+    /// ∂loss/∂(each node's output) from the last backward pass while recording (an empty
+    /// tensor for nodes the loss does not depend on).
+    public private(set) var recordedGradients: [Tensor] = []
     /// For each node, the index of the last node that reads it.
     private let lastReader: [Int]
     private var inputShape: [Int] = []
@@ -76,8 +86,9 @@ public final class GraphNetwork: Layer {
         for (position, node) in nodes.enumerated() {
             let inputs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
             outputs[position] = Self.run(node, inputs, training: training)
-            for reader in node.inputs where reader >= 0 && lastReader[reader] == position { outputs[reader] = nil }
+            for reader in node.inputs where !isRecording && reader >= 0 && lastReader[reader] == position { outputs[reader] = nil }
         }
+        if isRecording { recordedOutputs = outputs.map { $0! } }
         return outputs[nodes.count - 1]!
     }
 
@@ -121,9 +132,11 @@ public final class GraphNetwork: Layer {
         var gradients = [Tensor?](repeating: nil, count: nodes.count)
         gradients[nodes.count - 1] = outputGradient
         var inputGradient: Tensor?
+        if isRecording { recordedGradients = Array(repeating: Tensor(shape: [0]), count: nodes.count) }
         for position in nodes.indices.reversed() {
             guard let gradient = gradients[position] else { continue }
             gradients[position] = nil
+            if isRecording { recordedGradients[position] = gradient }
             let node = nodes[position]
             let inputGradients: [Tensor]
             switch node.operation {

@@ -33,7 +33,7 @@ extension GroupCriterion {
 /// The built-in group criteria by name.
 public enum GroupCriteria {
     /// Names accepted by `named`.
-    public static let names = ["l1", "l2", "random", "bn-scale"]
+    public static let names = ["l1", "l2", "random", "bn-scale", "taylor"]
 
     /// The criterion called `name`, or nil; `seed` drives the random baseline.
     public static func named(_ name: String, seed: UInt64) -> (any GroupCriterion)? {
@@ -42,6 +42,7 @@ public enum GroupCriteria {
         case "l2": return GroupNormCriterion(p: 2)
         case "random": return GroupRandomCriterion(seed: seed)
         case "bn-scale": return BatchNormScaleCriterion()
+        case "taylor": return TaylorGroupCriterion()
         default: return nil
         }
     }
