@@ -2,7 +2,8 @@
 """Checks Shears' exports with outside tools (run by the tests through .venv-test/bin/python).
 
   onnx        run an exported .onnx in onnxruntime on the test images; compare with Shears' logits
-  torch       evaluate a --format torch export with a numpy vgg-s forward (PyTorch's formulas)
+  torch       evaluate a --format torch export with a numpy vgg-s or resnet-s forward (PyTorch's
+              formulas), after checking its names and shapes as load_state_dict(strict=True) would
   make-torch  write a Shears vgg-s's weights as a PyTorch-named state dict with safetensors.numpy
 
 Every check prints one line of figures and exits non-zero when it fails.
@@ -20,6 +21,10 @@ DATA_DIR = "/usr/share/datasets/fashion-mnist"
 # vgg-s (shared/reference/vgg-s.md): conv widths or "M"; one hidden linear layer.
 VGG_S = ["C", "C", "M", "C", "C", "M", "C", "M"]
 VGG_S_HIDDEN_LAYERS = 1
+# resnet-s (shared/reference/resnet-s.md): stages of BasicBlocks; the first block of every
+# stage but the first strides by 2 and has a projection shortcut (downsample.0/1).
+RESNET_S_STAGES, RESNET_S_BLOCKS, RESNET_S_CLASSES = 3, 3, 10
+BN_EPS = np.float32(1e-5)
 
 
 def read_idx(path):
@@ -58,7 +63,7 @@ def check_onnx(args):
         print(f"onnx: expected input 'input' and output 'logits' with a named batch dimension, "
               f"got {names}, input shape {inputs[0].shape}")
         return 1
-    images, _ = test_set(args.data_dir)
+    images, labels = test_set(args.data_dir)
     reference = load_file(args.reference)["logits"]
     if reference.shape[0] != images.shape[0]:
         print(f"onnx: {reference.shape[0]} reference rows for {images.shape[0]} images")
@@ -73,8 +78,10 @@ def check_onnx(args):
     logits = np.concatenate(pieces)
     difference = float(np.max(np.abs(logits - reference)))
     agree = int(np.sum(np.argmax(logits, 1) == np.argmax(reference, 1)))
+    accuracy, expected = (100 * np.mean(np.argmax(x, 1) == labels) for x in (logits, reference))
     print(f"onnx: {len(images)} images, max |logit difference| {difference:.3e}, "
-          f"top-1 agreement {agree}/{len(images)}, input {inputs[0].shape}")
+          f"top-1 agreement {agree}/{len(images)}, accuracy {accuracy:.2f}% (shears {expected:.2f}%), "
+          f"input {inputs[0].shape}")
     return 0 if difference <= args.tolerance and agree == len(images) else 1
 
 
@@ -101,15 +108,25 @@ def expected_tensors(state):
     return shapes
 
 
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """PyTorch's Conv2d (square kernel, no dilation or groups) on channel-first activations
+    (C, N, H, W): out[f, n, y, x] = bias[f] + sum_{c,i,j} weight[f, c, i, j] * in[c, n, s*y + i - p, s*x + j - p]."""
+    c, n, h, w = x.shape
+    k = weight.shape[2]
+    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    ho, wo = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    out = np.zeros((weight.shape[0], n * ho * wo), np.float32)
+    for dy in range(k):
+        for dx in range(k):
+            window = padded[:, :, dy:dy + stride * (ho - 1) + 1:stride, dx:dx + stride * (wo - 1) + 1:stride]
+            out += weight[:, :, dy, dx] @ window.reshape(c, -1)
+    out = out.reshape(weight.shape[0], n, ho, wo)
+    return out if bias is None else out + bias[:, None, None, None]
+
+
 def conv3x3(x, weight, bias):
     """PyTorch's Conv2d(3x3, stride 1, padding 1) on channel-first activations (C, N, H, W)."""
-    c, n, h, w = x.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    out = np.zeros((weight.shape[0], n * h * w), np.float32)
-    for dy in range(3):
-        for dx in range(3):
-            out += weight[:, :, dy, dx] @ padded[:, :, dy:dy + h, dx:dx + w].reshape(c, -1)
-    return out.reshape(weight.shape[0], n, h, w) + bias[:, None, None, None]
+    return conv2d(x, weight, bias, stride=1, padding=1)
 
 
 def vgg_s_forward(state, images):
@@ -131,11 +148,92 @@ def vgg_s_forward(state, images):
     return x
 
 
+def resnet_blocks():
+    """(prefix, stage, stride, has projection) of every BasicBlock of resnet-s, in order."""
+    for stage in range(1, RESNET_S_STAGES + 1):
+        for block in range(RESNET_S_BLOCKS):
+            first = block == 0 and stage > 1
+            yield f"layer{stage}.{block}", stage, 2 if first else 1, first
+
+
+def batch_norm_shapes(name, width):
+    """BatchNorm2d's float tensors; its int64 num_batches_tracked is handled apart."""
+    return {f"{name}.{t}": (width,) for t in ("weight", "bias", "running_mean", "running_var")}
+
+
+def expected_resnet_tensors(state):
+    """The (name -> shape) of the torchvision-style resnet-s module of resnet-s.md built with
+    the widths of `state`: each stage's width (read from its first block's conv2) and each
+    block's inner width (its conv1's filters). Raises KeyError for a missing width-giving tensor."""
+    stage_width = {stage: state[f"layer{stage}.0.conv2.weight"].shape[0] for stage in range(1, RESNET_S_STAGES + 1)}
+    shapes = {"conv1.weight": (stage_width[1], 1, 3, 3), **batch_norm_shapes("bn1", stage_width[1])}
+    channels = stage_width[1]
+    for prefix, stage, _, projects in resnet_blocks():
+        width, inner = stage_width[stage], state[f"{prefix}.conv1.weight"].shape[0]
+        shapes[f"{prefix}.conv1.weight"] = (inner, channels, 3, 3)
+        shapes.update(batch_norm_shapes(f"{prefix}.bn1", inner))
+        shapes[f"{prefix}.conv2.weight"] = (width, inner, 3, 3)
+        shapes.update(batch_norm_shapes(f"{prefix}.bn2", width))
+        if projects:
+            shapes[f"{prefix}.downsample.0.weight"] = (width, channels, 1, 1)
+            shapes.update(batch_norm_shapes(f"{prefix}.downsample.1", width))
+        channels = width
+    shapes["fc.weight"], shapes["fc.bias"] = (RESNET_S_CLASSES, channels), (RESNET_S_CLASSES,)
+    return shapes
+
+
+def batch_norm(x, state, name):
+    """BatchNorm2d in eval mode on (C, N, H, W): (x - running_mean) * (1 / sqrt(running_var + eps)) * weight + bias."""
+    def per_channel(t):
+        return state[f"{name}.{t}"][:, None, None, None]
+    inverse_std = np.float32(1) / np.sqrt(per_channel("running_var") + BN_EPS)
+    return (x - per_channel("running_mean")) * inverse_std * per_channel("weight") + per_channel("bias")
+
+
+def resnet_s_forward(state, images):
+    """Logits of torchvision-style resnet-s (ResNet / BasicBlock) with these tensors, in numpy (float32)."""
+    x = images.transpose(1, 0, 2, 3)
+    x = np.maximum(batch_norm(conv2d(x, state["conv1.weight"], padding=1), state, "bn1"), 0)
+    for prefix, _, stride, projects in resnet_blocks():
+        out = np.maximum(batch_norm(conv2d(x, state[f"{prefix}.conv1.weight"], stride=stride, padding=1),
+                                    state, f"{prefix}.bn1"), 0)
+        out = batch_norm(conv2d(out, state[f"{prefix}.conv2.weight"], padding=1), state, f"{prefix}.bn2")
+        shortcut = x
+        if projects:
+            shortcut = batch_norm(conv2d(x, state[f"{prefix}.downsample.0.weight"], stride=stride),
+                                  state, f"{prefix}.downsample.1")
+        x = np.maximum(out + shortcut, 0)
+    pooled = x.mean(axis=(2, 3)).T                      # AdaptiveAvgPool2d(1) + flatten: (N, C)
+    return pooled @ state["fc.weight"].T + state["fc.bias"]
+
+
+LAYOUTS = {
+    "vgg-s": (expected_tensors, vgg_s_forward),
+    "resnet-s": (expected_resnet_tensors, resnet_s_forward),
+}
+
+
 def check_torch(args):
     state = load_file(args.model)
     with safe_open(args.model, framework="numpy") as f:
         metadata = f.metadata() or {}
-    expected = expected_tensors(state)
+    expected_of, forward = LAYOUTS[args.layout]
+    # PyTorch's BatchNorm loader fills a missing num_batches_tracked for a state dict without
+    # version metadata (as safetensors' load_file returns); present, it must be an int64 scalar.
+    counters = {name: tensor for name, tensor in state.items() if name.endswith(".num_batches_tracked")}
+    state = {name: tensor for name, tensor in state.items() if name not in counters}
+    try:
+        expected = expected_of(state)
+    except KeyError as missing:
+        print(f"torch: tensors do not fit the PyTorch module: {missing} is missing")
+        return 1
+    batch_norms = {name[:-len(".running_mean")] for name in expected if name.endswith(".running_mean")}
+    bad_counters = sorted(name for name, tensor in counters.items()
+                          if name[:-len(".num_batches_tracked")] not in batch_norms
+                          or tensor.dtype != np.int64 or tensor.shape != ())
+    if bad_counters:
+        print(f"torch: num_batches_tracked tensors that do not fit the module: {bad_counters}")
+        return 1
     actual = {name: tuple(tensor.shape) for name, tensor in state.items()}
     if actual != expected:
         print(f"torch: tensors do not fit the PyTorch module (load_state_dict strict=True would fail): "
@@ -143,15 +241,22 @@ def check_torch(args):
               f"misshapen {sorted(n for n in set(actual) & set(expected) if actual[n] != expected[n])}")
         return 1
     images, labels = test_set(args.data_dir)
-    correct = 0
-    for start in range(0, len(images), 500):
-        logits = vgg_s_forward(state, images[start:start + 500])
-        correct += int(np.sum(np.argmax(logits, 1) == labels[start:start + 500]))
-    accuracy = 100 * correct / len(images)
+    logits = np.concatenate([forward(state, images[start:start + 500]) for start in range(0, len(images), 500)])
+    accuracy = 100 * int(np.sum(np.argmax(logits, 1) == labels)) / len(images)
     recorded = float(metadata.get("exported_accuracy", "nan"))
-    print(f"torch: {len(images)} images, numpy accuracy {accuracy:.2f}%, recorded {recorded:.2f}%, "
-          f"expected {args.expected_accuracy:.2f}%")
     ok = abs(accuracy - args.expected_accuracy) <= 0.01 + 1e-9 and abs(accuracy - recorded) <= 0.01 + 1e-9
+    comparison = ""
+    if args.reference:
+        reference = load_file(args.reference)["logits"]
+        if reference.shape != logits.shape:
+            print(f"torch: reference logits {reference.shape} for {logits.shape} computed")
+            return 1
+        difference = float(np.max(np.abs(logits - reference)))
+        agree = int(np.sum(np.argmax(logits, 1) == np.argmax(reference, 1)))
+        comparison = f", max |logit difference| {difference:.3e}, top-1 agreement {agree}/{len(images)}"
+        ok = ok and difference <= args.tolerance
+    print(f"torch: {args.layout}, {len(images)} images, numpy accuracy {accuracy:.2f}%, recorded {recorded:.2f}%, "
+          f"expected {args.expected_accuracy:.2f}%{comparison}")
     return 0 if ok else 1
 
 
@@ -179,6 +284,9 @@ def main():
     torch = commands.add_parser("torch")
     torch.add_argument("model")
     torch.add_argument("--expected-accuracy", type=float, required=True, help="percent, as shears export printed it")
+    torch.add_argument("--layout", choices=sorted(LAYOUTS), default="vgg-s", help="the PyTorch module the tensors are for")
+    torch.add_argument("--reference", help="safetensors file with 'logits' (N x classes) to compare the numpy logits with")
+    torch.add_argument("--tolerance", type=float, default=1e-4, help="largest |logit difference| with --reference")
     torch.add_argument("--data-dir", default=DATA_DIR)
     make = commands.add_parser("make-torch")
     make.add_argument("source")

@@ -6,17 +6,18 @@ import ShearsNet
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a checkpoint as an ONNX model or as a PyTorch state dict (docs/interop.md).")
+        abstract: "Write a checkpoint (VGG or graph) as an ONNX model or as a PyTorch state dict (docs/interop.md).")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case onnx, torch
     }
 
-    @Argument(help: "A safetensors checkpoint written by shears (pruned or not).")
+    @Argument(help: "A safetensors checkpoint written by shears (VGG or graph, pruned or not).")
     var model: String
 
     @Option(help: ArgumentHelp("onnx: opset 17, float32, every pruning state kept, outputs as shears to float rounding. "
-                               + "torch: the standard module's tensors only, output offsets folded into biases (accuracy measured)."))
+                               + "torch: the standard module's tensors only, output offsets folded into biases "
+                               + "or BatchNorm running means (accuracy measured)."))
     var format: Format
 
     @Option(help: "File to write (atomically): .onnx, or .safetensors for torch.")
@@ -30,29 +31,50 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, metadata) = try VGG.load(from: model)
-        let architecture = String(decoding: try JSONEncoder().encode(network.configuration), as: UTF8.self)
+        // The torch export evaluates on Fashion-MNIST, so it takes only models of that shape.
+        let (network, metadata) = format == .torch ? try loadFashionMNISTNetwork(model) : try NetworkCheckpoint.load(from: model)
         let environment = EnvironmentReport.current()
-        var provenance = ["exported_from": model, VGG.architectureKey: architecture, "blas": environment.blasConfig,
-                          "swift": environment.swift]
+        var provenance = ["exported_from": model, "blas": environment.blasConfig, "swift": environment.swift]
+        provenance.merge(try network.architectureMetadata()) { $1 }
         for key in ["seed", "criterion", "granularity", "ratio"] { provenance[key] = metadata[key] }
-        switch format {
-        case .onnx:
-            try network.writeONNX(to: out, metadata: provenance)
-            let c = network.configuration
-            print("wrote \(out): ONNX opset 17, float32, input '\(VGG.onnxInputName)' [batch, \(c.inputChannels), "
-                  + "\(c.inputSize), \(c.inputSize)], output '\(VGG.onnxOutputName)' [batch, \(c.classes)]")
-        case .torch:
-            try exportTorch(network, provenance: provenance)
+        switch (format, network) {
+        case let (.onnx, vgg as VGG):
+            try vgg.writeONNX(to: out, metadata: provenance)
+            let c = vgg.configuration
+            printONNX(input: [c.inputChannels, c.inputSize, c.inputSize], classes: c.classes, nodes: "")
+        case let (.onnx, graph as GraphNetwork):
+            try graph.writeONNX(to: out, metadata: provenance)
+            printONNX(input: graph.specification.inputShape, classes: graph.specification.classes,
+                      nodes: ", \(graph.nodes.count) graph nodes")
+        case let (.torch, vgg as VGG):
+            let tensors = try vgg.torchStateDict()
+            let exported = try VGG.fromTorchStateDict(tensors, layout: vgg.configuration, source: out)
+            try exportTorch(exact: vgg, tensors: tensors, exported: exported, provenance: provenance)
+        case let (.torch, graph as GraphNetwork):
+            let (tensors, folds) = try graph.torchStateDict()
+            let exported = try GraphNetwork.fromTorchStateDict(tensors, specification: graph.specification, source: out)
+            let exact = folds.filter(\.exact).count
+            var foldProvenance = provenance
+            foldProvenance["offsets_folded"] = "\(folds.count)"
+            foldProvenance["offsets_folded_exactly"] = "\(exact)"
+            try exportTorch(exact: graph, tensors: tensors, exported: exported, provenance: foldProvenance,
+                            folding: folds.isEmpty ? "" : "; \(folds.count) output offsets folded (\(exact) exactly, "
+                                + "\(folds.count - exact) by interior value)")
+        default:
+            throw CheckpointError.architectureMismatch(path: model, reason: "no exporter for \(type(of: network))")
         }
+    }
+
+    private func printONNX(input: [Int], classes: Int, nodes: String) {
+        print("wrote \(out): ONNX opset 17, float32, input '\(VGG.onnxInputName)' [batch, "
+              + "\(input.map(String.init).joined(separator: ", "))], output '\(VGG.onnxOutputName)' [batch, \(classes)]\(nodes)")
     }
 
     /// Writes the state dict and measures what folding the offsets costs: the test accuracy of
     /// the exported tensors (evaluated by shears, as PyTorch would compute them) against the
     /// exact model's, both recorded in the file's metadata.
-    private func exportTorch(_ network: VGG, provenance: [String: String]) throws {
-        let tensors = try network.torchStateDict()
-        let exported = try VGG.fromTorchStateDict(tensors, layout: network.configuration, source: out)
+    private func exportTorch(exact network: some Layer, tensors: [String: Tensor], exported: some Layer,
+                             provenance: [String: String], folding: String = "") throws {
         let test = try data.load(.test)
         let exact = Trainer.evaluate(network, on: test, batchSize: batchSize).accuracy
         let approximate = Trainer.evaluate(exported, on: test, batchSize: batchSize).accuracy
@@ -62,7 +84,7 @@ struct ExportCommand: ParsableCommand {
             "test_images": "\(test.count)", "exact_accuracy": exactText, "exported_accuracy": exportedText,
             "accuracy_difference": difference,
         ]) { $1 }).write(to: out)
-        print("wrote \(out): \(tensors.count) tensors of the PyTorch module; test accuracy on \(test.count) images: "
+        print("wrote \(out): \(tensors.count) tensors of the PyTorch module\(folding); test accuracy on \(test.count) images: "
               + "exported \(exportedText)%, exact \(exactText)%, difference \(difference) points")
     }
 }

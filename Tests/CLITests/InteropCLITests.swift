@@ -96,14 +96,40 @@ private struct Models {
         return out
     }
 
-    /// Shears' logits for all 10,000 test images, written as a safetensors file `logits`.
-    static func referenceLogits(of model: String, to path: String) throws {
-        let (network, _) = try VGG.load(from: model)
+    /// Shears' logits for all 10,000 test images of a checkpoint (VGG or graph), written as a
+    /// safetensors file `logits`; returns the top-1 accuracy in percent, as `shears eval` prints it.
+    @discardableResult
+    static func referenceLogits(of model: String, to path: String) throws -> Double {
+        let (network, _) = try NetworkCheckpoint.load(from: model)
         var logits: [Float] = []
-        _ = Trainer.evaluate(network, on: try FashionMNIST.load(.test)) { logits += $0.values }
+        let result = Trainer.evaluate(network, on: try FashionMNIST.load(.test)) { logits += $0.values }
         try SafeTensorsFile(tensors: ["logits": Tensor(shape: [logits.count / 10, 10], values: logits)], metadata: [:])
             .write(to: path)
+        return (10_000 * result.accuracy).rounded() / 100
     }
+}
+
+/// A resnet-s trained for one epoch on 512 images (batch 16, about 40% test accuracy) and a
+/// copy with half of every dependency group's channels removed by l1 norm, which carries
+/// `output_offset`s on its convs (and falls to chance: this model is too young to lose half).
+private struct ResNetModels {
+    let directory: URL
+    let trained: String
+    let pruned: String
+
+    static let shared = Result { try ResNetModels() }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("shears-interop-resnet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        trained = directory.appendingPathComponent("trained.safetensors").path
+        pruned = directory.appendingPathComponent("pruned.safetensors").path
+        try runShearsOrThrow(["train", "--model", "resnet-s", "--epochs", "1", "--train-limit", "512", "--batch-size", "16",
+                              "--test-limit", "256", "--out", trained])
+        try Models.prune(trained, granularity: "filter", ratio: 0.5, to: pruned)
+    }
+
+    func checkpoint(_ variant: String) -> String { variant == "pruned" ? pruned : trained }
 }
 
 @Suite("export to ONNX and PyTorch, import from PyTorch", .serialized)
@@ -127,6 +153,53 @@ struct InteropCLITests {
         #expect(check.output.contains("top-1 agreement 10000/10000"), "\(check.output)")
         let difference = try #require(number(after: "max |logit difference| ", in: check.output), "\(check.output)")
         #expect(difference <= 1e-4)
+    }
+
+    @Test("ONNX export of resnet-s, unpruned and l1-filter-pruned (with offsets), matches shears on all 10,000 test images",
+          arguments: ["unpruned", "pruned"])
+    func resnetONNXMatchesShears(variant: String) throws {
+        let models = try ResNetModels.shared.get()
+        let model = models.checkpoint(variant)
+        let offsets = try SafeTensorsFile.read(from: model).tensors.keys.filter { $0.hasSuffix(".output_offset") }
+        #expect(offsets.isEmpty == (variant == "unpruned"), "\(offsets.count) output offsets")
+        let onnx = models.directory.appendingPathComponent("\(variant).onnx").path
+        let export = try runShears(["export", model, "--format", "onnx", "--out", onnx])
+        #expect(export.status == 0 && export.output.contains("output 'logits' [batch, 10], 73 graph nodes"),
+                "\(export.output)\(export.error)")
+        let reference = models.directory.appendingPathComponent("\(variant)-logits.safetensors").path
+        try Models.referenceLogits(of: model, to: reference)
+        let check = try runCheck(["onnx", onnx, "--reference", reference])
+        #expect(check.status == 0, "\(check.output)\(check.error)")
+        #expect(check.output.contains("top-1 agreement 10000/10000"), "\(check.output)")
+        let difference = try #require(number(after: "max |logit difference| ", in: check.output), "\(check.output)")
+        #expect(difference <= 1e-4)
+    }
+
+    @Test("torch export of resnet-s: strict-loadable tensors; numpy logits and accuracy are shears' on the exported file",
+          arguments: ["unpruned", "pruned"])
+    func resnetTorchExport(variant: String) throws {
+        let models = try ResNetModels.shared.get()
+        let out = models.directory.appendingPathComponent("\(variant)-torch.safetensors").path
+        let export = try runShears(["export", models.checkpoint(variant), "--format", "torch", "--out", out])
+        try #require(export.status == 0, "\(export.error)")
+        let exported = try #require(number(after: "exported ", in: export.output), "\(export.output)")
+        let exact = try #require(number(after: "exact ", in: export.output), "\(export.output)")
+        if variant == "unpruned" {
+            #expect(exported == exact && !export.output.contains("offsets folded"), "\(export.output)")
+        } else {
+            #expect(export.output.contains("20 output offsets folded"), "\(export.output)")
+        }
+        let file = try SafeTensorsFile.read(from: out)
+        #expect(file.metadata["exported_accuracy"].flatMap(Double.init) == exported)
+        #expect(!file.tensors.keys.contains { $0.hasSuffix("_mask") || $0.hasSuffix(".output_offset") || $0.hasSuffix(".conv1.bias") })
+        // The file keeps `shears.graph`, so shears reads it back: its logits are what the
+        // exported tensors compute in shears, which numpy's PyTorch formulas must reproduce.
+        let reference = models.directory.appendingPathComponent("\(variant)-torch-logits.safetensors").path
+        #expect(try Models.referenceLogits(of: out, to: reference) == exported)
+        let check = try runCheck(["torch", out, "--layout", "resnet-s", "--expected-accuracy", "\(exported)",
+                                  "--reference", reference])
+        #expect(check.status == 0, "\(check.output)\(check.error)")
+        #expect(check.output.contains("top-1 agreement 10000/10000"), "\(check.output)")
     }
 
     @Test("torch export of a filter-pruned vgg-s: the standard module's tensors, numpy accuracy as reported")

@@ -27,3 +27,25 @@ extension Conv2D {
         return dense
     }
 }
+
+/// What a folded `output_offset` (`F x Ho x Wo`) can become in a framework that has no such
+/// tensor: one value per channel.
+extension Tensor {
+    /// One value per channel of an `F x Ho x Wo` offset: the one at `(Ho/2, Wo/2)`. With
+    /// 3x3 kernels and padding 1 every position at least one away from the border holds the
+    /// same value, and the centre is such a position from 3x3 up.
+    var offsetInteriorValues: [Float] {
+        let (channels, height, width) = (shape[0], shape[1], shape[2])
+        return (0..<channels).map { values[(($0 * height) + height / 2) * width + width / 2] }
+    }
+
+    /// Whether each channel of an `F x Ho x Wo` offset holds one value at every position, so
+    /// that a per-channel constant represents it exactly (a 1x1 unpadded conv's offset does).
+    var isUniformPerChannel: Bool {
+        let plane = shape[1] * shape[2]
+        return (0..<shape[0]).allSatisfy { channel in
+            let start = channel * plane
+            return values[start..<(start + plane)].allSatisfy { $0 == values[start] }
+        }
+    }
+}

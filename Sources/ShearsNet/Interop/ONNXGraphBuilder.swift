@@ -1,7 +1,7 @@
 /// Builds an `ONNXGraph` one layer at a time: each method emits the nodes and constant
 /// initializers of one Shears layer called `name` (its checkpoint name, `features.0`),
 /// reading tensor `input` and writing tensor `output`, and returns `output`. A walker over
-/// any network (today `VGG.onnxModel`) chains them.
+/// a network (`VGG.onnxModel`, `GraphNetwork.onnxModel`) chains them.
 ///
 /// Constants are named `<name>.<what>` as in the checkpoint (`features.0.weight`), so they
 /// are unique as long as the layer names are.
@@ -31,20 +31,21 @@ public struct ONNXGraphBuilder {
     }
 
     /// `Conv` with the dense weight (masks applied, shape-pruned rows back at their places) and
-    /// bias; a folded `output_offset` follows as an `Add` of a constant `F x Ho x Wo`, which
-    /// broadcasts over the batch.
+    /// bias, or no bias input for a conv without one (ResNet's, `hasBias` false); a folded
+    /// `output_offset` follows as an `Add` of a constant `F x Ho x Wo`, which broadcasts over
+    /// the batch.
     public mutating func conv2D(_ conv: Conv2D, name: String, input: String, output: String) -> String {
-        let weight = constant("\(name).weight", conv.denseWeight)
-        let bias = constant("\(name).bias", conv.bias.value)
+        var inputs = [input, constant("\(name).weight", conv.denseWeight)]
+        if conv.hasBias { inputs.append(constant("\(name).bias", conv.bias.value)) }
         let p = conv.padding
         let attributes: [ONNXAttribute] = [
             .ints("kernel_shape", [conv.kernelHeight, conv.kernelWidth]), .ints("strides", [conv.stride, conv.stride]),
             .ints("pads", [p, p, p, p]), .ints("dilations", [1, 1]), .int("group", 1),
         ]
         guard let offset = conv.outputOffset else {
-            return node("Conv", name, [input, weight, bias], output, attributes)
+            return node("Conv", name, inputs, output, attributes)
         }
-        let convolved = node("Conv", name, [input, weight, bias], "\(name).conv", attributes)
+        let convolved = node("Conv", name, inputs, "\(name).conv", attributes)
         return node("Add", "\(name).add_offset", [convolved, constant("\(name).output_offset", offset)], output)
     }
 
@@ -64,6 +65,28 @@ public struct ONNXGraphBuilder {
     public mutating func maxPool(_ pool: MaxPool2D, name: String, input: String, output: String) -> String {
         node("MaxPool", name, [input], output,
              [.ints("kernel_shape", [pool.size, pool.size]), .ints("strides", [pool.stride, pool.stride])])
+    }
+
+    /// `GlobalAveragePool`: `[N, C, H, W]` → `[N, C, 1, 1]`, each plane's mean.
+    public mutating func globalAveragePool(name: String, input: String, output: String) -> String {
+        node("GlobalAveragePool", name, [input], output)
+    }
+
+    /// The elementwise sum of `inputs` (two or more, one shape): `Add` for two, else a chain
+    /// of `Add`s in input order, `((a + b) + c) + …`, the order Shears sums them in; the
+    /// intermediate sums are `<name>.sum<k>` and the last node is `name`.
+    public mutating func add(name: String, inputs: [String], output: String) -> String {
+        precondition(inputs.count >= 2, "ONNXGraphBuilder.add: '\(name)' sums \(inputs.count) inputs")
+        var sum = inputs[0]
+        for (k, addend) in inputs.dropFirst().dropLast().enumerated() {
+            sum = node("Add", "\(name).sum\(k + 1)", [sum, addend], "\(name).sum\(k + 1)")
+        }
+        return node("Add", name, [sum, inputs[inputs.count - 1]], output)
+    }
+
+    /// `Concat` along the channel axis (1), in input order.
+    public mutating func concat(name: String, inputs: [String], output: String) -> String {
+        node("Concat", name, inputs, output, [.int("axis", 1)])
     }
 
     /// `Flatten` at axis 1: `[N, C, H, W]` → `[N, C·H·W]`, channel-major as Shears and PyTorch.

@@ -4,11 +4,15 @@ import Foundation
 public enum InteropError: Error, Equatable, CustomStringConvertible {
     case unsupportedLayer(name: String, kind: String)
     case noTorchCounterpart(name: String, reason: String)
+    /// Two ONNX tensors or nodes would have one name (a graph node named like a tensor the
+    /// exporter derives, `<node>.conv`, or like the output `logits`).
+    case nameClash(name: String)
 
     public var description: String {
         switch self {
         case let .unsupportedLayer(name, kind): return "layer '\(name)' (\(kind)) has no exporter"
         case let .noTorchCounterpart(name, reason): return "'\(name)': \(reason)"
+        case let .nameClash(name): return "the ONNX name '\(name)' would be used twice; rename the graph node that clashes"
         }
     }
 }
@@ -51,13 +55,15 @@ extension VGG {
 }
 
 extension ONNXGraphBuilder {
-    /// Emits any layer a VGG is built from; another kind is an error naming it.
+    /// Emits any layer a VGG or a graph network is built from; another kind is an error naming it.
     mutating func layer(_ layer: Layer, name: String, input: String, output: String) throws -> String {
         switch layer {
         case let conv as Conv2D: return conv2D(conv, name: name, input: input, output: output)
         case let norm as BatchNorm2D: return batchNorm(norm, name: name, input: input, output: output)
         case is ReLU: return relu(name: name, input: input, output: output)
         case let pool as MaxPool2D: return maxPool(pool, name: name, input: input, output: output)
+        case is GlobalAveragePool: return globalAveragePool(name: name, input: input, output: output)
+        case is Flatten: return flatten(name: name, input: input, output: output)
         case let dense as Linear: return linear(dense, name: name, input: input, output: output)
         default: throw InteropError.unsupportedLayer(name: name, kind: "\(type(of: layer))")
         }

@@ -18,7 +18,7 @@ extension VGG {
                 tensors[name + ".weight"] = conv.denseWeight
                 var bias = conv.bias.value
                 if let offset = conv.outputOffset {
-                    for (channel, value) in Self.interiorValues(of: offset).enumerated() { bias.values[channel] += value }
+                    for (channel, value) in offset.offsetInteriorValues.enumerated() { bias.values[channel] += value }
                 }
                 tensors[name + ".bias"] = bias
             } else if layer is BatchNorm2D {
@@ -34,14 +34,6 @@ extension VGG {
             tensors["classifier.\(position).bias"] = linear.bias.value
         }
         return tensors
-    }
-
-    /// One value per channel of an `F x Ho x Wo` offset: the one at `(Ho/2, Wo/2)`. With
-    /// 3x3 kernels and padding 1 every position at least one away from the border holds the
-    /// same value, and the centre is such a position from 3x3 up.
-    static func interiorValues(of offset: Tensor) -> [Float] {
-        let (channels, height, width) = (offset.shape[0], offset.shape[1], offset.shape[2])
-        return (0..<channels).map { offset.values[(($0 * height) + height / 2) * width + width / 2] }
     }
 
     /// Builds a model of `layout`'s structure (its convolutions, pools, hidden layers,
