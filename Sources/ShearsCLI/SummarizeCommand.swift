@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ShearsExperiments
 import ShearsPrune
 
 /// `shears summarize`: statistics over seeds of a curve CSV, as Markdown tables — the
