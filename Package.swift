@@ -29,9 +29,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
-        // glibc's malloc tuning (mallopt), header only.
+        // glibc's malloc tuning (mallopt), header only; the CLI's, never a library's.
         .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
-        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib", "CMalloc"]),
+        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib"]),
         .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg"]),
         // The experiment harness (`shears curve`): configuration, grid, runner, store.
         .target(name: "ShearsExperiments", dependencies: ["ShearsPrune", "ShearsNet", "Linalg", "Yams"]),
@@ -43,6 +43,7 @@ let package = Package(
                 "ShearsPrune",
                 "ShearsExperiments",
                 "COpenBLAS",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

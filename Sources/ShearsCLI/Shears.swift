@@ -29,6 +29,7 @@ struct Shears: ParsableCommand {
             execv("/proc/self/exe", arguments)
             // exec failed (no /proc): carry on with a random seed, results are only not bit-exact.
         }
+        Allocator.keepFreedBlocks()
         do {
             var command = try parseAsRoot(nil)
             try command.run()
