@@ -31,10 +31,9 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let (network, metadata) = try VGG.load(from: model)
-        let architecture = String(decoding: try JSONEncoder().encode(network.configuration), as: UTF8.self)
         let environment = EnvironmentReport.current()
-        var provenance = ["exported_from": model, VGG.architectureKey: architecture, "blas": environment.blasConfig,
-                          "swift": environment.swift]
+        var provenance = try network.architectureMetadata()
+        provenance.merge(["exported_from": model, "blas": environment.blasConfig, "swift": environment.swift]) { $1 }
         for key in ["seed", "criterion", "granularity", "ratio"] { provenance[key] = metadata[key] }
         switch format {
         case .onnx:
