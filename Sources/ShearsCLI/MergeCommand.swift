@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ShearsExperiments
-import ShearsPrune
 
 /// `shears merge`: combines the CSVs and manifests of shards of one curve configuration.
 struct MergeCommand: ParsableCommand {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import ShearsExperiments
 import ShearsNet
-import ShearsPrune
 
 /// `shears`: train, prune, score and benchmark VGG-style convnets on the CPU.
 @main
