@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "ShearsNet", targets: ["ShearsNet"]),
         .library(name: "ShearsPrune", targets: ["ShearsPrune"]),
+        .library(name: "ShearsExperiments", targets: ["ShearsExperiments"]),
         .executable(name: "shears", targets: ["ShearsCLI"]),
     ],
     dependencies: [
@@ -28,17 +29,21 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
-        // glibc's malloc tuning (mallopt), header only.
+        // glibc's malloc tuning (mallopt), header only; the CLI's, never a library's.
         .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
-        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib", "CMalloc"]),
-        .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg", "Yams"]),
+        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib"]),
+        .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg"]),
+        // The experiment harness (`shears curve`): configuration, grid, runner, store.
+        .target(name: "ShearsExperiments", dependencies: ["ShearsPrune", "ShearsNet", "Linalg", "Yams"]),
         .executableTarget(
             name: "ShearsCLI",
             dependencies: [
                 "Linalg",
                 "ShearsNet",
                 "ShearsPrune",
+                "ShearsExperiments",
                 "COpenBLAS",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -46,6 +51,7 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "ShearsNetTests", dependencies: ["ShearsNet"]),
         .testTarget(name: "ShearsPruneTests", dependencies: ["ShearsPrune"]),
+        .testTarget(name: "ShearsExperimentsTests", dependencies: ["ShearsExperiments"]),
         .testTarget(name: "CLITests", dependencies: ["ShearsCLI", "ShearsNet"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ShearsExperiments
 import ShearsNet
 import ShearsPrune
 

@@ -34,8 +34,8 @@ struct ExportCommand: ParsableCommand {
         // The torch export evaluates on Fashion-MNIST, so it takes only models of that shape.
         let (network, metadata) = format == .torch ? try loadFashionMNISTNetwork(model) : try NetworkCheckpoint.load(from: model)
         let environment = EnvironmentReport.current()
-        var provenance = ["exported_from": model, "blas": environment.blasConfig, "swift": environment.swift]
-        provenance.merge(try network.architectureMetadata()) { $1 }
+        var provenance = try network.architectureMetadata()
+        provenance.merge(["exported_from": model, "blas": environment.blasConfig, "swift": environment.swift]) { $1 }
         for key in ["seed", "criterion", "granularity", "ratio"] { provenance[key] = metadata[key] }
         switch (format, network) {
         case let (.onnx, vgg as VGG):

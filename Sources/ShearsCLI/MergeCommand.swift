@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ShearsPrune
+import ShearsExperiments
 
 /// `shears merge`: combines the CSVs and manifests of shards of one curve configuration.
 struct MergeCommand: ParsableCommand {

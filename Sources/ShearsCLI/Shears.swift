@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import ShearsExperiments
 import ShearsNet
-import ShearsPrune
 
 /// `shears`: train, prune, score and benchmark VGG-style convnets on the CPU.
 @main
@@ -14,20 +14,13 @@ struct Shears: ParsableCommand {
                       BenchCommand.self, ExportCommand.self, ImportCommand.self]
     )
 
-    /// Runs with a fixed hash seed, re-executing once to set it, so that the same command
-    /// gives bit-identical numbers. Why: Swift seeds `Hasher` per process, which changes the
-    /// order dictionaries are walked and so the addresses buffers get; OpenBLAS's AVX-512
-    /// kernels round differently for differently aligned operands (measured: a KL divergence
-    /// varied in its 4th digit between identical runs). A resumed curve must reproduce the
-    /// uninterrupted run's rows exactly.
+    /// Tunes the allocator, then parses and runs the command. Results do not depend on
+    /// Swift's per-process hash seed: the libraries never let a dictionary's order decide the
+    /// order of a floating-point sum or of bytes written
+    /// (`ReproducibilityCLITests.hashSeedIndependence` runs the same commands with a fixed
+    /// and a random seed and compares the files).
     static func main() {
-        let variable = "SWIFT_DETERMINISTIC_HASHING"
-        if getenv(variable) == nil {
-            setenv(variable, "1", 1)
-            let arguments = CommandLine.unsafeArgv
-            execv("/proc/self/exe", arguments)
-            // exec failed (no /proc): carry on with a random seed, results are only not bit-exact.
-        }
+        Allocator.keepFreedBlocks()
         do {
             var command = try parseAsRoot(nil)
             try command.run()

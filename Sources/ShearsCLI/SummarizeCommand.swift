@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ShearsPrune
+import ShearsExperiments
 
 /// `shears summarize`: statistics over seeds of a curve CSV, as Markdown tables — the
 /// figures `docs/results.md` quotes, with the intervals that back each claim.

@@ -13,11 +13,13 @@ func shearsExecutable() -> URL {
     return directory.appendingPathComponent("shears")
 }
 
-/// Runs the built `shears` binary, as a user would.
-func runShears(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+/// Runs the built `shears` binary, as a user would, with `environment` added to the test's own.
+func runShears(_ arguments: [String],
+               environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
     process.executableURL = shearsExecutable()
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -1,5 +1,5 @@
 import Foundation
-import ShearsPrune
+import ShearsExperiments
 
 /// libFuzzer target: any bytes as a curve configuration, as YAML and as JSON.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -67,7 +67,7 @@ struct HonestComparisonTests {
                       LayerScores(groups: groups[1], scores: [100, 200, 300, 400, 500, 600])]
         let unfloored = try Planner.plan(scores, granularity: .filter, macsToSave: 1 << 30, ranking: .global)
         #expect(unfloored.removals[.convolution(0)]?.count == 3)
-        let floors = try CurvePruning.floors(model, granularity: .filter, minLayerKeep: 0.5)
+        let floors = try Planner.floors(model, granularity: .filter, minLayerKeep: 0.5)
         #expect(floors == [.convolution(0): 2, .convolution(1): 3])
         let floored = try Planner.plan(scores, granularity: .filter, macsToSave: 1 << 30, ranking: .global, floors: floors)
         #expect(floored.removals[.convolution(0)] == [0, 1] && floored.removals[.convolution(1)] == [0, 1, 2])

@@ -35,7 +35,11 @@ extension VGG: CheckpointedNetwork {
     }
 
     public func architectureMetadata() throws -> [String: String] {
-        [Self.architectureKey: String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)]
+        // Sorted keys: otherwise the order follows the per-process hash seed, and the same
+        // model would be written as different bytes by different runs.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return [Self.architectureKey: String(decoding: try encoder.encode(configuration), as: UTF8.self)]
     }
 
     public static func load(_ file: SafeTensorsFile, path: String) throws -> (model: VGG, metadata: [String: String]) {

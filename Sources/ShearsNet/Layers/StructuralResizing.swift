@@ -81,7 +81,9 @@ extension Linear {
     /// Folds inputs that have become constants (`values[input]`) into the bias:
     /// `b += W[:, i]·vᵢ`, the contribution they made before their producers were removed.
     public func foldConstantInputs(_ values: [Int: Float]) {
-        for (input, value) in values where value != 0 {
+        // In ascending input order: a dictionary's own order follows the per-process hash
+        // seed, and Float sums in a different order round differently.
+        for (input, value) in values.sorted(by: { $0.key < $1.key }) where value != 0 {
             for o in 0..<outFeatures { bias.value.values[o] += weight.value.values[o * inFeatures + input] * value }
         }
     }

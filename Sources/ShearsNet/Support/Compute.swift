@@ -1,5 +1,4 @@
 import Dispatch
-import CMalloc
 import Linalg
 
 /// How layers use the cores.
@@ -12,15 +11,12 @@ public enum Compute {
 
     /// Uses `threads` cores: batch workers for layers, and a single BLAS thread inside each.
     ///
-    /// Also keeps freed large blocks in glibc's heap (process-wide `mallopt`): activations are
-    /// megabyte arrays allocated every step, and returning them to the kernel each time made
-    /// page clearing ~6% of a vgg-s training step.
+    /// The allocator is left alone: the `shears` CLI tunes glibc's (`mallopt`) for itself,
+    /// and a program that links ShearsNet can do the same (docs/performance.md).
     public static func configure(threads: Int) {
         precondition(threads >= 1, "Compute.configure: threads must be at least 1, got \(threads)")
         workers = threads
         BLASRuntime.threads = 1
-        mallopt(M_MMAP_THRESHOLD, 32 << 20)  // glibc's maximum on 64-bit; larger values are ignored
-        mallopt(M_TRIM_THRESHOLD, 512 << 20)
     }
 
     /// Runs `body(worker, range)` over `count` items split into contiguous shares.

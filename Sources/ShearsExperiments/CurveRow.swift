@@ -1,4 +1,5 @@
 import Foundation
+import ShearsPrune
 
 /// One operating point of one grid cell: what `shears curve` appends after every pruning step.
 public struct CurveRow: Equatable, Sendable {

@@ -1,6 +1,7 @@
+@testable import ShearsExperiments
 import ShearsNet
+import ShearsPrune
 import Testing
-@testable import ShearsPrune
 
 @Suite("Statistics over seeds")
 struct CurveSummaryTests {

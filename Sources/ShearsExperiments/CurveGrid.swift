@@ -1,3 +1,5 @@
+import ShearsPrune
+
 /// One cell of the experiment grid: a criterion at a granularity under a schedule, one seed.
 public struct CurveCell: Equatable, Hashable, Sendable {
     public let criterion: String

@@ -1,6 +1,7 @@
 import Foundation
+@testable import ShearsExperiments
+import ShearsPrune
 import Testing
-@testable import ShearsPrune
 
 /// Hostile configuration files (issue 12): refused by key and source, without building
 /// deep or exponentially large trees.

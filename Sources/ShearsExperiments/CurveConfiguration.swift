@@ -1,4 +1,5 @@
 import Foundation
+import ShearsPrune
 
 /// How a pruning schedule reaches its operating points.
 public enum ScheduleKind: String, Codable, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
 import Foundation
 import ShearsNet
+import ShearsPrune
 
 /// Where a curve run is, for a progress line.
 public struct CurveProgress: Sendable {
@@ -364,8 +365,8 @@ public final class CurveRunner {
         var row = CurveRow(cell: cell, step: step + 1)
         row.parameters = cost.parameters
         row.macs = cost.macs
-        row.flops = CurvePruning.flops(cost, granularity: cell.granularity)
-        row.flopsRatio = Double(row.flops) / Double(CurvePruning.flops(baseCost, granularity: cell.granularity))
+        row.flops = cost.flops(counting: cell.granularity)
+        row.flopsRatio = Double(row.flops) / Double(baseCost.flops(counting: cell.granularity))
         row.sparsity = 1 - Double(cost.nonZeroParameters) / Double(baseCost.nonZeroParameters)
         row.accuracyAfterFineTuning = outputs.evaluation.accuracy
         row.testLoss = outputs.evaluation.loss

@@ -1,5 +1,6 @@
 import Foundation
 import ShearsNet
+import ShearsPrune
 import Yams
 
 /// A configuration that cannot run, named by key and source before any work starts.
