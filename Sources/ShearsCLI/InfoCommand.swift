@@ -23,6 +23,7 @@ struct InfoCommand: ParsableCommand {
     }
 
     /// Each node that has parameters or multiplies: graph accounting from output shapes.
+    /// Parameters include a conv's folded `output_offset` (stored, and added to every output).
     func printGraph(_ network: GraphNetwork) throws {
         let specification = network.specification
         print("\(model): graph of \(specification.nodes.count) nodes, input \(specification.inputShape), "
@@ -31,11 +32,18 @@ struct InfoCommand: ParsableCommand {
         let macs = try specification.macsPerNode()
         for (node, nodeMacs) in zip(network.nodes, macs) {
             let parameters = (node.layer?.parameters ?? []).reduce(0) { $0 + $1.value.count }
+                + ((node.layer as? Conv2D)?.outputOffset?.count ?? 0)
             guard parameters > 0 || nodeMacs > 0 else { continue }
             print(pad(node.name, 28, left: true), pad("\(parameters)", 13), pad("\(nodeMacs)", 13), pad("\(2 * nodeMacs)", 13))
         }
-        let total = macs.reduce(0, +)
-        print(pad("total", 28, left: true), pad("\(specification.parameterCount)", 13), pad("\(total)", 13), pad("\(2 * total)", 13))
+        let (total, totalParameters) = (macs.reduce(0, +), network.parameterCountWithOffsets)
+        print(pad("total", 28, left: true), pad("\(totalParameters)", 13), pad("\(total)", 13), pad("\(2 * total)", 13))
+        let tensors = network.stateTensors
+        let running = tensors.filter { $0.key.hasSuffix(".running_mean") || $0.key.hasSuffix(".running_var") }
+            .reduce(0) { $0 + $1.value.count }
+        let masks = tensors.filter { $0.key.hasSuffix("_mask") }.reduce(0) { $0 + $1.value.count }
+        print("stored: \(tensors.values.reduce(0) { $0 + $1.count }) values in \(tensors.count) tensors = \(totalParameters) "
+              + "parameters (output offsets included) + \(masks) mask entries + \(running) running statistics")
     }
 
     func printVGG(_ network: VGG) {

@@ -18,10 +18,10 @@ extension PruneCommand {
         }
         let test = try data.load(.test)
         let calibration = criterion.input == .calibrationImages ? try data.calibration(samples: pruning.samples).subset : nil
-        let before = (macs: try network.specification.macs(), parameters: network.specification.parameterCount,
+        let before = (macs: try network.specification.macs(), parameters: network.parameterCountWithOffsets,
                       accuracy: Trainer.evaluate(network, on: test).accuracy)
         let changes = try GroupPruner.prune(network, criterion: criterion, ratio: ratio, calibration: calibration)
-        let after = (macs: try network.specification.macs(), parameters: network.specification.parameterCount,
+        let after = (macs: try network.specification.macs(), parameters: network.parameterCountWithOffsets,
                      accuracy: Trainer.evaluate(network, on: test).accuracy)
         try network.save(to: out, metadata: metadata.merging([
             "pruned_from": model, "criterion": pruning.criterion, "granularity": "filter", "ratio": "\(ratio)",
@@ -29,7 +29,7 @@ extension PruneCommand {
         ]) { $1 })
         let removed = changes.reduce(0) { $0 + $1.before - $1.after }
         print("removed \(removed) channels from \(changes.count) dependency groups; FLOPs \(2 * before.macs) -> \(2 * after.macs), "
-              + "params \(before.parameters) -> \(after.parameters); "
+              + "params \(before.parameters) -> \(after.parameters) (output offsets included); "
               + "test accuracy \(fmt(100 * before.accuracy, 2))% -> \(fmt(100 * after.accuracy, 2))%")
     }
 }

@@ -23,6 +23,12 @@ extension GraphNetwork: CheckpointedNetwork {
         return tensors
     }
 
+    /// Trainable values plus every conv's folded `output_offset`: what the model stores and
+    /// computes with besides BatchNorm's running statistics (the count `info` and `prune` show).
+    public var parameterCountWithOffsets: Int {
+        parameters.reduce(0) { $0 + $1.value.count } + nodes.reduce(0) { $0 + ((($1.layer as? Conv2D)?.outputOffset?.count) ?? 0) }
+    }
+
     public func architectureMetadata() throws -> [String: String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
