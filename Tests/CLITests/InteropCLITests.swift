@@ -224,7 +224,7 @@ struct InteropCLITests {
         let torch = models.directory.appendingPathComponent("from-python.safetensors").path
         let made = try runCheck(["make-torch", models.trained, "--out", torch])
         try #require(made.status == 0, "\(made.output)\(made.error)")
-        #expect(try SafeTensorsFile.readTorchStateDict(from: torch).metadata.isEmpty)
+        #expect(try SafeTensorsFile.readTorchStateDict(from: torch).file.metadata.isEmpty)
         let imported = models.directory.appendingPathComponent("imported.safetensors").path
         let result = try runShears(["import", torch, "--model", "vgg-s", "--out", imported])
         #expect(result.status == 0 && result.output.contains("features [8, 8, M, 16, 16, M, 32, M]"), "\(result.error)")
