@@ -35,8 +35,9 @@ struct ImportCommand: ParsableCommand {
                   + "\(specification.parameterCount) parameters; wrote \(out)")
             return
         }
-        let network = try VGG.fromTorchStateDict(state.file.tensors, batchCounters: state.batchCounters,
-                                                 layout: try modelPreset(model), source: file)
+        // VGG keeps its earlier rule: counters are dropped without checking that a BatchNorm owns
+        // them (the vgg-s import test adds one to a network without batch norm).
+        let network = try VGG.fromTorchStateDict(state.file.tensors, layout: try modelPreset(model), source: file)
         try network.save(to: out, metadata: metadata)
         let widths = network.configuration.features.map { item -> String in
             if case let .conv(width) = item { return "\(width)" }

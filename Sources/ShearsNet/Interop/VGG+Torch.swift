@@ -40,11 +40,9 @@ extension VGG {
     /// batch norm) from a PyTorch state dict, with the widths the tensors' shapes give,
     /// e.g. a network trained in PyTorch (and perhaps pruned there). Each convolution must
     /// read the previous one's width with a 3x3 kernel; every other shape, a missing tensor
-    /// or a foreign one is checked by the checkpoint loader; each of `batchCounters` (the
-    /// `num_batches_tracked` names `readTorchStateDict` set aside) must name a BatchNorm.
-    /// `source` names the file in errors.
-    public static func fromTorchStateDict(_ tensors: [String: Tensor], batchCounters: [String] = [],
-                                          layout: VGGConfiguration, source path: String) throws -> VGG {
+    /// or a foreign one is checked by the checkpoint loader. `source` names the file in errors.
+    public static func fromTorchStateDict(_ tensors: [String: Tensor], layout: VGGConfiguration,
+                                          source path: String) throws -> VGG {
         func shape(of name: String, rank: Int) throws -> [Int] {
             guard let tensor = tensors[name] else {
                 throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' is missing")
@@ -72,13 +70,6 @@ extension VGG {
         for index in layout.hidden.indices {
             configuration.hidden[index] = try shape(of: "classifier.\(2 * index).weight", rank: 2)[0]
         }
-        let network = try restore(configuration, tensors: tensors, source: path)
-        let batchNorms = Set(network.features.layers.indices.filter { network.features.layers[$0] is BatchNorm2D }
-            .map { "features.\($0).num_batches_tracked" })
-        if let foreign = batchCounters.sorted().first(where: { !batchNorms.contains($0) }) {
-            throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(foreign)' does not belong to the architecture "
-                                                          + "(it names no BatchNorm)")
-        }
-        return network
+        return try restore(configuration, tensors: tensors, source: path)
     }
 }
