@@ -202,6 +202,55 @@ struct InteropCLITests {
         #expect(check.output.contains("top-1 agreement 10000/10000"), "\(check.output)")
     }
 
+    @Test("a resnet-s state dict as PyTorch saves it (int64 counters, no metadata) imports at its widths; shears eval = numpy",
+          arguments: ["unpruned", "pruned"])
+    func resnetImportFromPyTorch(variant: String) throws {
+        let models = try ResNetModels.shared.get()
+        let torch = models.directory.appendingPathComponent("\(variant)-for-import.safetensors").path
+        let export = try runShears(["export", models.checkpoint(variant), "--format", "torch", "--out", torch])
+        try #require(export.status == 0, "\(export.error)")
+        let python = models.directory.appendingPathComponent("\(variant)-from-python.safetensors").path
+        let made = try runCheck(["make-torch", torch, "--layout", "resnet-s", "--out", python])
+        try #require(made.status == 0, "\(made.output)\(made.error)")
+        let state = try SafeTensorsFile.readTorchStateDict(from: python)
+        #expect(state.file.metadata.isEmpty && state.batchCounters.count == 21)
+        let imported = models.directory.appendingPathComponent("\(variant)-imported.safetensors").path
+        let result = try runShears(["import", python, "--model", "resnet-s", "--out", imported])
+        try #require(result.status == 0, "\(result.error)")
+        // The widths came from the shapes alone: the graph is the checkpoint's that was exported.
+        let original = try #require(try NetworkCheckpoint.load(from: models.checkpoint(variant)).model as? GraphNetwork)
+        let graph = try #require(try NetworkCheckpoint.load(from: imported).model as? GraphNetwork)
+        #expect(graph.specification == original.specification)
+        #expect((variant == "unpruned") == (graph.specification == ResNet.small), "\(result.output)")
+        // 2,000 test images keep the numpy pass affordable on a debug build's machine.
+        let eval = try runShears(["eval", "--model", imported, "--test-limit", "2000"])
+        let accuracy = try #require(number(after: "top-1 ", in: eval.output), "\(eval.output)\(eval.error)")
+        let check = try runCheck(["torch", python, "--layout", "resnet-s", "--expected-accuracy", "\(accuracy)",
+                                  "--limit", "2000"])
+        #expect(check.status == 0, "\(check.output)\(check.error)")
+        #expect(check.output.contains("2000 images, numpy accuracy \(String(format: "%.2f", accuracy))%"), "\(check.output)")
+    }
+
+    @Test("resnet-s import refuses a misshapen tensor and a float num_batches_tracked: one line naming it, exit 65")
+    func resnetImportRefusesMisfits() throws {
+        let models = try ResNetModels.shared.get()
+        let (tensors, _) = try GraphNetwork(ResNet.small, seed: 1).torchStateDict()
+        let out = models.directory.appendingPathComponent("refused.safetensors").path
+        var misshapen = tensors
+        misshapen["layer2.0.conv1.weight"] = Tensor(shape: [32, 8, 3, 3])
+        var floatCounter = tensors
+        floatCounter["bn1.num_batches_tracked"] = Tensor(shape: [1], values: [3])
+        for (name, variant) in [("layer2.0.conv1.weight", misshapen), ("bn1.num_batches_tracked", floatCounter)] {
+            let path = models.directory.appendingPathComponent("misfit-\(name).safetensors").path
+            try SafeTensorsFile(tensors: variant, metadata: [:]).write(to: path)
+            let result = try runShears(["import", path, "--model", "resnet-s", "--out", out])
+            #expect(result.status == 65, "\(result.status): \(result.error)")
+            let lines = result.error.split(separator: "\n")
+            #expect(lines.count == 1 && result.error.contains("'\(name)'"), "\(result.error)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     @Test("torch export of a filter-pruned vgg-s: the standard module's tensors, numpy accuracy as reported")
     func torchExport() throws {
         let models = try Models.shared.get()
@@ -224,7 +273,7 @@ struct InteropCLITests {
         let torch = models.directory.appendingPathComponent("from-python.safetensors").path
         let made = try runCheck(["make-torch", models.trained, "--out", torch])
         try #require(made.status == 0, "\(made.output)\(made.error)")
-        #expect(try SafeTensorsFile.readTorchStateDict(from: torch).metadata.isEmpty)
+        #expect(try SafeTensorsFile.readTorchStateDict(from: torch).file.metadata.isEmpty)
         let imported = models.directory.appendingPathComponent("imported.safetensors").path
         let result = try runShears(["import", torch, "--model", "vgg-s", "--out", imported])
         #expect(result.status == 0 && result.output.contains("features [8, 8, M, 16, 16, M, 32, M]"), "\(result.error)")

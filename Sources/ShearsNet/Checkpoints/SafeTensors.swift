@@ -49,6 +49,12 @@ public struct SafeTensorsFile: Equatable, Sendable {
     public static let maximumFileBytes = 512 << 20
 
     public static func read(from path: String) throws -> SafeTensorsFile {
+        try decode(try contents(of: path), path: path)
+    }
+
+    /// The bytes of the file at `path`, refused before reading when it is missing, a
+    /// directory, or larger than `maximumFileBytes`.
+    static func contents(of path: String) throws -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CheckpointError.unreadable(path: path, reason: "no such file")
@@ -61,10 +67,18 @@ public struct SafeTensorsFile: Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError.unreadable(path: path, reason: "permission denied")
         }
-        return try decode(data, path: path)
+        return data
     }
 
     public static func decode(_ data: Data, path: String) throws -> SafeTensorsFile {
+        try decode(data, path: path, acceptingBatchCounters: false).file
+    }
+
+    /// `decode`; with `acceptingBatchCounters`, every `*.num_batches_tracked` entry must be an
+    /// int64 scalar (PyTorch BatchNorm's step counter) and is returned by name instead of in
+    /// `tensors`, its bytes still counting in the overlap and gap checks.
+    static func decode(_ data: Data, path: String,
+                       acceptingBatchCounters: Bool) throws -> (file: SafeTensorsFile, batchCounters: [String]) {
         // Re-based so that indices start at 0 (a slice's do not).
         let bytes = data.startIndex == 0 ? data : Data(data)
         guard bytes.count >= 8 else { throw CheckpointError.malformed(path: path, reason: "\(bytes.count) bytes, too short for the header length") }
@@ -85,7 +99,14 @@ public struct SafeTensorsFile: Equatable, Sendable {
         }
         var tensors: [String: Tensor] = [:]
         var spans: [(Int, Int, String)] = []
+        var batchCounters: [String] = []
         for (name, entry) in header.sorted(by: { $0.key < $1.key }) where name != "__metadata__" {
+            if acceptingBatchCounters, name.hasSuffix(".num_batches_tracked") {
+                let span = try batchCounterSpan(name, entry, available: bytes.count - bufferStart, path: path)
+                batchCounters.append(name)
+                spans.append((span.begin, span.end, name))
+                continue
+            }
             let tensor = try decodeTensor(name, entry, bytes: bytes, bufferStart: bufferStart, path: path)
             tensors[name] = tensor.tensor
             spans.append((tensor.begin, tensor.end, name))
@@ -102,7 +123,7 @@ public struct SafeTensorsFile: Equatable, Sendable {
         guard position == bytes.count - bufferStart else {
             throw CheckpointError.malformed(path: path, reason: "\(bytes.count - bufferStart - position) bytes after the last tensor")
         }
-        return SafeTensorsFile(tensors: tensors, metadata: metadata)
+        return (SafeTensorsFile(tensors: tensors, metadata: metadata), batchCounters)
     }
 
     private static func decodeTensor(_ name: String, _ entry: Any, bytes: Data, bufferStart: Int,

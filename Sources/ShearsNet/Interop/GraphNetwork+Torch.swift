@@ -69,9 +69,19 @@ extension GraphNetwork {
 
     /// Builds `specification` (same node names; widths as the tensors must have them) from a
     /// PyTorch state dict such as `torchStateDict` writes, checking every tensor as a
-    /// checkpoint load does; `source` names the file in errors.
-    public static func fromTorchStateDict(_ tensors: [String: Tensor], specification: GraphSpecification,
-                                          source path: String) throws -> GraphNetwork {
+    /// checkpoint load does; `batchCounters` (the `num_batches_tracked` names
+    /// `readTorchStateDict` set aside) must each belong to a BatchNorm node. `source` names
+    /// the file in errors.
+    public static func fromTorchStateDict(_ tensors: [String: Tensor], batchCounters: [String] = [],
+                                          specification: GraphSpecification, source path: String) throws -> GraphNetwork {
+        let batchNorms = Set(specification.nodes.filter {
+            if case .batchNorm = $0.operation { return true }
+            return false
+        }.map(\.name))
+        if let foreign = batchCounters.sorted().first(where: { !batchNorms.contains(String($0.dropLast(".num_batches_tracked".count))) }) {
+            throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(foreign)' does not belong to the architecture "
+                                                          + "(it names no BatchNorm)")
+        }
         try checkFinite(tensors, path: path)
         return try restore(specification, tensors: tensors, source: path)
     }

@@ -98,10 +98,11 @@ struct TorchInteropTests {
         return path
     }
 
-    @Test("int64 num_batches_tracked is dropped; any other int64 tensor is still refused")
+    @Test("int64 num_batches_tracked is set aside by name; any other int64 tensor is still refused")
     func batchCounters() throws {
-        let file = try SafeTensorsFile.readTorchStateDict(from: try fileWithInt64(named: "features.1.num_batches_tracked"))
-        #expect(file.tensors == ["w": Tensor(shape: [2], values: [1, 2])])
+        let state = try SafeTensorsFile.readTorchStateDict(from: try fileWithInt64(named: "features.1.num_batches_tracked"))
+        #expect(state.file.tensors == ["w": Tensor(shape: [2], values: [1, 2])])
+        #expect(state.batchCounters == ["features.1.num_batches_tracked"])
         let other = try fileWithInt64(named: "steps")
         #expect(throws: CheckpointError.unsupportedDType(path: other, tensor: "steps", dtype: "I64")) {
             try SafeTensorsFile.readTorchStateDict(from: other)
