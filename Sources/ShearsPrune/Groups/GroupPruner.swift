@@ -9,10 +9,10 @@ public enum GroupPruner {
         public let after: Int
     }
 
-    /// Removes the lowest-scored `ratio` of every prunable group's channels that `criterion`
-    /// applies to (rounded down;
-    /// ties go to the lower index), never leaving a group below `minimumKeep` of its width
-    /// nor below one channel. Scores are computed once, on the unpruned network.
+    /// Removes the lowest-scored `ratio` of the channels of every prunable group `criterion`
+    /// applies to (rounded down; ties go to the lower index), never leaving a group below
+    /// `minimumKeep` of its width nor below one channel. Scores are computed once, on the
+    /// unpruned network.
     public static func prune(_ network: GraphNetwork, criterion: any GroupCriterion, ratio: Double, minimumKeep: Double = 0,
                              calibration: Dataset? = nil) throws -> [Change] {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }

@@ -8,7 +8,8 @@ import ShearsNet
 /// adds that tie the group together. Surgery reads that value at each consumer's input from
 /// an evaluation pass of the masked network and folds it into the consumer (a conv's output
 /// offset, which varies near the borders; a linear layer's bias) before cutting, so the
-/// pruned network computes exactly what the masked one did (`GroupSurgeryTests`).
+/// pruned network computes exactly what the masked one did
+/// (`DependencyGraphTests.removalEqualsMasking`).
 public enum GroupSurgery {
     /// Keeps channels `kept` (ascending, not empty) of `group` in `network`.
     public static func keep(_ kept: [Int], of group: ChannelGroup, in network: GraphNetwork) throws {
