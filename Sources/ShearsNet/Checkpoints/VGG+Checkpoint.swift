@@ -87,17 +87,7 @@ extension VGG: CheckpointedNetwork {
     /// checkpoint), checking every shape; `source` names them in errors.
     static func restore(_ configuration: VGGConfiguration, tensors: [String: Tensor], source path: String) throws -> VGG {
         let model = VGG(configuration, seed: 0)
-        var unused = Set(tensors.keys)
-        func take(_ name: String, shape: [Int]) throws -> Tensor {
-            guard let tensor = tensors[name] else {
-                throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' is missing")
-            }
-            guard tensor.shape == shape else {
-                throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' has shape \(tensor.shape), the architecture needs \(shape)")
-            }
-            unused.remove(name)
-            return tensor
-        }
+        var file = CheckpointTensors(tensors, path: path)
         for (position, conv) in model.convolutions {
             let name = "features.\(position).patch_rows"
             guard let rows = tensors[name] else { continue }
@@ -109,33 +99,22 @@ extension VGG: CheckpointedNetwork {
                 throw CheckpointError.architectureMismatch(
                     path: path, reason: "tensor '\(name)' must list ascending whole row numbers in 0..<\(full)")
             }
-            unused.remove(name)
+            file.markUsed(name)
             conv.keepPatchRows(indices)
         }
-        for (name, parameter) in model.namedParameters {
-            parameter.value = try take(name, shape: parameter.value.shape)
-            if tensors[name + "_mask"] != nil {
-                let mask = try take(name + "_mask", shape: parameter.value.shape).values
-                guard mask.allSatisfy({ $0 == 0 || $0 == 1 }) else {
-                    throw CheckpointError.badTensor(path: path, tensor: name + "_mask", reason: "a mask must hold only 0 and 1")
-                }
-                parameter.mask = mask
-            }
-        }
+        for (name, parameter) in model.namedParameters { try file.fill(parameter, named: name) }
         for (position, conv) in model.convolutions {
             let name = "features.\(position).output_offset"
-            guard tensors[name] != nil else { continue }
+            guard file.contains(name) else { continue }
             let size = model.featureInputSize(at: position)
-            conv.outputOffset = try take(name, shape: Array(conv.outputShape(for: [1, conv.inChannels, size, size]).dropFirst()))
+            conv.outputOffset = try file.take(name, shape: Array(conv.outputShape(for: [1, conv.inChannels, size, size]).dropFirst()))
         }
         for (position, layer) in model.features.layers.enumerated() {
             guard let norm = layer as? BatchNorm2D else { continue }
-            norm.runningMean = try take("features.\(position).running_mean", shape: [norm.channels]).values
-            norm.runningVariance = try take("features.\(position).running_var", shape: [norm.channels]).values
+            norm.runningMean = try file.take("features.\(position).running_mean", shape: [norm.channels]).values
+            norm.runningVariance = try file.take("features.\(position).running_var", shape: [norm.channels]).values
         }
-        if let extra = unused.sorted().first {
-            throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(extra)' does not belong to the architecture")
-        }
+        try file.refuseLeftovers()
         return model
     }
 }

@@ -71,40 +71,20 @@ extension GraphNetwork: CheckpointedNetwork {
     /// missing and unknown tensors; `source` names them in errors.
     static func restore(_ specification: GraphSpecification, tensors: [String: Tensor], source path: String) throws -> GraphNetwork {
         let model = try GraphNetwork(specification, seed: 0)
-        var unused = Set(tensors.keys)
-        func take(_ name: String, shape: [Int]) throws -> Tensor {
-            guard let tensor = tensors[name] else {
-                throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' is missing")
-            }
-            guard tensor.shape == shape else {
-                throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(name)' has shape \(tensor.shape), the architecture needs \(shape)")
-            }
-            unused.remove(name)
-            return tensor
-        }
-        for (name, parameter) in model.namedParameters {
-            parameter.value = try take(name, shape: parameter.value.shape)
-            guard tensors[name + "_mask"] != nil else { continue }
-            let mask = try take(name + "_mask", shape: parameter.value.shape).values
-            guard mask.allSatisfy({ $0 == 0 || $0 == 1 }) else {
-                throw CheckpointError.badTensor(path: path, tensor: name + "_mask", reason: "a mask must hold only 0 and 1")
-            }
-            parameter.mask = mask
-        }
+        var file = CheckpointTensors(tensors, path: path)
+        for (name, parameter) in model.namedParameters { try file.fill(parameter, named: name) }
         for (node, shape) in zip(model.nodes, model.nodeShapes) {
-            if let conv = node.layer as? Conv2D, tensors["\(node.name).output_offset"] != nil {
-                conv.outputOffset = try take("\(node.name).output_offset", shape: Array(shape.dropFirst()))
+            if let conv = node.layer as? Conv2D, file.contains("\(node.name).output_offset") {
+                conv.outputOffset = try file.take("\(node.name).output_offset", shape: Array(shape.dropFirst()))
             }
             guard let norm = node.layer as? BatchNorm2D else { continue }
-            norm.runningMean = try take("\(node.name).running_mean", shape: [norm.channels]).values
-            norm.runningVariance = try take("\(node.name).running_var", shape: [norm.channels]).values
+            norm.runningMean = try file.take("\(node.name).running_mean", shape: [norm.channels]).values
+            norm.runningVariance = try file.take("\(node.name).running_var", shape: [norm.channels]).values
             guard norm.runningVariance.allSatisfy({ $0 >= 0 }) else {
                 throw CheckpointError.badTensor(path: path, tensor: "\(node.name).running_var", reason: "a variance cannot be negative")
             }
         }
-        if let extra = unused.sorted().first {
-            throw CheckpointError.architectureMismatch(path: path, reason: "tensor '\(extra)' does not belong to the architecture")
-        }
+        try file.refuseLeftovers()
         return model
     }
 }
