@@ -76,7 +76,7 @@ public final class GraphNetwork: Layer {
         nodes.flatMap { node in (node.layer?.parameters ?? []).map { ("\(node.name).\($0.name)", $0) } }
     }
 
-    public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], specification.classes] }
+    public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], nodeShapes[nodeShapes.count - 1][1]] }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(Array(input.shape.dropFirst()) == specification.inputShape,

@@ -2,8 +2,9 @@ import ShearsNet
 
 /// l_p norm of each channel's weights, summed over the group's producers:
 /// `s_c = Σ_producers ‖W_p[c]‖_p` (Li et al. 2017, "Pruning Filters for Efficient ConvNets",
-/// §3.1, uses p = 1 for one filter; a coupled group sums its members, as Torch-Pruning's
-/// `MagnitudeImportance` does with its default `group_reduction="mean"` up to a constant).
+/// §3.1, use p = 1 on one filter's kernel weights; a coupled group sums its producers).
+/// Torch-Pruning's `MagnitudeImportance` also counts the consumers' input weights and the
+/// BatchNorm scales of the group; this criterion reads the producers' filters only.
 public struct GroupNormCriterion: GroupCriterion {
     public let p: Double
     public var name: String { p == 1 ? "l1" : p == 2 ? "l2" : "l\(p)" }
