@@ -1,7 +1,6 @@
 import Foundation
 import ShearsNet
 import ShearsPrune
-import Yams
 
 /// A configuration that cannot run, named by key and source before any work starts.
 public enum CurveConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -54,7 +53,7 @@ extension CurveConfiguration {
                 throw CurveConfigurationError.malformed(source: source, reason: "not UTF-8 text")
             }
             try ConfigurationText.checkYAML(text, source: source)
-            parsed = try Yams.load(yaml: text)
+            parsed = try YAMLValues.parse(text)
         } catch let error as CurveConfigurationError {
             throw error
         } catch {
@@ -76,7 +75,7 @@ extension CurveConfiguration {
                 throw CurveConfigurationError.invalid(key: key, reason: problem, source: source)
             }
         }
-        // Only JSON's value types are meaningful (YAML's dates and the like are not).
+        // Only JSON's value types are meaningful (NaN and infinities are not).
         for key in object.keys.sorted() where !JSONSerialization.isValidJSONObject([object[key]!]) {
             throw CurveConfigurationError.invalid(key: key, reason: "must be a number, string, boolean or a list of them",
                                                   source: source)

@@ -64,6 +64,11 @@ struct ConfigurationHardeningTests {
               (#"{"flopsTargets": "half"}"#, "c.json: 'flopsTargets' must be a list of finite numbers"),
               ("seeds: [99999999999999999999999]", "c.yaml: 'seeds' must be a list of integers >= 0"),
               ("fineTuneLearningRate: .inf", "c.yaml: 'fineTuneLearningRate' must be a finite number"),
+              // Sexagesimal integers overflowed inside Yams' YAML 1.1 constructor (scripts/fuzz).
+              ("seeds: [-5555555555555555555:56]", "c.yaml: 'seeds' must be a list of integers >= 0"),
+              ("trainEpochs: 1:30", "c.yaml: 'trainEpochs' must be an integer"),
+              ("holdOutCalibration: yes", "c.yaml: 'holdOutCalibration' must be true or false"),
+              ("seeds: ['7']", "c.yaml: 'seeds' must be a list of integers >= 0"),
           ])
     func types(text: String, expected: String) {
         #expect(error(text, text.hasPrefix("{") ? "c.json" : "c.yaml") == expected)
