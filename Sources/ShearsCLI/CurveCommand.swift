@@ -36,7 +36,9 @@ struct CurveCommand: ParsableCommand {
     @Option(help: "Run one deterministic share i/n of the grid (0 <= i < n); combine shards with 'shears merge'.")
     var shard = "0/1"
 
-    @Option(help: "Comma-separated criteria (overrides).")
+    @Option(help: "Model to prune: a VGG preset (vgg-s) or resnet-s, pruned through its dependency groups (overrides).")
+    var model: String?
+    @Option(help: "Comma-separated criteria (overrides; for resnet-s, the preset's criteria that apply to it by default).")
     var criteria: String?
     @Option(help: "Comma-separated granularities (overrides).")
     var granularities: String?
@@ -74,7 +76,7 @@ struct CurveCommand: ParsableCommand {
 
     /// The flag that sets each configuration key, to name in errors about overrides.
     static let flags = [
-        "criteria": "--criteria", "granularities": "--granularities", "schedules": "--schedules", "seeds": "--seeds",
+        "model": "--model", "criteria": "--criteria", "granularities": "--granularities", "schedules": "--schedules", "seeds": "--seeds",
         "flopsTargets": "--targets", "fineTuneSteps": "--fine-tune-steps", "checkpoint": "--checkpoint",
         "trainEpochs": "--train-epochs", "scoringSamples": "--scoring-samples", "testLimit": "--test-limit",
         "trainLimit": "--train-limit", "minLayerKeep": "--min-layer-keep", "obsDamping": "--obs-damping",
@@ -103,7 +105,14 @@ struct CurveCommand: ParsableCommand {
             configuration = chosen
         }
         func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
-        if let names = list(criteria) { configuration.criteria = names }
+        if let model { configuration.model = model }
+        if let names = list(criteria) {
+            configuration.criteria = names
+        } else if model != nil, configuration.isGraphModel {
+            // A preset's VGG criteria that have no group form yet are left out, not refused.
+            let applying = configuration.criteria.filter(GroupCriteria.names.contains)
+            configuration.criteria = applying.isEmpty ? GroupCriteria.names : applying
+        }
         if let names = list(granularities) {
             configuration.granularities = try names.map {
                 guard let granularity = Granularity(rawValue: $0) else { throw PruningError.unknownGranularity($0) }
@@ -161,7 +170,13 @@ struct CurveCommand: ParsableCommand {
                                                 withIntermediateDirectories: true)
         // Before any work: one run per CSV, and an --out that can become this curve's CSV.
         try store.checkOutput()
-        if let checkpoint = configuration.checkpoint { _ = try loadFashionMNISTModel(checkpoint) }
+        if let checkpoint = configuration.checkpoint {
+            let loaded = try loadFashionMNISTNetwork(checkpoint).model
+            guard (loaded is GraphNetwork) == configuration.isGraphModel else {
+                throw CheckpointError.architectureMismatch(
+                    path: checkpoint, reason: "is \(loaded is GraphNetwork ? "a graph network" : "a VGG"), not a \(configuration.model) model")
+            }
+        }
         let lock = try CurveLock(store: store)
         defer { withExtendedLifetime(lock) {} }
         let train = try FashionMNIST.load(.train, directory: dataDir)
@@ -170,7 +185,18 @@ struct CurveCommand: ParsableCommand {
         let cells = configuration.cells(of: shard)
         let steps = cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count }
         print("curve: \(cells.count) cells, \(steps) pruning steps (shard \(shard)) -> \(out)")
-        let runner = CurveRunner(configuration: configuration, store: store, shard: shard, train: train, test: test)
+        print("curve: \(configuration.model), criteria \(configuration.criteria.joined(separator: ", "))")
+        if configuration.isGraphModel {
+            try run(CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: shard, train: train, test: test))
+        } else {
+            try run(CurveRunner<VGG>(configuration: configuration, store: store, shard: shard, train: train, test: test))
+        }
+        let rows = try store.rows()
+        print("done: \(rows.count) rows in \(out); plot with scripts/plot-curve \(out)")
+    }
+
+    /// Runs `runner` with a progress line on standard error.
+    private func run<Model: CurveModel>(_ runner: CurveRunner<Model>) throws {
         let line = ProgressLine()
         runner.trainingProgress = { line.show($0) }
         var lastShown = ""
@@ -186,7 +212,5 @@ struct CurveCommand: ParsableCommand {
         }
         try runner.run()
         if line.interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-        let rows = try store.rows()
-        print("done: \(rows.count) rows in \(out); plot with scripts/plot-curve \(out)")
     }
 }

@@ -106,16 +106,18 @@ extension CurveConfiguration {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
+        if isGraphModel {
+            try validateGraph(source: source)
+            return
+        }
         guard let preset = VGGConfiguration.preset(model) else {
-            throw fail(.model, "is '\(model)'; presets: \(VGGConfiguration.presetNames.joined(separator: ", "))")
+            throw fail(.model, "is '\(model)'; presets: \((VGGConfiguration.presetNames + GraphNetwork.curvePresets.keys.sorted()).joined(separator: ", "))")
         }
         guard preset.inputChannels == 1, preset.inputSize == FashionMNIST.imageSize else {
             throw fail(.model, "is '\(model)', which takes \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; "
                        + "Fashion-MNIST's are 1x28x28")
         }
-        if checkpoint == nil, trainEpochs < 1 { throw fail(.trainEpochs, "must be at least 1 without a checkpoint") }
-        try checkBounds(source: source)
-        guard !criteria.isEmpty, Set(criteria).count == criteria.count else { throw fail(.criteria, "must be a non-empty list without repeats") }
+        try validateCommon(source: source)
         for name in criteria {
             do { _ = try CriterionName(parsing: name) } catch { throw fail(.criteria, "\(error)") }
         }
@@ -123,6 +125,42 @@ extension CurveConfiguration {
         if granularities.contains(.layer) {
             throw fail(.granularities, "cannot contain 'layer': vgg-s has two replaceable layers, too few for a FLOPs curve")
         }
+        if schedules.contains(.soft), let masked = granularities.first(where: \.isMasked) {
+            throw fail(.granularities, "cannot combine '\(masked.rawValue)' with the soft schedule (it zeroes and removes whole units)")
+        }
+    }
+
+    /// Whether `model` names a graph network (pruned through dependency groups).
+    public var isGraphModel: Bool { GraphNetwork.curvePresets[model] != nil }
+
+    /// What graph curves cannot do: criteria other than the group criteria, granularities
+    /// other than whole channels, the VGG-only schedules, compensation.
+    private func validateGraph(source: String) throws {
+        func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
+            .invalid(key: key.rawValue, reason: reason, source: source)
+        }
+        try validateCommon(source: source)
+        if let other = criteria.first(where: { !GroupCriteria.names.contains($0) }) {
+            throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
+        }
+        guard granularities == [.filter] else {
+            throw fail(.granularities, "must be [filter] for \(model): graphs are pruned by whole channels of dependency groups")
+        }
+        let graphSchedules: Set<ScheduleKind> = [.oneShot, .iterative, .gradual, .stepwise]
+        if let other = schedules.first(where: { !graphSchedules.contains($0) }) {
+            throw fail(.schedules, "has '\(other.rawValue)', which runs on VGG models only")
+        }
+        guard compensation == .none else { throw fail(.compensation, "must be 'none' for \(model)") }
+    }
+
+    /// The checks every model family shares.
+    private func validateCommon(source: String) throws {
+        func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
+            .invalid(key: key.rawValue, reason: reason, source: source)
+        }
+        if checkpoint == nil, trainEpochs < 1 { throw fail(.trainEpochs, "must be at least 1 without a checkpoint") }
+        try checkBounds(source: source)
+        guard !criteria.isEmpty, Set(criteria).count == criteria.count else { throw fail(.criteria, "must be a non-empty list without repeats") }
         guard !schedules.isEmpty, Set(schedules).count == schedules.count else { throw fail(.schedules, "must be a non-empty list without repeats") }
         guard !seeds.isEmpty, Set(seeds).count == seeds.count else { throw fail(.seeds, "must be a non-empty list without repeats") }
         guard !flopsTargets.isEmpty, flopsTargets.allSatisfy({ $0 > 0 && $0 < 1 }) else {
@@ -149,9 +187,6 @@ extension CurveConfiguration {
         guard obsDamping >= 0, obsDamping.isFinite else { throw fail(.obsDamping, "must be >= 0, got \(obsDamping)") }
         guard flopsPerStep > 0, flopsPerStep < 1 else { throw fail(.flopsPerStep, "must be a share in (0, 1), got \(flopsPerStep)") }
         guard stepFineTuneSteps >= 0 else { throw fail(.stepFineTuneSteps, "must be >= 0") }
-        if schedules.contains(.soft), let masked = granularities.first(where: \.isMasked) {
-            throw fail(.granularities, "cannot combine '\(masked.rawValue)' with the soft schedule (it zeroes and removes whole units)")
-        }
     }
 }
 

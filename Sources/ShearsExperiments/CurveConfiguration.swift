@@ -36,7 +36,8 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
 /// seeds), the operating points and the fine-tuning budget. Decoded from JSON with every key
 /// optional (defaults below) and unknown keys refused.
 public struct CurveConfiguration: Codable, Equatable, Sendable {
-    /// Model preset (`vgg-s`) to train when `checkpoint` is nil.
+    /// Model to prune: a VGG preset (`vgg-s`) or a graph preset (`resnet-s`, pruned through its
+    /// dependency groups); trained when `checkpoint` is nil, else the family the checkpoint must be.
     public var model = "vgg-s"
     /// Trained checkpoint every seed starts from; nil trains one base model per seed
     /// (`trainEpochs`, initialised and shuffled by that seed).

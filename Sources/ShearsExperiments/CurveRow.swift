@@ -78,7 +78,7 @@ public struct CurveRow: Equatable, Sendable {
 
     /// A seed's unpruned model's row (schedule `unpruned`, step 0), written once per seed and
     /// run so that every figure has its reference accuracy and latency from the same run.
-    public static func unpruned(seed: UInt64, accuracy: Double, loss: Double, cost: ModelCost, latency: (Double, Double),
+    public static func unpruned(seed: UInt64, accuracy: Double, loss: Double, cost: CurveCost, latency: (Double, Double),
                                 seconds: Double) -> CurveRow {
         var row = CurveRow(cell: CurveCell(criterion: "none", granularity: .filter, schedule: .oneShot, seed: seed), step: 0)
         (row.method, row.granularity, row.schedule) = ("unpruned", "none", Self.unprunedSchedule)

@@ -45,7 +45,7 @@ public struct CurveStepError: Error, CustomStringConvertible {
 /// gradual, stepwise) save the model, with the step's row in its metadata, *before*
 /// appending the row: a kill between the two is healed on restart by appending the saved
 /// row, so no row is lost or doubled.
-public final class CurveRunner {
+public final class CurveRunner<Model: CurveModel> {
     public let configuration: CurveConfiguration
     public let store: CurveStore
     public let shard: Shard
@@ -58,8 +58,8 @@ public final class CurveRunner {
     public var progress: (CurveProgress) -> Void = { _ in }
     public var trainingProgress: (TrainingProgress) -> Void = { _ in }
 
-    static let stepKey = "shears.curve.step"
-    static let rowKey = "shears.curve.row"
+    static var stepKey: String { "shears.curve.step" }
+    static var rowKey: String { "shears.curve.row" }
 
     /// - Parameters:
     ///   - configuration: the grid, operating points and budgets.
@@ -80,19 +80,19 @@ public final class CurveRunner {
     /// The unpruned model of `seed`: the configured checkpoint, the base saved by an earlier
     /// run, or one initialised and trained now from `seed` with the reference recipe (SGD 0.01,
     /// momentum 0.9, wd 5e-4, batch 64, batch order seeded by `seed`).
-    public func baseModel(seed: UInt64) throws -> VGG {
-        if let checkpoint = configuration.checkpoint { return try VGG.load(from: checkpoint).model }
+    public func baseModel(seed: UInt64) throws -> Model {
+        if let checkpoint = configuration.checkpoint { return try Model.load(from: checkpoint).model }
         let path = store.baseModelPath(seed: seed)
-        if FileManager.default.fileExists(atPath: path) { return try VGG.load(from: path).model }
-        var model = VGG(VGGConfiguration.preset(configuration.model)!, seed: seed)
-        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+        if FileManager.default.fileExists(atPath: path) { return try Model.load(from: path).model }
+        var model = try Model.initial(configuration, seed: seed)
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4, decaysEveryParameter: Model.decaysEveryParameter)
         let trainer = Trainer(batchSize: 64, seed: seed)
-        let recipe = "vgg preset \(configuration.model), \(configuration.trainEpochs) epochs, seed \(seed), reference recipe"
+        let recipe = "\(configuration.model), \(configuration.trainEpochs) epochs, seed \(seed), reference recipe"
         // Killed mid-training, the next run resumes from the last finished epoch (bit-identically).
         let checkpoint = EpochCheckpoint(path: path + ".resume",
                                          recipe: ["shears.curve.base": recipe, "train_images": "\(train.count)"])
         var history: [String] = []
-        if let state = try checkpoint.resume(VGG.self, optimizer: optimizer) { (model, history) = (state.model, state.history) }
+        if let state = try checkpoint.resume(Model.self, optimizer: optimizer) { (model, history) = (state.model, state.history) }
         for epoch in history.count..<configuration.trainEpochs {
             _ = try trainer.trainEpoch(model, optimizer: optimizer, data: train, epoch: epoch, epochs: configuration.trainEpochs,
                                        progress: trainingProgress)
@@ -108,7 +108,7 @@ public final class CurveRunner {
     /// calibration images.
     struct SeedContext {
         let seed: UInt64
-        let base: VGG
+        let base: Model
         let reference: ModelOutputs
         let calibration: CalibrationData
     }
@@ -121,7 +121,7 @@ public final class CurveRunner {
         if !rows.contains(where: { $0.isUnpruned && $0.seed == seed }) {
             let latency = Latency.measure(base, data: test, singles: configuration.latencyImages)
             let row = CurveRow.unpruned(seed: seed, accuracy: reference.evaluation.accuracy, loss: reference.evaluation.loss,
-                                        cost: ModelCost(base), latency: latency, seconds: Date().timeIntervalSince(measured))
+                                        cost: base.curveCost(counting: .filter), latency: latency, seconds: Date().timeIntervalSince(measured))
             try store.append(row)
             rows.append(row)
         }
@@ -215,14 +215,14 @@ public final class CurveRunner {
     /// The saved model of a chained cell whose CSV has `rowsDone` rows, and the row to append
     /// first when the run was killed between saving a step and writing its row; nil when the
     /// chain has not started.
-    private func resumeChain(_ cell: CurveCell, rowsDone: Int) throws -> (VGG, CurveRow?)? {
+    private func resumeChain(_ cell: CurveCell, rowsDone: Int) throws -> (Model, CurveRow?)? {
         guard FileManager.default.fileExists(atPath: store.statePath(cell)) else {
             guard rowsDone == 0 else {
                 throw CurveStoreError.mismatch(path: store.statePath(cell), reason: "missing, but the CSV has rows of this cell")
             }
             return nil
         }
-        let (saved, metadata) = try VGG.load(from: store.statePath(cell))
+        let (saved, metadata) = try Model.load(from: store.statePath(cell))
         let step = Int(metadata[Self.stepKey] ?? "") ?? -1
         if step == rowsDone + 1, let line = metadata[Self.rowKey], let row = CurveRow(csvLine: line[...]) {
             try store.append(row)
@@ -248,7 +248,7 @@ public final class CurveRunner {
 
     /// Runs one operating point (`point`: a FLOPs fraction, or a penalty strength) on `model`
     /// and measures the row.
-    private func runStep(_ cell: CurveCell, step: Int, target point: Double, model: VGG, context: SeedContext,
+    private func runStep(_ cell: CurveCell, step: Int, target point: Double, model: Model, context: SeedContext,
                          report: (String, Double?, Double?) -> Void) throws -> CurveRow {
         let started = Date()
         var times = StepTimes()
@@ -274,7 +274,7 @@ public final class CurveRunner {
     }
 
     /// The group-lasso control: the schedule's two fine-tuning phases, nothing penalised or removed.
-    private func lassoControlStep(_ cell: CurveCell, step: Int, model: VGG, times: inout StepTimes,
+    private func lassoControlStep(_ cell: CurveCell, step: Int, model: Model, times: inout StepTimes,
                                   report: (String, Double?, Double?) -> Void) throws -> Evaluation {
         try StepTimes.timed(&times.fineTune) { try fineTune(model, cell: cell, step: step, report: report) }
         let before = Trainer.evaluate(model, on: test)
@@ -285,7 +285,7 @@ public final class CurveRunner {
     /// Prune-then-fine-tune phases to the step's FLOPs target (one, or `stepwise`'s many); a
     /// control fine-tunes through the same phases and removes nothing (for `soft` too: its
     /// budget per step is one phase of `fineTuneSteps` from the unpruned model).
-    private func phasedStep(_ cell: CurveCell, step: Int, model: VGG, context: SeedContext, times: inout StepTimes,
+    private func phasedStep(_ cell: CurveCell, step: Int, model: Model, context: SeedContext, times: inout StepTimes,
                             report: (String, Double?, Double?) -> Void) throws -> Evaluation {
         var before: Evaluation?
         let phases = configuration.phases(cell.schedule, step: step)
@@ -293,8 +293,8 @@ public final class CurveRunner {
             if !cell.isControl {
                 report("prune", nil, nil)
                 try StepTimes.timed(&times.prune) {
-                    try CurvePruning.prune(model, toFraction: phase.target!, of: context.base, cell: cell, step: phase.seedStep,
-                                           configuration: configuration, data: context.calibration)
+                    try model.prune(toFraction: phase.target!, of: context.base, cell: cell, step: phase.seedStep,
+                                    configuration: configuration, data: context.calibration)
                 }
             }
             if index == phases.count - 1 { before = Trainer.evaluate(model, on: test) }
@@ -307,18 +307,17 @@ public final class CurveRunner {
 
     /// Penalised training with a proximal step at `strength`, removal of the zeroed groups,
     /// then plain fine-tuning.
-    private func lassoStep(_ cell: CurveCell, step: Int, strength: Double, model: VGG, times: inout StepTimes,
+    private func lassoStep(_ cell: CurveCell, step: Int, strength: Double, model: Model, times: inout StepTimes,
                            report: (String, Double?, Double?) -> Void) throws -> Evaluation {
-        let lasso = GroupLasso(strength: strength, granularity: cell.granularity)
         var proximalSeconds = 0.0
         try StepTimes.timed(&times.fineTune) {
             try fineTune(model, cell: cell, step: step, phase: "penalised", report: report) { _, learningRate in
-                try StepTimes.timed(&proximalSeconds) { try lasso.proximalStep(model, learningRate: learningRate) }
+                try StepTimes.timed(&proximalSeconds) {
+                    try model.proximalStep(strength: strength, granularity: cell.granularity, learningRate: learningRate)
+                }
             }
         }
-        try StepTimes.timed(&times.prune) {
-            try Surgeon.apply(try GroupLasso.zeroGroups(model, granularity: cell.granularity), to: model)
-        }
+        try StepTimes.timed(&times.prune) { try model.removeZeroedGroups(granularity: cell.granularity) }
         times.prune += proximalSeconds
         times.fineTune -= proximalSeconds
         let before = Trainer.evaluate(model, on: test)
@@ -328,13 +327,13 @@ public final class CurveRunner {
 
     /// Soft pruning: zero the lowest groups, train with them re-chosen every fifth of the
     /// phase, then remove the final choice.
-    private func softStep(_ cell: CurveCell, step: Int, target: Double, model: VGG, context: SeedContext,
+    private func softStep(_ cell: CurveCell, step: Int, target: Double, model: Model, context: SeedContext,
                           times: inout StepTimes, report: (String, Double?, Double?) -> Void) throws -> Evaluation {
         report("prune", nil, nil)
         let interval = max(1, configuration.fineTuneSteps / 5)
         try StepTimes.timed(&times.prune) {
-            try CurvePruning.zeroLowest(model, toFraction: target, of: context.base, cell: cell, step: step,
-                                        configuration: configuration, data: context.calibration)
+            try model.zeroLowest(toFraction: target, of: context.base, cell: cell, step: step,
+                                 configuration: configuration, data: context.calibration)
         }
         let before = Trainer.evaluate(model, on: test)
         var softSeconds = 0.0
@@ -342,15 +341,15 @@ public final class CurveRunner {
             try fineTune(model, cell: cell, step: step, phase: "soft-pruned training", report: report) { sgdStep, _ in
                 guard (sgdStep + 1) % interval == 0, sgdStep + 1 < configuration.fineTuneSteps else { return }
                 try StepTimes.timed(&softSeconds) {
-                    try CurvePruning.zeroLowest(model, toFraction: target, of: context.base, cell: cell, step: step,
-                                                configuration: configuration, data: context.calibration)
+                    try model.zeroLowest(toFraction: target, of: context.base, cell: cell, step: step,
+                                         configuration: configuration, data: context.calibration)
                 }
             }
         }
         times.fineTune -= softSeconds
         try StepTimes.timed(&times.prune) {
-            try CurvePruning.prune(model, toFraction: target, of: context.base, cell: cell, step: step,
-                                   configuration: configuration, data: context.calibration)
+            try model.prune(toFraction: target, of: context.base, cell: cell, step: step,
+                            configuration: configuration, data: context.calibration)
         }
         times.prune += softSeconds
         return before
@@ -358,15 +357,15 @@ public final class CurveRunner {
 
     /// The row's measured columns after fine-tuning: costs, test accuracy and loss, deviation
     /// from the unpruned model, latency.
-    private func measure(_ model: VGG, cell: CurveCell, step: Int, base: VGG, reference: ModelOutputs) -> CurveRow {
+    private func measure(_ model: Model, cell: CurveCell, step: Int, base: Model, reference: ModelOutputs) -> CurveRow {
         let outputs = ModelOutputs(model, on: test)
         let latency = Latency.measure(model, data: test, singles: configuration.latencyImages)
-        let (cost, baseCost) = (ModelCost(model), ModelCost(base))
+        let (cost, baseCost) = (model.curveCost(counting: cell.granularity), base.curveCost(counting: cell.granularity))
         var row = CurveRow(cell: cell, step: step + 1)
         row.parameters = cost.parameters
         row.macs = cost.macs
-        row.flops = cost.flops(counting: cell.granularity)
-        row.flopsRatio = Double(row.flops) / Double(baseCost.flops(counting: cell.granularity))
+        row.flops = cost.flops
+        row.flopsRatio = Double(row.flops) / Double(baseCost.flops)
         row.sparsity = 1 - Double(cost.nonZeroParameters) / Double(baseCost.nonZeroParameters)
         row.accuracyAfterFineTuning = outputs.evaluation.accuracy
         row.testLoss = outputs.evaluation.loss
@@ -381,13 +380,14 @@ public final class CurveRunner {
     /// (proximal penalties, soft pruning). The learning rate falls from
     /// `fineTuneLearningRate` to 0 by a cosine over the phase (Loshchilov & Hutter 2017), so a
     /// row measures a settled model rather than the noise of the last SGD steps.
-    private func fineTune(_ model: VGG, cell: CurveCell, step: Int, steps: Int? = nil, phase: String = "fine-tune",
+    private func fineTune(_ model: Model, cell: CurveCell, step: Int, steps: Int? = nil, phase: String = "fine-tune",
                           report: (String, Double?, Double?) -> Void,
                           afterStep: (_ step: Int, _ learningRate: Double) throws -> Void = { _, _ in }) throws {
         let total = steps ?? configuration.fineTuneSteps
         var remaining = total
         guard remaining > 0 else { return }
-        let optimizer = SGD(learningRate: Float(configuration.fineTuneLearningRate), momentum: 0.9, weightDecay: 5e-4)
+        let optimizer = SGD(learningRate: Float(configuration.fineTuneLearningRate), momentum: 0.9, weightDecay: 5e-4,
+                            decaysEveryParameter: Model.decaysEveryParameter)
         let trainer = Trainer(batchSize: configuration.batchSize, seed: cell.seed &* 1_000_003 &+ UInt64(step))
         let perEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
         var (epoch, done) = (0, 0)

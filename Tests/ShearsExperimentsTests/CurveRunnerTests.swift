@@ -39,7 +39,7 @@ struct CurveRunnerTests {
         let configuration = try setUp(directory)
         let store = CurveStore(csvPath: directory.appendingPathComponent("curve.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let all = try store.rows()
         // The unpruned row, then (control + 2 criteria) x 2 schedules x 2 steps.
         #expect(all.count == 13 && all[0].isUnpruned && all[0].flopsRatio == 1 && all[0].step == 0)
@@ -53,11 +53,11 @@ struct CurveRunnerTests {
         var truncated = all
         truncated.remove(at: iterative)
         try store.write(truncated)
-        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let healed = try store.rows()
         #expect(healed.count == 13 && Set(healed.map(\.csvLine)) == Set(all.map(\.csvLine)))
         // A second run with everything done adds nothing.
-        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         #expect(try store.rows().count == 13)
     }
 
@@ -70,7 +70,7 @@ struct CurveRunnerTests {
         configuration.criteria = ["l1"]
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let rows = try store.rows()
         let controls = rows.filter(\.isControl), pruned = rows.filter { $0.criterion == "l1" }
         #expect(controls.map(\.step) == [1, 2] && pruned.map(\.step) == [1, 2])
@@ -94,7 +94,7 @@ struct CurveRunnerTests {
         configuration.flopsTargets = [0.5]
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        let runner = CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        let runner = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
         try runner.run()
         let unpruned = try store.rows().filter(\.isUnpruned)
         #expect(unpruned.map(\.seed) == [1, 2])
@@ -117,7 +117,7 @@ struct CurveRunnerTests {
         exploding.normalization = Normalization(mean: 0, std: 1e-37)
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        let runner = CurveRunner(configuration: configuration, store: store, shard: .whole, train: exploding, test: test)
+        let runner = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: exploding, test: test)
         #expect {
             try runner.run()
         } throws: { error in
@@ -133,12 +133,12 @@ struct CurveRunnerTests {
         var configuration = CurveConfiguration()
         configuration.holdOutCalibration = true
         let store = CurveStore(csvPath: "/nonexistent/c.csv")
-        let held = CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        let held = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
         #expect(held.calibration.count == 21 && held.train.count == 256 - 21)
         #expect(held.train.pixels == Array(train.pixels.prefix(235 * 28 * 28)))
         configuration.holdOutCalibration = false
         configuration.trainLimit = 100
-        let limited = CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        let limited = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
         #expect(limited.train.count == 100 && limited.calibration.pixels == held.calibration.pixels)
     }
 
@@ -154,7 +154,7 @@ struct CurveRunnerTests {
         for (name, testSet) in [("a", test), ("b", Dataset.synthetic(count: 64, classCount: 10, seed: 99))] {
             let store = CurveStore(csvPath: directory.appendingPathComponent("\(name).csv").path)
             try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-            try CurveRunner(configuration: configuration, store: store, shard: .whole, train: train, test: testSet).run()
+            try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: testSet).run()
             models.append(try configuration.cells.flatMap { cell in
                 try VGG.load(from: store.statePath(cell)).model.parameters.flatMap(\.value.values)
             })

@@ -23,7 +23,7 @@ struct CurveScheduleTests {
         configure(&configuration)
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        try CurveRunner(configuration: configuration, store: store, shard: .whole,
+        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole,
                         train: Dataset.synthetic(count: 128, seed: 5), test: Dataset.synthetic(count: 32, seed: 6)).run()
         return try store.rows().filter { !$0.isUnpruned }
     }

@@ -9,7 +9,7 @@ public struct ModelOutputs: Sendable {
     public let logProbabilities: [Double]
     public let classes: Int
 
-    public init(_ model: VGG, on data: ImageBatchSource, batchSize: Int = 256) {
+    public init(_ model: some Layer, on data: ImageBatchSource, batchSize: Int = 256) {
         var logProbabilities: [Double] = []
         var classes = 0
         evaluation = Trainer.evaluate(model, on: data, batchSize: batchSize) { logits in
@@ -48,7 +48,7 @@ public struct ModelOutputs: Sendable {
 public enum Latency {
     /// Milliseconds per image at batch 1 (over `singles` images) and at batch 256 (the
     /// fastest of three passes, after a warm-up pass).
-    public static func measure(_ model: VGG, data: ImageBatchSource, singles: Int) -> (batch1: Double, batch256: Double) {
+    public static func measure(_ model: some Layer, data: ImageBatchSource, singles: Int) -> (batch1: Double, batch256: Double) {
         let batch = data.batch(Array(0..<min(256, data.count))[...]).images
         _ = model.forward(batch, training: false)
         var best = Double.infinity

@@ -24,10 +24,15 @@ public protocol GroupCriterion: Sendable {
     /// when `input` asks for them. A group shared by several producers or normalisers scores
     /// as the sum over its members.
     func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]]
+    /// Whether scores of different groups are already on one scale, so that global ranking
+    /// compares them as they are instead of l2-normalising each group's first (true only for
+    /// the random baseline: normalising would make wide groups lose more channels).
+    var scoresComparableAcrossGroups: Bool { get }
 }
 
 extension GroupCriterion {
     public func applies(to group: ChannelGroup) -> Bool { true }
+    public var scoresComparableAcrossGroups: Bool { false }
 }
 
 /// The built-in group criteria by name.

@@ -17,6 +17,23 @@ public enum GroupPruner {
                              calibration: Dataset? = nil) throws -> [Change] {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
         precondition((0...1).contains(minimumKeep), "GroupPruner.prune: minimumKeep \(minimumKeep) outside [0, 1]")
+        let (groups, scores) = try scoredGroups(network, criterion: criterion, calibration: calibration)
+        let removals = zip(groups, scores).map { group, groupScores in
+            let floor = max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))
+            let removing = min(Int((ratio * Double(group.width)).rounded(.down)), group.width - floor)
+            return Array(lowestFirst(groupScores).prefix(removing))
+        }
+        let changes = zip(groups, removals).map { group, removed in
+            Change(group: network.nodes[group.producers[0]].name, before: group.width, after: group.width - removed.count)
+        }
+        try remove(removals, from: groups, in: network)
+        return changes
+    }
+
+    /// The prunable groups `criterion` applies to and their scores, checked: one finite
+    /// score per channel, calibration images present when the criterion reads them.
+    static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion,
+                             calibration: Dataset?) throws -> (groups: [ChannelGroup], scores: [[Double]]) {
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
         let groups = try DependencyGraph(network.specification).prunableGroups.filter(criterion.applies)
         guard !groups.isEmpty else {
@@ -25,25 +42,23 @@ public enum GroupPruner {
         let scores = try criterion.scores(network, groups: groups, calibration: calibration)
         precondition(scores.count == groups.count && zip(scores, groups).allSatisfy { $0.count == $1.width },
                      "criterion '\(criterion.name)' returned scores of the wrong shape")
-        var changes: [Change] = []
-        var plans: [(producer: Int, kept: [Int])] = []
         for (group, groupScores) in zip(groups, scores) {
-            let name = network.nodes[group.producers[0]].name
             let bad = groupScores.filter { !$0.isFinite }.count
             guard bad == 0 else {
-                throw PruningError.nonFiniteScores(criterion: criterion.name, layer: name, count: bad, groups: group.width)
+                throw PruningError.nonFiniteScores(criterion: criterion.name, layer: network.nodes[group.producers[0]].name,
+                                                   count: bad, groups: group.width)
             }
-            let floor = max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))
-            let removing = min(Int((ratio * Double(group.width)).rounded(.down)), group.width - floor)
-            let removed = Set(groupScores.indices.sorted { (groupScores[$0], $0) < (groupScores[$1], $1) }.prefix(removing))
-            plans.append((group.producers[0], (0..<group.width).filter { !removed.contains($0) }))
-            changes.append(Change(group: name, before: group.width, after: group.width - removing))
         }
-        for plan in plans {
+        return (groups, scores)
+    }
+
+    /// Removes channels `removals[i]` of `groups[i]` (each group keeps at least one).
+    static func remove(_ removals: [[Int]], from groups: [ChannelGroup], in network: GraphNetwork) throws {
+        for (group, removed) in zip(groups, removals) where !removed.isEmpty {
+            let removedSet = Set(removed)
             // Widths and concat offsets change as groups shrink: re-derive the group each time.
-            let current = try DependencyGraph(network.specification).groups.first { $0.producers.first == plan.producer }!
-            try GroupSurgery.keep(plan.kept, of: current, in: network)
+            let current = try DependencyGraph(network.specification).groups.first { $0.producers.first == group.producers[0] }!
+            try GroupSurgery.keep((0..<group.width).filter { !removedSet.contains($0) }, of: current, in: network)
         }
-        return changes
     }
 }

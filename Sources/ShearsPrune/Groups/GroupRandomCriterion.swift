@@ -6,6 +6,7 @@ public struct GroupRandomCriterion: GroupCriterion {
     public let seed: UInt64
     public let name = "random"
     public let input = CriterionInput.weights
+    public let scoresComparableAcrossGroups = true
 
     public init(seed: UInt64) { self.seed = seed }
 

@@ -1,0 +1,59 @@
+import ShearsNet
+import ShearsPrune
+
+/// A network family `CurveRunner` can train, prune to a FLOPs target, fine-tune and measure:
+/// `VGG` (every granularity and schedule) and `GraphNetwork` (any graph, pruned through its
+/// dependency groups; resnet-s is the reference).
+public protocol CurveModel: CheckpointedNetwork {
+    /// A freshly initialised model of `configuration.model`, from `seed`.
+    static func initial(_ configuration: CurveConfiguration, seed: UInt64) throws -> Self
+    /// Whether the family's reference recipe decays every parameter (resnet-s: PyTorch's
+    /// `SGD(model.parameters())`) or the weights only (vgg-s).
+    static var decaysEveryParameter: Bool { get }
+    /// An independent copy (weights, masks, state).
+    func copy() -> Self
+    /// Costs at the current shapes; FLOPs counted as `granularity` counts them.
+    func curveCost(counting granularity: Granularity) -> CurveCost
+    /// One curve step's pruning: the cell's criterion removes units until the FLOPs are at
+    /// most `fraction` of `base`'s, scored on `data` only.
+    func prune(toFraction fraction: Double, of base: Self, cell: CurveCell, step: Int,
+               configuration: CurveConfiguration, data: CalibrationData) throws
+    /// Soft pruning: zeroes the weights of the lowest units whose estimated saving reaches the
+    /// FLOPs target, removing nothing.
+    func zeroLowest(toFraction fraction: Double, of base: Self, cell: CurveCell, step: Int,
+                    configuration: CurveConfiguration, data: CalibrationData) throws
+    /// Group LASSO's proximal step after an SGD step at `learningRate`.
+    func proximalStep(strength: Double, granularity: Granularity, learningRate: Double) throws
+    /// Removes the groups a penalty drove exactly to zero.
+    func removeZeroedGroups(granularity: Granularity) throws
+}
+
+/// What a curve row reports of a model's size.
+public struct CurveCost: Sendable, Equatable {
+    public let parameters: Int
+    public let macs: Int
+    /// The FLOPs a target counts: dense (2 x MACs) for structured granularities, those of the
+    /// non-zero weights for masked ones.
+    public let flops: Int
+    public let nonZeroParameters: Int
+
+    public init(parameters: Int, macs: Int, flops: Int, nonZeroParameters: Int) {
+        (self.parameters, self.macs, self.flops, self.nonZeroParameters) = (parameters, macs, flops, nonZeroParameters)
+    }
+}
+
+/// The calibration images of one curve seed: its own seeded ordering of the calibration
+/// split, whose first `scoringSamples` images score and whose whole serves layer Hessians.
+public struct CalibrationData: Sendable {
+    public let scoring: Dataset
+    public let pool: Dataset
+
+    init(calibration: Dataset, seed: UInt64, scoringSamples: Int) {
+        pool = calibration.seededSubset(calibration.count, seed: seed)
+        scoring = pool.prefix(scoringSamples)
+    }
+
+    /// The scoring seed of a curve step: by cell and step, so the random criterion draws anew
+    /// at every step.
+    static func seed(_ cell: CurveCell, step: Int) -> UInt64 { cell.seed &* 7919 &+ UInt64(step) }
+}

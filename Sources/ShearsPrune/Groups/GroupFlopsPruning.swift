@@ -1,0 +1,116 @@
+import ShearsNet
+
+/// Pruning a graph network to a FLOPs target through its dependency groups: the graph
+/// counterpart of `pruneToFlops`, with the same planning rules.
+extension GroupPruner {
+    /// The least number of channels each prunable group of `base` keeps, keyed by the group's
+    /// first producer (node indices survive surgery): `⌈minimumKeep · width⌉`, at least 1.
+    public static func floors(_ base: GraphNetwork, minimumKeep: Double) throws -> [Int: Int] {
+        precondition(minimumKeep >= 0 && minimumKeep < 1, "GroupPruner.floors: minimumKeep \(minimumKeep) outside [0, 1)")
+        var floors: [Int: Int] = [:]
+        for group in try DependencyGraph(base.specification).prunableGroups {
+            floors[group.producers[0]] = max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))
+        }
+        return floors
+    }
+
+    /// Scores and removes the lowest channels of the groups `criterion` applies to until the
+    /// network's FLOPs (2 x MACs) are at most `targetFlops`, scoring again after each round,
+    /// as `pruneToFlops` does: removal changes the scores, and the per-channel estimates
+    /// overlap (a channel's saving includes its consumers' input slices, which a removal in
+    /// the next group also claims).
+    ///
+    /// Global ranking compares the groups' l2-normalised scores (Molchanov et al. 2017,
+    /// §2.3; the random baseline's as they are); per-layer ranking removes the smallest common
+    /// share of every group that saves enough. A group keeps at least `floors[first producer]`
+    /// channels (1 when absent).
+    public static func prune(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any GroupCriterion,
+                             ranking: Ranking, floors: [Int: Int] = [:], calibration: Dataset? = nil) throws {
+        guard ranking != .hessian else {
+            throw PruningError.granularityNotApplicable(.filter, layer: "a FLOPs target",
+                                                        reason: "Hessian-aware shares are by groups; use global or per-layer")
+        }
+        for _ in 0..<50 {
+            let current = 2 * (try network.specification.macs())
+            guard current > targetFlops else { return }
+            let (groups, scores) = try scoredGroups(network, criterion: criterion, calibration: calibration)
+            let savings = try channelSavings(groups, in: network.specification)
+            let candidates = zip(groups, scores).map { group, scores in
+                Array(lowestFirst(scores).dropLast(floors[group.producers[0]] ?? 1))
+            }
+            let toSave = (current - targetFlops + 1) / 2
+            let removals = ranking == .perLayer
+                ? perLayerRemovals(candidates, groups: groups, savings: savings, macsToSave: toSave)
+                : globalRemovals(candidates, scores: scores, comparable: criterion.scoresComparableAcrossGroups,
+                                 savings: savings, macsToSave: toSave)
+            guard removals.contains(where: { !$0.isEmpty }) else { break }
+            try remove(removals, from: groups, in: network)
+        }
+        let reached = 2 * (try network.specification.macs())
+        guard reached <= targetFlops else {
+            throw PruningError.granularityNotApplicable(.filter, layer: "the network",
+                                                        reason: "cannot reach \(targetFlops) FLOPs with every group keeping its floor (stuck at \(reached))")
+        }
+    }
+
+    /// The forward MACs per image one channel of each group saves: its producers' share
+    /// (one output channel) and its consumers' (its input slice of `span` columns).
+    static func channelSavings(_ groups: [ChannelGroup], in specification: GraphSpecification) throws -> [Int] {
+        let macs = try specification.macsPerNode()
+        func inputWidth(_ node: Int) -> Int {
+            switch specification.nodes[node].operation {
+            case let .convolution(inChannels, _, _, _, _, _): return inChannels
+            case let .linear(inFeatures, _): return inFeatures
+            default: return 1
+            }
+        }
+        func outputWidth(_ node: Int) -> Int {
+            switch specification.nodes[node].operation {
+            case let .convolution(_, outChannels, _, _, _, _): return outChannels
+            case let .linear(_, outFeatures): return outFeatures
+            default: return 1
+            }
+        }
+        return groups.map { group in
+            group.producers.reduce(0) { $0 + macs[$1] / outputWidth($1) }
+                + group.consumers.reduce(0) { $0 + macs[$1.node] / inputWidth($1.node) * $1.span }
+        }
+    }
+
+    /// The lowest globally comparable channels, across groups, until their savings reach `macsToSave`.
+    static func globalRemovals(_ candidates: [[Int]], scores: [[Double]], comparable: Bool, savings: [Int],
+                               macsToSave: Int) -> [[Int]] {
+        var all: [(score: Double, group: Int, channel: Int)] = []
+        for (group, channels) in candidates.enumerated() {
+            let norm = comparable ? 0 : scores[group].reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for channel in channels { all.append((norm > 0 ? scores[group][channel] / norm : scores[group][channel], group, channel)) }
+        }
+        all.sort { ($0.score, $0.group, $0.channel) < ($1.score, $1.group, $1.channel) }
+        var removals = candidates.map { _ in [Int]() }
+        var saved = 0
+        for entry in all where saved < macsToSave {
+            removals[entry.group].append(entry.channel)
+            saved += savings[entry.group]
+        }
+        return removals
+    }
+
+    /// The smallest common share of every group's lowest channels whose savings reach `macsToSave`.
+    static func perLayerRemovals(_ candidates: [[Int]], groups: [ChannelGroup], savings: [Int], macsToSave: Int) -> [[Int]] {
+        func counts(_ share: Double) -> [Int] {
+            zip(candidates, groups).map { min($0.count, Int((share * Double($1.width)).rounded(.up))) }
+        }
+        func saving(_ share: Double) -> Int { zip(counts(share), savings).reduce(0) { $0 + $1.0 * $1.1 } }
+        var (low, high) = (0.0, 1.0)
+        for _ in 0..<60 {
+            let middle = (low + high) / 2
+            if saving(middle) >= macsToSave { high = middle } else { low = middle }
+        }
+        return zip(candidates, counts(high)).map { Array($0.prefix($1)) }
+    }
+
+    /// Channel indices from lowest score to highest (ties: the lower index first).
+    static func lowestFirst(_ scores: [Double]) -> [Int] {
+        scores.indices.sorted { (scores[$0], $0) < (scores[$1], $1) }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+@testable import ShearsExperiments
+import ShearsNet
+import ShearsPrune
+import Testing
+
+/// `shears curve --model resnet-s`: the curve runner on a graph network.
+@Suite("Curves on graph networks")
+struct GraphCurveTests {
+    let train = Dataset.synthetic(count: 128, classCount: 10, seed: 1)
+    let test = Dataset.synthetic(count: 32, classCount: 10, seed: 2)
+
+    func configuration(checkpoint: String) -> CurveConfiguration {
+        var configuration = CurveConfiguration()
+        configuration.model = "resnet-s"
+        configuration.checkpoint = checkpoint
+        configuration.criteria = ["l1", "taylor"]
+        configuration.schedules = [.iterative]
+        configuration.flopsTargets = [0.7, 0.5]
+        configuration.fineTuneSteps = 2
+        configuration.batchSize = 16
+        configuration.scoringSamples = 16
+        configuration.latencyImages = 1
+        configuration.ranking = .perLayer
+        return configuration
+    }
+
+    @Test("resnet-s prunes to each target with a control, resumes from its chain, and rows match the saved models")
+    func resnetCurve() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-curve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let checkpoint = directory.appendingPathComponent("base.safetensors").path
+        try GraphNetwork(ResNet.small, seed: 5).save(to: checkpoint)
+        let configuration = configuration(checkpoint: checkpoint)
+        try configuration.validate(source: "test")
+        let store = CurveStore(csvPath: directory.appendingPathComponent("curve.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        let rows = try store.rows()
+        #expect(rows.count == 7 && rows[0].isUnpruned && rows[0].parameters == 272_186 && rows[0].macs == 31_021_952)
+        let pruned = rows.filter { !$0.isUnpruned && !$0.isControl }
+        #expect(pruned.count == 4 && pruned.allSatisfy { $0.flopsRatio <= ($0.step == 1 ? 0.7 : 0.5) && $0.flopsRatio > 0.35 })
+        #expect(rows.filter(\.isControl).allSatisfy { $0.flopsRatio == 1 && $0.macs == 31_021_952 })
+        // The chain's saved model is the model of its last row.
+        let saved = try GraphNetwork.load(from: store.statePath(CurveCell(criterion: "l1", granularity: .filter,
+                                                                        schedule: .iterative, seed: 1))).model
+        let last = pruned.first { $0.criterion == "l1" && $0.step == 2 }!
+        #expect(try saved.specification.macs() == last.macs && saved.parameterCountWithOffsets == last.parameters)
+        // Everything done: a second run adds nothing.
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        #expect(try store.rows().count == 7)
+    }
+
+    @Test("graph curves refuse what only VGG curves do, naming the key", arguments: [
+        ("criteria", "has 'obs', which does not apply to resnet-s"),
+        ("granularities", "must be [filter] for resnet-s"),
+        ("schedules", "has 'soft', which runs on VGG models only"),
+        ("compensation", "must be 'none' for resnet-s"),
+    ])
+    func refusals(key: String, reason: String) {
+        var configuration = configuration(checkpoint: "base.safetensors")
+        switch key {
+        case "criteria": configuration.criteria = ["l1", "obs"]
+        case "granularities": configuration.granularities = [.channel]
+        case "schedules": configuration.schedules = [.soft]
+        default: configuration.compensation = .leastSquares
+        }
+        do {
+            try configuration.validate(source: "c.yaml")
+            Issue.record("\(key): no error")
+        } catch {
+            #expect("\(error)".hasPrefix("c.yaml: '\(key)' \(reason)"), "\(error)")
+        }
+    }
+}
