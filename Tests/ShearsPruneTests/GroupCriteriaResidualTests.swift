@@ -49,5 +49,86 @@ struct GroupCriteriaResidualTests {
         let (plain, plainGroups) = try self.network(rectifyFlattened: false, seed: 0)
         #expect(plainGroups.map { names(plain, $0) } == [["stem", "block.conv2"], ["block.conv1"], ["side"], ["hidden"]])
         #expect(plainGroups.map(\.rectifiers.count) == [2, 1, 0, 1])
+        #expect(plainGroups.map(ActivationGroupCriterion(.mean).applies) == [true, true, false, true])
+    }
+
+    @Test("activation, activation-std and apoz sum, over the group's ReLUs, the statistics of the recorded ReLU outputs",
+          arguments: [false, true])
+    func activationsByHand(rectifyFlattened: Bool) throws {
+        let (network, groups) = try network(rectifyFlattened: rectifyFlattened, seed: 2)
+        let statistics: [ActivationGroupCriterion.Statistic] = [.mean, .standardDeviation, .apoz]
+        let scores = try statistics.map { statistic in
+            let criterion = ActivationGroupCriterion(statistic, batchSize: 4)
+            return try criterion.scores(network, groups: groups.filter(criterion.applies), calibration: data)
+        }
+        network.isRecording = true
+        _ = network.forward(data.batch(Array(0..<data.count)[...]).images, training: false)
+        func output(_ name: String) -> Tensor { network.recordedOutputs[network.nodes.firstIndex { $0.name == name }!] }
+        // Where channel c sits in each ReLU's output, per example: (node, first value, values per channel).
+        let planes = 36, columns = 9
+        var carriers: [[(String, (Int) -> Int, Int)]] = [
+            [("stem.relu", { $0 * planes }, planes), ("block.relu2", { $0 * planes }, planes)],
+            [("block.relu1", { $0 * planes }, planes)],
+            [],
+            [("hidden.relu", { $0 }, 1)],
+        ]
+        if rectifyFlattened {
+            carriers[0].append(("flatten.relu", { $0 * columns }, columns))
+            carriers[2].append(("flatten.relu", { 36 + $0 * columns }, columns))
+        }
+        let scored = carriers.filter { !$0.isEmpty }
+        var active = 0, total = 0
+        #expect(scores.allSatisfy { $0.count == scored.count })
+        for (index, (group, nodes)) in zip(groups.filter { !$0.rectifiers.isEmpty }, scored).enumerated() {
+            for channel in 0..<group.width {
+                var expected = [0.0, 0.0, 0.0]
+                for (name, first, count) in nodes {
+                    let z = output(name)
+                    var values: [Double] = []
+                    for n in 0..<data.count {
+                        let start = n * z.itemSize + first(channel)
+                        values += z.values[start..<(start + count)].map(Double.init)
+                    }
+                    let mean = values.reduce(0, +) / Double(values.count)
+                    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+                    expected[0] += mean
+                    expected[1] += variance.squareRoot()
+                    expected[2] += 1 - Double(values.filter { $0 == 0 }.count) / Double(values.count)
+                }
+                for s in 0..<3 {
+                    let computed = scores[s][index][channel]
+                    #expect(abs(computed - expected[s]) <= 1e-9 * max(1, expected[s]),
+                            "\(statistics[s]) group \(index) channel \(channel): \(computed) vs \(expected[s])")
+                }
+                (active, total) = (active + (expected[0] > 0 ? 1 : 0), total + 1)
+            }
+        }
+        #expect(2 * active > total, "\(active) of \(total) channels are ever active: a weak test")
+    }
+
+    @Test("activation leaves a group that no ReLU follows whole, and prunes the others")
+    func unrectifiedGroupsStayWhole() throws {
+        let (network, _) = try network(rectifyFlattened: false, seed: 4)
+        let changes = try GroupPruner.prune(network, criterion: ActivationGroupCriterion(.mean), ratio: 0.5, calibration: data)
+        #expect(changes.map(\.group) == ["stem", "block.conv1", "hidden"] && changes.map(\.after) == [2, 2, 3])
+        let groups = try DependencyGraph(network.specification).prunableGroups
+        let side = try #require(groups.first { names(network, $0) == ["side"] })
+        #expect(side.width == 2)
+    }
+
+    @Test("registered by their CLI names, reading calibration images, refusing to score without them",
+          arguments: ["activation", "activation-std", "apoz"])
+    func registration(name: String) throws {
+        let criterion = try #require(GroupCriteria.named(name, seed: 1))
+        #expect(GroupCriteria.names.contains(name) && criterion.name == name && criterion.input == .calibrationImages)
+        switch name {
+        case "activation": #expect((criterion as? ActivationGroupCriterion)?.statistic == .mean)
+        case "activation-std": #expect((criterion as? ActivationGroupCriterion)?.statistic == .standardDeviation)
+        default: #expect((criterion as? ActivationGroupCriterion)?.statistic == .apoz)
+        }
+        let (network, groups) = try network(rectifyFlattened: false, seed: 10)
+        #expect(throws: PruningError.needsCalibration(criterion: name)) {
+            try criterion.scores(network, groups: groups.filter(criterion.applies), calibration: nil)
+        }
     }
 }

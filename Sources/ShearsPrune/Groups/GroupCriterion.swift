@@ -33,7 +33,7 @@ extension GroupCriterion {
 /// The built-in group criteria by name.
 public enum GroupCriteria {
     /// Names accepted by `named`.
-    public static let names = ["l1", "l2", "random", "bn-scale", "taylor"]
+    public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "activation", "activation-std", "apoz"]
 
     /// The criterion called `name`, or nil; `seed` drives the random baseline.
     public static func named(_ name: String, seed: UInt64) -> (any GroupCriterion)? {
@@ -43,6 +43,9 @@ public enum GroupCriteria {
         case "random": return GroupRandomCriterion(seed: seed)
         case "bn-scale": return BatchNormScaleCriterion()
         case "taylor": return TaylorGroupCriterion()
+        case "activation": return ActivationGroupCriterion(.mean)
+        case "activation-std": return ActivationGroupCriterion(.standardDeviation)
+        case "apoz": return ActivationGroupCriterion(.apoz)
         default: return nil
         }
     }
