@@ -116,15 +116,55 @@ struct GroupCriteriaResidualTests {
         #expect(side.width == 2)
     }
 
+    @Test("OBD sums ½ h w² over every producer's row, h the mean squared gradient of each example run alone")
+    func obdByHand() throws {
+        let (network, groups) = try network(rectifyFlattened: true, seed: 8)
+        let scores = try ObdGroupCriterion(batchSize: 4).scores(network, groups: groups, calibration: data)
+        let producers = Set(groups.flatMap(\.producers))
+        var fisher = Dictionary(uniqueKeysWithValues: producers.map {
+            ($0, [Double](repeating: 0, count: network.nodes[$0].layer!.parameters[0].value.count))
+        })
+        for n in 0..<data.count {
+            let (image, label) = data.batch([n])
+            for parameter in network.parameters { parameter.zeroGradient() }
+            _ = network.backward(CrossEntropy(logits: network.forward(image, training: false), labels: label).gradient)
+            for producer in producers {
+                for (q, g) in network.nodes[producer].layer!.parameters[0].gradient.values.enumerated() {
+                    fisher[producer]![q] += Double(g) * Double(g) / Double(data.count)
+                }
+            }
+        }
+        for parameter in network.parameters { parameter.zeroGradient() }
+        #expect(groups[0].producers.count == 2)
+        var positive = 0
+        for (index, group) in groups.enumerated() {
+            for channel in 0..<group.width {
+                var expected = 0.0
+                for producer in group.producers {
+                    let w = network.nodes[producer].layer!.parameters[0].value
+                    for q in (channel * w.itemSize)..<((channel + 1) * w.itemSize) {
+                        expected += fisher[producer]![q] * Double(w.values[q]) * Double(w.values[q]) / 2
+                    }
+                }
+                // A channel that is never active has no gradient: 0 on both sides.
+                #expect(abs(scores[index][channel] - expected) <= 1e-4 * expected,
+                        "group \(index) channel \(channel): \(scores[index][channel]) vs \(expected)")
+                positive += expected > 0 ? 1 : 0
+            }
+        }
+        #expect(positive >= 10, "only \(positive) channels have a positive saliency: a weak test")
+    }
+
     @Test("registered by their CLI names, reading calibration images, refusing to score without them",
-          arguments: ["activation", "activation-std", "apoz"])
+          arguments: ["activation", "activation-std", "apoz", "obd"])
     func registration(name: String) throws {
         let criterion = try #require(GroupCriteria.named(name, seed: 1))
         #expect(GroupCriteria.names.contains(name) && criterion.name == name && criterion.input == .calibrationImages)
         switch name {
         case "activation": #expect((criterion as? ActivationGroupCriterion)?.statistic == .mean)
         case "activation-std": #expect((criterion as? ActivationGroupCriterion)?.statistic == .standardDeviation)
-        default: #expect((criterion as? ActivationGroupCriterion)?.statistic == .apoz)
+        case "apoz": #expect((criterion as? ActivationGroupCriterion)?.statistic == .apoz)
+        default: #expect(criterion is ObdGroupCriterion)
         }
         let (network, groups) = try network(rectifyFlattened: false, seed: 10)
         #expect(throws: PruningError.needsCalibration(criterion: name)) {

@@ -33,7 +33,7 @@ extension GroupCriterion {
 /// The built-in group criteria by name.
 public enum GroupCriteria {
     /// Names accepted by `named`.
-    public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "activation", "activation-std", "apoz"]
+    public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "activation", "activation-std", "apoz", "obd"]
 
     /// The criterion called `name`, or nil; `seed` drives the random baseline.
     public static func named(_ name: String, seed: UInt64) -> (any GroupCriterion)? {
@@ -46,6 +46,7 @@ public enum GroupCriteria {
         case "activation": return ActivationGroupCriterion(.mean)
         case "activation-std": return ActivationGroupCriterion(.standardDeviation)
         case "apoz": return ActivationGroupCriterion(.apoz)
+        case "obd": return ObdGroupCriterion()
         default: return nil
         }
     }
