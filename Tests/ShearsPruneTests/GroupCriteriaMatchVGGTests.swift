@@ -19,7 +19,7 @@ struct GroupCriteriaMatchVGGTests {
     // None of these VGG criteria normalises per layer (only the Taylor forms do), so the
     // scores compare as they are.
     @Test("each group's scores equal the VGG criterion's filter scores (convs) and neuron scores (hidden layer)",
-          arguments: ["activation", "activation-std", "apoz", "obd"], [false, true])
+          arguments: ["activation", "activation-std", "apoz", "obd", "oracle", "oracle-abs"], [false, true])
     func matchesVGG(name: String, batchNorm: Bool) throws {
         let vgg = model(batchNorm: batchNorm)
         let network = try vgg.asGraph()

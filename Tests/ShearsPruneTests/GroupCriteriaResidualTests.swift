@@ -116,6 +116,34 @@ struct GroupCriteriaResidualTests {
         #expect(side.width == 2)
     }
 
+    @Test("the oracle equals the loss change measured by removing each channel with GroupSurgery from a copy",
+          arguments: [false, true])
+    func oracleByRemoval(rectifyFlattened: Bool) throws {
+        let (network, groups) = try network(rectifyFlattened: rectifyFlattened, seed: 6)
+        let signed = try OracleGroupCriterion(signed: true, batchSize: 4).scores(network, groups: groups, calibration: data)
+        let absolute = try OracleGroupCriterion(signed: false).scores(network, groups: groups, calibration: data)
+        let (images, labels) = data.batch(Array(0..<data.count)[...])
+        func loss(_ model: GraphNetwork) -> Double {
+            Double(CrossEntropy(logits: model.forward(images, training: false), labels: labels).loss)
+        }
+        let base = loss(network)
+        var largest = 0.0
+        for (index, group) in groups.enumerated() {
+            for channel in 0..<group.width {
+                let copy = network.copy()
+                let copied = try DependencyGraph(copy.specification).prunableGroups[index]
+                try GroupSurgery.keep((0..<group.width).filter { $0 != channel }, of: copied, in: copy)
+                let measured = loss(copy) - base
+                largest = max(largest, abs(measured))
+                // Removal equals masking to ~1e-6 in the logits; the losses are Float means.
+                #expect(abs(signed[index][channel] - measured) <= 1e-5,
+                        "group \(index) channel \(channel): \(signed[index][channel]) vs \(measured)")
+                #expect(abs(absolute[index][channel] - abs(measured)) <= 1e-5)
+            }
+        }
+        #expect(largest > 1e-3, "no removal changes the loss: a weak test")
+    }
+
     @Test("OBD sums ½ h w² over every producer's row, h the mean squared gradient of each example run alone")
     func obdByHand() throws {
         let (network, groups) = try network(rectifyFlattened: true, seed: 8)
@@ -156,7 +184,7 @@ struct GroupCriteriaResidualTests {
     }
 
     @Test("registered by their CLI names, reading calibration images, refusing to score without them",
-          arguments: ["activation", "activation-std", "apoz", "obd"])
+          arguments: ["activation", "activation-std", "apoz", "obd", "oracle", "oracle-abs"])
     func registration(name: String) throws {
         let criterion = try #require(GroupCriteria.named(name, seed: 1))
         #expect(GroupCriteria.names.contains(name) && criterion.name == name && criterion.input == .calibrationImages)
@@ -164,7 +192,8 @@ struct GroupCriteriaResidualTests {
         case "activation": #expect((criterion as? ActivationGroupCriterion)?.statistic == .mean)
         case "activation-std": #expect((criterion as? ActivationGroupCriterion)?.statistic == .standardDeviation)
         case "apoz": #expect((criterion as? ActivationGroupCriterion)?.statistic == .apoz)
-        default: #expect(criterion is ObdGroupCriterion)
+        case "obd": #expect(criterion is ObdGroupCriterion)
+        default: #expect((criterion as? OracleGroupCriterion)?.signed == (name == "oracle"))
         }
         let (network, groups) = try network(rectifyFlattened: false, seed: 10)
         #expect(throws: PruningError.needsCalibration(criterion: name)) {
