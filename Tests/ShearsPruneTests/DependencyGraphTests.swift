@@ -6,9 +6,13 @@ import ShearsNet
 /// Random BatchNorm affine parameters and running statistics, so that removed channels carry
 /// non-zero constants (γ·(0 − μ)/σ + β through ReLU) that surgery must fold.
 func randomizeNormalization(_ network: GraphNetwork, seed: UInt64) {
+    randomizeNormalization(network.nodes.compactMap { $0.layer as? BatchNorm2D }, seed: seed)
+}
+
+/// Random affine parameters and running statistics for `norms`, in order.
+func randomizeNormalization(_ norms: [BatchNorm2D], seed: UInt64) {
     var rng = SeededGenerator(seed: seed)
-    for node in network.nodes {
-        guard let norm = node.layer as? BatchNorm2D else { continue }
+    for norm in norms {
         for c in 0..<norm.channels {
             norm.weight.value.values[c] = 0.5 + rng.nextUnitFloat()
             norm.bias.value.values[c] = 0.5 * rng.nextGaussian()

@@ -22,28 +22,48 @@ struct ActivationStatistics {
         self.perExample = perExample
     }
 
+    /// Adds Σ z, Σ z² and the zeros of every unit, read as `units` consecutive blocks of
+    /// `perExample` values from value `first` of each example of `z` (0 when `z` holds only
+    /// these units; a group's place in a concatenated or flattened tensor otherwise).
+    mutating func addMoments(of z: Tensor, from first: Int = 0) {
+        let (units, itemSize, batch) = (sum.count, z.itemSize, z.shape[0])
+        precondition(first >= 0 && first + units * perExample <= itemSize,
+                     "ActivationStatistics: \(units) units of \(perExample) from \(first) in items of \(itemSize)")
+        z.values.withUnsafeBufferPointer { values in
+            for n in 0..<batch {
+                for unit in 0..<units {
+                    let base = n * itemSize + first + unit * perExample
+                    var s = 0.0, s2 = 0.0, zero = 0.0
+                    for q in base..<(base + perExample) {
+                        let value = Double(values[q])
+                        s += value
+                        s2 += value * value
+                        if value == 0 { zero += 1 }
+                    }
+                    sum[unit] += s
+                    squares[unit] += s2
+                    zeros[unit] += zero
+                }
+            }
+        }
+        count += Double(batch * perExample)
+        examples += Double(batch)
+    }
+
+    /// Adds the moments of `z` (which holds exactly these units) and its Taylor terms
+    /// `z·∂ℓ_n/∂z`, `g` being the gradient of the batch-mean loss over `batchSize` examples.
     mutating func add(activation z: Tensor, gradient g: Tensor, batchSize: Int) {
+        addMoments(of: z)
         let units = sum.count
         for n in 0..<z.shape[0] {
             for unit in 0..<units {
                 let base = (n * units + unit) * perExample
-                var s = 0.0, s2 = 0.0, zero = 0.0, t = 0.0
-                for q in base..<(base + perExample) {
-                    let value = Double(z.values[q])
-                    s += value
-                    s2 += value * value
-                    if value == 0 { zero += 1 }
-                    t += value * Double(g.values[q]) * Double(batchSize)
-                }
-                sum[unit] += s
-                squares[unit] += s2
-                zeros[unit] += zero
+                var t = 0.0
+                for q in base..<(base + perExample) { t += Double(z.values[q]) * Double(g.values[q]) * Double(batchSize) }
                 taylor[unit] += t
                 taylorPerExample[unit] += abs(t) / Double(perExample)
             }
         }
-        count += Double(z.shape[0] * perExample)
-        examples += Double(z.shape[0])
     }
 
     var mean: [Double] { sum.map { $0 / count } }

@@ -2,8 +2,8 @@ import ShearsNet
 
 /// Mean cross-entropy and accumulated gradients over a scoring subset, in evaluation mode.
 enum SubsetLoss {
-    /// Mean loss of the model over all of `data`.
-    static func meanLoss(_ model: VGG, data: ImageBatchSource, batchSize: Int) -> Double {
+    /// Mean loss of the model (a VGG or a graph network) over all of `data`.
+    static func meanLoss(_ model: some Layer, data: ImageBatchSource, batchSize: Int) -> Double {
         var total = 0.0
         var start = 0
         while start < data.count {

@@ -23,6 +23,10 @@ public struct ChannelGroup: Sendable, Equatable {
     public let normalizers: [Placement]
     /// Convs and linear layers reading the group, with where it sits in their input.
     public let consumers: [Placement]
+    /// ReLU nodes whose output carries the group's channels, with where they sit in it: after
+    /// the producers (through BatchNorm, pooling, flatten, concat), and after each `add` that
+    /// ties the group together. Empty when the channels reach their consumers un-rectified.
+    public let rectifiers: [Placement]
     /// False when the channels are the network's input or its output (logits), or meet an
     /// `add` whose inputs are not aligned group by group.
     public let isPrunable: Bool

@@ -7,8 +7,8 @@ import ShearsNet
 /// channel along dimension 1): a conv or linear layer starts a new group; BatchNorm, ReLU,
 /// pooling and global pooling pass segments on; flatten multiplies the span by the plane
 /// size; `concat` joins its inputs' lists; `add` merges the groups it sums, position by
-/// position (union–find). Consumers (convs, linear layers) record where each group sits in
-/// their input.
+/// position (union–find). Consumers (convs, linear layers), normalisers and ReLUs record
+/// where each group sits in their input.
 public struct DependencyGraph: Sendable {
     public let groups: [ChannelGroup]
 
@@ -22,7 +22,7 @@ public struct DependencyGraph: Sendable {
         var unprunable: Set<Int> = [input]
         var segments: [[Segment]] = []
         var producers: [Int: [Int]] = [:], normalizers: [(Int, ChannelGroup.Placement)] = []
-        var consumers: [(Int, ChannelGroup.Placement)] = []
+        var consumers: [(Int, ChannelGroup.Placement)] = [], rectifiers: [(Int, ChannelGroup.Placement)] = []
         func read(_ index: Int) -> [Segment] {
             index < 0 ? [Segment(group: input, width: specification.inputShape[0], span: 1)] : segments[index]
         }
@@ -38,7 +38,10 @@ public struct DependencyGraph: Sendable {
             case .batchNorm:
                 for placement in Self.placements(of: inputs[0], node: index) { normalizers.append(placement) }
                 segments.append(inputs[0])
-            case .relu, .maxPool, .globalAveragePool:
+            case .relu:
+                for placement in Self.placements(of: inputs[0], node: index) { rectifiers.append(placement) }
+                segments.append(inputs[0])
+            case .maxPool, .globalAveragePool:
                 segments.append(inputs[0])
             case .flatten:
                 let source = node.inputs[0]
@@ -59,7 +62,7 @@ public struct DependencyGraph: Sendable {
         }
         for segment in segments.last ?? [] { unprunable.insert(segment.group) }
         groups = Self.collect(&sets, segments: segments, producers: producers, normalizers: normalizers,
-                              consumers: consumers, unprunable: unprunable, count: specification.nodes.count)
+                              consumers: consumers, rectifiers: rectifiers, unprunable: unprunable)
     }
 
     /// Channels of a group as they pass through the graph.
@@ -81,19 +84,25 @@ public struct DependencyGraph: Sendable {
     /// Merges the raw groups by their union–find roots into `ChannelGroup`s, ordered by first producer.
     static func collect(_ sets: inout UnionFind, segments: [[Segment]], producers: [Int: [Int]],
                         normalizers: [(Int, ChannelGroup.Placement)], consumers: [(Int, ChannelGroup.Placement)],
-                        unprunable: Set<Int>, count: Int) -> [ChannelGroup] {
+                        rectifiers: [(Int, ChannelGroup.Placement)], unprunable: Set<Int>) -> [ChannelGroup] {
+        struct Members {
+            var producers: [Int] = []
+            var normalizers: [ChannelGroup.Placement] = [], consumers: [ChannelGroup.Placement] = []
+            var rectifiers: [ChannelGroup.Placement] = []
+        }
         var widths: [Int: Int] = [:]
         for segment in segments.joined() { widths[sets.find(segment.group)] = segment.width }
-        var byRoot: [Int: (producers: [Int], normalizers: [ChannelGroup.Placement], consumers: [ChannelGroup.Placement])] = [:]
-        for (group, nodes) in producers { byRoot[sets.find(group), default: ([], [], [])].producers += nodes }
-        for (group, placement) in normalizers { byRoot[sets.find(group), default: ([], [], [])].normalizers.append(placement) }
-        for (group, placement) in consumers { byRoot[sets.find(group), default: ([], [], [])].consumers.append(placement) }
+        var byRoot: [Int: Members] = [:]
+        for (group, nodes) in producers { byRoot[sets.find(group), default: Members()].producers += nodes }
+        for (group, placement) in normalizers { byRoot[sets.find(group), default: Members()].normalizers.append(placement) }
+        for (group, placement) in consumers { byRoot[sets.find(group), default: Members()].consumers.append(placement) }
+        for (group, placement) in rectifiers { byRoot[sets.find(group), default: Members()].rectifiers.append(placement) }
         let blocked = Set(unprunable.map { sets.find($0) })
+        let byNode: (ChannelGroup.Placement, ChannelGroup.Placement) -> Bool = { ($0.node, $0.offset) < ($1.node, $1.offset) }
         return byRoot.filter { !$0.value.producers.isEmpty }.map { root, members in
             ChannelGroup(width: widths[root] ?? 0, producers: members.producers.sorted(),
-                         normalizers: members.normalizers.sorted { $0.node < $1.node },
-                         consumers: members.consumers.sorted { ($0.node, $0.offset) < ($1.node, $1.offset) },
-                         isPrunable: !blocked.contains(root))
+                         normalizers: members.normalizers.sorted(by: byNode), consumers: members.consumers.sorted(by: byNode),
+                         rectifiers: members.rectifiers.sorted(by: byNode), isPrunable: !blocked.contains(root))
         }.sorted { $0.producers[0] < $1.producers[0] }
     }
 }

@@ -38,7 +38,8 @@ extension GroupCriterion {
 /// The built-in group criteria by name.
 public enum GroupCriteria {
     /// Names accepted by `named`.
-    public static let names = ["l1", "l2", "random", "bn-scale", "taylor"]
+    public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "activation", "activation-std", "apoz", "obd",
+                               "oracle", "oracle-abs"]
 
     /// The criterion called `name`, or nil; `seed` drives the random baseline.
     public static func named(_ name: String, seed: UInt64) -> (any GroupCriterion)? {
@@ -48,6 +49,12 @@ public enum GroupCriteria {
         case "random": return GroupRandomCriterion(seed: seed)
         case "bn-scale": return BatchNormScaleCriterion()
         case "taylor": return TaylorGroupCriterion()
+        case "activation": return ActivationGroupCriterion(.mean)
+        case "activation-std": return ActivationGroupCriterion(.standardDeviation)
+        case "apoz": return ActivationGroupCriterion(.apoz)
+        case "obd": return ObdGroupCriterion()
+        case "oracle": return OracleGroupCriterion(signed: true)
+        case "oracle-abs": return OracleGroupCriterion(signed: false)
         default: return nil
         }
     }
