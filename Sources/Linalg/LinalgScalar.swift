@@ -44,12 +44,13 @@ public protocol LinalgScalar: BinaryFloatingPoint, Sendable {
     static func cGetri(_ layout: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
                        _ ipiv: UnsafePointer<Int32>) -> Int32
     /// `LAPACKE_?syevd`: all eigenvalues of the symmetric `n x n` matrix (triangle `uplo`) into `w`, ascending, and with
-    /// `jobz = "V"` the orthonormal eigenvectors over `a`, by divide and conquer; returns `info`.
+    /// `jobz = "V"` the orthonormal eigenvectors over `a`, by divide and conquer (Cuppen 1981; Gu & Eisenstat
+    /// 1995); returns `info`.
     static func cSyevd(_ layout: Int32, _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
                        _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32
-    /// `LAPACKE_?syevr`: selected eigenpairs of a symmetric matrix by the MRRR algorithm (`range` `"I"`: indices
-    /// `il...iu`, 1-based, ascending; `"V"`: values in `(vl, vu]`); `m` receives the count, `w` the values, `z` the
-    /// vectors; returns `info`.
+    /// `LAPACKE_?syevr`: selected eigenpairs of a symmetric matrix by MRRR (Dhillon & Parlett 2004): with `range`
+    /// `"I"` the `il...iu`-th smallest (1-based), with `"V"` those in `(vl, vu]`; `m` receives the count, `w` the
+    /// values (ascending), `z` the vectors; returns `info`.
     static func cSyevr(_ layout: Int32, _ jobz: CChar, _ range: CChar, _ uplo: CChar, _ n: Int32,
                        _ a: UnsafeMutablePointer<Self>, _ lda: Int32, _ vl: Self, _ vu: Self, _ il: Int32, _ iu: Int32,
                        _ abstol: Self, _ m: UnsafeMutablePointer<Int32>, _ w: UnsafeMutablePointer<Self>,

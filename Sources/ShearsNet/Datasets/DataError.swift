@@ -6,7 +6,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String, hint: String)
     /// The path is a directory, not readable, or failed while reading.
     case unreadable(path: String, reason: String)
-    /// The file starts like gzip but zlib cannot inflate it.
+    /// The file is gzip-compressed but zlib cannot inflate it (a corrupt or truncated stream).
     case corruptGzip(path: String, reason: String)
     /// The first bytes are not an IDX magic (`00 00 <type> <rank>`); `found` holds them.
     case badMagic(path: String, found: [UInt8])

@@ -89,9 +89,9 @@ extension Dataset: ImageBatchSource {
 
 /// `x = (pixel/255 − mean)/std`.
 public struct Normalization: Equatable, Sendable, Codable {
-    /// Mean grey level of the training set, on the 0...1 scale.
+    /// Subtracted from `pixel/255`: the training set's mean grey level, on the 0...1 scale.
     public let mean: Float
-    /// Standard deviation of the training set's grey levels, on the 0...1 scale; positive.
+    /// Divides the centred value: the training set's grey-level standard deviation, on the 0...1 scale; positive.
     public let std: Float
 
     /// A normalization with the given statistics of `pixel/255`.

@@ -17,7 +17,7 @@ public final class Dropout: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
-    /// Any shape, unchanged; draws a fresh mask per call in training.
+    /// Output shaped as the input; in training draws a fresh mask per call, in evaluation returns `input`.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         guard training, probability > 0 else {
             scaleMask = []

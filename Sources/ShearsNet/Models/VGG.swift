@@ -70,8 +70,8 @@ public final class VGG: Layer {
         return classifier.forward(flatten.forward(x, training: training), training: training)
     }
 
-    /// Back through the classifier, flatten and features; returns zeros, since the first conv skips its input
-    /// gradient.
+    /// Back through the classifier, flatten and features; returns ∂loss/∂input, which is zeros when the first
+    /// layer is a conv (it skips its input gradient, which nothing reads).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         features.backward(flatten.backward(classifier.backward(outputGradient)))
     }

@@ -1,8 +1,8 @@
 /// One entry of a torchvision-style VGG feature list: a 3x3 conv with that many output
 /// channels, or `"M"`, a 2x2 max-pool with stride 2.
 public enum VGGItem: Equatable, Sendable, Codable {
-    /// A 3x3 conv (stride 1, padding 1) with this many output channels, followed by ReLU (and BatchNorm before it
-    /// when `batchNorm`); written as the integer.
+    /// A 3x3 conv (stride 1, padding 1) with this many output channels, then BatchNorm when the configuration's
+    /// `batchNorm` is set, then ReLU; written as the integer.
     case conv(Int)
     /// A 2x2 max-pool with stride 2, which halves height and width (floor); written as `"M"`.
     case pool

@@ -2,8 +2,8 @@
 ///
 /// Only what the layers need: a shape, the values, and shape checks that name both shapes.
 public struct Tensor: Equatable, Sendable {
-    /// Dimensions, outermost first (`[N, C, H, W]` for images); read-only outside `ShearsNet`, so it always
-    /// matches `values.count`.
+    /// Dimensions, outermost first (`[N, C, H, W]` for images); set only by the initializers, so its product
+    /// always equals `values.count`.
     public private(set) var shape: [Int]
     /// The elements, row-major (the last dimension varies fastest); writable in place, count unchanged.
     public var values: [Float]
