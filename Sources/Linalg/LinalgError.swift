@@ -15,8 +15,9 @@ public enum LinalgError: Error, Equatable, CustomStringConvertible, Sendable {
     case rankDeficient(routine: String, diagonalElement: Int)
     /// An eigen-solver did not converge (`info` is LAPACK's count of failures).
     case noConvergence(routine: String, info: Int)
-    /// LAPACKE rejected argument number `position` (1-based), or ran out of memory.
+    /// LAPACKE rejected argument number `position` (1-based), i.e. `info = -position`.
     case illegalArgument(routine: String, position: Int)
+    /// LAPACKE could not allocate its work space or its transposed copy (`info` -1010 or -1011).
     case outOfMemory(routine: String)
     /// Damped Cholesky gave up: even `H + λI` with the largest tried λ is not positive definite.
     case dampingExhausted(lastLambda: Double, attempts: Int)

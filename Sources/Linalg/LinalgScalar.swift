@@ -6,32 +6,58 @@ import COpenBLAS
 /// (`BLAS`, `Cholesky`, `SymmetricEigen`, …) check shapes and translate errors, and are what
 /// callers use. All BLAS calls here are row-major; LAPACK calls pass `layout` explicitly.
 public protocol LinalgScalar: BinaryFloatingPoint, Sendable {
+    /// `cblas_?gemm`, row-major: `C ← α·op(A)·op(B) + β·C` with `op(A)` `m x k`, `op(B)` `k x n`, `C` `m x n`;
+    /// `lda`, `ldb`, `ldc` are row strides in elements.
     static func cGemm(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE, _ m: Int32, _ n: Int32, _ k: Int32,
                       _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafePointer<Self>, _ ldb: Int32,
                       _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int32)
+    /// `cblas_?gemv`, row-major: `y ← α·op(A)·x + β·y` for an `m x n` matrix `A`; `incx`, `incy` are element strides.
     static func cGemv(_ trans: CBLAS_TRANSPOSE, _ m: Int32, _ n: Int32, _ alpha: Self, _ a: UnsafePointer<Self>,
                       _ lda: Int32, _ x: UnsafePointer<Self>, _ incx: Int32, _ beta: Self,
                       _ y: UnsafeMutablePointer<Self>, _ incy: Int32)
+    /// `cblas_?syrk`, row-major: `C ← α·A·Aᵀ + β·C` (or `α·Aᵀ·A` when transposed) on the `n x n` triangle `uplo`
+    /// of `C`, with inner dimension `k`; the other triangle is left untouched.
     static func cSyrk(_ uplo: CBLAS_UPLO, _ trans: CBLAS_TRANSPOSE, _ n: Int32, _ k: Int32, _ alpha: Self,
                       _ a: UnsafePointer<Self>, _ lda: Int32, _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int32)
+    /// `cblas_?axpy`: `y ← α·x + y` over `n` elements with strides `incx`, `incy`.
     static func cAxpy(_ n: Int32, _ alpha: Self, _ x: UnsafePointer<Self>, _ incx: Int32,
                       _ y: UnsafeMutablePointer<Self>, _ incy: Int32)
+    /// `cblas_?dot`: `Σᵢ xᵢ·yᵢ` over `n` elements with strides `incx`, `incy`.
     static func cDot(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32, _ y: UnsafePointer<Self>, _ incy: Int32) -> Self
+    /// `cblas_?nrm2`: the Euclidean norm `‖x‖₂` of `n` elements with stride `incx`, computed without overflow.
     static func cNrm2(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32) -> Self
+    /// `LAPACKE_?potrf`: Cholesky factor `A = UᵀU` (or `LLᵀ`) of the `n x n` triangle `uplo`, in place; returns LAPACK's
+    /// `info` (`k > 0`: the leading minor of order `k` is not positive).
     static func cPotrf(_ layout: Int32, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32) -> Int32
+    /// `LAPACKE_?potrs`: solves `A·X = B` for `nrhs` right-hand sides from the factor `cPotrf` left in `a`; `B` is
+    /// overwritten by `X`; returns `info`.
     static func cPotrs(_ layout: Int32, _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
                        _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32
+    /// `LAPACKE_?potri`: overwrites the `cPotrf` factor in `a` with the triangle `uplo` of `A⁻¹`; returns `info`
+    /// (`k > 0`: `U[k, k]` is zero).
     static func cPotri(_ layout: Int32, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32) -> Int32
+    /// `LAPACKE_?getrf`: LU factorization with partial pivoting `A = P·L·U` of an `m x n` matrix, in place, pivots
+    /// (1-based) in `ipiv`; returns `info` (`k > 0`: `U[k, k]` is exactly zero).
     static func cGetrf(_ layout: Int32, _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
                        _ ipiv: UnsafeMutablePointer<Int32>) -> Int32
+    /// `LAPACKE_?getri`: overwrites the `cGetrf` factors in `a` with `A⁻¹`, using the pivots `ipiv`; returns `info`.
     static func cGetri(_ layout: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
                        _ ipiv: UnsafePointer<Int32>) -> Int32
+    /// `LAPACKE_?syevd`: all eigenvalues of the symmetric `n x n` matrix (triangle `uplo`) into `w`, ascending, and with
+    /// `jobz = "V"` the orthonormal eigenvectors over `a`, by divide and conquer (Cuppen 1981; Gu & Eisenstat
+    /// 1995); returns `info`.
     static func cSyevd(_ layout: Int32, _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
                        _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32
+    /// `LAPACKE_?syevr`: selected eigenpairs of a symmetric matrix by MRRR (Dhillon & Parlett 2004): with `range`
+    /// `"I"` the `il...iu`-th smallest (1-based), with `"V"` those in `(vl, vu]`; `m` receives the count, `w` the
+    /// values (ascending), `z` the vectors; returns `info`.
     static func cSyevr(_ layout: Int32, _ jobz: CChar, _ range: CChar, _ uplo: CChar, _ n: Int32,
                        _ a: UnsafeMutablePointer<Self>, _ lda: Int32, _ vl: Self, _ vu: Self, _ il: Int32, _ iu: Int32,
                        _ abstol: Self, _ m: UnsafeMutablePointer<Int32>, _ w: UnsafeMutablePointer<Self>,
                        _ z: UnsafeMutablePointer<Self>, _ ldz: Int32, _ isuppz: UnsafeMutablePointer<Int32>) -> Int32
+    /// `LAPACKE_?gels`: least squares `min ‖A·X − B‖` (or minimum-norm solution when `m < n`) of a full-rank `m x n`
+    /// `A` by QR or LQ; `X` overwrites the first rows of `B`; returns `info` (`k > 0`: the factor's diagonal element
+    /// `k` is zero).
     static func cGels(_ layout: Int32, _ trans: CChar, _ m: Int32, _ n: Int32, _ nrhs: Int32,
                       _ a: UnsafeMutablePointer<Self>, _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32
 }

@@ -1,7 +1,10 @@
 /// A dense row-major matrix that owns its storage: element `(i, j)` is `storage[i * cols + j]`.
 public struct Matrix<Scalar: LinalgScalar>: Equatable, Sendable {
+    /// Number of rows; read-only outside the initializers, which keep `rows * cols == storage.count`.
     public private(set) var rows: Int
+    /// Number of columns, which is also the row stride of `storage`.
     public private(set) var cols: Int
+    /// The elements, row-major; writable in place, but its count must stay `rows * cols`.
     public var storage: [Scalar]
 
     /// A `rows x cols` matrix filled with `value`.
@@ -38,6 +41,7 @@ public struct Matrix<Scalar: LinalgScalar>: Equatable, Sendable {
         return m
     }
 
+    /// Element `(row, col)`, 0-based, bounds-checked by a precondition that names the index and the shape.
     public subscript(row: Int, col: Int) -> Scalar {
         get {
             precondition(row >= 0 && row < rows && col >= 0 && col < cols,
@@ -86,11 +90,16 @@ public struct Matrix<Scalar: LinalgScalar>: Equatable, Sendable {
 /// Views let GEMM work on sub-blocks of larger buffers (a layer's weight slice, one image's
 /// im2col block) without copies. The caller keeps the memory alive while the view is used.
 public struct MatrixView<Scalar: LinalgScalar> {
+    /// Address of element `(0, 0)`; not owned: the caller keeps the memory alive.
     public let base: UnsafePointer<Scalar>
+    /// Number of rows in the view.
     public let rows: Int
+    /// Number of columns in the view.
     public let cols: Int
+    /// Elements between the starts of consecutive rows (BLAS's `lda`), at least `max(cols, 1)`.
     public let rowStride: Int
 
+    /// A view of `rows x cols` elements at `base`, rows `rowStride` apart (default `max(cols, 1)`: contiguous).
     public init(base: UnsafePointer<Scalar>, rows: Int, cols: Int, rowStride: Int? = nil) {
         let stride = rowStride ?? max(cols, 1)
         precondition(rows >= 0 && cols >= 0 && stride >= max(cols, 1),
@@ -110,18 +119,25 @@ public struct MatrixView<Scalar: LinalgScalar> {
                           rows: rowRange.count, cols: colRange.count, rowStride: rowStride)
     }
 
+    /// Element `(row, col)`, 0-based; unchecked, as views are used in hot loops.
     public subscript(row: Int, col: Int) -> Scalar { base[row * rowStride + col] }
 
+    /// `"rows x cols"`, as used in error messages.
     public var shapeDescription: String { "\(rows)x\(cols)" }
 }
 
 /// A writable, possibly strided, row-major view; see `MatrixView`.
 public struct MutableMatrixView<Scalar: LinalgScalar> {
+    /// Address of element `(0, 0)`; not owned: the caller keeps the memory alive.
     public let base: UnsafeMutablePointer<Scalar>
+    /// Number of rows in the view.
     public let rows: Int
+    /// Number of columns in the view.
     public let cols: Int
+    /// Elements between the starts of consecutive rows (BLAS's `lda`), at least `max(cols, 1)`.
     public let rowStride: Int
 
+    /// A view of `rows x cols` elements at `base`, rows `rowStride` apart (default `max(cols, 1)`: contiguous).
     public init(base: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, rowStride: Int? = nil) {
         let stride = rowStride ?? max(cols, 1)
         precondition(rows >= 0 && cols >= 0 && stride >= max(cols, 1),
@@ -132,6 +148,7 @@ public struct MutableMatrixView<Scalar: LinalgScalar> {
         self.rowStride = stride
     }
 
+    /// The same memory as a read-only ``MatrixView``, e.g. to pass as a GEMM input.
     public var readOnly: MatrixView<Scalar> {
         MatrixView(base: UnsafePointer(base), rows: rows, cols: cols, rowStride: rowStride)
     }
@@ -145,10 +162,13 @@ public struct MutableMatrixView<Scalar: LinalgScalar> {
                                  rows: rowRange.count, cols: colRange.count, rowStride: rowStride)
     }
 
+    /// Element `(row, col)`, 0-based; unchecked, as views are used in hot loops. The setter writes
+    /// through to the memory, so it is `nonmutating`.
     public subscript(row: Int, col: Int) -> Scalar {
         get { base[row * rowStride + col] }
         nonmutating set { base[row * rowStride + col] = newValue }
     }
 
+    /// `"rows x cols"`, as used in error messages.
     public var shapeDescription: String { "\(rows)x\(cols)" }
 }

@@ -2,7 +2,9 @@ import COpenBLAS
 
 /// Whether BLAS uses a matrix as stored or its transpose (`op(A) = A` or `Aᵀ`).
 public enum Transpose: Sendable {
+    /// `op(A) = A` (`CblasNoTrans`).
     case none
+    /// `op(A) = Aᵀ` (`CblasTrans`): BLAS reads the memory transposed; nothing is copied.
     case transposed
 
     var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }

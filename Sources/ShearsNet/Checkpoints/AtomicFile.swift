@@ -4,6 +4,8 @@ import Foundation
 /// the bytes go to a temporary file in the same directory, are flushed, then renamed over
 /// the destination (rename is atomic within a file system).
 public enum AtomicFile {
+    /// Replaces `path` with `data` atomically; throws `CheckpointError.unwritable` naming `path` when the directory
+    /// refuses the temporary file or the write or rename fails (the temporary file is then removed).
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()

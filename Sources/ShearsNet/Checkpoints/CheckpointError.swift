@@ -1,11 +1,21 @@
 /// A checkpoint that cannot be read or written, naming the file and what is wrong.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    /// The file is missing, a directory, or not readable.
     case unreadable(path: String, reason: String)
+    /// The file, or its temporary sibling, cannot be written.
     case unwritable(path: String, reason: String)
+    /// The bytes are not a well-formed safetensors file (header, offsets, size limit), or the resume metadata is
+    /// inconsistent.
     case malformed(path: String, reason: String)
+    /// One tensor is unusable: its header entry lacks a valid shape, dtype or offsets, or its values are wrong for
+    /// their role (a mask not 0/1, a negative variance, a momentum buffer of another shape).
     case badTensor(path: String, tensor: String, reason: String)
+    /// A tensor is stored in a type other than `F32`, the only one Shears reads.
     case unsupportedDType(path: String, tensor: String, dtype: String)
+    /// The tensors do not fit the architecture in the metadata or the one asked for (a missing or extra tensor,
+    /// another model family, another run's recipe).
     case architectureMismatch(path: String, reason: String)
+    /// A tensor holds `count` NaN or infinite values out of `total`; such a model would only propagate them.
     case nonFinite(path: String, tensor: String, count: Int, total: Int)
 
     public var description: String {

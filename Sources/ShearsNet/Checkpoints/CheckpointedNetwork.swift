@@ -22,6 +22,7 @@ extension CheckpointedNetwork {
         try load(SafeTensorsFile.read(from: path), path: path)
     }
 
+    /// Zeroes every parameter's gradient, as the caller must before accumulating a new batch.
     public func zeroGradients() {
         for parameter in parameters { parameter.zeroGradient() }
     }

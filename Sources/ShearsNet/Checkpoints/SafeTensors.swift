@@ -8,14 +8,19 @@ import Foundation
 /// Shears writes tensors sorted by name, contiguous, little-endian float32, and pads the
 /// header with spaces so the buffer starts at a multiple of 8 bytes.
 public struct SafeTensorsFile: Equatable, Sendable {
+    /// Tensors by name (`features.0.weight`), float32, in their checkpoint shapes.
     public var tensors: [String: Tensor]
+    /// The header's `__metadata__`: architecture JSON, seed, recipe, versions; strings only, as the format requires.
     public var metadata: [String: String]
 
+    /// A file's contents, to encode or as decoded.
     public init(tensors: [String: Tensor], metadata: [String: String]) {
         self.tensors = tensors
         self.metadata = metadata
     }
 
+    /// The file's bytes: header length, space-padded JSON header, then the tensors sorted by name, float32
+    /// little-endian.
     public func encoded() throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -41,6 +46,7 @@ public struct SafeTensorsFile: Equatable, Sendable {
         return data
     }
 
+    /// Writes `encoded()` to `path` atomically (`AtomicFile`): a crash leaves the old file or the new one.
     public func write(to path: String) throws {
         try AtomicFile.write(try encoded(), to: path)
     }
@@ -48,6 +54,7 @@ public struct SafeTensorsFile: Equatable, Sendable {
     /// The largest checkpoint read, 512 MiB (32 M parameters with masks take 256 MB).
     public static let maximumFileBytes = 512 << 20
 
+    /// Reads and decodes the file at `path`; throws `CheckpointError` naming the path and the first problem.
     public static func read(from path: String) throws -> SafeTensorsFile {
         try decode(try contents(of: path), path: path)
     }
@@ -70,6 +77,8 @@ public struct SafeTensorsFile: Equatable, Sendable {
         return data
     }
 
+    /// Decodes safetensors bytes, validating everything before use: header length and JSON, dtypes (`F32` only),
+    /// shapes against offsets, offsets in bounds, no overlaps or gaps; `path` names the source in errors.
     public static func decode(_ data: Data, path: String) throws -> SafeTensorsFile {
         try decode(data, path: path, acceptingBatchCounters: false).file
     }

@@ -11,6 +11,7 @@ import Foundation
 /// actual (possibly pruned) widths, is JSON in the metadata under `shears.architecture`, so a
 /// pruned model reloads at its new shapes.
 extension VGG: CheckpointedNetwork {
+    /// The metadata key under which the `VGGConfiguration` JSON is stored; its presence marks a VGG checkpoint.
     public static let architectureKey = "shears.architecture"
 
     /// Every tensor of the model by checkpoint name.

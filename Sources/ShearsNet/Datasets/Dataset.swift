@@ -1,13 +1,20 @@
 /// Labelled single-channel images kept as bytes until batching (60,000 Fashion-MNIST images
 /// take 47 MB this way instead of 188 MB as floats).
 public struct Dataset: Sendable {
+    /// Image height, in pixels.
     public let height: Int
+    /// Image width, in pixels.
     public let width: Int
+    /// Number of classes; every label is in `0..<classCount`.
     public let classCount: Int
+    /// Grey levels 0...255, image after image, each `height x width` row-major.
     public let pixels: [UInt8]
+    /// One class index per image.
     public let labels: [UInt8]
+    /// How `batch(_:)` turns grey levels into the network's input.
     public var normalization: Normalization
 
+    /// A data set over existing bytes; `pixels.count` must be `labels.count · height · width`.
     public init(height: Int, width: Int, classCount: Int, pixels: [UInt8], labels: [UInt8], normalization: Normalization) {
         precondition(pixels.count == labels.count * height * width,
                      "Dataset: \(pixels.count) pixels for \(labels.count) images of \(height)x\(width)")
@@ -58,6 +65,7 @@ public struct Dataset: Sendable {
 }
 
 extension Dataset: ImageBatchSource {
+    /// Number of images.
     public var count: Int { labels.count }
     public var imageShape: [Int] { [1, height, width] }
 
@@ -81,9 +89,12 @@ extension Dataset: ImageBatchSource {
 
 /// `x = (pixel/255 − mean)/std`.
 public struct Normalization: Equatable, Sendable, Codable {
+    /// Subtracted from `pixel/255`: the training set's mean grey level, on the 0...1 scale.
     public let mean: Float
+    /// Divides the centred value: the training set's grey-level standard deviation, on the 0...1 scale; positive.
     public let std: Float
 
+    /// A normalization with the given statistics of `pixel/255`.
     public init(mean: Float, std: Float) {
         precondition(std > 0, "Normalization: std \(std) must be positive")
         self.mean = mean

@@ -3,14 +3,24 @@ import Foundation
 /// Fashion-MNIST (Xiao et al. 2017) from Debian's `dataset-fashion-mnist`, or from a
 /// directory holding the same four IDX files (gzip-compressed or plain; MNIST works too).
 public enum FashionMNIST {
+    /// Where Debian's `dataset-fashion-mnist` installs the files.
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
     /// Every image is 28 x 28 (as in MNIST).
     public static let imageSize = 28
     /// Ten classes of clothing (and ten digits in MNIST).
     public static let classCount = 10
 
-    public enum Split: String, Sendable { case train, test }
+    /// Which of the two standard files to read.
+    public enum Split: String, Sendable {
+        /// The 60,000 training images (`train-*`); the last 5,000 are also the calibration split
+        /// (``Dataset/calibrationSplit``).
+        case train
+        /// The 10,000 test images (`t10k-*`), only ever reported on.
+        case test
+    }
 
+    /// The images and labels of `split` from `directory` (default `defaultDirectory`), as `name.gz` or `name`;
+    /// checks that the images are 28 x 28.
     public static func load(_ split: Split, directory: String? = nil,
                             normalization: Normalization = .fashionMNIST) throws -> Dataset {
         let prefix = split == .train ? "train" : "t10k"

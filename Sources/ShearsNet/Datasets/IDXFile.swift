@@ -5,7 +5,9 @@ import Foundation
 /// Layout: big-endian; magic = `00 00`, a type byte (`0x08` = u8), a byte with the number of
 /// dimensions; one u32 per dimension; then the data, row-major. Fashion-MNIST uses it too.
 public struct IDXFile: Equatable, Sendable {
+    /// The size of each dimension, outermost first (`[N, H, W]` for images, `[N]` for labels).
     public let dimensions: [Int]
+    /// The data, row-major, exactly the product of `dimensions` bytes.
     public let bytes: [UInt8]
 
     /// Ranks Shears reads: 1 (labels) to 3 (images).

@@ -14,6 +14,7 @@
 /// Mistakes (an unknown input, a shape that does not fit) are remembered and thrown by
 /// `build`, naming the first offending node.
 public struct GraphBuilder {
+    /// The nodes written so far, including any that `build` will refuse.
     public private(set) var specification: GraphSpecification
     private var shapes: [String: [Int]]
     private var firstError: GraphError?
@@ -49,6 +50,8 @@ public struct GraphBuilder {
     /// Channels of `name`'s output (0 if it is unknown; `build` then reports it).
     private func channels(_ name: String) -> Int { shapes[name].map { $0[1] } ?? 0 }
 
+    /// Appends node `name`: a `Conv2D` reading `from`, with a square kernel and as many input channels as
+    /// `from` outputs.
     @discardableResult
     public mutating func conv(_ name: String, _ from: String, outChannels: Int, kernelSize: Int, stride: Int = 1,
                               padding: Int = 0, bias: Bool = true) -> String {
@@ -56,35 +59,43 @@ public struct GraphBuilder {
                                 stride: stride, padding: padding, bias: bias), inputs: [from])
     }
 
+    /// Appends node `name`: a `BatchNorm2D` over `from`'s channels.
     @discardableResult
     public mutating func batchNorm(_ name: String, _ from: String) -> String {
         node(name, .batchNorm(channels: channels(from)), inputs: [from])
     }
 
+    /// Appends node `name`: a `ReLU` of `from`.
     @discardableResult
     public mutating func relu(_ name: String, _ from: String) -> String { node(name, .relu, inputs: [from]) }
 
+    /// Appends node `name`: a `MaxPool2D` of `from`, window and stride `size`.
     @discardableResult
     public mutating func maxPool(_ name: String, _ from: String, size: Int = 2) -> String {
         node(name, .maxPool(size: size), inputs: [from])
     }
 
+    /// Appends node `name`: a `GlobalAveragePool` of `from`: `[N, C, H, W] → [N, C, 1, 1]`.
     @discardableResult
     public mutating func globalAveragePool(_ name: String, _ from: String) -> String {
         node(name, .globalAveragePool, inputs: [from])
     }
 
+    /// Appends node `name`: a `Flatten` of `from`, channel-major as PyTorch.
     @discardableResult
     public mutating func flatten(_ name: String, _ from: String) -> String { node(name, .flatten, inputs: [from]) }
 
+    /// Appends node `name`: a `Linear` reading `from`, with as many input features as `from` outputs per image.
     @discardableResult
     public mutating func linear(_ name: String, _ from: String, outFeatures: Int) -> String {
         node(name, .linear(inFeatures: shapes[from]?.dropFirst().reduce(1, *) ?? 0, outFeatures: outFeatures), inputs: [from])
     }
 
+    /// Appends node `name`: the elementwise sum of `inputs` (two or more, one shape): a residual connection.
     @discardableResult
     public mutating func add(_ name: String, _ inputs: [String]) -> String { node(name, .add, inputs: inputs) }
 
+    /// Appends node `name`: `inputs` (two or more, equal but for channels) stacked along the channels, in order.
     @discardableResult
     public mutating func concat(_ name: String, _ inputs: [String]) -> String { node(name, .concat, inputs: inputs) }
 

@@ -6,6 +6,8 @@ import Foundation
 /// the specification as JSON under `shears.graph`. PyTorch's `num_batches_tracked` is not
 /// written (its loader fills it in), so a resnet-s file loads with `strict=True`.
 extension GraphNetwork: CheckpointedNetwork {
+    /// The metadata key under which the `GraphSpecification` JSON is stored; its presence marks a graph
+    /// checkpoint.
     public static let architectureKey = "shears.graph"
 
     public var stateTensors: [String: Tensor] {

@@ -9,13 +9,19 @@ public final class GraphNetwork: Layer {
     /// A node's layer (nil for `add` and `concat`) and the indices of the nodes it reads
     /// (`-1` is the network's input).
     public struct Node {
+        /// The node's name, its tensors' prefix in checkpoints (`layer1.0.conv1`).
         public let name: String
+        /// The operation at the layer's current widths (updated by `updateWidths()` after surgery).
         public internal(set) var operation: GraphOperation
+        /// The layer that computes the node, or nil for `add` and `concat`, which have no parameters.
         public let layer: Layer?
+        /// Indices into `nodes` of the nodes read, in order; `-1` is the network's input.
         public let inputs: [Int]
     }
 
+    /// The graph as data, at the current widths; what checkpoints store.
     public private(set) var specification: GraphSpecification
+    /// The nodes in topological order; the last one outputs the logits.
     public private(set) var nodes: [Node]
     /// Every node's output shape for one image, in node order.
     public private(set) var nodeShapes: [[Int]]

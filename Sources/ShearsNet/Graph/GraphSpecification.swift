@@ -3,12 +3,17 @@
 public enum GraphOperation: Codable, Equatable, Sendable {
     /// `Conv2D`, square kernel; `bias: false` for convs followed by BatchNorm (ResNet).
     case convolution(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, padding: Int, bias: Bool)
+    /// `BatchNorm2D` over `channels` channels.
     case batchNorm(channels: Int)
+    /// `ReLU`, elementwise.
     case relu
     /// Square max pooling with stride equal to the window.
     case maxPool(size: Int)
+    /// `GlobalAveragePool`: `[N, C, H, W] → [N, C, 1, 1]`.
     case globalAveragePool
+    /// `Flatten`: `[N, C, H, W] → [N, C·H·W]`, channel-major.
     case flatten
+    /// `Linear`, weight `outFeatures x inFeatures`.
     case linear(inFeatures: Int, outFeatures: Int)
     /// Elementwise sum of two or more inputs of one shape (a residual connection).
     case add
@@ -51,9 +56,12 @@ public enum GraphOperation: Codable, Equatable, Sendable {
 public struct GraphNode: Codable, Equatable, Sendable {
     /// The PyTorch module path (`layer1.0.conv1`); tensors are named `<name>.weight` etc.
     public var name: String
+    /// What the node computes, with its layer's widths.
     public var operation: GraphOperation
+    /// Names of the nodes read (earlier nodes or `GraphSpecification.inputName`), in order.
     public var inputs: [String]
 
+    /// A node; nothing is checked until the specification's `shapes()` or `problem`.
     public init(name: String, operation: GraphOperation, inputs: [String]) {
         (self.name, self.operation, self.inputs) = (name, operation, inputs)
     }
@@ -71,9 +79,12 @@ public struct GraphSpecification: Codable, Equatable, Sendable {
     /// The most values one node may output per image (1 GiB of floats).
     public static let maximumActivation = 1 << 28
 
+    /// One image's `[C, H, W]`, without the batch dimension.
     public var inputShape: [Int]
+    /// The nodes, each after every node it reads; the last one outputs the logits.
     public var nodes: [GraphNode]
 
+    /// A specification from its parts; `problem` and `shapes()` check it.
     public init(inputShape: [Int], nodes: [GraphNode]) {
         (self.inputShape, self.nodes) = (inputShape, nodes)
     }
@@ -110,6 +121,7 @@ public struct GraphSpecification: Codable, Equatable, Sendable {
 
 /// A graph that cannot be built, with the reason on one line.
 public enum GraphError: Error, CustomStringConvertible, Equatable {
+    /// The graph cannot be built; the text names the first offending node and what is wrong.
     case invalid(String)
 
     public var description: String {

@@ -1,7 +1,8 @@
 /// Graph networks (`resnet-s`, any `GraphBuilder` model) as ONNX models (opset 17, float32).
 extension GraphNetwork {
-    /// Input and output tensor names of exported graphs, as for VGG.
+    /// Name of the graph input, the normalised images `[batch, C, H, W]` (`input`, as for VGG).
     public static let onnxInputName = VGG.onnxInputName
+    /// Name of the graph output, the logits `[batch, classes]` (`logits`, as for VGG).
     public static let onnxOutputName = VGG.onnxOutputName
 
     /// The network as an ONNX graph: input `input` (`[batch, C, H, W]`, normalised images as

@@ -6,14 +6,18 @@
 /// Constants are named `<name>.<what>` as in the checkpoint (`features.0.weight`), so they
 /// are unique as long as the layer names are.
 public struct ONNXGraphBuilder {
+    /// The graph built so far.
     public private(set) var graph: ONNXGraph
 
+    /// An empty graph called `name`.
     public init(name: String) { graph = ONNXGraph(name: name) }
 
+    /// Declares the float32 graph input `name` of `shape` (e.g. `[batch, 1, 28, 28]`).
     public mutating func addInput(_ name: String, shape: [ONNXDimension]) {
         graph.inputs.append(ONNXValueInfo(name: name, shape: shape))
     }
 
+    /// Declares the float32 graph output `name` of `shape` (e.g. `[batch, 10]`).
     public mutating func addOutput(_ name: String, shape: [ONNXDimension]) {
         graph.outputs.append(ONNXValueInfo(name: name, shape: shape))
     }
@@ -57,6 +61,7 @@ public struct ONNXGraphBuilder {
         return node("BatchNormalization", name, inputs, output, [.float("epsilon", norm.epsilon)])
     }
 
+    /// `Relu` of `input`.
     public mutating func relu(name: String, input: String, output: String) -> String {
         node("Relu", name, [input], output)
     }

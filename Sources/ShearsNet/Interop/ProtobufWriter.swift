@@ -14,8 +14,10 @@ import Foundation
 /// none, which is ~60 lines here, whereas swift-protobuf's generator plugin costs a ~10-minute
 /// first build and a code-generation step (see `docs/interop.md`).
 public struct ProtobufWriter {
+    /// The encoded message so far.
     public private(set) var bytes: [UInt8] = []
 
+    /// An empty message.
     public init() {}
 
     enum WireType: UInt64 {
@@ -46,10 +48,12 @@ public struct ProtobufWriter {
         varint(UInt64(bitPattern: Int64(value)))
     }
 
+    /// A `string` field: its UTF-8 bytes, length-delimited.
     public mutating func string(_ field: Int, _ value: String) {
         data(field, Array(value.utf8))
     }
 
+    /// A `bytes` field (type 2): the length as a varint, then the bytes.
     public mutating func data(_ field: Int, _ value: [UInt8]) {
         key(field, .lengthDelimited)
         varint(UInt64(value.count))

@@ -2,7 +2,9 @@ import Foundation
 
 /// What an export or import cannot do, naming the layer or tensor.
 public enum InteropError: Error, Equatable, CustomStringConvertible {
+    /// The ONNX exporter meets a layer type it has no translation for; `kind` is its Swift type.
     case unsupportedLayer(name: String, kind: String)
+    /// A tensor or layer state cannot be written as a plain PyTorch state dict (`reason` says which and why).
     case noTorchCounterpart(name: String, reason: String)
     /// Two ONNX tensors or nodes would have one name (a graph node named like a tensor the
     /// exporter derives, `<node>.conv`, or like the output `logits`).
@@ -19,8 +21,9 @@ public enum InteropError: Error, Equatable, CustomStringConvertible {
 
 /// VGG networks as ONNX models (opset 17, float32).
 extension VGG {
-    /// Input and output tensor names of exported graphs.
+    /// Name of the graph input, the normalised images `[batch, C, H, W]`.
     public static let onnxInputName = "input"
+    /// Name of the graph output, the logits `[batch, classes]`.
     public static let onnxOutputName = "logits"
 
     /// The network as an ONNX graph: input `input` (`[batch, C, H, W]`, normalised images as

@@ -5,9 +5,11 @@
 public final class AvgPool2D: Layer {
     /// Window size, or nil for global pooling (window = the whole map).
     public let size: Int?
+    /// Step between windows (default `size`), or nil for global pooling.
     public let stride: Int?
     private var inputShape: [Int] = []
 
+    /// Average pooling over `size x size` windows, `stride` apart (default: non-overlapping).
     public init(size: Int, stride: Int? = nil) {
         precondition(size > 0 && (stride ?? size) > 0, "AvgPool2D: size \(size), stride \(stride ?? size)")
         self.size = size
@@ -32,6 +34,7 @@ public final class AvgPool2D: Layer {
         return [inputShape[0], inputShape[1], (inputShape[2] - w.height) / w.stride + 1, (inputShape[3] - w.width) / w.stride + 1]
     }
 
+    /// `[N, C, H, W] → [N, C, Ho, Wo]`, `Ho = ⌊(H − size)/stride⌋ + 1`: each output the mean of its window.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4, "AvgPool2D.forward: expected NCHW, got \(input.shape)")
         inputShape = input.shape
@@ -53,6 +56,7 @@ public final class AvgPool2D: Layer {
         return output
     }
 
+    /// Returns `∂x`, each output gradient divided by the window's area and added to every input it averaged.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let w = window(inputShape), out = outputShape(for: inputShape)
         requireShape(outputGradient.shape, out, "AvgPool2D.backward")

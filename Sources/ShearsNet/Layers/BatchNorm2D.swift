@@ -6,18 +6,26 @@
 /// `∂x = γ/√(σ²+ε) · (∂y − mean(∂y) − x̂·mean(∂y·x̂))`, `∂γ = Σ ∂y·x̂`, `∂β = Σ ∂y`.
 /// Running statistics are *state*: checkpoints and pruning see them, optimizers do not.
 public final class BatchNorm2D: Layer {
+    /// Scale `γ`, one per channel, initialised to 1; not decayed.
     public let weight: Parameter
+    /// Shift `β`, one per channel, initialised to 0; not decayed.
     public let bias: Parameter
+    /// Running mean per channel (state, starts at 0), used in evaluation.
     public var runningMean: [Float]
+    /// Running unbiased variance per channel (state, starts at 1), used in evaluation.
     public var runningVariance: [Float]
+    /// Weight `m` of the current batch in the running statistics (PyTorch's default 0.1).
     public let momentum: Float
+    /// `ε` added to the variance before the square root (default 1e-5, as PyTorch).
     public let epsilon: Float
     private var normalized = Tensor(shape: [0])
     private var inverseStd: [Float] = []
     private var trainingMode = true
 
+    /// Number of channels `C` normalised.
     public var channels: Int { weight.value.count }
 
+    /// Identity-initialised normalisation of `channels` channels (`γ = 1`, `β = 0`, running mean 0, variance 1).
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         precondition(channels > 0 && momentum >= 0 && momentum <= 1 && epsilon > 0,
                      "BatchNorm2D: channels \(channels), momentum \(momentum), epsilon \(epsilon)")
@@ -33,6 +41,7 @@ public final class BatchNorm2D: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
+    /// `[N, C, H, W]` in and out; in training, normalises with the batch statistics and updates the running ones.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == channels,
                      "BatchNorm2D.forward: expected [N, \(channels), H, W], got \(input.shape)")
@@ -97,6 +106,8 @@ public final class BatchNorm2D: Layer {
         return Tensor(shape: input.shape, values: outputValues)
     }
 
+    /// Adds `∂γ`, `∂β` and returns `∂x` by the formula above; after an evaluation-mode forward, the mean terms drop
+    /// out and `∂x = γ·∂y/√(σ²+ε)`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         requireShape(outputGradient.shape, normalized.shape, "BatchNorm2D.backward")
         let (n, c, plane) = (normalized.shape[0], channels, normalized.shape[2] * normalized.shape[3])

@@ -13,16 +13,24 @@
 /// zero `bias` that is not a parameter: it is never trained nor saved, and surgery may slice
 /// it like any other.
 public final class Conv2D: Layer {
+    /// Kernels, `F x C x kh x kw` while dense (`F x K'` after shape-wise pruning, see `patchRows`),
+    /// initialised U(−1/√(C·kh·kw), 1/√(C·kh·kw)) as PyTorch's default.
     public let weight: Parameter
+    /// One shift per output channel, `F`; zeros and untrained when `hasBias` is false.
     public let bias: Parameter
+    /// Step of the kernel over the input, in pixels, the same along height and width.
     public let stride: Int
+    /// Zero rows and columns added on each side of the input before the kernel slides.
     public let padding: Int
     /// False for a network's first layer, whose input gradient nobody needs: backward then
     /// skips `Wᵀ·∂Y` and col2im and returns zeros.
     public var computesInputGradient = true
     private var input = Tensor(shape: [0])
+    /// Input channels `C` the layer reads; input-channel pruning lowers it.
     public internal(set) var inChannels: Int
+    /// Kernel rows `kh`.
     public let kernelHeight: Int
+    /// Kernel columns `kw`.
     public let kernelWidth: Int
     /// The im2col rows `(c·kh + i)·kw + j` still read after shape-wise pruning, ascending;
     /// nil while the layer is dense (weight `F x C x kh x kw`).
@@ -30,10 +38,12 @@ public final class Conv2D: Layer {
     /// Added to every image's output (`F x Ho x Wo`); nil when there is none.
     public internal(set) var outputOffset: Tensor?
 
+    /// Output channels (filters) `F`, the first dimension of `weight`.
     public var outChannels: Int { weight.value.shape[0] }
     /// Whether `bias` is trained and saved (PyTorch's `bias=True`).
     public let hasBias: Bool
 
+    /// A dense `kernelSize x kernelSize` convolution with PyTorch's default initialisation drawn from `rng`.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias hasBias: Bool = true, rng: inout SeededGenerator) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
@@ -63,6 +73,7 @@ public final class Conv2D: Layer {
                      kernelWidth: kernelWidth, stride: stride, padding: padding, rows: patchRows)
     }
 
+    /// `[N, C, H, W] → [N, F, Ho, Wo]` with `Ho = ⌊(H + 2·padding − kh)/stride⌋ + 1` (same for `Wo`).
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == inChannels,
                      "Conv2D.forward: expected [N, \(inChannels), H, W], got \(input.shape)")
@@ -102,6 +113,7 @@ public final class Conv2D: Layer {
         return Tensor(shape: [n, f, g.outHeight, g.outWidth], values: values)
     }
 
+    /// Adds `∂W` and `∂b` (summed over the batch) and returns `∂X` (zeros when `computesInputGradient` is false).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(input.shape)
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)

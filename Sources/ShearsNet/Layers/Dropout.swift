@@ -3,10 +3,12 @@
 ///
 /// The mask comes from a seeded generator, so a run is reproducible.
 public final class Dropout: Layer {
+    /// Probability `p` that a value is dropped in training, in `[0, 1)`.
     public let probability: Float
     private var rng: SeededGenerator
     private var scaleMask: [Float] = []
 
+    /// Dropout with drop probability `probability`; masks come from a generator seeded with `seed`.
     public init(probability: Float, seed: UInt64) {
         precondition(probability >= 0 && probability < 1, "Dropout: probability \(probability) outside [0, 1)")
         self.probability = probability
@@ -15,6 +17,7 @@ public final class Dropout: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
+    /// Output shaped as the input; in training draws a fresh mask per call, in evaluation returns `input`.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         guard training, probability > 0 else {
             scaleMask = []
@@ -27,6 +30,7 @@ public final class Dropout: Layer {
         return output
     }
 
+    /// Returns `∂y` times the last forward's mask (`0` or `1/(1 − p)`), or `∂y` unchanged in evaluation.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard !scaleMask.isEmpty else { return outputGradient }
         precondition(outputGradient.count == scaleMask.count, "Dropout.backward: \(outputGradient.shape)")

@@ -5,10 +5,12 @@
 public final class GlobalAveragePool: Layer {
     private var inputShape: [Int] = []
 
+    /// A global average pool; it has no parameters.
     public init() {}
 
     public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], inputShape[1], 1, 1] }
 
+    /// `[N, C, H, W] → [N, C, 1, 1]`, the mean of each plane.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4, "GlobalAveragePool.forward: expected [N, C, H, W], got \(input.shape)")
         inputShape = input.shape
@@ -24,6 +26,7 @@ public final class GlobalAveragePool: Layer {
         return Tensor(shape: outputShape(for: input.shape), values: output)
     }
 
+    /// Returns `∂x[n, c, p] = ∂y[n, c] / (H·W)`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         requireShape(outputGradient.shape, outputShape(for: inputShape), "GlobalAveragePool.backward")
         let plane = inputShape[2] * inputShape[3]

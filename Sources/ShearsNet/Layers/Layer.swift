@@ -6,7 +6,11 @@
 public protocol Layer: AnyObject {
     /// Output shape for an input shape (batch dimension included).
     func outputShape(for inputShape: [Int]) -> [Int]
+    /// The output for a batch (batch dimension first), caching what `backward` needs. With `training` false,
+    /// BatchNorm uses its running statistics and Dropout is the identity.
     func forward(_ input: Tensor, training: Bool) -> Tensor
+    /// Takes ∂loss/∂output of the last `forward`, adds the parameter gradients into each `Parameter.gradient`
+    /// and returns ∂loss/∂input, shaped as that forward's input.
     func backward(_ outputGradient: Tensor) -> Tensor
     /// Trainable parameters, in checkpoint order.
     var parameters: [Parameter] { get }

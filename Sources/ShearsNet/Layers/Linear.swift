@@ -4,13 +4,18 @@ import Linalg
 ///
 /// Backward: `∂W += ∂yᵀ·x`, `∂b += Σₙ ∂y`, `∂x = ∂y·W`, all through GEMM.
 public final class Linear: Layer {
+    /// `W`, `out x in`, initialised U(−1/√in, 1/√in) as PyTorch's default.
     public let weight: Parameter
+    /// `b`, one per output feature, same initial bound as `weight`; not decayed.
     public let bias: Parameter
     private var input = Tensor(shape: [0])
 
+    /// Input features, the second dimension of `weight`.
     public var inFeatures: Int { weight.value.shape[1] }
+    /// Output features, the first dimension of `weight`.
     public var outFeatures: Int { weight.value.shape[0] }
 
+    /// A dense layer with PyTorch's default initialisation drawn from `rng`.
     public init(inFeatures: Int, outFeatures: Int, rng: inout SeededGenerator) {
         precondition(inFeatures > 0 && outFeatures > 0, "Linear: \(inFeatures) -> \(outFeatures)")
         weight = Parameter(name: "weight", value: Tensor(
@@ -25,6 +30,7 @@ public final class Linear: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], outFeatures] }
 
+    /// `[N, in] → [N, out]`, one GEMM.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 2 && input.shape[1] == inFeatures,
                      "Linear.forward: expected [N, \(inFeatures)], got \(input.shape)")
@@ -41,6 +47,7 @@ public final class Linear: Layer {
         return output
     }
 
+    /// Adds `∂W = ∂yᵀ·x` and `∂b = Σₙ ∂y`, and returns `∂x = ∂y·W`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let n = input.shape[0]
         requireShape(outputGradient.shape, [n, outFeatures], "Linear.backward")

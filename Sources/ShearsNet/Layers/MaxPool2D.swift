@@ -3,11 +3,14 @@
 /// Backward routes each output gradient to the input position that held the maximum
 /// (the first one on ties, as PyTorch does).
 public final class MaxPool2D: Layer {
+    /// Window side, in pixels.
     public let size: Int
+    /// Step between windows, in pixels (default `size`: non-overlapping).
     public let stride: Int
     private var inputShape: [Int] = []
     private var argmax: [Int32] = []
 
+    /// Max pooling over `size x size` windows, `stride` apart (default: non-overlapping, 2x2).
     public init(size: Int = 2, stride: Int? = nil) {
         precondition(size > 0 && (stride ?? size) > 0, "MaxPool2D: size \(size), stride \(stride ?? size)")
         self.size = size
@@ -18,6 +21,7 @@ public final class MaxPool2D: Layer {
         [inputShape[0], inputShape[1], (inputShape[2] - size) / stride + 1, (inputShape[3] - size) / stride + 1]
     }
 
+    /// `[N, C, H, W] → [N, C, Ho, Wo]`, `Ho = ⌊(H − size)/stride⌋ + 1`; remembers each maximum's position.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4, "MaxPool2D.forward: expected NCHW, got \(input.shape)")
         inputShape = input.shape
@@ -76,6 +80,7 @@ public final class MaxPool2D: Layer {
         }
     }
 
+    /// Returns `∂x`: each output gradient added at its window's arg-max, zeros elsewhere.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(outputGradient.count == argmax.count, "MaxPool2D.backward: \(outputGradient.shape)")
         var inputGradient = Tensor(shape: inputShape)

@@ -5,6 +5,7 @@
 public final class Parameter {
     /// PyTorch-style name within its layer (`weight`, `bias`).
     public let name: String
+    /// The current weights, in PyTorch's layout for the layer (conv `F x C x kh x kw`, linear `out x in`).
     public var value: Tensor
     /// Accumulated ∂loss/∂value since the last `zeroGradient()`.
     public var gradient: Tensor
@@ -13,6 +14,7 @@ public final class Parameter {
     /// Whether weight decay applies (weights yes, biases by convention no).
     public let decays: Bool
 
+    /// A dense parameter with a zero gradient of the same shape.
     public init(name: String, value: Tensor, decays: Bool) {
         self.name = name
         self.value = value
@@ -20,6 +22,7 @@ public final class Parameter {
         gradient = Tensor(shape: value.shape)
     }
 
+    /// Sets `gradient` to zeros, reshaping it first if surgery changed `value`'s shape.
     public func zeroGradient() {
         if gradient.shape != value.shape { gradient = Tensor(shape: value.shape) }
         gradient.values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }

@@ -4,10 +4,12 @@
 public final class ReLU: Layer {
     private var output = Tensor(shape: [0])
 
+    /// A ReLU; it has no parameters.
     public init() {}
 
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
+    /// `max(0, x)` elementwise, any shape.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let values = [Float](unsafeUninitializedCapacity: input.count) { out, initialized in
             // One thread: this is memory-bound, and splitting it measured slower (first-touch
@@ -21,6 +23,7 @@ public final class ReLU: Layer {
         return output
     }
 
+    /// Returns `∂y` where the last output was positive and 0 elsewhere (the subgradient at 0 is 0, as PyTorch).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(outputGradient.count == output.count, "ReLU.backward: \(outputGradient.shape) vs \(output.shape)")
         let values = [Float](unsafeUninitializedCapacity: output.count) { g, initialized in

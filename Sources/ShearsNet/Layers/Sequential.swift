@@ -1,8 +1,10 @@
 /// Layers applied in order; backward runs them in reverse.
 public final class Sequential: Layer {
+    /// The layers, first applied first; layer-wise pruning removes entries (`VGG` surgery).
     public var layers: [Layer]
     let recorder = ActivationRecorder()
 
+    /// A network that applies `layers` in order.
     public init(_ layers: [Layer]) { self.layers = layers }
 
     /// Whether forward and backward keep every layer's output and output gradient.
@@ -20,6 +22,7 @@ public final class Sequential: Layer {
         layers.reduce(inputShape) { $1.outputShape(for: $0) }
     }
 
+    /// Each layer's output feeds the next; recorded in order when `isRecording`.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         guard recorder.enabled else { return layers.reduce(input) { $1.forward($0, training: training) } }
         recorder.outputs = []
@@ -30,6 +33,7 @@ public final class Sequential: Layer {
         }
     }
 
+    /// Runs the layers' backward passes in reverse order; records each layer's output gradient when `isRecording`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard recorder.enabled else { return layers.reversed().reduce(outputGradient) { $1.backward($0) } }
         recorder.outputGradients = Array(repeating: Tensor(shape: [0]), count: layers.count)
@@ -41,6 +45,7 @@ public final class Sequential: Layer {
         return gradient
     }
 
+    /// Zeroes the gradient of every layer's parameters, as the caller must before accumulating a new batch.
     public func zeroGradients() {
         for parameter in parameters { parameter.zeroGradient() }
     }

@@ -3,11 +3,17 @@
 /// Parameters carry PyTorch `nn.Sequential` names (`features.0.weight`, `classifier.2.bias`),
 /// so checkpoints load in other tools unchanged.
 public final class VGG: Layer {
+    /// The architecture at the current widths; structural pruning updates it with the layers, so it always
+    /// describes the model as saved.
     public internal(set) var configuration: VGGConfiguration
+    /// Conv, optional BatchNorm, ReLU and max-pool layers, in PyTorch's `features.<index>` order.
     public let features: Sequential
+    /// Turns the last feature map `N x C x h x w` into `N x (C·h·w)`, channel-major.
     public let flatten = Flatten()
+    /// Linear layers with ReLU between them; the last one outputs `classes` logits.
     public let classifier: Sequential
 
+    /// A freshly initialised network (PyTorch's default initialisation from a generator seeded with `seed`).
     public init(_ configuration: VGGConfiguration, seed: UInt64) {
         precondition(configuration.featureOutput.size >= 1,
                      "VGG: \(configuration.inputSize)x\(configuration.inputSize) input pooled below 1x1")
@@ -54,6 +60,7 @@ public final class VGG: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], configuration.classes] }
 
+    /// `[N, inputChannels, inputSize, inputSize] → [N, classes]` logits.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4 && Array(input.shape.dropFirst())
                         == [configuration.inputChannels, configuration.inputSize, configuration.inputSize],
@@ -63,6 +70,8 @@ public final class VGG: Layer {
         return classifier.forward(flatten.forward(x, training: training), training: training)
     }
 
+    /// Back through the classifier, flatten and features; returns ∂loss/∂input, which is zeros when the first
+    /// layer is a conv (it skips its input gradient, which nothing reads).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         features.backward(flatten.backward(classifier.backward(outputGradient)))
     }

@@ -1,7 +1,10 @@
 /// One entry of a torchvision-style VGG feature list: a 3x3 conv with that many output
 /// channels, or `"M"`, a 2x2 max-pool with stride 2.
 public enum VGGItem: Equatable, Sendable, Codable {
+    /// A 3x3 conv (stride 1, padding 1) with this many output channels, then BatchNorm when the configuration's
+    /// `batchNorm` is set, then ReLU; written as the integer.
     case conv(Int)
+    /// A 2x2 max-pool with stride 2, which halves height and width (floor); written as `"M"`.
     case pool
 
     public init(from decoder: Decoder) throws {
@@ -30,14 +33,20 @@ public enum VGGItem: Equatable, Sendable, Codable {
 /// The widths here are the *actual* widths, so a structurally pruned model is described by
 /// the same type and reloads at its new shapes.
 public struct VGGConfiguration: Equatable, Sendable, Codable {
+    /// The feature layers in order, as torchvision writes them (`[64, "M", 128, ...]`).
     public var features: [VGGItem]
     /// Widths of the hidden linear layers (the last layer has `classes` outputs).
     public var hidden: [Int]
+    /// Channels of the input image (1 for Fashion-MNIST, 3 for CIFAR).
     public var inputChannels: Int
+    /// Height and width of the (square) input image, in pixels.
     public var inputSize: Int
+    /// Number of classes, the width of the last linear layer.
     public var classes: Int
+    /// Whether each conv is followed by a `BatchNorm2D` (before its ReLU).
     public var batchNorm: Bool
 
+    /// A configuration from its parts; `hidden` may be empty (a single linear layer after the features).
     public init(features: [VGGItem], hidden: [Int], inputChannels: Int, inputSize: Int, classes: Int,
                 batchNorm: Bool = false) {
         self.features = features
@@ -78,6 +87,7 @@ public struct VGGConfiguration: Equatable, Sendable, Codable {
         ["vgg-s": vggS, "vgg11": vgg11, "vgg16": vgg16][name]
     }
 
+    /// Names `preset(_:)` accepts, in the order the CLI lists them.
     public static let presetNames = ["vgg-s", "vgg11", "vgg16"]
 
     /// Every conv width scaled by `multiplier` (rounded, at least 1); the classifier's first

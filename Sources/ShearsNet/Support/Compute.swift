@@ -7,6 +7,8 @@ import Linalg
 /// on these machines that is 2x faster than one caller with 2 BLAS threads, and the two must
 /// never be combined (oversubscription); see docs/performance.md.
 public enum Compute {
+    /// Threads a layer splits its batch over (1 until `configure(threads:)`); set once at start-up, before
+    /// any layer runs, hence the unchecked `nonisolated(unsafe)`.
     nonisolated(unsafe) public private(set) static var workers = 1
 
     /// Uses `threads` cores: batch workers for layers, and a single BLAS thread inside each.

@@ -7,6 +7,7 @@ import Foundation
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// A generator whose whole output sequence is fixed by `seed`; any value, 0 included, is a good seed.
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {

@@ -2,7 +2,10 @@
 ///
 /// Only what the layers need: a shape, the values, and shape checks that name both shapes.
 public struct Tensor: Equatable, Sendable {
+    /// Dimensions, outermost first (`[N, C, H, W]` for images); set only by the initializers, so its product
+    /// always equals `values.count`.
     public private(set) var shape: [Int]
+    /// The elements, row-major (the last dimension varies fastest); writable in place, count unchanged.
     public var values: [Float]
 
     /// A tensor of `shape` filled with `value`.
@@ -20,6 +23,7 @@ public struct Tensor: Equatable, Sendable {
         self.values = values
     }
 
+    /// Number of elements, the product of `shape`.
     public var count: Int { values.count }
 
     /// The same values under another shape with the same element count.

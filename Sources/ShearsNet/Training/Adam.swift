@@ -6,13 +6,19 @@ import Foundation
 ///
 /// Moment buffers are keyed by parameter identity; masked weights stay exactly zero.
 public final class Adam: Optimizer {
+    /// Step size `lr`; callers change it between epochs or steps to follow a schedule.
     public var learningRate: Float
+    /// Decay `β₁` of the first-moment (mean) estimate, in `[0, 1)`.
     public let beta1: Float
+    /// Decay `β₂` of the second-moment (uncentred variance) estimate, in `[0, 1)`.
     public let beta2: Float
+    /// `ε` added to `√v̂` in the denominator, so a weight with zero gradients does not divide by zero.
     public let epsilon: Float
+    /// L2 coefficient `wd` added to the gradient of parameters marked `decays` (not AdamW's decoupled decay).
     public let weightDecay: Float
     private var moments: [ObjectIdentifier: (first: [Float], second: [Float], steps: Int)] = [:]
 
+    /// Adam with PyTorch's defaults (`lr` 1e-3, betas 0.9 and 0.999, `ε` 1e-8, no decay).
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0) {
         precondition(learningRate > 0 && (0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0
@@ -25,6 +31,8 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// One update of every parameter from its accumulated gradient, by the formula above; a parameter whose size
+    /// changed (surgery) restarts its moments and bias correction.
     public func step(_ parameters: [Parameter]) {
         for parameter in parameters {
             let key = ObjectIdentifier(parameter)

@@ -5,12 +5,14 @@ import Foundation
 /// `loss = (1/N) Σₙ [log Σⱼ exp(zₙⱼ − mₙ) − (zₙ,yₙ − mₙ)]`, `mₙ = maxⱼ zₙⱼ`;
 /// `∂loss/∂zₙⱼ = (softmax(zₙ)ⱼ − [j = yₙ]) / N`.
 public struct CrossEntropy {
+    /// Mean cross-entropy over the batch, in nats.
     public let loss: Float
     /// ∂loss/∂logits, `N x classes`.
     public let gradient: Tensor
     /// How many rows had their label as the arg-max.
     public let correct: Int
 
+    /// Loss, gradient and correct count for `N x classes` logits and `N` labels in `0..<classes`.
     public init(logits: Tensor, labels: [Int]) {
         precondition(logits.shape.count == 2 && logits.shape[0] == labels.count,
                      "CrossEntropy: logits \(logits.shape) for \(labels.count) labels")

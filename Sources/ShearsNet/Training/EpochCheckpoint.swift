@@ -8,12 +8,14 @@ import Foundation
 /// history. The random state needs no saving: each epoch's shuffle is seeded by (seed, epoch)
 /// (`Trainer.order`), and the model's initialisation is in its weights.
 public struct EpochCheckpoint {
+    /// The checkpoint file (the CLI's `<out>.resume`).
     public let path: String
     /// What made the run (flags, data size); a checkpoint with another recipe is refused.
     public let recipe: [String: String]
 
     static let epochsKey = "shears.resume.epochs_done", historyKey = "shears.resume.history"
 
+    /// A checkpoint at `path` for the run described by `recipe`; nothing is read or written yet.
     public init(path: String, recipe: [String: String]) {
         self.path = path
         self.recipe = recipe
@@ -21,7 +23,9 @@ public struct EpochCheckpoint {
 
     /// What resuming restores.
     public struct State<Model: CheckpointedNetwork> {
+        /// The model as it was after `epochsDone` epochs.
         public let model: Model
+        /// Epochs finished; training resumes at this 0-based epoch.
         public let epochsDone: Int
         /// One JSON object per epoch, as text: numbers parsed back from JSON do not always
         /// print the same digits again, so the history is kept as written.

@@ -1,5 +1,6 @@
 /// Labelled images that can be gathered into NCHW float batches.
 public protocol ImageBatchSource {
+    /// Number of labelled images.
     var count: Int { get }
     /// Shape of one image: channels, height, width.
     var imageShape: [Int] { get }

@@ -10,6 +10,7 @@ public enum LearningRateSchedule: Equatable, Sendable, Codable {
     /// `lr = base · (1 + cos(π · epoch / epochs)) / 2`.
     case cosine
 
+    /// The learning rate for 0-based `epoch` of `epochs`, given the `base` rate.
     public func rate(base: Double, epoch: Int, epochs: Int) -> Double {
         switch self {
         case .constant:

@@ -4,15 +4,20 @@
 ///
 /// Momentum buffers are keyed by parameter identity; masked weights stay exactly zero.
 public final class SGD {
+    /// Step size `lr`; callers change it between epochs or steps to follow a schedule.
     public var learningRate: Float
+    /// Momentum `μ` (0: plain SGD).
     public let momentum: Float
+    /// L2 coefficient `wd` added to the gradient (of weights only unless `decaysEveryParameter`).
     public let weightDecay: Float
+    /// Whether the step uses Nesterov's look-ahead `g + μ·v` instead of `v`.
     public let nesterov: Bool
     /// Decay every parameter, biases and BatchNorm included, as `torch.optim.SGD(model.parameters())`
     /// does; by default only parameters marked `decays` (weights) are decayed.
     public let decaysEveryParameter: Bool
     private var velocity: [ObjectIdentifier: [Float]] = [:]
 
+    /// SGD with PyTorch's defaults for everything but the learning rate (no momentum, no decay).
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false,
                 decaysEveryParameter: Bool = false) {
         precondition(learningRate > 0 && momentum >= 0 && weightDecay >= 0,
@@ -24,6 +29,8 @@ public final class SGD {
         self.decaysEveryParameter = decaysEveryParameter
     }
 
+    /// One update of every parameter from its accumulated gradient, by the formula above; a parameter whose size
+    /// changed (surgery) restarts with zero velocity.
     public func step(_ parameters: [Parameter]) {
         for parameter in parameters {
             let key = ObjectIdentifier(parameter)

@@ -2,12 +2,17 @@ import Foundation
 
 /// What one step of training reports to whoever shows progress.
 public struct TrainingProgress: Sendable {
+    /// The current epoch, 0-based.
     public let epoch: Int
+    /// Epochs in the whole run.
     public let epochs: Int
+    /// The step just finished within the epoch, 0-based.
     public let step: Int
+    /// Steps (batches) in this epoch.
     public let stepsPerEpoch: Int
     /// Mean loss over the epoch so far.
     public let loss: Double
+    /// Training images per second over the epoch so far (a partial last batch counted as full).
     public let imagesPerSecond: Double
     /// Seconds left for the whole run, extrapolated from this run's speed so far.
     public let secondsRemaining: Double
@@ -15,16 +20,22 @@ public struct TrainingProgress: Sendable {
 
 /// Loss and accuracy of a model on a data set.
 public struct Evaluation: Sendable, Codable, Equatable {
+    /// Mean cross-entropy per image, in nats.
     public let loss: Double
+    /// Fraction of images (0...1) whose top-1 prediction is the label.
     public let accuracy: Double
+    /// Fraction of images (0...1) whose label is among the 5 highest logits.
     public let top5Accuracy: Double
+    /// Number of images evaluated.
     public let images: Int
 
+    /// An evaluation from its four measures, as ``Trainer/evaluate(_:on:batchSize:eachBatch:)`` computes them.
     public init(loss: Double, accuracy: Double, top5Accuracy: Double, images: Int) {
         (self.loss, self.accuracy, self.top5Accuracy, self.images) = (loss, accuracy, top5Accuracy, images)
     }
 }
 
+/// Why a training run stopped before its last epoch.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The loss became NaN or infinite: the learning rate is too high or the data is broken.
     case nonFiniteLoss(epoch: Int, step: Int, loss: Float)
@@ -39,9 +50,12 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 
 /// Mini-batch training with a seeded shuffle per epoch.
 public struct Trainer {
+    /// Images per optimizer step (the last batch of an epoch may be smaller).
     public var batchSize: Int
+    /// Seeds the per-epoch shuffle, with the epoch mixed in.
     public var seed: UInt64
 
+    /// A trainer drawing batches of `batchSize` in an order fixed by `seed`.
     public init(batchSize: Int, seed: UInt64) {
         precondition(batchSize >= 1, "Trainer: batch size \(batchSize)")
         self.batchSize = batchSize
