@@ -15,8 +15,12 @@ struct SummarizeCommand: ParsableCommand {
         'resolved' when its interval excludes 0.
         """)
 
-    @Argument(help: "A curve CSV written by 'shears curve' or 'shears merge'.")
-    var csv: String
+    @Argument(help: """
+        Curve CSVs written by 'shears curve' or 'shears merge'; several runs (one per seed, or per group of \
+        criteria, from the same base models and budget) are summarised together, their shared unpruned and \
+        control rows checked equal and kept once.
+        """)
+    var csvs: [String]
 
     @Option(help: "Column to summarise: acc_after_ft or acc_before_ft.")
     var column = "acc_after_ft"
@@ -33,8 +37,10 @@ struct SummarizeCommand: ParsableCommand {
         guard let keyPath = columns[column] else {
             throw ValidationError("--column must be one of \(columns.keys.sorted().joined(separator: ", ")), got '\(column)'")
         }
-        let summary = CurveSummary(try CurveStore(csvPath: csv).rows(), column: keyPath)
-        guard !summary.points.isEmpty else { throw ValidationError("\(csv) has no pruning rows yet") }
+        guard !csvs.isEmpty else { throw ValidationError("give at least one curve CSV") }
+        let rows = try CurveRunsCombined.rows(try csvs.map { ($0, try CurveStore(csvPath: $0).rows()) })
+        let summary = CurveSummary(rows, column: keyPath)
+        guard !summary.points.isEmpty else { throw ValidationError("\(csvs.joined(separator: ", ")) has no pruning rows yet") }
         let names = MethodNames(summary.methods)
         let steps = (summary.points.map(\.step).max() ?? 0)
         let header = (1...steps).map { step in
