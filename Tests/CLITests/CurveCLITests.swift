@@ -87,6 +87,18 @@ struct CurveCLITests {
         let summary = try runShears(["summarize", merged, "--steps", "1", "--compare", "l1/filter/iterative,control/none/iterative"])
         #expect(summary.status == 0 && summary.output.contains("| control | ") && summary.output.contains("### Step 1 ("),
                 "\(summary.error)")
+        // The shards as separate runs: the same per-method tables (methods in file order rather
+        // than grid order), their shared unpruned row kept once.
+        let separate = try runShears(["summarize"] + shardFiles)
+        // (The column headers name the FLOPs of the first method listed, which the order changes.)
+        let tables = { (text: String) in
+            Set(text.components(separatedBy: "### Step")[0].split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| method") })
+        }
+        #expect(separate.status == 0 && tables(separate.output) == tables(summary.output), "\(separate.error)\(separate.output)")
+        // A graph model refuses a VGG checkpoint before any work.
+        let family = try runShears(["curve", "--model", "resnet-s", "--checkpoint", base, "--criteria", "l1",
+                                    "--out", dir.appendingPathComponent("family.csv").path])
+        #expect(family.status != 0 && family.error.contains("is a VGG, not a resnet-s model"), "\(family.error)")
         let badSteps = try runShears(["summarize", merged, "--steps", "2"])
         #expect(badSteps.status != 0 && badSteps.error.contains("--steps takes steps 1...1"))
 

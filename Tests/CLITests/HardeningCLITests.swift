@@ -122,6 +122,8 @@ struct HardeningCLITests {
         let flag = try runShears(["curve", "--config", config.path, "--targets", "0.5,0.8", "--out", out])
         #expect(flag.status == 64 && flag.error.contains("--targets must be strictly descending"), "\(flag.error)")
         #expect(!flag.error.contains("grid.json"))
+        let graph = try runShears(["curve", "--model", "resnet-s", "--criteria", "l1,obs", "--out", out])
+        #expect(graph.status == 64 && graph.error.contains("--criteria has 'obs', which does not apply to resnet-s"), "\(graph.error)")
         let bad = dir.appendingPathComponent("bad.json")
         try #"{"batchSize": 0}"#.write(to: bad, atomically: true, encoding: .utf8)
         let file = try runShears(["curve", "--config", bad.path, "--out", out])
