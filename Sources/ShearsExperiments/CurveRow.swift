@@ -36,7 +36,7 @@ public struct CurveRow: Equatable, Sendable {
     public var klDivergence: Double
     /// Share of test images where the pruned and unpruned models' top-1 classes agree.
     public var top1Agreement: Double
-    /// Milliseconds per image at batch 1 and at batch 256.
+    /// Milliseconds per image at batch 1, averaged over the first `latencyImages` test images run one at a time.
     public var latencyBatch1: Double
     /// Milliseconds per image at batch 256: the fastest of three passes over the first 256 test images, after a
     /// warm-up.

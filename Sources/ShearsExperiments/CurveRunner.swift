@@ -16,9 +16,10 @@ public struct CurveProgress: Sendable {
     public let step: Int
     /// Operating points of the cell.
     public let steps: Int
-    /// `train base`, `prune`, `fine-tune` or `measure`.
+    /// `prune`, `fine-tune`, `penalised` (group-lasso training), `soft-pruned training` or `measure`; base-model
+    /// training reports through `CurveRunner.trainingProgress` instead.
     public let phase: String
-    /// Mean training cross-entropy of the current fine-tuning epoch so far; nil while pruning or measuring.
+    /// Mean training cross-entropy over the current epoch of a training phase so far; nil while pruning or measuring.
     public let loss: Double?
     /// Training images per second over that epoch so far; nil while pruning or measuring.
     public let imagesPerSecond: Double?
