@@ -4,8 +4,13 @@ import ShearsPrune
 
 /// A configuration that cannot run, named by key and source before any work starts.
 public enum CurveConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// `source` cannot be read as a configuration at all (not JSON or YAML, not UTF-8, not an object or mapping at the
+    /// top level); `reason` says which.
     case malformed(source: String, reason: String)
+    /// A key that is neither a field nor `preset`; `valid` lists `validKeys`.
     case unknownKey(String, source: String, valid: [String])
+    /// A value of the wrong type or one `validate` refuses; `key` may be a dotted path into a list (`seeds.1`), and
+    /// `reason` completes the sentence "'key' …".
     case invalid(key: String, reason: String, source: String)
 
     public var description: String {

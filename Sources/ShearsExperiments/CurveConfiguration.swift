@@ -42,16 +42,29 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// Trained checkpoint every seed starts from; nil trains one base model per seed
     /// (`trainEpochs`, initialised and shuffled by that seed).
     public var checkpoint: String?
+    /// Epochs of base training per seed when `checkpoint` is nil (at least 1 then), by the reference recipe: SGD 0.01,
+    /// momentum 0.9, weight decay 5e-4, batch 64.
     public var trainEpochs = 1
+    /// Criterion names, without repeats: `CriterionName` spellings for a VGG, `GroupCriteria.names` for a graph model.
+    /// The group-lasso schedule ignores them: its penalty is its criterion.
     public var criteria = ["random", "l2", "activation", "taylor", "obd", "obs"]
+    /// What a group is, one set of cells each: never `layer`, only `filter` for a graph model, and no masked
+    /// granularity with the `soft` schedule.
     public var granularities: [Granularity] = [.filter]
+    /// How each cell walks the operating points, without repeats; a graph model takes `one-shot`, `iterative`,
+    /// `gradual` and `stepwise`.
     public var schedules: [ScheduleKind] = [.iterative]
+    /// Each seed trains its own base model (unless `checkpoint` is set) and draws its own scoring images and batch
+    /// orders; without repeats.
     public var seeds: [UInt64] = [1]
     /// Operating points as fractions of the unpruned model's FLOPs, descending, in (0, 1).
     public var flopsTargets = [0.75, 0.5, 0.35, 0.25, 0.15, 0.1]
     /// SGD steps of fine-tuning after each pruning step (0 = none).
     public var fineTuneSteps = 100
+    /// Learning rate at the start of each fine-tuning phase, falling to 0 by a cosine (SGD, momentum 0.9, weight decay
+    /// 5e-4); > 0.
     public var fineTuneLearningRate = 0.01
+    /// Images per SGD step of fine-tuning, 1...1,024; base training keeps the recipe's 64.
     public var batchSize = 64
     /// Calibration images the data-driven criteria score on: each seed's own seeded draw
     /// from the calibration split (the last 5,000 training images), never test images.
@@ -67,7 +80,11 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     public var flopsPerStep = 0.02
     /// SGD steps of fine-tuning after each removal of the `stepwise` schedule.
     public var stepFineTuneSteps = 10
+    /// How different layers' scores compete: `global` (each layer l2-normalised first) or `per-layer`; `hessian` is
+    /// refused, since it allocates shares of groups, not FLOPs.
     public var ranking: Ranking = .global
+    /// How the consumer of removed groups is repaired (`none`, `obs`, `least-squares`); `obs` cells apply OBS's update
+    /// whatever this says, and graph models take `none` only.
     public var compensation: Compensation = .none
     /// Test images accuracy, loss and output deviation are measured on (0 = all 10,000).
     public var testLimit = 0
@@ -78,6 +95,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// Penalty strengths λ of the `group-lasso` schedule, ascending, one operating point each.
     public var penaltyStrengths = [0.002, 0.004, 0.008, 0.016, 0.032, 0.064]
 
+    /// Every field at the default written beside it; a configuration file without `preset` starts from `quick` instead.
     public init() {}
 
     /// The README's main job: a brief training and a six-criterion iterative filter curve
@@ -116,6 +134,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
         return configuration
     }
 
+    /// The configurations a file's `preset` key and `shears curve --preset` name: `quick`, `full` and `stepwise`.
     public static let presets: [String: CurveConfiguration] = ["quick": quick, "full": full, "stepwise": stepwise]
 
     enum CodingKeys: String, CodingKey, CaseIterable {

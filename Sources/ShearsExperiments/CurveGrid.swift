@@ -2,11 +2,16 @@ import ShearsPrune
 
 /// One cell of the experiment grid: a criterion at a granularity under a schedule, one seed.
 public struct CurveCell: Equatable, Hashable, Sendable {
+    /// Criterion name as configured, `lasso` or `group-lasso` under the group-lasso schedule, or `control`.
     public let criterion: String
+    /// What a group is; a control's is a placeholder (`filter`) and its rows say `none`.
     public let granularity: Granularity
+    /// How the cell walks its operating points (`CurveConfiguration.operatingPoints(_:)`).
     public let schedule: ScheduleKind
+    /// Seeds the base model's training (without a checkpoint), the scoring draw and the fine-tuning batch orders.
     public let seed: UInt64
 
+    /// A cell as given, unchecked; `CurveConfiguration.cells` lists a configuration's own.
     public init(criterion: String, granularity: Granularity, schedule: ScheduleKind, seed: UInt64) {
         (self.criterion, self.granularity, self.schedule, self.seed) = (criterion, granularity, schedule, seed)
     }
@@ -22,6 +27,7 @@ public struct CurveCell: Equatable, Hashable, Sendable {
         CurveCell(criterion: controlCriterion, granularity: .filter, schedule: schedule, seed: seed)
     }
 
+    /// Whether this is the control of its schedule and seed, which prunes nothing and only fine-tunes.
     public var isControl: Bool { criterion == Self.controlCriterion }
 
     /// The granularity column: `none` for a control.
@@ -38,11 +44,15 @@ public struct CurveCell: Equatable, Hashable, Sendable {
 
 /// A deterministic share `index` of `count` of the grid (`--shard index/count`).
 public struct Shard: Equatable, Codable, Sendable, CustomStringConvertible {
+    /// This shard's number, `0..<count`: it takes cells `index`, `index + count`, … of the grid.
     public let index: Int
+    /// Shards the grid is split into, at least 1.
     public let count: Int
 
+    /// `0/1`: every cell.
     public static let whole = Shard(index: 0, count: 1)
 
+    /// Shard `index` of `count`, unchecked; `init(parsing:)` checks user input.
     public init(index: Int, count: Int) {
         self.index = index
         self.count = count

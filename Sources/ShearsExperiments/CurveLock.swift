@@ -6,6 +6,7 @@ import Foundation
 /// `flock(2)` locks are released by the kernel when the process exits or is killed, so a
 /// run killed with SIGKILL leaves no stale lock behind.
 public final class CurveLock {
+    /// The lock file, `CurveStore.lockPath`.
     public let path: String
     private let descriptor: Int32
 
@@ -29,6 +30,7 @@ public final class CurveLock {
 }
 
 extension CurveStore {
+    /// `<name>.lock` beside the CSV (`<name>` is the CSV path without `.csv`): the file `CurveLock` holds.
     public var lockPath: String { (csvPath.hasSuffix(".csv") ? String(csvPath.dropLast(4)) : csvPath) + ".lock" }
 
     /// Refuses, before any work, an output that cannot become this curve's CSV: a directory,

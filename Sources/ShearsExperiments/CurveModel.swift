@@ -30,13 +30,17 @@ public protocol CurveModel: CheckpointedNetwork {
 
 /// What a curve row reports of a model's size.
 public struct CurveCost: Sendable, Equatable {
+    /// Values the network computes with, biases, BatchNorm parameters and folded output offsets included.
     public let parameters: Int
+    /// Dense multiply-accumulates per image at the current shapes.
     public let macs: Int
     /// The FLOPs a target counts: dense (2 x MACs) for structured granularities, those of the
     /// non-zero weights for masked ones.
     public let flops: Int
+    /// How many of `parameters` are not exactly zero; a row's sparsity is 1 − this over the unpruned model's.
     public let nonZeroParameters: Int
 
+    /// A cost from the four counts, as `CurveModel.curveCost(counting:)` measures them.
     public init(parameters: Int, macs: Int, flops: Int, nonZeroParameters: Int) {
         (self.parameters, self.macs, self.flops, self.nonZeroParameters) = (parameters, macs, flops, nonZeroParameters)
     }
@@ -45,7 +49,10 @@ public struct CurveCost: Sendable, Equatable {
 /// The calibration images of one curve seed: its own seeded ordering of the calibration
 /// split, whose first `scoringSamples` images score and whose whole serves layer Hessians.
 public struct CalibrationData: Sendable {
+    /// The first `scoringSamples` images of `pool`: what the criteria score on.
     public let scoring: Dataset
+    /// The whole calibration split in the seed's own order; a layer Hessian needing more images than `scoring` has
+    /// takes them from its start.
     public let pool: Dataset
 
     init(calibration: Dataset, seed: UInt64, scoringSamples: Int) {

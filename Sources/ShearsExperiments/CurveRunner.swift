@@ -6,15 +6,22 @@ import ShearsPrune
 public struct CurveProgress: Sendable {
     /// 1-based cell of the shard and the shard's cell count.
     public let cell: Int
+    /// The shard's cell count.
     public let cells: Int
+    /// The running cell's `criterion/granularity/schedule`.
     public let method: String
+    /// The running cell's seed.
     public let seed: UInt64
     /// 1-based operating point of the cell and its count.
     public let step: Int
+    /// Operating points of the cell.
     public let steps: Int
-    /// `train base`, `prune`, `fine-tune` or `measure`.
+    /// `prune`, `fine-tune`, `penalised` (group-lasso training), `soft-pruned training` or `measure`; base-model
+    /// training reports through `CurveRunner.trainingProgress` instead.
     public let phase: String
+    /// Mean training cross-entropy over the current epoch of a training phase so far; nil while pruning or measuring.
     public let loss: Double?
+    /// Training images per second over that epoch so far; nil while pruning or measuring.
     public let imagesPerSecond: Double?
     /// Extrapolated from this run's seconds per completed step.
     public let secondsRemaining: Double?
@@ -22,8 +29,11 @@ public struct CurveProgress: Sendable {
 
 /// A step that failed, with where it was.
 public struct CurveStepError: Error, CustomStringConvertible {
+    /// The cell whose step failed.
     public let cell: CurveCell
+    /// The failed operating point, 1-based.
     public let step: Int
+    /// The error the step threw.
     public let underlying: Error
 
     public var description: String { "\(cell.method) seed \(cell.seed), step \(step): \(underlying)" }
@@ -46,8 +56,11 @@ public struct CurveStepError: Error, CustomStringConvertible {
 /// appending the row: a kill between the two is healed on restart by appending the saved
 /// row, so no row is lost or doubled.
 public final class CurveRunner<Model: CurveModel> {
+    /// The grid, operating points and budgets.
     public let configuration: CurveConfiguration
+    /// The files rows are appended to and resumed from.
     public let store: CurveStore
+    /// The share of the grid's cells this runner takes.
     public let shard: Shard
     /// Training and fine-tuning images: the training file (less the calibration split when
     /// `holdOutCalibration`), limited to `trainLimit`.
@@ -55,7 +68,10 @@ public final class CurveRunner<Model: CurveModel> {
     /// The calibration split of the whole training file.
     let calibration: Dataset
     let test: Dataset
+    /// Called on the running thread at each phase of a step and every 10 fine-tuning SGD steps; does nothing by
+    /// default.
     public var progress: (CurveProgress) -> Void = { _ in }
+    /// Called after every SGD step of base-model training; does nothing by default.
     public var trainingProgress: (TrainingProgress) -> Void = { _ in }
 
     static var stepKey: String { "shears.curve.step" }
@@ -130,6 +146,9 @@ public final class CurveRunner<Model: CurveModel> {
                                                         scoringSamples: configuration.scoringSamples))
     }
 
+    /// Runs every cell of the shard that the CSV does not complete yet, in grid order, resuming chained cells from
+    /// their saved models. Throws `CurveStepError` for a failed step and `CurveStoreError` for files that do not fit
+    /// the run.
     public func run() throws {
         let cells = configuration.cells(of: shard)
         var rows = try store.rows()

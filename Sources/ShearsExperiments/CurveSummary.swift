@@ -5,8 +5,11 @@
 public struct CurveSummary: Sendable {
     /// One method at one step, over seeds.
     public struct Point: Sendable {
+        /// `criterion/granularity/schedule`, as in the CSV.
         public let method: String
+        /// The method's schedule, which pairs it with its control.
         public let schedule: String
+        /// The operating point, 1-based.
         public let step: Int
         /// Mean FLOPs of the step, % of the unpruned model.
         public let flopsPercent: Double
@@ -18,6 +21,7 @@ public struct CurveSummary: Sendable {
         public let minusUnpruned: SeedStatistics?
     }
 
+    /// One point per method and step: methods in CSV order, each from step 1 to its last step before a gap.
     public let points: [Point]
     /// Methods in the CSV's order (controls included).
     public let methods: [String]

@@ -5,12 +5,16 @@
 /// values are a normal sample; with 3 seeds `t = 4.303`, so an interval is wide unless the
 /// seeds agree. One value gives no interval (`halfWidth` is nil).
 public struct SeedStatistics: Sendable, Equatable {
+    /// Number of values, one per seed.
     public let count: Int
+    /// Arithmetic mean of the values.
     public let mean: Double
+    /// Sample standard deviation, divisor n − 1; 0 for one value.
     public let standardDeviation: Double
     /// Half the width of the 95% interval; nil for fewer than two values.
     public let halfWidth: Double?
 
+    /// The statistics of `values`, which must not be empty (a precondition).
     public init(_ values: [Double]) {
         precondition(!values.isEmpty, "SeedStatistics: no values")
         let n = values.count, mean = values.reduce(0, +) / Double(values.count)
@@ -24,7 +28,9 @@ public struct SeedStatistics: Sendable, Equatable {
         halfWidth = Self.t975(degreesOfFreedom: n - 1) * sd / Double(n).squareRoot()
     }
 
+    /// `mean − halfWidth`, the interval's lower end; nil for one value.
     public var low: Double? { halfWidth.map { mean - $0 } }
+    /// `mean + halfWidth`, the interval's upper end; nil for one value.
     public var high: Double? { halfWidth.map { mean + $0 } }
 
     /// Whether the 95% interval excludes 0 (a paired difference that is resolved).

@@ -1,12 +1,22 @@
 /// Requests the pruning module refuses, each naming the value that is wrong.
 public enum PruningError: Error, Equatable, CustomStringConvertible {
+    /// A criterion name that does not parse; `valid` lists the names that do.
     case unknownCriterion(String, valid: [String])
+    /// A granularity name that is not one of `Granularity`'s raw values.
     case unknownGranularity(String)
+    /// A pruning ratio outside [0, 1).
     case ratioOutOfRange(Double)
+    /// A plan that would remove every one of the `groups` of `layer` (`removing` were asked for).
     case wouldEmptyLayer(layer: String, groups: Int, removing: Int)
+    /// A request that cannot be carried out at that granularity on `layer` (a layer's name, or what was asked, such as
+    /// "the model" or "a FLOPs target"), with the reason. It also carries refusals that are not about the granularity:
+    /// a criterion that applies to no group, more oracle passes than allowed, an unreachable FLOPs target.
     case granularityNotApplicable(Granularity, layer: String, reason: String)
+    /// A criterion that is named but not implemented in this version; nothing in the package throws it at present.
     case criterionUnavailable(String)
+    /// A criterion that scores on calibration images was given none.
     case needsCalibration(criterion: String)
+    /// `criterion` gave `count` of the `groups` groups of `layer` a NaN or infinite score, which no ranking can order.
     case nonFiniteScores(criterion: String, layer: String, count: Int, groups: Int)
 
     public var description: String {

@@ -7,25 +7,40 @@ import ShearsNet
 /// that are non-zero (masked or exactly zero weights do no useful work), for unstructured
 /// pruning, where the dense shape is unchanged.
 public struct LayerCost: Equatable, Sendable, Codable {
+    /// Checkpoint name of the layer (`features.3`, `classifier.0`).
     public let name: String
+    /// Stored values the layer computes with: weights, biases, BatchNorm scales and shifts, a conv's `output_offset`.
     public let parameters: Int
+    /// Multiply-accumulates per image: each weight once per output position (`Ho·Wo` for a conv, once for a linear
+    /// layer); 0 for BatchNorm.
     public let macs: Int
+    /// How many of `parameters` are not exactly zero (a masked weight is zero).
     public let nonZeroParameters: Int
+    /// MACs per image of the non-zero weights alone: what is left to compute after unstructured pruning.
     public let nonZeroMacs: Int
 
+    /// `2 · macs`: a multiply and an add per MAC.
     public var flops: Int { 2 * macs }
+    /// `2 · nonZeroMacs`, what a FLOPs target counts at the masked granularities (element, kernel).
     public var nonZeroFlops: Int { 2 * nonZeroMacs }
 }
 
 /// The cost of a whole model, layer by layer, for one image.
 public struct ModelCost: Equatable, Sendable, Codable {
+    /// One entry per conv, BatchNorm and linear layer, in network order; pools and ReLUs cost nothing and are absent.
     public let layers: [LayerCost]
 
+    /// Σ of the layers' `parameters`, biases, BatchNorm and folded offsets included.
     public var parameters: Int { layers.reduce(0) { $0 + $1.parameters } }
+    /// Σ of the layers' MACs per image at the current (possibly pruned) shapes.
     public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
+    /// `2 · macs` per image, the dense count a FLOPs target uses at structured granularities.
     public var flops: Int { 2 * macs }
+    /// Σ of the layers' non-zero parameters; `1 − nonZeroParameters / parameters` is the sparsity.
     public var nonZeroParameters: Int { layers.reduce(0) { $0 + $1.nonZeroParameters } }
+    /// Σ of the layers' MACs of non-zero weights per image.
     public var nonZeroMacs: Int { layers.reduce(0) { $0 + $1.nonZeroMacs } }
+    /// `2 · nonZeroMacs` per image, the count a FLOPs target uses at masked granularities.
     public var nonZeroFlops: Int { 2 * nonZeroMacs }
 
     /// Counts a VGG at its current (possibly pruned) shapes.

@@ -4,7 +4,12 @@ import ShearsNet
 /// activation standard deviation, APoZ (Hu et al. 2016) and first-order Taylor
 /// (Molchanov et al. 2017), for filter, channel and neuron granularities.
 public enum ActivationCriteria {
+    /// What `scores` reads from each unit's post-ReLU activations z and their gradients ∂ℓ_n/∂z, over N images and the
+    /// M positions of the unit's feature map (M = 1 for a neuron).
     public enum Statistic: Sendable {
+        /// `mean`: z averaged over images and positions (`activation`); `standardDeviation`: the population standard
+        /// deviation of z over the same (`activation-std`), both Molchanov et al. 2017 §2.2; `apoz`: scored as 1 −
+        /// APoZ, APoZ the share of z exactly 0 (Hu et al. 2016).
         case mean, standardDeviation, apoz
         /// Molchanov et al. 2017, eq. 8: per example |mean over positions of z·∂ℓ_n/∂z|,
         /// averaged over the examples (`taylor`).

@@ -10,11 +10,16 @@ public struct CriterionEngine {
     /// Images that layer Hessians (OBS scores, OBS and least-squares compensation) may use
     /// beyond `data` (`HessianImages`): `data` must be its prefix.
     public var pool: Dataset?
+    /// Seeds the `random` criterion's draws; every other criterion is deterministic.
     public var seed: UInt64
+    /// Images per forward (and backward) pass of the data-driven criteria; `taylor-sq` keeps its minibatch of 64, which
+    /// is part of its definition.
     public var batchSize: Int
     /// δ of OBS's relative damping λ = δ · mean(diag H) (0: the smallest λ that factors H).
     public var damping: Double
 
+    /// An engine scoring on `data`, with `pool` (of which `data` is a prefix) for under-sampled layer Hessians, `seed`
+    /// for `random`, and OBS damping δ = `damping` (0.01 by default).
     public init(data: Dataset, pool: Dataset? = nil, seed: UInt64, batchSize: Int = 256,
                 damping: Double = OptimalBrainSurgeon.defaultRelativeDamping) {
         self.data = data

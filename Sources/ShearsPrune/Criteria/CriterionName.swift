@@ -2,22 +2,43 @@
 ///
 /// Scores are "importance": lower is removed first.
 public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// Uniform scores in [0, 1) from a seeded generator: the baseline every criterion must beat.
     case random
     /// l_p norm of the group's weights; `p = 0` counts non-zeros, `p = .infinity` is the max.
     case norm(p: Double)
+    /// Mean post-ReLU activation of the unit over images and positions (Molchanov et al. 2017, §2.2).
     case activation
+    /// Standard deviation of the unit's post-ReLU activation over images and positions (Molchanov et al. 2017, §2.2).
     case activationStd
+    /// `1 − APoZ`, APoZ the share of the unit's post-ReLU activations that are exactly 0 (Hu et al. 2016), so that
+    /// mostly-off units go first.
     case apoz
+    /// `(1/N) Σ_n |(1/M) Σ_m z_{n,m} · ∂ℓ_n/∂z_{n,m}|`, per example then averaged (Molchanov et al. 2017, eq. 8),
+    /// divided by the layer's l2 norm of these values (§2.3).
     case taylor
+    /// `|(1/(N·M)) Σ_n Σ_m z_{n,m} · ∂ℓ_n/∂z_{n,m}|`: the absolute value taken after averaging over examples, so
+    /// effects of opposite sign cancel; l2-normalised per layer.
     case taylorBatch
+    /// `(1/B) Σ_b (Σ_{s∈group} w_s g_s^(b))²` over minibatches b of 64 images, a filter's or neuron's bias included
+    /// (Molchanov et al. 2019, §3, eqs. 7–8; `TaylorSquaredCriterion`).
     case taylorSquared
+    /// `|Σ_{q∈group} w_q · ∂L/∂w_q|`, L the mean loss over the scoring subset (Torch-Pruning's
+    /// `TaylorImportance(multivariable=True)`).
     case taylorWeight
+    /// Optimal Brain Damage, `½ Σ_{q∈group} h_qq w_q²` with the empirical Fisher diagonal
+    /// `h_qq ≈ (1/N) Σ_n (∂ℓ_n/∂w_q)²` (LeCun, Denker & Solla 1990).
     case obd
+    /// As `obd` with the exact Hessian diagonal of the cross-entropy (Gauss–Newton, one backward pass per class).
     case obdExact
+    /// Optimal Brain Surgeon, `½ Σ_r w_{r,S}ᵀ ([H⁻¹]_SS)⁻¹ w_{r,S}` on the damped input Hessian of the layer that reads
+    /// the group (Hassibi & Stork 1993, eqs. 5 and 6); removal applies its update of the remaining weights.
     case obs
     /// OBS's ranking without its weight update (an ablation: the method is defined with it).
     case obsNoUpdate
+    /// The measured `ΔL = L(group removed) − L` on the scoring subset, signed, so that removals that lower the loss go
+    /// first (Molchanov et al. 2017, §2.2).
     case oracle
+    /// The oracle's `|ΔL|` (Molchanov et al. 2017, §2.2).
     case oracleAbs
 
     /// Every fixed name, with a one-line explanation (for `--help`).

@@ -2,6 +2,8 @@
 /// among similarly important groups the expensive ones go first. FLOPs are counted in
 /// GFLOPs per image (2 x the group's MACs / 1e9) so λ has a readable scale.
 public enum FlopsRegularization {
+    /// Each score minus `λ · 2 · macsPerGroup / 1e9` (the group's GFLOPs per image), `comparableAcrossLayers` kept;
+    /// λ must be finite and ≥ 0 (a precondition).
     public static func apply(_ scores: [LayerScores], lambda: Double) -> [LayerScores] {
         precondition(lambda >= 0 && lambda.isFinite, "FLOPs regularisation: λ = \(lambda)")
         return scores.map { layer in

@@ -4,6 +4,9 @@ import ShearsNet
 /// the predicted loss change of zeroing the group (Molchanov et al. 2019), with ∂L/∂w the
 /// gradient of the mean loss over the scoring subset.
 public enum GradientCriteria {
+    /// One `LayerScores` per layer the granularity reaches, from one pass accumulating the mean-loss gradient over
+    /// `data` in evaluation mode; leaves the gradients zeroed. Throws `granularityNotApplicable` for a weight without
+    /// such groups.
     public static func taylorWeight(_ model: VGG, granularity: Granularity, data: ImageBatchSource,
                                     batchSize: Int) throws -> [LayerScores] {
         let groups = try GroupEnumeration.groups(of: model, at: granularity)

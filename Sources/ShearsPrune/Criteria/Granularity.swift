@@ -21,6 +21,7 @@ public enum Granularity: String, CaseIterable, Sendable, Codable {
     /// Whether removal is by mask (true) or by physically shrinking tensors (false).
     public var isMasked: Bool { self == .element || self == .kernel }
 
+    /// One line for `--help`: what a group is and whether removal masks it or removes it.
     public var summary: String {
         switch self {
         case .element: return "single weights (masked)"

@@ -7,6 +7,8 @@ import ShearsNet
 /// described by the flat indices of its weights; groups are numbered in row-major order of
 /// their own coordinates (filter f; channel c; kernel (f, c); shape (c, ky, kx)).
 public struct GroupLayout: Sendable {
+    /// Groups are numbered `0..<groupCount`: `F·C·kh·kw` elements, `F` filters or neurons, `C` channels, `F·C` kernels,
+    /// `C·kh·kw` shapes (the kept columns after shape pruning), or 1 layer.
     public let groupCount: Int
     /// Flat weight indices of group `g`.
     public let indices: @Sendable (Int) -> [Int]

@@ -1,6 +1,8 @@
 /// One importance score per group of one layer (lower = removed first).
 public struct LayerScores: Sendable {
+    /// The layer the scores belong to, with each group's cost.
     public let groups: LayerGroups
+    /// One score per group, indexed as the groups (`scores.count == groups.count`); lower is removed first.
     public var scores: [Double]
     /// Whether scores of different layers are already on one scale, so that global ranking
     /// compares them as they are instead of l2-normalising each layer first. The random
@@ -8,6 +10,8 @@ public struct LayerScores: Sendable {
     /// units (their norm is larger), and the baseline must remove units uniformly at random.
     public var comparableAcrossLayers: Bool
 
+    /// Pairs scores with their groups (a different count is a programmer error); by default global ranking
+    /// l2-normalises the layer's scores first.
     public init(groups: LayerGroups, scores: [Double], comparableAcrossLayers: Bool = false) {
         precondition(scores.count == groups.count, "LayerScores: \(scores.count) scores for \(groups.count) groups of \(groups.name)")
         self.groups = groups

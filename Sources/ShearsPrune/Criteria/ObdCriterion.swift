@@ -25,6 +25,9 @@ public enum HessianDiagonal: Sendable {
 /// with the Hessian diagonal `h` from `HessianDiagonal` (criterion `obd`: empirical Fisher;
 /// `obd-exact`: the exact diagonal for cross-entropy, 10 backward passes per batch on vgg-s).
 public enum ObdCriterion {
+    /// One `LayerScores` per layer the granularity reaches: each group's `½ Σ h_qq w_q²`, the diagonal of kind
+    /// `diagonal` estimated over `data` in batches of `batchSize`. Throws `granularityNotApplicable` for a weight
+    /// without such groups.
     public static func scores(_ model: VGG, granularity: Granularity, data: ImageBatchSource, batchSize: Int,
                               diagonal kind: HessianDiagonal = .empiricalFisher) throws -> [LayerScores] {
         let groups = try GroupEnumeration.groups(of: model, at: granularity)

@@ -12,6 +12,9 @@ public enum OracleCriterion {
     /// Above this many groups one forward pass per group is impractical (element granularity).
     public static let maximumGroups = 20_000
 
+    /// Each group's ΔL (|ΔL| unless `signed`) over `data` in batches of `batchSize`, one pass per group, the weights
+    /// restored after each. Throws `granularityNotApplicable` above `maximumGroups` groups or for a layer without a
+    /// removal rule.
     public static func scores(_ model: VGG, granularity: Granularity, signed: Bool, data: ImageBatchSource,
                               batchSize: Int) throws -> [LayerScores] {
         let groups = try GroupEnumeration.groups(of: model, at: granularity)

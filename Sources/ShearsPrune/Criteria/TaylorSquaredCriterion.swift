@@ -14,6 +14,8 @@ public enum TaylorSquaredCriterion {
     /// Images per minibatch: the reference training batch (`vgg-s.md`).
     public static let minibatch = 64
 
+    /// Each group's `I_S` averaged over the minibatches of `minibatch` images `data` splits into, in order (the last
+    /// may be shorter), in evaluation mode. Throws `granularityNotApplicable` for a weight without such groups.
     public static func scores(_ model: VGG, granularity: Granularity, data: ImageBatchSource,
                               minibatch: Int = minibatch) throws -> [LayerScores] {
         precondition(minibatch >= 1, "TaylorSquaredCriterion: minibatch \(minibatch)")

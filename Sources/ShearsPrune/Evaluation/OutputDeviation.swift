@@ -3,12 +3,16 @@ import ShearsNet
 
 /// A model's accuracy, loss and softmax outputs on a data set, in one pass.
 public struct ModelOutputs: Sendable {
+    /// Accuracy, top-5 accuracy and mean cross-entropy (nats) over the images.
     public let evaluation: Evaluation
     /// Log-softmax of the logits in Double, `images x classes`, row-major (computed from the
     /// logits, not from probabilities, so tiny deviations do not cancel away).
     public let logProbabilities: [Double]
+    /// Logits per image: the row length of `logProbabilities`.
     public let classes: Int
 
+    /// Runs `model` over all of `data` in evaluation mode, `batchSize` images at a time, keeping every image's
+    /// log-softmax.
     public init(_ model: some Layer, on data: ImageBatchSource, batchSize: Int = 256) {
         var logProbabilities: [Double] = []
         var classes = 0

@@ -3,6 +3,8 @@ import ShearsNet
 /// Spearman's rank correlation ρ: Pearson's correlation of the ranks, ties given their
 /// average rank. Molchanov et al. 2017 (Table 1) rank criteria by ρ against the oracle.
 public enum RankCorrelation {
+    /// ρ of two equally long lists (at least two values, a precondition): Pearson's r of their 1-based ranks, tied
+    /// values sharing their mean rank; 0 when either list is constant.
     public static func spearman(_ a: [Double], _ b: [Double]) -> Double {
         precondition(a.count == b.count && a.count >= 2, "spearman: \(a.count) and \(b.count) values")
         return pearson(ranks(a), ranks(b))

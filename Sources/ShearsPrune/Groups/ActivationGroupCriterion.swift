@@ -22,17 +22,24 @@ import ShearsNet
 /// reach their consumers without passing a ReLU has no activation to read: the criterion does
 /// not apply to it, and `GroupPruner` leaves it whole. Computed in evaluation mode.
 public struct ActivationGroupCriterion: GroupCriterion {
+    /// Which ReLU-output statistic a channel is scored by; the raw value is the criterion's name.
     public enum Statistic: String, Sendable, CaseIterable {
+        /// `Σ_r μ_{r,c}`, the mean activation (Molchanov et al. 2017, §2.2).
         case mean = "activation"
+        /// `Σ_r` of the activation's standard deviation over examples and positions (Molchanov et al. 2017, §2.2).
         case standardDeviation = "activation-std"
+        /// `Σ_r (1 − APoZ_{r,c})`, so that mostly-zero channels go first (Hu et al. 2016, eq. 1).
         case apoz
     }
 
+    /// Which of the three criteria this is; it also gives `name`.
     public let statistic: Statistic
     public var name: String { statistic.rawValue }
     public let input = CriterionInput.calibrationImages
+    /// Calibration images per forward pass.
     public let batchSize: Int
 
+    /// The criterion for `statistic`, reading the calibration images `batchSize` (≥ 1) at a time.
     public init(_ statistic: Statistic, batchSize: Int = 128) {
         precondition(batchSize >= 1, "ActivationGroupCriterion: batch size \(batchSize)")
         (self.statistic, self.batchSize) = (statistic, batchSize)

@@ -9,6 +9,7 @@ public struct BatchNormScaleCriterion: GroupCriterion {
     public let name = "bn-scale"
     public let input = CriterionInput.weights
 
+    /// The criterion has no settings: it reads the BatchNorm scales γ alone.
     public init() {}
 
     public func applies(to group: ChannelGroup) -> Bool { !group.normalizers.isEmpty }

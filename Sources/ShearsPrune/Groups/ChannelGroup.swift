@@ -11,11 +11,16 @@ public struct ChannelGroup: Sendable, Equatable {
     /// Where the group's channels sit along dimension 1 of a node's input or output: channel
     /// `c` is positions `offset + c·span ..< offset + (c + 1)·span` (`span` > 1 after flatten).
     public struct Placement: Sendable, Equatable, Hashable {
+        /// Index of the node in the network's `nodes` (the same as in its `GraphSpecification`).
         public let node: Int
+        /// Position along dimension 1 where the group's channel 0 starts.
         public let offset: Int
+        /// Positions per channel along dimension 1: 1, or the plane size `H·W` after a flatten.
         public let span: Int
     }
 
+    /// Channels in the group: the output channels of each producer, and the channel indices `0..<width` that pruning
+    /// chooses among.
     public let width: Int
     /// Convs and linear layers whose output channels are exactly this group.
     public let producers: [Int]

@@ -10,11 +10,14 @@ import ShearsNet
 /// position (union–find). Consumers (convs, linear layers), normalisers and ReLUs record
 /// where each group sits in their input.
 public struct DependencyGraph: Sendable {
+    /// Every group that has a producer (the network's input is none), prunable or not, ordered by first producer.
     public let groups: [ChannelGroup]
 
     /// The prunable groups, in the order their first producer appears.
     public var prunableGroups: [ChannelGroup] { groups.filter(\.isPrunable) }
 
+    /// Follows the channels through `specification`'s nodes in one pass; throws `GraphError` when a node's inputs do
+    /// not fit it (`GraphSpecification.shapes()`).
     public init(_ specification: GraphSpecification) throws {
         let shapes = try specification.shapes()
         var sets = UnionFind()

@@ -6,10 +6,12 @@ import ShearsNet
 /// Torch-Pruning's `MagnitudeImportance` also counts the consumers' input weights and the
 /// BatchNorm scales of the group; this criterion reads the producers' filters only.
 public struct GroupNormCriterion: GroupCriterion {
+    /// The norm's order, p > 0: 1 and 2 are the `l1` and `l2` criteria, `.infinity` the largest |w|.
     public let p: Double
     public var name: String { p == 1 ? "l1" : p == 2 ? "l2" : "l\(p)" }
     public let input = CriterionInput.weights
 
+    /// The l_p criterion; p ≤ 0 is a programmer error.
     public init(p: Double) {
         precondition(p > 0, "GroupNormCriterion: p must be positive, got \(p)")
         self.p = p

@@ -4,8 +4,11 @@ import ShearsNet
 public enum GroupPruner {
     /// One group's change: named by its first producer.
     public struct Change: Sendable, Equatable {
+        /// Name of the group's first producer node.
         public let group: String
+        /// Channels before pruning (the group's width).
         public let before: Int
+        /// Channels kept: at least one, and at least `minimumKeep` of `before`.
         public let after: Int
     }
 

@@ -15,8 +15,10 @@ import ShearsNet
 public struct ObdGroupCriterion: GroupCriterion {
     public let name = "obd"
     public let input = CriterionInput.calibrationImages
+    /// Calibration images per forward and backward pass; the per-example gradients are read from each pass.
     public let batchSize: Int
 
+    /// The criterion, reading the calibration images `batchSize` (≥ 1) at a time.
     public init(batchSize: Int = 128) {
         precondition(batchSize >= 1, "ObdGroupCriterion: batch size \(batchSize)")
         self.batchSize = batchSize

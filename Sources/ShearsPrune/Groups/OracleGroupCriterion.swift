@@ -14,11 +14,14 @@ import ShearsNet
 /// otherwise |ΔL| (`oracle-abs`). A VGG filter or neuron scores as the VGG oracle does
 /// (`GroupCriteriaMatchVGGTests`).
 public struct OracleGroupCriterion: GroupCriterion {
+    /// Whether a channel scores ΔL (`oracle`) or |ΔL| (`oracle-abs`).
     public let signed: Bool
     public var name: String { signed ? "oracle" : "oracle-abs" }
     public let input = CriterionInput.calibrationImages
+    /// Calibration images per forward pass of each loss measurement.
     public let batchSize: Int
 
+    /// `oracle` when `signed`, else `oracle-abs`, reading the calibration images `batchSize` (≥ 1) at a time.
     public init(signed: Bool, batchSize: Int = 128) {
         precondition(batchSize >= 1, "OracleGroupCriterion: batch size \(batchSize)")
         (self.signed, self.batchSize) = (signed, batchSize)

@@ -13,8 +13,10 @@ import ShearsNet
 public struct TaylorGroupCriterion: GroupCriterion {
     public let name = "taylor"
     public let input = CriterionInput.calibrationImages
+    /// Calibration images per forward and backward pass.
     public let batchSize: Int
 
+    /// The criterion, reading the calibration images `batchSize` (≥ 1) at a time.
     public init(batchSize: Int = 128) {
         precondition(batchSize >= 1, "TaylorGroupCriterion: batch size \(batchSize)")
         self.batchSize = batchSize

@@ -5,9 +5,13 @@ import ShearsNet
 /// (of which `data` is a prefix) for a consumer whose Hessian would otherwise have fewer
 /// samples than its order.
 public struct HessianImages {
+    /// The scoring subset: every layer Hessian uses at least these images.
     public let data: Dataset
+    /// Images whose prefix is `data` (a seed's ordering of the calibration split); a consumer needing ⌈n / samples per
+    /// image⌉ images, more than `data` has, takes that many from its start. Nil: `data` only.
     public let pool: Dataset?
 
+    /// The images of `data`, extended from `pool` where a Hessian needs more.
     public init(data: Dataset, pool: Dataset? = nil) {
         (self.data, self.pool) = (data, pool)
     }

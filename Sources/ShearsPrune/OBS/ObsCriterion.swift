@@ -4,13 +4,20 @@ import ShearsNet
 
 /// The spectrum of a layer's input Hessian, reported with OBS scores.
 public struct HessianSpectrum: Sendable, Codable {
+    /// Checkpoint name of the layer whose input Hessian this is: the one that reads the scored groups.
     public let layer: String
+    /// n, the Hessian's size: the inputs of one weight row (`C·kh·kw` im2col rows of a conv, in-features of a linear
+    /// layer).
     public let order: Int
+    /// `tr H`, the sum of the undamped eigenvalues.
     public let trace: Double
+    /// λ_min of `H` before damping (`syevd`); rounding can make it slightly negative when `H` is singular.
     public let smallestEigenvalue: Double
+    /// λ_max of `H` before damping (`syevd`).
     public let largestEigenvalue: Double
     /// λ_max / λ_min of `H + λI` (with the damping that was used).
     public let conditionNumber: Double
+    /// The λ added to the diagonal: δ · mean(diag H), plus any shift `DampedCholesky` still needed.
     public let damping: Double
     /// Samples the Hessian was built from: images for a linear layer, images x output
     /// positions for a conv.

@@ -26,6 +26,8 @@ public struct OptimalBrainSurgeon: Sendable {
     /// The λ added to the diagonal (0 if δ = 0 and `H` was positive definite).
     public let damping: Double
 
+    /// Damps the symmetric `n x n` `hessian` by λ = δ · mean(diag H) and inverts it through Cholesky, climbing
+    /// `DampedCholesky`'s ladder if `H + λI` still does not factor; throws `LinalgError` when no λ works.
     public init(hessian: Matrix<Double>, relativeDamping delta: Double = defaultRelativeDamping) throws {
         precondition(delta >= 0 && delta.isFinite, "OptimalBrainSurgeon: relative damping \(delta)")
         var shifted = hessian, lambda = 0.0

@@ -13,6 +13,9 @@ import ShearsNet
 ///   every output pixel.
 /// - layer: every shape-preserving convolution, one group each (the whole conv).
 public enum GroupEnumeration {
+    /// Every layer with groups at `granularity`, in network order, with their count and what each saves. Throws
+    /// `granularityNotApplicable` when the model has none (no conv, fewer than two for channels, no hidden linear
+    /// layer, no shape-preserving conv).
     public static func groups(of model: VGG, at granularity: Granularity) throws -> [LayerGroups] {
         let convs = model.convolutions
         let sizes = model.convolutionOutputSizes

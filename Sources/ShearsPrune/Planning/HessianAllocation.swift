@@ -12,13 +12,17 @@ import ShearsNet
 /// that `Σ r_l G_l = ratio · Σ G_l` (water-filling; the cap keeps every layer alive).
 /// In the spirit of Hessian-aware pruning (Yu et al. 2022), which also allocates by trace.
 public enum HessianAllocation {
+    /// One layer's allocation: its group count, the curvature behind it and the share of its groups to remove.
     public struct LayerShare: Sendable, Codable {
+        /// Checkpoint name of the layer whose groups are allocated (`features.3`).
         public let layer: String
+        /// G, the layer's group count at the granularity.
         public let groups: Int
         /// Mean eigenvalue of the reading layer's input Hessian, `tr H / n`.
         public let meanEigenvalue: Double
         /// Expected increase of the reconstruction error per removed group, `s`.
         public let costPerGroup: Double
+        /// `r = min(cap, t / s)`, the share of the layer's groups to remove; over all layers `Σ r·G = ratio · Σ G`.
         public let share: Double
     }
 

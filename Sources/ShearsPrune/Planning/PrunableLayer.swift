@@ -17,9 +17,11 @@ public enum PrunableLayer: Hashable, Sendable, CustomStringConvertible, Codable 
 
 /// The groups of one layer at one granularity, with their cost.
 public struct LayerGroups: Sendable {
+    /// The layer whose weight the groups index; for channel groups, conv k that reads them (conv k − 1 produces them).
     public let layer: PrunableLayer
     /// Checkpoint name of the layer (`features.5`).
     public let name: String
+    /// Groups in the layer, numbered `0..<count`.
     public let count: Int
     /// Forward MACs per image that removing each group saves (including the consumer's share).
     public let macsPerGroup: [Int]

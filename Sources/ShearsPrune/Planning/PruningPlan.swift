@@ -2,10 +2,12 @@ import Foundation
 
 /// Which groups to remove: the value a planner returns and `Surgeon` applies.
 public struct PruningPlan: Sendable, Equatable, Codable {
+    /// What a group is, and so how `Surgeon.apply` removes it (mask or physical removal).
     public let granularity: Granularity
     /// Group indices to remove, ascending, per layer; layers with nothing to remove are absent.
     public let removals: [PrunableLayer: [Int]]
 
+    /// Groups removed over all layers.
     public var removedGroups: Int { removals.values.reduce(0) { $0 + $1.count } }
 }
 
@@ -22,6 +24,9 @@ public enum Ranking: String, Sendable, Codable, CaseIterable {
     case hessian
 }
 
+/// Turns scores into a `PruningPlan`, lowest scores first, ties broken by layer and group index: by a share of groups
+/// (`plan(_:granularity:ratio:ranking:layerShares:)`) or by MACs to save for a FLOPs target
+/// (`plan(_:granularity:macsToSave:ranking:skip:floors:)`).
 public enum Planner {
     /// Removes the lowest-scored `ratio` of groups, per layer or globally.
     ///

@@ -6,6 +6,8 @@ import ShearsNet
 /// Physical removal is equivalent to masking the group's weights: a removed filter or
 /// neuron's remaining constant output is folded into its consumer (see `VGG.keepFilters`).
 public enum Surgeon {
+    /// Carries out `plan` on `model` in place, highest layer first; throws `granularityNotApplicable` for a removal the
+    /// layer has no rule for (a layer group whose conv does not preserve its input's shape).
     public static func apply(_ plan: PruningPlan, to model: VGG) throws {
         // Highest layer first, so that removing a layer does not renumber the ones still to do.
         let order = plan.removals.sorted { rank($0.key) > rank($1.key) }

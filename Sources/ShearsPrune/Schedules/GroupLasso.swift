@@ -7,9 +7,13 @@ import ShearsNet
 /// single weights as groups (element granularity) this is LASSO's soft-thresholding,
 /// `w ← sign(w)·max(0, |w| − ηλ)`. Penalised weights are the layers' weights, not biases.
 public struct GroupLasso: Sendable {
+    /// λ of the penalty `λ Σ_g √|g| ‖w_g‖₂` added to the loss; finite and ≥ 0.
     public let strength: Double
+    /// What a group g is; each layer's weight is split by `GroupLayout`.
     public let granularity: Granularity
 
+    /// A penalty of `strength` over the groups of `granularity`; a negative or non-finite strength is a programmer
+    /// error.
     public init(strength: Double, granularity: Granularity) {
         precondition(strength >= 0 && strength.isFinite, "GroupLasso: strength \(strength)")
         self.strength = strength

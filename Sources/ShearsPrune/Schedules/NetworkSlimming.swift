@@ -10,8 +10,10 @@ import ShearsNet
 /// which reaches exact zeros; the authors' code adds the subgradient `λ·sign(γ)` to the
 /// gradient instead, which only oscillates around zero.
 public struct NetworkSlimming: Sendable {
+    /// λ of the penalty `λ Σ_γ |γ|` added to the loss; finite and ≥ 0.
     public let strength: Double
 
+    /// A penalty of `strength`; a negative or non-finite strength is a programmer error.
     public init(strength: Double) {
         precondition(strength >= 0 && strength.isFinite, "NetworkSlimming: strength \(strength)")
         self.strength = strength
