@@ -23,7 +23,8 @@ public struct CurveRow: Equatable, Sendable {
     public var flops: Int
     /// `flops` over the unpruned model's, counted the same way; 1 for the unpruned row.
     public var flopsRatio: Double
-    /// 1 − non-zero parameters / unpruned parameters.
+    /// 1 − non-zero parameters / the unpruned model's non-zero parameters (negative when folded
+    /// output offsets add more stored values than the removal saved).
     public var sparsity: Double
     /// Test top-1 accuracy (0...1) after the step's removal, before the fine-tuning that follows it (for `stepwise`,
     /// its last removal; a control is measured at the same point).

@@ -12,8 +12,6 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     /// "the model" or "a FLOPs target"), with the reason. It also carries refusals that are not about the granularity:
     /// a criterion that applies to no group, more oracle passes than allowed, an unreachable FLOPs target.
     case granularityNotApplicable(Granularity, layer: String, reason: String)
-    /// A criterion that is named but not implemented in this version; nothing in the package throws it at present.
-    case criterionUnavailable(String)
     /// A criterion that scores on calibration images was given none.
     case needsCalibration(criterion: String)
     /// `criterion` gave `count` of the `groups` groups of `layer` a NaN or infinite score, which no ranking can order.
@@ -34,8 +32,6 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
                 + "their ranking would be meaningless"
         case let .needsCalibration(criterion):
             return "criterion '\(criterion)' scores on calibration images, and none were given"
-        case let .criterionUnavailable(name):
-            return "criterion '\(name)' is not implemented in this version of Shears yet"
         case let .granularityNotApplicable(granularity, layer, reason):
             return "granularity '\(granularity.rawValue)' cannot apply to \(layer): \(reason)"
         }
