@@ -22,6 +22,9 @@ struct SummarizeCommand: ParsableCommand {
         """)
     var csvs: [String]
 
+    @Option(help: "Also write the combined rows of the CSVs as one curve CSV here (for scripts/plot-curve).")
+    var combined: String?
+
     @Option(help: "Column to summarise: acc_after_ft or acc_before_ft.")
     var column = "acc_after_ft"
 
@@ -39,6 +42,7 @@ struct SummarizeCommand: ParsableCommand {
         }
         guard !csvs.isEmpty else { throw ValidationError("give at least one curve CSV") }
         let rows = try CurveRunsCombined.rows(try csvs.map { ($0, try CurveStore(csvPath: $0).rows()) })
+        if let combined { try CurveStore(csvPath: combined).write(rows) }
         let summary = CurveSummary(rows, column: keyPath)
         guard !summary.points.isEmpty else { throw ValidationError("\(csvs.joined(separator: ", ")) has no pruning rows yet") }
         let names = MethodNames(summary.methods)

@@ -89,7 +89,9 @@ struct CurveCLITests {
                 "\(summary.error)")
         // The shards as separate runs: the same per-method tables (methods in file order rather
         // than grid order), their shared unpruned row kept once.
-        let separate = try runShears(["summarize"] + shardFiles)
+        let combined = dir.appendingPathComponent("combined.csv").path
+        let separate = try runShears(["summarize"] + shardFiles + ["--combined", combined])
+        #expect(dataRows(combined) == 5, "the combined CSV holds each shard's rows and one unpruned row")
         // (The column headers name the FLOPs of the first method listed, which the order changes.)
         let tables = { (text: String) in
             Set(text.components(separatedBy: "### Step")[0].split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| method") })
