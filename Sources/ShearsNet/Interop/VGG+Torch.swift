@@ -3,7 +3,8 @@
 extension VGG {
     /// The state dict of the standard PyTorch module built with this model's (pruned) widths,
     /// loadable with `load_state_dict(strict=True)`: `features.<i>.weight|bias`,
-    /// `classifier.<i>.weight|bias` (`shared/reference/vgg-s.md`).
+    /// `classifier.<i>.weight|bias` (`shared/reference/vgg-s.md`), and for batch norm
+    /// `features.<i>.weight|bias|running_mean|running_var` (`nn.BatchNorm2d`).
     ///
     /// Masks are applied and shape-pruned convolutions written densely, both exact. A
     /// folded `output_offset` has no PyTorch counterpart; it is folded into the conv's bias
@@ -21,11 +22,13 @@ extension VGG {
                     for (channel, value) in offset.offsetInteriorValues.enumerated() { bias.values[channel] += value }
                 }
                 tensors[name + ".bias"] = bias
-            } else if layer is BatchNorm2D {
-                // PyTorch's BatchNorm2d also holds `num_batches_tracked`, an int64 this
-                // writer (float32 only) cannot produce yet; strict loading would then fail.
-                throw InteropError.noTorchCounterpart(
-                    name: name, reason: "batch norm needs an int64 num_batches_tracked; export batch-norm networks as ONNX")
+            } else if let norm = layer as? BatchNorm2D {
+                // `num_batches_tracked` is not written: for a state dict without `_metadata`
+                // BatchNorm's loader fills it in (see `GraphNetwork.torchStateDict`).
+                tensors[name + ".weight"] = norm.weight.value
+                tensors[name + ".bias"] = norm.bias.value
+                tensors[name + ".running_mean"] = Tensor(shape: [norm.channels], values: norm.runningMean)
+                tensors[name + ".running_var"] = Tensor(shape: [norm.channels], values: norm.runningVariance)
             }
         }
         for (position, layer) in classifier.layers.enumerated() {

@@ -60,11 +60,23 @@ struct TorchInteropTests {
         #expect(interior < 1e-5 && border > 1e-4, "interior \(interior), border \(border)")
     }
 
-    @Test("batch-norm networks are refused: PyTorch's int64 num_batches_tracked cannot be written")
-    func batchNormRefused() {
+    @Test("a batch-norm VGG's state dict has BatchNorm2d's four float tensors, equals its graph's, and imports back exactly")
+    func batchNormExported() throws {
         var configuration = VGGConfiguration.vggS.scaled(by: 0.25)
         configuration.batchNorm = true
-        #expect(throws: InteropError.self) { try VGG(configuration, seed: 1).torchStateDict() }
+        let model = VGG(configuration, seed: 1)
+        var rng = SeededGenerator(seed: 2)
+        for case let norm as BatchNorm2D in model.features.layers {
+            norm.runningMean = (0..<norm.channels).map { _ in rng.nextUnitFloat() - 0.5 }
+            norm.runningVariance = (0..<norm.channels).map { _ in 0.5 + rng.nextUnitFloat() }
+        }
+        let tensors = try model.torchStateDict()
+        #expect(tensors["features.1.running_var"]?.values == (model.features.layers[1] as! BatchNorm2D).runningVariance)
+        #expect(!tensors.keys.contains { $0.hasSuffix("num_batches_tracked") })
+        #expect(tensors == (try model.asGraph().torchStateDict().tensors))
+        let back = try VGG.fromTorchStateDict(tensors, layout: configuration, source: "test")
+        let x = randomTensor([2, 1, 28, 28], seed: 3)
+        #expect(back.forward(x, training: false) == model.forward(x, training: false))
     }
 
     @Test("a state dict that does not fit the layout is refused, naming the tensor")
