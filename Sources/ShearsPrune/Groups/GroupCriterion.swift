@@ -38,7 +38,8 @@ extension GroupCriterion {
 /// The built-in group criteria by name.
 public enum GroupCriteria {
     /// Names accepted by `named`.
-    public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "activation", "activation-std", "apoz", "obd",
+    public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "taylor-batch", "taylor-sq",
+                               "taylor-weight", "activation", "activation-std", "apoz", "obd",
                                "oracle", "oracle-abs"]
 
     /// The criterion called `name`, or nil; `seed` drives the random baseline.
@@ -49,6 +50,9 @@ public enum GroupCriteria {
         case "random": return GroupRandomCriterion(seed: seed)
         case "bn-scale": return BatchNormScaleCriterion()
         case "taylor": return TaylorGroupCriterion()
+        case "taylor-batch": return TaylorBatchGroupCriterion()
+        case "taylor-sq": return WeightTaylorGroupCriterion(.squared)
+        case "taylor-weight": return WeightTaylorGroupCriterion(.weight)
         case "activation": return ActivationGroupCriterion(.mean)
         case "activation-std": return ActivationGroupCriterion(.standardDeviation)
         case "apoz": return ActivationGroupCriterion(.apoz)
