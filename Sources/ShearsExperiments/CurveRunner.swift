@@ -55,6 +55,10 @@ public struct CurveStepError: Error, CustomStringConvertible {
 /// gradual, stepwise) save the model, with the step's row in its metadata, *before*
 /// appending the row: a kill between the two is healed on restart by appending the saved
 /// row, so no row is lost or doubled.
+///
+/// `Model` is the network family: `VGG`, or `GraphNetwork` (`--model resnet-s`), whose steps
+/// remove channels of dependency groups and whose weight decay covers every parameter, as its
+/// reference recipe does.
 public final class CurveRunner<Model: CurveModel> {
     /// The grid, operating points and budgets.
     public let configuration: CurveConfiguration
