@@ -139,7 +139,7 @@ extension CurveConfiguration {
     public var isGraphModel: Bool { GraphNetwork.curvePresets[model] != nil }
 
     /// What graph curves cannot do: criteria other than the group criteria, granularities
-    /// other than whole channels, the VGG-only schedules, compensation.
+    /// other than whole channels, the VGG-only schedules.
     private func validateGraph(source: String) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
@@ -155,7 +155,6 @@ extension CurveConfiguration {
         if let other = schedules.first(where: { !graphSchedules.contains($0) }) {
             throw fail(.schedules, "has '\(other.rawValue)', which runs on VGG models only")
         }
-        guard compensation == .none else { throw fail(.compensation, "must be 'none' for \(model)") }
     }
 
     /// The checks every model family shares.

@@ -84,7 +84,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// refused, since it allocates shares of groups, not FLOPs.
     public var ranking: Ranking = .global
     /// How the consumer of removed groups is repaired (`none`, `obs`, `least-squares`); `obs` cells apply OBS's update
-    /// whatever this says, and graph models take `none` only.
+    /// whatever this says, on VGG models and graphs alike.
     public var compensation: Compensation = .none
     /// Test images accuracy, loss and output deviation are measured on (0 = all 10,000).
     public var testLimit = 0

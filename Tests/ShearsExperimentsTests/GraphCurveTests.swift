@@ -52,19 +52,37 @@ struct GraphCurveTests {
         #expect(try store.rows().count == 7)
     }
 
+    @Test("an obs step of a resnet-s curve applies OBS's update, whatever compensation is configured, and reaches its target")
+    func obsStep() throws {
+        var configuration = configuration(checkpoint: "base.safetensors")
+        configuration.criteria = ["obs", "l1"]
+        configuration.compensation = .leastSquares
+        try configuration.validate(source: "test")
+        let base = try GraphNetwork(ResNet.small, seed: 5)
+        let data = CalibrationData(calibration: train, seed: 1, scoringSamples: 16)
+        for criterion in ["obs", "l1"] {
+            let model = base.copy()
+            let cell = CurveCell(criterion: criterion, granularity: .filter, schedule: .oneShot, seed: 1)
+            try model.prune(toFraction: 0.8, of: base, cell: cell, step: 1, configuration: configuration, data: data)
+            #expect(try model.specification.macs() <= Int(0.8 * 31_021_952.0))
+            // OBS's update and least squares both zero the consumers' removed columns before surgery: nothing to fold.
+            #expect(model.nodes.allSatisfy { ($0.layer as? Conv2D)?.outputOffset == nil }, "\(criterion)")
+        }
+        #expect(GraphNetwork.compensation(try #require(GroupCriteria.named("obs", seed: 0)), configuration) == .obs)
+        #expect(GraphNetwork.compensation(try #require(GroupCriteria.named("l1", seed: 0)), configuration) == .leastSquares)
+    }
+
     @Test("graph curves refuse what only VGG curves do, naming the key", arguments: [
-        ("criteria", "has 'obs', which does not apply to resnet-s"),
+        ("criteria", "has 'obd-exact', which does not apply to resnet-s"),
         ("granularities", "must be [filter] for resnet-s"),
         ("schedules", "has 'soft', which runs on VGG models only"),
-        ("compensation", "must be 'none' for resnet-s"),
     ])
     func refusals(key: String, reason: String) {
         var configuration = configuration(checkpoint: "base.safetensors")
         switch key {
-        case "criteria": configuration.criteria = ["l1", "obs"]
+        case "criteria": configuration.criteria = ["l1", "obd-exact"]
         case "granularities": configuration.granularities = [.channel]
-        case "schedules": configuration.schedules = [.soft]
-        default: configuration.compensation = .leastSquares
+        default: configuration.schedules = [.soft]
         }
         do {
             try configuration.validate(source: "c.yaml")

@@ -36,6 +36,16 @@ extension Conv2D {
         patchRows = indices.map { rows[$0] }
     }
 
+    /// Whether any weight reading input channel `channel` is non-zero (after shape-wise
+    /// pruning, any of the kept patch rows of that channel).
+    public func readsInputChannel(_ channel: Int) -> Bool {
+        let kernel = kernelHeight * kernelWidth
+        let columns = patchRows.map { rows in rows.indices.filter { rows[$0] / kernel == channel } }
+            ?? Array((channel * kernel)..<((channel + 1) * kernel))
+        let width = weight.value.itemSize
+        return (0..<outChannels).contains { f in columns.contains { weight.value.values[f * width + $0] != 0 } }
+    }
+
     /// Adds to `outputOffset` this layer's response (without bias) to an input of
     /// `height x width` whose channels `planes` hold those planes and the rest zero: what
     /// those channels contributed when their producers were removed. For a constant plane the

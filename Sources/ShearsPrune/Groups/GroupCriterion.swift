@@ -28,11 +28,16 @@ public protocol GroupCriterion: Sendable {
     /// compares them as they are instead of l2-normalising each group's first (true only for
     /// the random baseline: normalising would make wide groups lose more channels).
     var scoresComparableAcrossGroups: Bool { get }
+    /// The repair the criterion's method is defined with, applied when pruning asks for none:
+    /// `.obs` for OBS (Hassibi & Stork 1993 remove a weight *with* the update its saliency
+    /// prices), `.none` for every other criterion.
+    var definingCompensation: Compensation { get }
 }
 
 extension GroupCriterion {
     public func applies(to group: ChannelGroup) -> Bool { true }
     public var scoresComparableAcrossGroups: Bool { false }
+    public var definingCompensation: Compensation { .none }
 }
 
 /// The built-in group criteria by name.
@@ -40,10 +45,13 @@ public enum GroupCriteria {
     /// Names accepted by `named`.
     public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "taylor-batch", "taylor-sq",
                                "taylor-weight", "activation", "activation-std", "apoz", "obd",
-                               "oracle", "oracle-abs"]
+                               "oracle", "oracle-abs", "obs", "obs-no-update"]
 
-    /// The criterion called `name`, or nil; `seed` drives the random baseline.
-    public static func named(_ name: String, seed: UInt64) -> (any GroupCriterion)? {
+    /// The criterion called `name`, or nil; `seed` drives the random baseline, and `pool`
+    /// (calibration images whose prefix is the scoring subset) extends OBS's layer Hessians
+    /// that would otherwise have fewer samples than their order; `obsDamping` is OBS's relative δ.
+    public static func named(_ name: String, seed: UInt64, pool: Dataset? = nil,
+                             obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) -> (any GroupCriterion)? {
         switch name {
         case "l1": return GroupNormCriterion(p: 1)
         case "l2": return GroupNormCriterion(p: 2)
@@ -59,6 +67,8 @@ public enum GroupCriteria {
         case "obd": return ObdGroupCriterion()
         case "oracle": return OracleGroupCriterion(signed: true)
         case "oracle-abs": return OracleGroupCriterion(signed: false)
+        case "obs": return ObsGroupCriterion(update: true, pool: pool, damping: obsDamping)
+        case "obs-no-update": return ObsGroupCriterion(update: false, pool: pool, damping: obsDamping)
         default: return nil
         }
     }

@@ -23,13 +23,19 @@ extension GroupPruner {
     /// Global ranking compares the groups' l2-normalised scores (Molchanov et al. 2017,
     /// §2.3; the random baseline's as they are); per-layer ranking removes the smallest common
     /// share of every group that saves enough. A group keeps at least `floors[first producer]`
-    /// channels (1 when absent).
+    /// channels (1 when absent). Each round's consumers are repaired first by `compensation`,
+    /// or by the criterion's `definingCompensation` when it is nil, fitted on `calibration`
+    /// (and `pool`, for under-sampled Hessians), OBS's damped by `obsDamping`.
     public static func prune(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any GroupCriterion,
-                             ranking: Ranking, floors: [Int: Int] = [:], calibration: Dataset? = nil) throws {
+                             ranking: Ranking, floors: [Int: Int] = [:], calibration: Dataset? = nil,
+                             compensation: Compensation? = nil, pool: Dataset? = nil,
+                             obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws {
         guard ranking != .hessian else {
             throw PruningError.granularityNotApplicable(.filter, layer: "a FLOPs target",
                                                         reason: "Hessian-aware shares are by groups; use global or per-layer")
         }
+        let repair = try repairing(compensation ?? criterion.definingCompensation, calibration: calibration, pool: pool,
+                                   damping: obsDamping)
         for _ in 0..<50 {
             let current = 2 * (try network.specification.macs())
             guard current > targetFlops else { return }
@@ -44,7 +50,7 @@ extension GroupPruner {
                 : globalRemovals(candidates, scores: scores, comparable: criterion.scoresComparableAcrossGroups,
                                  savings: savings, macsToSave: toSave)
             guard removals.contains(where: { !$0.isEmpty }) else { break }
-            try remove(removals, from: groups, in: network)
+            try remove(removals, from: groups, in: network, repair: repair)
         }
         let reached = 2 * (try network.specification.macs())
         guard reached <= targetFlops else {

@@ -15,11 +15,16 @@ public enum GroupPruner {
     /// Removes the lowest-scored `ratio` of the channels of every prunable group `criterion`
     /// applies to (rounded down; ties go to the lower index), never leaving a group below
     /// `minimumKeep` of its width nor below one channel. Scores are computed once, on the
-    /// unpruned network.
+    /// unpruned network. The consumers are repaired first by `compensation`, or by the
+    /// criterion's `definingCompensation` when it is nil, fitted on
+    /// `calibration` (and `pool`), OBS's damped by `obsDamping`.
     public static func prune(_ network: GraphNetwork, criterion: any GroupCriterion, ratio: Double, minimumKeep: Double = 0,
-                             calibration: Dataset? = nil) throws -> [Change] {
+                             calibration: Dataset? = nil, compensation: Compensation? = nil, pool: Dataset? = nil,
+                             obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws -> [Change] {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
         precondition((0...1).contains(minimumKeep), "GroupPruner.prune: minimumKeep \(minimumKeep) outside [0, 1]")
+        let repair = try repairing(compensation ?? criterion.definingCompensation, calibration: calibration, pool: pool,
+                                   damping: obsDamping)
         let (groups, scores) = try scoredGroups(network, criterion: criterion, calibration: calibration)
         let removals = zip(groups, scores).map { group, groupScores in
             let floor = max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))
@@ -29,7 +34,7 @@ public enum GroupPruner {
         let changes = zip(groups, removals).map { group, removed in
             Change(group: network.nodes[group.producers[0]].name, before: group.width, after: group.width - removed.count)
         }
-        try remove(removals, from: groups, in: network)
+        try remove(removals, from: groups, in: network, repair: repair)
         return changes
     }
 
@@ -55,8 +60,19 @@ public enum GroupPruner {
         return (groups, scores)
     }
 
-    /// Removes channels `removals[i]` of `groups[i]` (each group keeps at least one).
-    static func remove(_ removals: [[Int]], from groups: [ChannelGroup], in network: GraphNetwork) throws {
+    /// The repair `method` fitted on `calibration`, nil for `.none`; throws when it needs calibration images and has none.
+    static func repairing(_ method: Compensation, calibration: Dataset?, pool: Dataset?,
+                          damping: Double) throws -> GroupCompensation? {
+        guard method != .none else { return nil }
+        guard let calibration, calibration.count > 0 else { throw PruningError.needsCalibration(criterion: "compensation \(method.rawValue)") }
+        return GroupCompensation(method, images: calibration, pool: pool, damping: damping)
+    }
+
+    /// Removes channels `removals[i]` of `groups[i]` (each group keeps at least one), after
+    /// `repair` has refitted their consumers.
+    static func remove(_ removals: [[Int]], from groups: [ChannelGroup], in network: GraphNetwork,
+                       repair: GroupCompensation? = nil) throws {
+        try repair?.apply(removing: removals, of: groups, in: network)
         for (group, removed) in zip(groups, removals) where !removed.isEmpty {
             let removedSet = Set(removed)
             // Widths and concat offsets change as groups shrink: re-derive the group each time.

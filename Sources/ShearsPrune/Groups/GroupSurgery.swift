@@ -67,7 +67,10 @@ public enum GroupSurgery {
             let input = outputs[network.nodes[placement.node].inputs[0]]
             if let conv = network.nodes[placement.node].layer as? Conv2D {
                 let plane = input.shape[2] * input.shape[3]
-                let planes = Dictionary(uniqueKeysWithValues: removed.map { channel in
+                // A channel the consumer reads through zero weights (after an OBS or
+                // least-squares repair) contributes nothing: fold no offset for it.
+                let read = removed.filter { conv.readsInputChannel(placement.offset + $0) }
+                let planes = Dictionary(uniqueKeysWithValues: read.map { channel in
                     let start = (placement.offset + channel) * plane
                     return (placement.offset + channel, Array(input.values[start..<(start + plane)]))
                 })

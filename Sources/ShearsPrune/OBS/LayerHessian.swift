@@ -19,7 +19,11 @@ public struct HessianImages {
     /// The images `consumer`'s Hessian is built from: `data`, or the first
     /// `imagesForFullRank` images of `pool` when `data` has fewer.
     func images(for consumer: PrunableLayer, in model: VGG) -> Dataset {
-        let needed = LayerHessian.imagesForFullRank(model, consumer)
+        images(needing: LayerHessian.imagesForFullRank(model, consumer))
+    }
+
+    /// `data`, or the first `needed` images of `pool` when `data` has fewer (at most all of `pool`).
+    func images(needing needed: Int) -> Dataset {
         guard let pool, needed > data.count else { return data }
         return pool.prefix(needed)
     }
@@ -142,7 +146,7 @@ enum LayerHessian {
     /// into its own sum; the sums are added at the end. Independent single-threaded calls
     /// scale better than one two-threaded `dsyrk` on these thin (n = 288 … 1152) matrices,
     /// and each chunk is still in cache when `dsyrk` reads it.
-    private static func accumulatePatches(_ conv: Conv2D, input: Tensor, into sum: inout Matrix<Double>,
+    static func accumulatePatches(_ conv: Conv2D, input: Tensor, into sum: inout Matrix<Double>,
                                           inputSums: inout [Double], samples: inout Int) throws {
         let rows = conv.weight.value.itemSize, images = input.shape[0]
         let size = conv.outputShape(for: input.shape)
@@ -207,7 +211,7 @@ enum LayerHessian {
     }
 
     /// `sum += Xᵀ X` for a linear layer's inputs (samples are rows), in Double via dsyrk.
-    private static func accumulate(_ values: [Float], rows: Int, cols: Int, into sum: inout Matrix<Double>) throws {
+    static func accumulate(_ values: [Float], rows: Int, cols: Int, into sum: inout Matrix<Double>) throws {
         let x = try Matrix<Double>(rows: rows, cols: cols, storage: values.map(Double.init))
         try withBLASThreads {
             try x.withView { xv in try sum.withMutableView { try BLAS.syrk(xv, into: $0, trans: .transposed, beta: 1) } }
