@@ -1,4 +1,5 @@
 import Foundation
+import ShearsNet
 import Testing
 
 /// The built `shears` binary beside the test bundle.
@@ -73,7 +74,7 @@ struct CLITests {
         #expect(eval.status == 0 && eval.output.contains("256 test images"), "\(eval.error)")
     }
 
-    @Test("resnet-s trains on a subset (the loss falls); eval, info and prune (bn-scale and activation groups) read its graph checkpoint")
+    @Test("resnet-s trains on a subset (the loss falls); eval, info and prune (bn-scale, activation and obs groups) read its graph checkpoint")
     func trainResNet() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-resnet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -102,8 +103,14 @@ struct CLITests {
                                         "--out", dir.appendingPathComponent("a.safetensors").path])
         #expect(activation.status == 0 && activation.output.contains("from 12 dependency groups"), "\(activation.error)")
         let obs = try runShears(["prune", "--model", checkpoint, "--criterion", "obs", "--granularity", "filter",
-                                 "--ratio", "0.5", "--out", dir.appendingPathComponent("t.safetensors").path])
-        #expect(obs.status != 0 && obs.error.contains("does not take dependency groups yet"), "\(obs.error)")
+                                 "--ratio", "0.25", "--samples", "64", "--test-limit", "128",
+                                 "--out", dir.appendingPathComponent("o.safetensors").path])
+        #expect(obs.status == 0 && obs.output.contains("from 12 dependency groups"), "\(obs.error)")
+        let obsFile = try SafeTensorsFile.read(from: dir.appendingPathComponent("o.safetensors").path)
+        #expect(obsFile.metadata["compensation"] == "obs", "obs applies its update by default")
+        let refused = try runShears(["prune", "--model", checkpoint, "--criterion", "obd-exact", "--granularity", "filter",
+                                     "--ratio", "0.5", "--out", dir.appendingPathComponent("t.safetensors").path])
+        #expect(refused.status != 0 && refused.error.contains("does not take dependency groups yet"), "\(refused.error)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.safetensors").path))
     }
 
