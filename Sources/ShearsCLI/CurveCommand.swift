@@ -110,8 +110,8 @@ struct CurveCommand: ParsableCommand {
             configuration.criteria = names
         } else if model != nil, configuration.isGraphModel {
             // A preset's VGG criteria that have no group form yet are left out, not refused.
-            let applying = configuration.criteria.filter(GroupCriteria.names.contains)
-            configuration.criteria = applying.isEmpty ? GroupCriteria.names : applying
+            let applying = configuration.criteria.filter(GroupCriteria.accepts)
+            configuration.criteria = applying.isEmpty ? GroupCriteria.fixedNames : applying
         }
         if let names = list(granularities) {
             configuration.granularities = try names.map {

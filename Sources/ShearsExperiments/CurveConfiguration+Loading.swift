@@ -145,7 +145,7 @@ extension CurveConfiguration {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
         try validateCommon(source: source)
-        if let other = criteria.first(where: { !GroupCriteria.names.contains($0) }) {
+        if let other = criteria.first(where: { !GroupCriteria.accepts($0) }) {
             throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
         }
         guard granularities == [.filter] else {
