@@ -93,7 +93,7 @@ struct GroupNormCriteriaTests {
             #expect(GroupCriteria.named(refused, seed: 0) == nil && !GroupCriteria.accepts(refused), "\(refused)")
         }
         #expect(GroupCriteria.names == GroupCriteria.fixedNames + ["lp:<p>"])
-        #expect(["l0", "linf"].allSatisfy(GroupCriteria.fixedNames.contains))
+        #expect(["l0", "linf", "obd-exact"].allSatisfy(GroupCriteria.fixedNames.contains))
         #expect(GroupCriteria.fixedNames.allSatisfy { GroupCriteria.named($0, seed: 1)?.name == $0 })
     }
 }

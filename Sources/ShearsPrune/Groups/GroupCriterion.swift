@@ -39,7 +39,7 @@ extension GroupCriterion {
 public enum GroupCriteria {
     /// Every fixed name `named` accepts.
     public static let fixedNames = ["l0", "l1", "l2", "linf", "random", "bn-scale", "taylor", "taylor-batch", "taylor-sq",
-                                    "taylor-weight", "activation", "activation-std", "apoz", "obd",
+                                    "taylor-weight", "activation", "activation-std", "apoz", "obd", "obd-exact",
                                     "oracle", "oracle-abs"]
     /// Names accepted by `named`, for messages: the fixed names and the pattern `lp:<p>` (any p in
     /// [0, inf], as `CriterionName(parsing:)` reads it). Check a name with `accepts`, not `contains`.
@@ -63,6 +63,7 @@ public enum GroupCriteria {
         case "activation-std": return ActivationGroupCriterion(.standardDeviation)
         case "apoz": return ActivationGroupCriterion(.apoz)
         case "obd": return ObdGroupCriterion()
+        case "obd-exact": return ObdExactGroupCriterion()
         case "oracle": return OracleGroupCriterion(signed: true)
         case "oracle-abs": return OracleGroupCriterion(signed: false)
         default:
