@@ -38,7 +38,7 @@ struct CurveCommand: ParsableCommand {
 
     @Option(help: "Model to prune: a VGG preset (vgg-s) or resnet-s, pruned through its dependency groups (overrides).")
     var model: String?
-    @Option(help: "Comma-separated criteria (overrides; for resnet-s, the preset's criteria that apply to it by default).")
+    @Option(help: "Comma-separated criteria (overrides).")
     var criteria: String?
     @Option(help: "Comma-separated granularities (overrides).")
     var granularities: String?
@@ -106,13 +106,8 @@ struct CurveCommand: ParsableCommand {
         }
         func list(_ text: String?) -> [String]? { text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
         if let model { configuration.model = model }
-        if let names = list(criteria) {
-            configuration.criteria = names
-        } else if model != nil, configuration.isGraphModel {
-            // A preset's VGG criteria that have no group form yet are left out, not refused.
-            let applying = configuration.criteria.filter(GroupCriteria.names.contains)
-            configuration.criteria = applying.isEmpty ? GroupCriteria.names : applying
-        }
+        // Every criterion has a group form, so a preset's criteria run on resnet-s as they are.
+        if let names = list(criteria) { configuration.criteria = names }
         if let names = list(granularities) {
             configuration.granularities = try names.map {
                 guard let granularity = Granularity(rawValue: $0) else { throw PruningError.unknownGranularity($0) }

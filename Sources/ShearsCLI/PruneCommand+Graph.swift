@@ -11,7 +11,7 @@ extension PruneCommand {
             throw ValidationError("graph networks are pruned by filter groups so far; use --granularity filter")
         }
         guard let named = GroupCriteria.named(pruning.criterion, seed: compute.seed) else {
-            throw ValidationError("--criterion \(pruning.criterion) does not take dependency groups yet; "
+            throw ValidationError("--criterion \(pruning.criterion) is not a group criterion; "
                                   + "graph networks take \(GroupCriteria.names.joined(separator: ", "))")
         }
         guard ranking == .perLayer else {

@@ -28,7 +28,7 @@ struct PruningOptions: ParsableArguments {
 
     func validate() throws {
         // Group criteria (bn-scale) are checked against the network once it is loaded.
-        if !GroupCriteria.names.contains(criterion) {
+        if !GroupCriteria.accepts(criterion) {
             do {
                 _ = try CriterionName(parsing: criterion)
             } catch {

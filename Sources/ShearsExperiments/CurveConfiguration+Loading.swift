@@ -139,19 +139,20 @@ extension CurveConfiguration {
     public var isGraphModel: Bool { GraphNetwork.curvePresets[model] != nil }
 
     /// What graph curves cannot do: criteria other than the group criteria, granularities
-    /// other than whole channels, the VGG-only schedules.
+    /// other than whole channels (every schedule and compensation runs on graphs).
     private func validateGraph(source: String) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
         try validateCommon(source: source)
-        if let other = criteria.first(where: { !GroupCriteria.names.contains($0) }) {
+        if let other = criteria.first(where: { !GroupCriteria.accepts($0) }) {
             throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
         }
         guard granularities == [.filter] else {
             throw fail(.granularities, "must be [filter] for \(model): graphs are pruned by whole channels of dependency groups")
         }
-        let graphSchedules: Set<ScheduleKind> = [.oneShot, .iterative, .gradual, .stepwise]
+        // A schedule added later stays refused on graphs until it is listed here.
+        let graphSchedules: Set<ScheduleKind> = [.oneShot, .iterative, .gradual, .stepwise, .soft, .groupLasso]
         if let other = schedules.first(where: { !graphSchedules.contains($0) }) {
             throw fail(.schedules, "has '\(other.rawValue)', which runs on VGG models only")
         }

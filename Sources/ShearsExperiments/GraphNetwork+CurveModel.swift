@@ -2,9 +2,10 @@ import ShearsNet
 import ShearsPrune
 
 /// Graph networks in curves: channels removed through dependency groups (`filter`
-/// granularity) by a `GroupCriterion`, planned by `GroupPruner.prune(_:toFlops:…)`, in the
-/// one-shot, iterative, gradual and stepwise schedules, the consumers repaired by the configured
-/// compensation (OBS's update always for `obs`).
+/// granularity) by a `GroupCriterion`, planned by `GroupPruner.prune(_:toFlops:…)`, in every
+/// schedule: soft pruning zeroes channels with `GroupPruner.zeroLowest`, group LASSO penalises
+/// each channel's rows over all of its group's producers (`GroupLasso+Groups.swift`). Removal
+/// repairs the consumers by the configured compensation (OBS's update always for `obs`).
 extension GraphNetwork: CurveModel {
     /// Graph models a curve can train by name.
     public static let curvePresets: [String: GraphSpecification] = ["resnet-s": ResNet.small]
@@ -26,12 +27,9 @@ extension GraphNetwork: CurveModel {
 
     public func prune(toFraction fraction: Double, of base: GraphNetwork, cell: CurveCell, step: Int,
                       configuration: CurveConfiguration, data: CalibrationData) throws {
-        guard let criterion = GroupCriteria.named(cell.criterion, seed: CalibrationData.seed(cell, step: step), pool: data.pool,
-                                                  obsDamping: configuration.obsDamping) else {
-            throw PruningError.unknownCriterion(cell.criterion, valid: GroupCriteria.names)
-        }
-        let target = Int((fraction * Double(2 * (try base.specification.macs()))).rounded(.down))
-        try GroupPruner.prune(self, toFlops: target, criterion: criterion, ranking: configuration.ranking,
+        let criterion = try Self.criterion(cell, step: step, configuration: configuration, data: data)
+        try GroupPruner.prune(self, toFlops: try Self.target(fraction, of: base), criterion: criterion,
+                              ranking: configuration.ranking,
                               floors: try GroupPruner.floors(base, minimumKeep: configuration.minLayerKeep),
                               calibration: data.scoring, compensation: Self.compensation(criterion, configuration),
                               pool: data.pool, obsDamping: configuration.obsDamping)
@@ -39,15 +37,29 @@ extension GraphNetwork: CurveModel {
 
     public func zeroLowest(toFraction fraction: Double, of base: GraphNetwork, cell: CurveCell, step: Int,
                            configuration: CurveConfiguration, data: CalibrationData) throws {
-        throw Self.vggOnly("the soft schedule")
+        try GroupPruner.zeroLowest(self, toFlops: try Self.target(fraction, of: base),
+                                   criterion: try Self.criterion(cell, step: step, configuration: configuration, data: data),
+                                   ranking: configuration.ranking,
+                                   floors: try GroupPruner.floors(base, minimumKeep: configuration.minLayerKeep),
+                                   calibration: data.scoring)
     }
 
     public func proximalStep(strength: Double, granularity: Granularity, learningRate: Double) throws {
-        throw Self.vggOnly("the group-lasso schedule")
+        try GroupLasso(strength: strength, granularity: granularity).proximalStep(self, learningRate: learningRate)
     }
 
     public func removeZeroedGroups(granularity: Granularity) throws {
-        throw Self.vggOnly("the group-lasso schedule")
+        try GroupLasso.removeZeroGroups(self, granularity: granularity)
+    }
+
+    /// The cell's group criterion, seeded by cell and step; OBS's Hessians may draw on the seed's calibration pool.
+    static func criterion(_ cell: CurveCell, step: Int, configuration: CurveConfiguration,
+                          data: CalibrationData) throws -> any GroupCriterion {
+        guard let criterion = GroupCriteria.named(cell.criterion, seed: CalibrationData.seed(cell, step: step), pool: data.pool,
+                                                  obsDamping: configuration.obsDamping) else {
+            throw PruningError.unknownCriterion(cell.criterion, valid: GroupCriteria.names)
+        }
+        return criterion
     }
 
     /// A criterion defined with a repair (`obs`) always applies it; the others use the configured compensation.
@@ -55,8 +67,8 @@ extension GraphNetwork: CurveModel {
         criterion.definingCompensation == .none ? configuration.compensation : criterion.definingCompensation
     }
 
-    /// What `CurveConfiguration.validate` refuses before a graph run starts.
-    static func vggOnly(_ what: String) -> PruningError {
-        .granularityNotApplicable(.filter, layer: "a graph network", reason: "\(what) runs on VGG models only")
+    /// `fraction` of `base`'s FLOPs (2 x MACs), rounded down.
+    static func target(_ fraction: Double, of base: GraphNetwork) throws -> Int {
+        Int((fraction * Double(2 * (try base.specification.macs()))).rounded(.down))
     }
 }

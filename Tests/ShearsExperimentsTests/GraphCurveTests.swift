@@ -72,18 +72,41 @@ struct GraphCurveTests {
         #expect(GraphNetwork.compensation(try #require(GroupCriteria.named("l1", seed: 0)), configuration) == .leastSquares)
     }
 
-    @Test("graph curves refuse what only VGG curves do, naming the key", arguments: [
-        ("criteria", "has 'obd-exact', which does not apply to resnet-s"),
+    @Test("resnet-s runs the soft and group-lasso schedules: soft reaches its target, the penalty removes channels")
+    func softAndLassoCurve() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-soft-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let checkpoint = directory.appendingPathComponent("base.safetensors").path
+        try GraphNetwork(ResNet.small, seed: 5).save(to: checkpoint)
+        var configuration = configuration(checkpoint: checkpoint)
+        configuration.criteria = ["l1"]
+        configuration.schedules = [.soft, .groupLasso]
+        configuration.flopsTargets = [0.6]
+        configuration.penaltyStrengths = [0.5]
+        configuration.fineTuneSteps = 5
+        configuration.fineTuneLearningRate = 0.05
+        try configuration.validate(source: "test")
+        let store = CurveStore(csvPath: directory.appendingPathComponent("curve.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        let rows = try store.rows().filter { !$0.isUnpruned }
+        let soft = try #require(rows.first { $0.method == "l1/filter/soft" })
+        let lasso = try #require(rows.first { $0.method == "group-lasso/filter/group-lasso" })
+        #expect(soft.flopsRatio <= 0.6 && soft.flopsRatio > 0.3 && soft.pruneSeconds > 0)
+        // At λ = 0.5 the first steps' threshold ηλ√|g| (η = 0.05, |g| ≥ 144) is at least 0.3, the
+        // order of a channel's row norm at initialisation: some channels reach zero and go.
+        #expect(lasso.flopsRatio < 1 && lasso.pruneSeconds > 0)
+        #expect(rows.filter(\.isControl).allSatisfy { $0.flopsRatio == 1 })
+    }
+
+    @Test("graph curves refuse what they cannot do, naming the key", arguments: [
+        ("criteria", "has 'magic', which does not apply to resnet-s"),
         ("granularities", "must be [filter] for resnet-s"),
-        ("schedules", "has 'soft', which runs on VGG models only"),
     ])
     func refusals(key: String, reason: String) {
         var configuration = configuration(checkpoint: "base.safetensors")
-        switch key {
-        case "criteria": configuration.criteria = ["l1", "obd-exact"]
-        case "granularities": configuration.granularities = [.channel]
-        default: configuration.schedules = [.soft]
-        }
+        if key == "criteria" { configuration.criteria = ["l1", "magic"] } else { configuration.granularities = [.channel] }
         do {
             try configuration.validate(source: "c.yaml")
             Issue.record("\(key): no error")

@@ -148,7 +148,7 @@ struct DependencyGraphTests {
             let plain = VGGConfiguration(features: [.conv(4), .pool], hidden: [3], inputChannels: 1, inputSize: 4, classes: 2)
             return try GroupPruner.prune(try GraphNetwork(plain.graph, seed: 0), criterion: BatchNormScaleCriterion(), ratio: 0.5)
         }
-        #expect(GroupCriteria.names.allSatisfy { GroupCriteria.named($0, seed: 1)?.name == $0 })
+        #expect(GroupCriteria.fixedNames.allSatisfy { GroupCriteria.named($0, seed: 1)?.name == $0 })
     }
 
     @Test("a user's own network (two branches and a concat) pruned by a user's own criterion: the docs' program")

@@ -19,7 +19,8 @@ struct GroupCriteriaMatchVGGTests {
     // None of these VGG criteria normalises per layer (only the activation Taylor forms do),
     // so the scores compare as they are.
     @Test("each group's scores equal the VGG criterion's filter scores (convs) and neuron scores (hidden layer)",
-          arguments: ["activation", "activation-std", "apoz", "obd", "oracle", "oracle-abs", "taylor-sq", "taylor-weight"],
+          arguments: ["activation", "activation-std", "apoz", "obd", "obd-exact", "oracle", "oracle-abs", "taylor-sq",
+                     "taylor-weight"],
           [false, true])
     func matchesVGG(name: String, batchNorm: Bool) throws {
         let vgg = model(batchNorm: batchNorm)

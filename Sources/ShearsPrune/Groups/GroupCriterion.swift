@@ -42,10 +42,16 @@ extension GroupCriterion {
 
 /// The built-in group criteria by name.
 public enum GroupCriteria {
-    /// Names accepted by `named`.
-    public static let names = ["l1", "l2", "random", "bn-scale", "taylor", "taylor-batch", "taylor-sq",
-                               "taylor-weight", "activation", "activation-std", "apoz", "obd",
-                               "oracle", "oracle-abs", "obs", "obs-no-update"]
+    /// Every fixed name `named` accepts.
+    public static let fixedNames = ["l0", "l1", "l2", "linf", "random", "bn-scale", "taylor", "taylor-batch", "taylor-sq",
+                                    "taylor-weight", "activation", "activation-std", "apoz", "obd", "obd-exact",
+                                    "oracle", "oracle-abs", "obs", "obs-no-update"]
+    /// Names accepted by `named`, for messages: the fixed names and the pattern `lp:<p>` (any p in
+    /// [0, inf], as `CriterionName(parsing:)` reads it). Check a name with `accepts`, not `contains`.
+    public static let names = fixedNames + ["lp:<p>"]
+
+    /// Whether `named` knows `name` (a fixed name, or `lp:<p>` with p in [0, inf]).
+    public static func accepts(_ name: String) -> Bool { named(name, seed: 0) != nil }
 
     /// The criterion called `name`, or nil; `seed` drives the random baseline, and `pool`
     /// (calibration images whose prefix is the scoring subset) extends OBS's layer Hessians
@@ -65,11 +71,15 @@ public enum GroupCriteria {
         case "activation-std": return ActivationGroupCriterion(.standardDeviation)
         case "apoz": return ActivationGroupCriterion(.apoz)
         case "obd": return ObdGroupCriterion()
+        case "obd-exact": return ObdExactGroupCriterion()
         case "oracle": return OracleGroupCriterion(signed: true)
         case "oracle-abs": return OracleGroupCriterion(signed: false)
         case "obs": return ObsGroupCriterion(update: true, pool: pool, damping: obsDamping)
         case "obs-no-update": return ObsGroupCriterion(update: false, pool: pool, damping: obsDamping)
-        default: return nil
+        default:
+            // `l0`, `linf` and `lp:<p>`, parsed once, as the VGG criteria are.
+            guard case let .norm(p)? = try? CriterionName(parsing: name) else { return nil }
+            return GroupNormCriterion(p: p)
         }
     }
 }

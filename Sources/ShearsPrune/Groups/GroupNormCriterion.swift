@@ -3,17 +3,22 @@ import ShearsNet
 /// l_p norm of each channel's weights, summed over the group's producers:
 /// `s_c = Σ_producers ‖W_p[c]‖_p` (Li et al. 2017, "Pruning Filters for Efficient ConvNets",
 /// §3.1, use p = 1 on one filter's kernel weights; a coupled group sums its producers).
+/// `p = 0` counts the row's non-zero weights and `p = ∞` takes its largest |w|, as the VGG
+/// `l0` and `linf` do (`groupNorm`), so a channel of a coupled group scores the sum of its
+/// producers' counts or maxima.
 /// Torch-Pruning's `MagnitudeImportance` also counts the consumers' input weights and the
 /// BatchNorm scales of the group; this criterion reads the producers' filters only.
 public struct GroupNormCriterion: GroupCriterion {
-    /// The norm's order, p > 0: 1 and 2 are the `l1` and `l2` criteria, `.infinity` the largest |w|.
+    /// The norm's order, p in [0, ∞]: 0 counts non-zeros, 1 and 2 are the `l1` and `l2`
+    /// criteria, `.infinity` the largest |w|.
     public let p: Double
-    public var name: String { p == 1 ? "l1" : p == 2 ? "l2" : "l\(p)" }
+    /// The `CriterionName` spelling of the norm: `l0`, `l1`, `l2`, `linf`, or `lp:<p>`.
+    public var name: String { CriterionName.norm(p: p).description }
     public let input = CriterionInput.weights
 
-    /// The l_p criterion; p ≤ 0 is a programmer error.
+    /// The l_p criterion; p < 0 or NaN is a programmer error.
     public init(p: Double) {
-        precondition(p > 0, "GroupNormCriterion: p must be positive, got \(p)")
+        precondition(p >= 0, "GroupNormCriterion: p must be in [0, inf], got \(p)")
         self.p = p
     }
 

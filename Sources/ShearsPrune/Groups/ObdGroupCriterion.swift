@@ -27,7 +27,13 @@ public struct ObdGroupCriterion: GroupCriterion {
     public func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]] {
         guard let data = calibration, data.count > 0 else { throw PruningError.needsCalibration(criterion: name) }
         let diagonal = fisherDiagonal(network, producers: Set(groups.flatMap(\.producers)), data: data)
-        return groups.map { group in
+        return Self.saliencies(network, groups: groups, diagonal: diagonal)
+    }
+
+    /// `½ Σ_p Σ_{q ∈ W_p[c]} h_qq w_q²` for every channel c of each group, `diagonal` holding h
+    /// for each producer's weight (a producer without one adds nothing).
+    static func saliencies(_ network: GraphNetwork, groups: [ChannelGroup], diagonal: [Int: [Double]]) -> [[Double]] {
+        groups.map { group in
             var scores = [Double](repeating: 0, count: group.width)
             for producer in group.producers {
                 guard let weight = network.nodes[producer].layer?.parameters.first?.value,
