@@ -61,6 +61,8 @@ struct CurveCommand: ParsableCommand {
     var minLayerKeep: Double?
     @Option(parsing: .unconditional, help: "OBS damping δ: H + δ·mean(diag H)·I (overrides).")
     var obsDamping: Double?
+    @Option(parsing: .unconditional, help: "Round kept widths up to a multiple of N at filter, channel and neuron granularity (overrides; 1 = none).")
+    var roundTo: Int?
     @Flag(help: "Hold the calibration split out of base training and fine-tuning (overrides).")
     var holdOutCalibration = false
     @Option(parsing: .unconditional, help: "Measure on the first N test images, 0 = all (overrides).")
@@ -79,7 +81,7 @@ struct CurveCommand: ParsableCommand {
         "model": "--model", "criteria": "--criteria", "granularities": "--granularities", "schedules": "--schedules", "seeds": "--seeds",
         "flopsTargets": "--targets", "fineTuneSteps": "--fine-tune-steps", "checkpoint": "--checkpoint",
         "trainEpochs": "--train-epochs", "scoringSamples": "--scoring-samples", "testLimit": "--test-limit",
-        "trainLimit": "--train-limit", "minLayerKeep": "--min-layer-keep", "obsDamping": "--obs-damping",
+        "trainLimit": "--train-limit", "minLayerKeep": "--min-layer-keep", "obsDamping": "--obs-damping", "roundTo": "--round-to",
         "holdOutCalibration": "--hold-out-calibration",
     ]
 
@@ -140,6 +142,7 @@ struct CurveCommand: ParsableCommand {
         if let scoringSamples { configuration.scoringSamples = scoringSamples }
         if let minLayerKeep { configuration.minLayerKeep = minLayerKeep }
         if let obsDamping { configuration.obsDamping = obsDamping }
+        if let roundTo { configuration.roundTo = roundTo }
         if holdOutCalibration { configuration.holdOutCalibration = true }
         if let testLimit { configuration.testLimit = testLimit }
         if let trainLimit { configuration.trainLimit = trainLimit }

@@ -25,6 +25,9 @@ struct LatencyBenchCommand: ParsableCommand {
     @Option(help: "Criterion for --flops.")
     var criterion = "l1"
 
+    @Option(help: "With --flops, round kept widths up to a multiple of N (1 = none).")
+    var roundTo = 1
+
     @Flag(help: "Also time every layer's forward pass at batch 256, with each model's ratio to the first.")
     var profile = false
 
@@ -34,6 +37,7 @@ struct LatencyBenchCommand: ParsableCommand {
     func validate() throws {
         guard !models.isEmpty else { throw ValidationError("give at least one checkpoint") }
         guard rounds >= 1, singles >= 1 else { throw ValidationError("--rounds and --singles must be at least 1") }
+        guard (1...256).contains(roundTo) else { throw ValidationError("--round-to must be in 1...256, got \(roundTo)") }
     }
 
     func run() throws {
@@ -53,9 +57,10 @@ struct LatencyBenchCommand: ParsableCommand {
         for fraction in fractions {
             let pruned = networks[0].copy()
             try pruneToFlops(pruned, fraction: fraction, of: networks[0], criterion: criterionName, granularity: .filter,
-                             engine: CriterionEngine(data: calibration!.subset, pool: calibration!.pool, seed: compute.seed))
+                             engine: CriterionEngine(data: calibration!.subset, pool: calibration!.pool, seed: compute.seed),
+                             rounding: WidthRounding(multiple: roundTo))
             networks.append(pruned)
-            names.append("\(names[0]) -> \(criterion) \(fraction)")
+            names.append("\(names[0]) -> \(criterion) \(fraction)" + (roundTo > 1 ? " /\(roundTo)" : ""))
         }
         var best = Array(repeating: (batch1: Double.infinity, batch256: Double.infinity), count: networks.count)
         // Alternating rounds spread the machine's slow moments over every model alike.

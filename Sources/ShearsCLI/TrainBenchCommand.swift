@@ -7,7 +7,7 @@ struct TrainBenchCommand: ParsableCommand {
         commandName: "train",
         abstract: "Training images/s (batch 64) and inference images/s (batch 256), as a fraction of sgemm GFLOP/s.")
 
-    @Option(help: "Model preset: \(VGGConfiguration.presetNames.joined(separator: ", ")).")
+    @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")) (--profile: VGG presets).")
     var model = "vgg-s"
 
     @Option(help: "Comma-separated thread counts to measure.")
@@ -29,7 +29,7 @@ struct TrainBenchCommand: ParsableCommand {
     var profile = false
 
     func validate() throws {
-        _ = try modelPreset(model)
+        if model != TrainCommand.resnetName || profile { _ = try modelPreset(model) }
         guard steps >= 1, trainBatch >= 1, inferenceBatch >= 1 else {
             throw ValidationError("--steps, --train-batch and --inference-batch must be positive")
         }
@@ -37,7 +37,7 @@ struct TrainBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let benchmark = TrainBenchmark(configuration: try modelPreset(model), steps: steps)
+        let benchmark = try TrainBenchmark(model: model, steps: steps)
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
@@ -49,7 +49,7 @@ struct TrainBenchCommand: ParsableCommand {
         if profile {
             for threadCount in try parsedList(threads, "--threads") {
                 Compute.configure(threads: threadCount)
-                profiles.append(LayerProfile.measure(benchmark.configuration, batch: trainBatch, steps: steps))
+                profiles.append(LayerProfile.measure(try modelPreset(model), batch: trainBatch, steps: steps))
             }
         }
         if json { try printJSON(ProfiledReport(report: report, layerProfiles: profiles)); return }

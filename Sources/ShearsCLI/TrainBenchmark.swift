@@ -27,48 +27,50 @@ struct TrainBenchReport: Codable {
 /// Times the reference training step (forward, cross-entropy, backward, SGD) and inference
 /// on random inputs of the model's shape; data loading is not part of it.
 struct TrainBenchmark {
-    var configuration: VGGConfiguration
+    /// A fresh model of the benchmarked architecture (weights drawn from seed 1).
+    let build: () throws -> any CheckpointedNetwork
+    /// One image's shape, `[C, H, W]`.
+    let inputShape: [Int]
+    let classes: Int
+    /// Forward MACs per image (`GraphSpecification.macs`, nominal direct-convolution MACs).
+    let forwardMacsPerImage: Int
+    /// MACs of the convs that read the image, whose input gradient is never computed.
+    let firstLayerMacs: Int
     var steps: Int
+
+    /// The benchmark of model `name`: a VGG preset (the `VGG` class) or `resnet-s` (a graph).
+    init(model name: String, steps: Int) throws {
+        let specification: GraphSpecification
+        if name == TrainCommand.resnetName {
+            specification = ResNet.small
+            build = { try GraphNetwork(ResNet.small, seed: 1) }
+        } else {
+            let configuration = try modelPreset(name)
+            specification = configuration.graph
+            build = { VGG(configuration, seed: 1) }
+        }
+        inputShape = specification.inputShape
+        let shapes = try specification.shapes(), macs = try specification.macsPerNode()
+        classes = shapes[shapes.count - 1][1]
+        forwardMacsPerImage = macs.reduce(0, +)
+        firstLayerMacs = specification.nodes.indices.filter { specification.nodes[$0].inputs == [GraphSpecification.inputName] }
+            .reduce(0) { $0 + macs[$1] }
+        self.steps = steps
+    }
 
     /// Forward + backward FLOPs per image: 2 x MACs for the forward, the weight gradients and
     /// the input gradients each, less the first layer's input gradient, which is never needed
     /// (132.7 MFLOP for vgg-s).
-    var trainFlopsPerImage: Double {
-        let firstMacs = configuration.features.first.map { item -> Int in
-            guard case let .conv(width) = item else { return 0 }
-            return width * configuration.inputChannels * 9 * configuration.inputSize * configuration.inputSize
-        } ?? 0
-        return 2 * Double(3 * forwardMacsPerImage - firstMacs)
-    }
-
-    var forwardMacsPerImage: Int {
-        var macs = 0, channels = configuration.inputChannels, size = configuration.inputSize
-        for item in configuration.features {
-            switch item {
-            case let .conv(width):
-                macs += width * channels * 9 * size * size
-                channels = width
-            case .pool:
-                size /= 2
-            }
-        }
-        var inputs = configuration.flattenedFeatures
-        for width in configuration.hidden + [configuration.classes] {
-            macs += inputs * width
-            inputs = width
-        }
-        return macs
-    }
+    var trainFlopsPerImage: Double { 2 * Double(3 * forwardMacsPerImage - firstLayerMacs) }
 
     func measure(threads: Int, trainBatch: Int, inferenceBatch: Int) throws -> TrainBenchResult {
-        let model = VGG(configuration, seed: 1)
+        let model = try build()
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         var rng = SeededGenerator(seed: 2)
-        let shape = [configuration.inputChannels, configuration.inputSize, configuration.inputSize]
         func batch(_ n: Int) -> Tensor {
-            Tensor(shape: [n] + shape, values: (0..<(n * shape.reduce(1, *))).map { _ in rng.nextGaussian() })
+            Tensor(shape: [n] + inputShape, values: (0..<(n * inputShape.reduce(1, *))).map { _ in rng.nextGaussian() })
         }
-        let x = batch(trainBatch), labels = (0..<trainBatch).map { $0 % configuration.classes }
+        let x = batch(trainBatch), labels = (0..<trainBatch).map { $0 % classes }
         let inference = batch(inferenceBatch)
         Compute.configure(threads: threads)
         let trainSeconds = Stopwatch.median(repeats: steps, warmups: 2) {

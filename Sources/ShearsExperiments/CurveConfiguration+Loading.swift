@@ -192,6 +192,7 @@ extension CurveConfiguration {
         guard obsDamping >= 0, obsDamping.isFinite else { throw fail(.obsDamping, "must be >= 0, got \(obsDamping)") }
         guard flopsPerStep > 0, flopsPerStep < 1 else { throw fail(.flopsPerStep, "must be a share in (0, 1), got \(flopsPerStep)") }
         guard stepFineTuneSteps >= 0 else { throw fail(.stepFineTuneSteps, "must be >= 0") }
+        guard (1...256).contains(roundTo) else { throw fail(.roundTo, "must be in 1...256 (1 = no rounding), got \(roundTo)") }
     }
 }
 

@@ -14,6 +14,7 @@ enum ValueKind {
         "ranking": .string, "compensation": .string, "testLimit": .integer, "trainLimit": .integer,
         "latencyImages": .integer, "penaltyStrengths": .numbers, "minLayerKeep": .number, "obsDamping": .number,
         "holdOutCalibration": .boolean, "flopsPerStep": .number, "stepFineTuneSteps": .integer,
+        "roundTo": .integer,
     ]
 
     var name: String {

@@ -74,6 +74,9 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     public var minLayerKeep = 0.0
     /// δ of OBS's relative damping λ = δ · mean(diag H) (0 = the smallest λ that factors H).
     public var obsDamping = OptimalBrainSurgeon.defaultRelativeDamping
+    /// Kept widths are rounded up to a multiple of this at filter, channel and neuron
+    /// granularity (Torch-Pruning's `round_to`; 1 = no rounding), for GEMM-friendly shapes.
+    public var roundTo = 1
     /// Hold the calibration split out of base training and fine-tuning.
     public var holdOutCalibration = false
     /// Share of the original FLOPs each removal of the `stepwise` schedule takes.
@@ -140,7 +143,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, checkpoint, trainEpochs, criteria, granularities, schedules, seeds, flopsTargets, fineTuneSteps,
              fineTuneLearningRate, batchSize, scoringSamples, ranking, compensation, testLimit, trainLimit, latencyImages,
-             penaltyStrengths, minLayerKeep, obsDamping, holdOutCalibration, flopsPerStep, stepFineTuneSteps
+             penaltyStrengths, minLayerKeep, obsDamping, holdOutCalibration, flopsPerStep, stepFineTuneSteps, roundTo
     }
 
     public init(from decoder: Decoder) throws {
@@ -169,5 +172,6 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
         holdOutCalibration = try c.decodeIfPresent(Bool.self, forKey: .holdOutCalibration) ?? d.holdOutCalibration
         flopsPerStep = try c.decodeIfPresent(Double.self, forKey: .flopsPerStep) ?? d.flopsPerStep
         stepFineTuneSteps = try c.decodeIfPresent(Int.self, forKey: .stepFineTuneSteps) ?? d.stepFineTuneSteps
+        roundTo = try c.decodeIfPresent(Int.self, forKey: .roundTo) ?? d.roundTo
     }
 }

@@ -32,7 +32,8 @@ extension GraphNetwork: CurveModel {
                               ranking: configuration.ranking,
                               floors: try GroupPruner.floors(base, minimumKeep: configuration.minLayerKeep),
                               calibration: data.scoring, compensation: Self.compensation(criterion, configuration),
-                              pool: data.pool, obsDamping: configuration.obsDamping)
+                              pool: data.pool, obsDamping: configuration.obsDamping,
+                              rounding: WidthRounding(multiple: configuration.roundTo))
     }
 
     public func zeroLowest(toFraction fraction: Double, of base: GraphNetwork, cell: CurveCell, step: Int,

@@ -21,7 +21,7 @@ extension VGG: CurveModel {
         try pruneToFlops(self, fraction: fraction, of: base, criterion: criterion, granularity: cell.granularity,
                          ranking: configuration.ranking, compensation: Self.compensation(criterion, configuration),
                          engine: Self.engine(cell, step: step, configuration: configuration, data: data),
-                         minLayerKeep: configuration.minLayerKeep)
+                         minLayerKeep: configuration.minLayerKeep, rounding: WidthRounding(multiple: configuration.roundTo))
     }
 
     public func zeroLowest(toFraction fraction: Double, of base: VGG, cell: CurveCell, step: Int,

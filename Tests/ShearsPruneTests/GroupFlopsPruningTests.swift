@@ -60,7 +60,8 @@ struct GroupFlopsPruningTests {
         // Normalised, channel 0 of the widest group is the lowest of all: it goes first.
         let normalised = zip(scores, groups).map { s, _ in s[0] / s.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let lowest = normalised.indices.min { normalised[$0] < normalised[$1] }!
-        let first = GroupPruner.globalRemovals(candidates, scores: scores, comparable: false, savings: savings, macsToSave: 1)
+        let first = GroupPruner.globalRemovals(candidates, scores: scores, comparable: false, groups: groups, savings: savings,
+                                               macsToSave: 1)
         #expect(first.enumerated().allSatisfy { $0.element == ($0.offset == lowest ? [0] : []) })
         // One channel of every group saves exactly the sum of the savings: the smallest common
         // share takes each group's lowest channel; one MAC more needs the

@@ -25,11 +25,13 @@ extension GroupPruner {
     /// share of every group that saves enough. A group keeps at least `floors[first producer]`
     /// channels (1 when absent). Each round's consumers are repaired first by `compensation`,
     /// or by the criterion's `definingCompensation` when it is nil, fitted on `calibration`
-    /// (and `pool`, for under-sampled Hessians), OBS's damped by `obsDamping`.
+    /// (and `pool`, for under-sampled Hessians), OBS's damped by `obsDamping`. `rounding` keeps
+    /// every group's width a multiple of its `multiple` (where it was removed from at all).
     public static func prune(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any GroupCriterion,
                              ranking: Ranking, floors: [Int: Int] = [:], calibration: Dataset? = nil,
                              compensation: Compensation? = nil, pool: Dataset? = nil,
-                             obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws {
+                             obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping,
+                             rounding: WidthRounding = .none) throws {
         guard ranking != .hessian else {
             throw PruningError.granularityNotApplicable(.filter, layer: "a FLOPs target",
                                                         reason: "Hessian-aware shares are by groups; use global or per-layer")
@@ -46,9 +48,9 @@ extension GroupPruner {
             }
             let toSave = (current - targetFlops + 1) / 2
             let removals = ranking == .perLayer
-                ? perLayerRemovals(candidates, groups: groups, savings: savings, macsToSave: toSave)
+                ? perLayerRemovals(candidates, groups: groups, savings: savings, macsToSave: toSave, rounding: rounding)
                 : globalRemovals(candidates, scores: scores, comparable: criterion.scoresComparableAcrossGroups,
-                                 savings: savings, macsToSave: toSave)
+                                 groups: groups, savings: savings, macsToSave: toSave, rounding: rounding)
             guard removals.contains(where: { !$0.isEmpty }) else { break }
             try remove(removals, from: groups, in: network, repair: repair)
         }
@@ -83,28 +85,26 @@ extension GroupPruner {
         }
     }
 
-    /// The lowest globally comparable channels, across groups, until their savings reach `macsToSave`.
-    static func globalRemovals(_ candidates: [[Int]], scores: [[Double]], comparable: Bool, savings: [Int],
-                               macsToSave: Int) -> [[Int]] {
+    /// The lowest globally comparable channels, across groups, until their savings (after `rounding`) reach `macsToSave`.
+    static func globalRemovals(_ candidates: [[Int]], scores: [[Double]], comparable: Bool, groups: [ChannelGroup],
+                               savings: [Int], macsToSave: Int, rounding: WidthRounding = .none) -> [[Int]] {
         var all: [(score: Double, group: Int, channel: Int)] = []
         for (group, channels) in candidates.enumerated() {
             let norm = comparable ? 0 : scores[group].reduce(0) { $0 + $1 * $1 }.squareRoot()
             for channel in channels { all.append((norm > 0 ? scores[group][channel] / norm : scores[group][channel], group, channel)) }
         }
         all.sort { ($0.score, $0.group, $0.channel) < ($1.score, $1.group, $1.channel) }
-        var removals = candidates.map { _ in [Int]() }
-        var saved = 0
-        for entry in all where saved < macsToSave {
-            removals[entry.group].append(entry.channel)
-            saved += savings[entry.group]
-        }
-        return removals
+        return rounding.take(all.map { ($0.group, $0.channel) }, widths: groups.map(\.width),
+                             savings: zip(groups, savings).map { Array(repeating: $1, count: $0.width) }, target: macsToSave)
     }
 
-    /// The smallest common share of every group's lowest channels whose savings reach `macsToSave`.
-    static func perLayerRemovals(_ candidates: [[Int]], groups: [ChannelGroup], savings: [Int], macsToSave: Int) -> [[Int]] {
+    /// The smallest common share of every group's lowest channels whose savings (after `rounding`) reach `macsToSave`.
+    static func perLayerRemovals(_ candidates: [[Int]], groups: [ChannelGroup], savings: [Int], macsToSave: Int,
+                                 rounding: WidthRounding = .none) -> [[Int]] {
         func counts(_ share: Double) -> [Int] {
-            zip(candidates, groups).map { min($0.count, Int((share * Double($1.width)).rounded(.up))) }
+            zip(candidates, groups).map {
+                rounding.removals(min($0.count, Int((share * Double($1.width)).rounded(.up))), width: $1.width)
+            }
         }
         func saving(_ share: Double) -> Int { zip(counts(share), savings).reduce(0) { $0 + $1.0 * $1.1 } }
         var (low, high) = (0.0, 1.0)

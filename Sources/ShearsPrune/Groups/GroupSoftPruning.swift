@@ -34,7 +34,7 @@ extension GroupPruner {
         let removals = ranking == .perLayer
             ? perLayerRemovals(candidates, groups: groups, savings: savings, macsToSave: toSave)
             : globalRemovals(candidates, scores: scores, comparable: criterion.scoresComparableAcrossGroups,
-                             savings: savings, macsToSave: toSave)
+                             groups: groups, savings: savings, macsToSave: toSave)
         var zeroed: [String: [Int]] = [:]
         for (group, channels) in zip(groups, removals) where !channels.isEmpty {
             zeroRows(channels, of: group, in: network)

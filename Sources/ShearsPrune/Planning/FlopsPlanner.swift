@@ -9,9 +9,12 @@ extension Planner {
     /// The estimate counts each group's own MACs and its consumer's share, so removing a
     /// filter and a consumer filter together is counted twice: callers re-measure and plan
     /// again until the target is reached.
-    /// `floors` is the least number of groups each layer keeps (at least one everywhere).
+    /// `floors` is the least number of groups each layer keeps (at least one everywhere);
+    /// `rounding` keeps each layer's width a multiple of its `multiple` at the granularities
+    /// that change widths (filter, channel, neuron).
     public static func plan(_ scores: [LayerScores], granularity: Granularity, macsToSave: Int, ranking: Ranking,
-                            skip: [PrunableLayer: Set<Int>] = [:], floors: [PrunableLayer: Int] = [:]) throws -> PruningPlan {
+                            skip: [PrunableLayer: Set<Int>] = [:], floors: [PrunableLayer: Int] = [:],
+                            rounding: WidthRounding = .none) throws -> PruningPlan {
         guard ranking != .hessian else {
             throw PruningError.granularityNotApplicable(granularity, layer: "a FLOPs target",
                                                         reason: "Hessian-aware shares are by groups; use global or per-layer")
@@ -22,6 +25,7 @@ extension Planner {
             let alive = lowest(layer.scores, layer.scores.count).filter { !skipped.contains($0) }
             return Array(alive.dropLast(max(1, floors[layer.groups.layer] ?? 1)))
         }
+        let rounding = [.filter, .channel, .neuron].contains(granularity) ? rounding : .none
         var removals: [PrunableLayer: [Int]] = [:]
         guard macsToSave > 0 else { return PruningPlan(granularity: granularity, removals: [:]) }
         switch ranking {
@@ -32,15 +36,14 @@ extension Planner {
                 for group in candidates[index] { all.append((comparable[group], index, group)) }
             }
             all.sort { ($0.score, $0.layer, $0.group) < ($1.score, $1.layer, $1.group) }
-            var saved = 0
-            for entry in all where saved < macsToSave {
-                removals[scores[entry.layer].groups.layer, default: []].append(entry.group)
-                saved += scores[entry.layer].groups.macsPerGroup[entry.group]
-            }
+            let taken = rounding.take(all.map { ($0.layer, $0.group) }, widths: scores.map(\.groups.count),
+                                      savings: scores.map(\.groups.macsPerGroup), target: macsToSave)
+            for (layer, groups) in zip(scores, taken) { removals[layer.groups.layer] = groups }
         case .perLayer:
             func saving(_ share: Double) -> Int {
                 zip(scores, candidates).reduce(0) { total, pair in
-                    let count = min(pair.1.count, Int((share * Double(pair.0.groups.count)).rounded(.up)))
+                    let count = rounding.removals(min(pair.1.count, Int((share * Double(pair.0.groups.count)).rounded(.up))),
+                                                  width: pair.0.groups.count)
                     return total + pair.1.prefix(count).reduce(0) { $0 + pair.0.groups.macsPerGroup[$1] }
                 }
             }
@@ -50,7 +53,8 @@ extension Planner {
                 if saving(middle) >= macsToSave { high = middle } else { low = middle }
             }
             for (layer, alive) in zip(scores, candidates) {
-                let count = min(alive.count, Int((high * Double(layer.groups.count)).rounded(.up)))
+                let count = rounding.removals(min(alive.count, Int((high * Double(layer.groups.count)).rounded(.up))),
+                                              width: layer.groups.count)
                 if count > 0 { removals[layer.groups.layer] = Array(alive.prefix(count)) }
             }
         }

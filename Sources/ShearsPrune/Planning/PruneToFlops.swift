@@ -17,9 +17,10 @@ import ShearsNet
 ///   - engine: the calibration images and seed the criterion scores with; compensation fits
 ///     on the same images (and the engine's pool where a Hessian needs more).
 ///   - minLayerKeep: every layer keeps at least this share of `base`'s groups (and one).
+///   - rounding: widths kept as multiples (Torch-Pruning's `round_to`) at filter, channel and neuron granularity.
 public func pruneToFlops(_ model: VGG, fraction: Double, of base: VGG, criterion: CriterionName, granularity: Granularity,
                          ranking: Ranking = .global, compensation: Compensation? = nil, engine: CriterionEngine,
-                         minLayerKeep: Double = 0) throws {
+                         minLayerKeep: Double = 0, rounding: WidthRounding = .none) throws {
     let target = Int((fraction * Double(ModelCost(base).flops(counting: granularity))).rounded(.down))
     let floors = try Planner.floors(base, granularity: granularity, minLayerKeep: minLayerKeep)
     let repair = compensation ?? criterion.definingCompensation
@@ -28,7 +29,8 @@ public func pruneToFlops(_ model: VGG, fraction: Double, of base: VGG, criterion
         guard current > target else { return }
         let scores = try engine.scores(model, criterion: criterion, granularity: granularity)
         let plan = try Planner.plan(scores, granularity: granularity, macsToSave: (current - target + 1) / 2, ranking: ranking,
-                                    skip: Planner.maskedGroups(model, scores, granularity), floors: floors)
+                                    skip: Planner.maskedGroups(model, scores, granularity), floors: floors,
+                                    rounding: rounding)
         guard plan.removedGroups > 0 else { break }
         try Surgeon.apply(plan, to: model, compensation: repair, data: engine.data, pool: engine.pool, damping: engine.damping)
     }
