@@ -25,6 +25,12 @@ public final class Conv2D: Layer {
     /// False for a network's first layer, whose input gradient nobody needs: backward then
     /// skips `Wᵀ·∂Y` and col2im and returns zeros.
     public var computesInputGradient = true
+    /// How forward and the input gradient are computed (see `ConvolutionAlgorithm`); layers
+    /// where Winograd does not apply use im2col whatever this says (`usesWinograd`).
+    public var algorithm = Conv2D.defaultAlgorithm
+
+    /// The `algorithm` new layers start with.
+    public static let defaultAlgorithm = ConvolutionAlgorithm.im2col
     private var input = Tensor(shape: [0])
     /// Input channels `C` the layer reads; input-channel pruning lowers it.
     public internal(set) var inChannels: Int
@@ -91,6 +97,11 @@ public final class Conv2D: Layer {
         // Uninitialised: every image's block is first set to `initial` (a zero fill first was a
         // whole extra pass over the largest activations).
         let values = [Float](unsafeUninitializedCapacity: n * f * p) { y, initialized in
+            defer { initialized = n * f * p }
+            if usesWinograd {
+                winogradForward(input, start: initial, into: y.baseAddress!)
+                return
+            }
             input.values.withUnsafeBufferPointer { x in
                 weight.value.values.withUnsafeBufferPointer { w in
                     initial.withUnsafeBufferPointer { start in
@@ -108,7 +119,6 @@ public final class Conv2D: Layer {
                     }
                 }
             }
-            initialized = n * f * p
         }
         return Tensor(shape: [n, f, g.outHeight, g.outWidth], values: values)
     }
@@ -123,6 +133,7 @@ public final class Conv2D: Layer {
         // Per-worker weight/bias gradient accumulators, summed afterwards.
         var partialWeight = [Float](repeating: 0, count: shares * f * k)
         var partialBias = [Float](repeating: 0, count: shares * f)
+        let winograd = usesWinograd
         input.values.withUnsafeBufferPointer { x in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 inputGradient.values.withUnsafeMutableBufferPointer { dx in
@@ -145,7 +156,7 @@ public final class Conv2D: Layer {
                                                     for q in 0..<p { s += dyImage[channel * p + q] }
                                                     db[channel] += s
                                                 }
-                                                guard computesInputGradient else { continue }
+                                                guard computesInputGradient && !winograd else { continue }
                                                 gemm(w.baseAddress!, [f, k], dyImage, [f, p], transA: .transposed,
                                                      into: dc.baseAddress!, [k, p])
                                                 g.col2imAdd(dc.baseAddress!, into: dx.baseAddress! + image * g.inputSize)
@@ -157,6 +168,11 @@ public final class Conv2D: Layer {
                         }
                     }
                 }
+            }
+        }
+        if computesInputGradient && winograd {
+            inputGradient.values.withUnsafeMutableBufferPointer { dx in
+                winogradInputGradient(outputGradient, into: dx.baseAddress!)
             }
         }
         for worker in 0..<shares {
