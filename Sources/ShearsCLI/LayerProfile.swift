@@ -11,9 +11,12 @@ struct LayerTiming: Codable {
 }
 
 enum LayerProfile {
-    /// Median per-layer times over `steps` training steps on random input of batch `batch`.
-    static func measure(_ configuration: VGGConfiguration, batch: Int, steps: Int) -> [LayerTiming] {
+    /// Median per-layer times over `steps` training steps on random input of batch `batch`,
+    /// the convs computed by `algorithm`.
+    static func measure(_ configuration: VGGConfiguration, algorithm: ConvolutionAlgorithm, batch: Int,
+                        steps: Int) -> [LayerTiming] {
         let model = VGG(configuration, seed: 1)
+        setConvolutionAlgorithm(algorithm, in: model)
         var rng = SeededGenerator(seed: 2)
         let shape = [batch, configuration.inputChannels, configuration.inputSize, configuration.inputSize]
         let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.nextGaussian() })

@@ -1,6 +1,8 @@
 import ArgumentParser
 import ShearsNet
 
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
+
 /// `shears bench train`: training and inference throughput of a model, against sgemm.
 struct TrainBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +24,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Inference batch size.")
     var inferenceBatch = 256
 
+    @Option(help: "How the convs compute forward and ∂x: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd only where it applies: 3x3, stride 1).")
+    var convAlgorithm = Conv2D.defaultAlgorithm
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -37,23 +42,25 @@ struct TrainBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let benchmark = TrainBenchmark(configuration: try modelPreset(model), steps: steps)
+        let benchmark = TrainBenchmark(configuration: try modelPreset(model), steps: steps,
+                                       convolutionAlgorithm: convAlgorithm)
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
         }
         let report = TrainBenchReport(
-            environment: .current(), model: model, trainBatch: trainBatch, inferenceBatch: inferenceBatch,
+            environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, trainBatch: trainBatch, inferenceBatch: inferenceBatch,
             trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())
         var profiles: [[LayerTiming]] = []
         if profile {
             for threadCount in try parsedList(threads, "--threads") {
                 Compute.configure(threads: threadCount)
-                profiles.append(LayerProfile.measure(benchmark.configuration, batch: trainBatch, steps: steps))
+                profiles.append(LayerProfile.measure(benchmark.configuration, algorithm: convAlgorithm,
+                                                     batch: trainBatch, steps: steps))
             }
         }
         if json { try printJSON(ProfiledReport(report: report, layerProfiles: profiles)); return }
-        print("\(model): \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
+        print("\(model), \(convAlgorithm.rawValue) convs: \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
         print("threads  train img/s  infer img/s  train GFLOP/s  sgemm GFLOP/s  train/sgemm")
         for r in results {
             print(pad("\(r.threads)", 7), pad(fmt(r.trainImagesPerSecond), 12), pad(fmt(r.inferenceImagesPerSecond), 12),

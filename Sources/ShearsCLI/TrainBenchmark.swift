@@ -17,6 +17,8 @@ struct TrainBenchResult: Codable {
 struct TrainBenchReport: Codable {
     var environment: EnvironmentReport
     var model: String
+    /// `ConvolutionAlgorithm` of the model's convs (`im2col` or `winograd`).
+    var convAlgorithm: String
     var trainBatch: Int
     var inferenceBatch: Int
     var trainFlopsPerImage: Double
@@ -29,6 +31,7 @@ struct TrainBenchReport: Codable {
 struct TrainBenchmark {
     var configuration: VGGConfiguration
     var steps: Int
+    var convolutionAlgorithm = Conv2D.defaultAlgorithm
 
     /// Forward + backward FLOPs per image: 2 x MACs for the forward, the weight gradients and
     /// the input gradients each, less the first layer's input gradient, which is never needed
@@ -62,6 +65,7 @@ struct TrainBenchmark {
 
     func measure(threads: Int, trainBatch: Int, inferenceBatch: Int) throws -> TrainBenchResult {
         let model = VGG(configuration, seed: 1)
+        setConvolutionAlgorithm(convolutionAlgorithm, in: model)
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         var rng = SeededGenerator(seed: 2)
         let shape = [configuration.inputChannels, configuration.inputSize, configuration.inputSize]
@@ -89,6 +93,11 @@ struct TrainBenchmark {
             inferenceImagesPerSecond: Double(inferenceBatch) / inferenceSeconds, trainGflops: trainGflops,
             sgemmGflops: sgemm.directGflops, trainFractionOfSgemm: trainGflops / sgemm.directGflops)
     }
+}
+
+/// Sets every conv of `model` to `algorithm`.
+func setConvolutionAlgorithm(_ algorithm: ConvolutionAlgorithm, in model: VGG) {
+    for case let conv as Conv2D in model.features.layers { conv.algorithm = algorithm }
 }
 
 /// Peak resident set size of this process so far, in MiB (`getrusage`, KiB on Linux).
