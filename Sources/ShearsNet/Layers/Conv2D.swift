@@ -3,6 +3,8 @@
 /// Forward per image: `Y = W·col(X) + b` where `col` is im2col (`C·kh·kw x Ho·Wo`).
 /// Backward per image: `∂W += ∂Y·colᵀ`, `∂b += Σ ∂Y`, `∂X = col2im(Wᵀ·∂Y)`.
 /// Images are split across `Compute.workers` threads with private scratch buffers.
+/// 3x3 stride-1 layers with enough channels compute all three by Winograd's F(2x2, 3x3)
+/// instead (`algorithm`, `ConvolutionAlgorithm.automatic`; `Conv2D+Winograd.swift`).
 ///
 /// Two pruning states change the plain formula: after shape-wise pruning (`patchRows`) the
 /// weight is the `F x K'` matrix of the kept im2col rows, and after removing producers whose
@@ -25,12 +27,13 @@ public final class Conv2D: Layer {
     /// False for a network's first layer, whose input gradient nobody needs: backward then
     /// skips `Wᵀ·∂Y` and col2im and returns zeros.
     public var computesInputGradient = true
-    /// How forward and the input gradient are computed (see `ConvolutionAlgorithm`); layers
-    /// where Winograd does not apply use im2col whatever this says (`usesWinograd`).
+    /// How forward and backward are computed (see `ConvolutionAlgorithm`); layers where
+    /// Winograd does not apply use im2col whatever this says (`usesWinograd`).
     public var algorithm = Conv2D.defaultAlgorithm
 
-    /// The `algorithm` new layers start with.
-    public static let defaultAlgorithm = ConvolutionAlgorithm.im2col
+    /// The `algorithm` new layers start with: `.automatic`, which trained and inferred vgg-s
+    /// faster than `.im2col` (docs/performance.md, "Winograd F(2x2, 3x3)").
+    public static let defaultAlgorithm = ConvolutionAlgorithm.automatic
     private var input = Tensor(shape: [0])
     /// Input channels `C` the layer reads; input-channel pruning lowers it.
     public internal(set) var inChannels: Int
@@ -128,12 +131,12 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
         requireShape(outputGradient.shape, [n, f, g.outHeight, g.outWidth], "Conv2D.backward")
+        if usesWinograd { return winogradBackward(outputGradient, input: input) }
         var inputGradient = Tensor(shape: input.shape)
         let shares = max(1, min(Compute.workers, n))
         // Per-worker weight/bias gradient accumulators, summed afterwards.
         var partialWeight = [Float](repeating: 0, count: shares * f * k)
         var partialBias = [Float](repeating: 0, count: shares * f)
-        let winograd = usesWinograd
         input.values.withUnsafeBufferPointer { x in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 inputGradient.values.withUnsafeMutableBufferPointer { dx in
@@ -156,7 +159,7 @@ public final class Conv2D: Layer {
                                                     for q in 0..<p { s += dyImage[channel * p + q] }
                                                     db[channel] += s
                                                 }
-                                                guard computesInputGradient && !winograd else { continue }
+                                                guard computesInputGradient else { continue }
                                                 gemm(w.baseAddress!, [f, k], dyImage, [f, p], transA: .transposed,
                                                      into: dc.baseAddress!, [k, p])
                                                 g.col2imAdd(dc.baseAddress!, into: dx.baseAddress! + image * g.inputSize)
@@ -168,11 +171,6 @@ public final class Conv2D: Layer {
                         }
                     }
                 }
-            }
-        }
-        if computesInputGradient && winograd {
-            inputGradient.values.withUnsafeMutableBufferPointer { dx in
-                winogradInputGradient(outputGradient, into: dx.baseAddress!)
             }
         }
         for worker in 0..<shares {

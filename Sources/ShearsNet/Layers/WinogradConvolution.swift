@@ -11,15 +11,17 @@
 /// transforms are additions and scale with `C·P` and `K·P`, not with their product.
 ///
 /// Images are split across `Compute.workers` threads; each worker takes its images in groups
-/// of about `tilesPerGroup` tiles, so that `V` and `M` of a group stay within a few MiB, and
-/// reuses its scratch buffers from group to group.
+/// of about `tilesPerGroup` tiles and reuses its scratch buffers from group to group. Groups
+/// of 256 tiles (`V` and `M` 1 MiB for 32 → 32 channels) ran every phase faster per tile than
+/// 512, 1024, 2048 or a whole share (in cache from transform to GEMM to transform), and
+/// slightly faster than 128 (docs/performance.md).
 struct WinogradConvolution {
     /// Input channels `C` and output channels `K`.
     let channels, filters: Int
     /// Input size and zero padding on each side (`0 ... 2`).
     let height, width, padding: Int
     /// Tiles per group of images (at least one image's worth is always taken).
-    var tilesPerGroup = 2048
+    var tilesPerGroup = 256
 
     init(channels: Int, filters: Int, height: Int, width: Int, padding: Int) {
         precondition(channels > 0 && filters > 0 && padding >= 0 && height + 2 * padding >= 3 && width + 2 * padding >= 3,
@@ -32,7 +34,8 @@ struct WinogradConvolution {
     var tileRows: Int { (outHeight + 1) / 2 }
     var tileColumns: Int { (outWidth + 1) / 2 }
     var tilesPerImage: Int { tileRows * tileColumns }
-    /// The zero-padded input plane: every tile's 4x4 patch lies inside it.
+    /// The zero-padded input plane: every tile's 4x4 patch lies inside it. Its lines are stored
+    /// de-interleaved (even columns, then odd ones; see `WinogradF2x3.transformInputRow`).
     var paddedWidth: Int { 2 * tileColumns + 2 }
     var paddedHeight: Int { 2 * tileRows + 2 }
 
@@ -57,8 +60,9 @@ struct WinogradConvolution {
         let groupImages = max(1, min(images, tilesPerGroup / tilesPerImage))
         Compute.parallelShares(images) { _, share in
             let groupTiles = min(groupImages, share.count) * tilesPerImage
-            var v = [Float](repeating: 0, count: 16 * channels * groupTiles)
-            var m = [Float](repeating: 0, count: 16 * filters * groupTiles)
+            // Written before read: the input transform fills V, the GEMMs (beta 0) fill M.
+            var v = [Float](unsafeUninitializedCapacity: 16 * channels * groupTiles) { $1 = $0.count }
+            var m = [Float](unsafeUninitializedCapacity: 16 * filters * groupTiles) { $1 = $0.count }
             // Padded plane, then 4 lines of Bᵀ·d, then the 2x2-tiled output plane.
             var scratch = [Float](repeating: 0, count: paddedHeight * paddedWidth + 4 * paddedWidth
                                   + 4 * tileRows * tileColumns)
@@ -99,7 +103,7 @@ struct WinogradConvolution {
 
     /// `Bᵀ d B` of every tile of one image: element ξ of channel c and tile t goes to
     /// `v[(ξ·C + c)·stride + t]`.
-    private func transformInput(_ image: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, stride: Int,
+    func transformInput(_ image: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, stride: Int,
                                 scratch: UnsafeMutablePointer<Float>) {
         let (pw, ph) = (paddedWidth, paddedHeight)
         let padded = scratch, lines = scratch + ph * pw
@@ -107,8 +111,14 @@ struct WinogradConvolution {
         padded.update(repeating: 0, count: ph * pw)
         for channel in 0..<channels {
             let plane = image + channel * height * width
+            // Input column ix is padded column ix + p, stored at (ix + p)/2, in the odd half if ix + p is odd.
+            let half = pw / 2
+            let (firstEven, firstOdd) = ((padding + 1) / 2, padding / 2)
+            let evens = (width + padding + 1) / 2 - firstEven, odds = (width + padding) / 2 - firstOdd
             for iy in 0..<height {
-                (padded + (iy + padding) * pw + padding).update(from: plane + iy * width, count: width)
+                let source = plane + iy * width, line = padded + (iy + padding) * pw
+                for e in firstEven..<(firstEven + evens) { line[e] = source[2 * e - padding] }
+                for o in firstOdd..<(firstOdd + odds) { line[half + o] = source[2 * o + 1 - padding] }
             }
             for ty in 0..<tileRows {
                 let r0 = UnsafePointer(padded + 2 * ty * pw)

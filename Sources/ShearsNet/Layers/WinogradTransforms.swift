@@ -40,15 +40,17 @@ enum WinogradF2x3 {
     }
 
     /// `Bᵀ d B` for every tile of one tile row. `rows` are the 4 padded input lines the tiles
-    /// span (`2·tiles + 2` floats each); tile `t` covers columns `2t ..< 2t + 4`. `scratch`
-    /// holds `4·(2·tiles + 2)` floats. Element ξ of tile t goes to `v[ξ·stride + t]`.
+    /// span, each stored de-interleaved: its `tiles + 1` even columns, then its `tiles + 1` odd
+    /// ones, so that tile `t` (columns `2t ..< 2t + 4`) reads `even[t], odd[t], even[t + 1],
+    /// odd[t + 1]` and every loop runs over contiguous memory. `scratch` holds
+    /// `8·(tiles + 1)` floats. Element ξ of tile t goes to `v[ξ·stride + t]`.
     @inline(__always)
     static func transformInputRow(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
                                   _ r3: UnsafePointer<Float>, tiles: Int, scratch: UnsafeMutablePointer<Float>,
                                   into v: UnsafeMutablePointer<Float>, stride: Int) {
-        let width = 2 * tiles + 2
+        let (half, width) = (tiles + 1, 2 * tiles + 2)
         let (t0, t1, t2, t3) = (scratch, scratch + width, scratch + 2 * width, scratch + 3 * width)
-        // Bᵀ·d on whole lines (contiguous, vectorisable).
+        // Bᵀ·d on whole lines.
         for x in 0..<width {
             let (a, b, c, d) = (r0[x], r1[x], r2[x], r3[x])
             t0[x] = a - c
@@ -56,15 +58,15 @@ enum WinogradF2x3 {
             t2[x] = c - b
             t3[x] = b - d
         }
-        // (Bᵀ·d)·B, per tile: the same combination of columns 2t ..< 2t + 4.
+        // (Bᵀ·d)·B: columns (a, b, c, d) = (even[t], odd[t], even[t + 1], odd[t + 1]).
         @inline(__always) func columns(_ line: UnsafeMutablePointer<Float>, _ first: Int) {
+            let (even, odd) = (line, line + half)
             let (o0, o1, o2, o3) = (v + first * stride, v + (first + 1) * stride, v + (first + 2) * stride, v + (first + 3) * stride)
             for t in 0..<tiles {
-                let (a, b, c, d) = (line[2 * t], line[2 * t + 1], line[2 * t + 2], line[2 * t + 3])
-                o0[t] = a - c
-                o1[t] = b + c
-                o2[t] = c - b
-                o3[t] = b - d
+                o0[t] = even[t] - even[t + 1]
+                o1[t] = odd[t] + even[t + 1]
+                o2[t] = even[t + 1] - odd[t]
+                o3[t] = odd[t] - odd[t + 1]
             }
         }
         columns(t0, 0)
@@ -91,5 +93,51 @@ enum WinogradF2x3 {
             next[2 * t] = s10 + s11 + s12
             next[2 * t + 1] = s11 - s12 - s13
         }
+    }
+
+    /// The adjoint of `transformOutputRow`: `A ∂Y Aᵀ` (4x4) of every 2x2 output-gradient tile of
+    /// one tile row. `out` and `out + lineWidth` are the tile row's two lines of `∂Y`, zero past
+    /// the output's edge; element ξ of tile t goes to `m[ξ·stride + t]`.
+    @inline(__always)
+    static func transformOutputGradientRow(_ out: UnsafePointer<Float>, lineWidth: Int, tiles: Int,
+                                           into m: UnsafeMutablePointer<Float>, stride: Int) {
+        let next = out + lineWidth
+        @inline(__always) func row(_ a: Float, _ b: Float, _ first: Int, _ t: Int) {
+            // (A·∂Y)·Aᵀ for one row (a, b) of A·∂Y: a, a + b, a − b, −b.
+            m[first * stride + t] = a
+            m[(first + 1) * stride + t] = a + b
+            m[(first + 2) * stride + t] = a - b
+            m[(first + 3) * stride + t] = -b
+        }
+        for t in 0..<tiles {
+            let (y00, y01, y10, y11) = (out[2 * t], out[2 * t + 1], next[2 * t], next[2 * t + 1])
+            // A·∂Y (A is the 4x2 transpose of Aᵀ): rows y0, y0 + y1, y0 − y1, −y1.
+            row(y00, y01, 0, t)
+            row(y00 + y10, y01 + y11, 4, t)
+            row(y00 - y10, y01 - y11, 8, t)
+            row(-y10, -y11, 12, t)
+        }
+    }
+
+    /// The adjoint of `transformFilter` (unflipped): `Gᵀ ∂U G` (3x3) from element ξ at
+    /// `du[ξ·stride]`, added to the 3x3 filter gradient `dg` (row-major).
+    @inline(__always)
+    static func addFilterGradient(_ du: UnsafePointer<Float>, stride: Int, into dg: UnsafeMutablePointer<Float>) {
+        @inline(__always) func e(_ xi: Int) -> Float { du[xi * stride] }
+        // Gᵀ·∂U (3 x 4), column j: u0j + (u1j + u2j)/2, (u1j − u2j)/2, (u1j + u2j)/2 + u3j.
+        @inline(__always) func column(_ j: Int) -> (Float, Float, Float) {
+            let (u0, u1, u2, u3) = (e(j), e(4 + j), e(8 + j), e(12 + j))
+            return (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
+        }
+        let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
+        // (Gᵀ·∂U)·G, row by row: r0 + (r1 + r2)/2, (r1 − r2)/2, (r1 + r2)/2 + r3.
+        @inline(__always) func row(_ r0: Float, _ r1: Float, _ r2: Float, _ r3: Float, _ i: Int) {
+            dg[3 * i] += r0 + 0.5 * (r1 + r2)
+            dg[3 * i + 1] += 0.5 * (r1 - r2)
+            dg[3 * i + 2] += 0.5 * (r1 + r2) + r3
+        }
+        row(c0.0, c1.0, c2.0, c3.0, 0)
+        row(c0.1, c1.1, c2.1, c3.1, 1)
+        row(c0.2, c1.2, c2.2, c3.2, 2)
     }
 }
