@@ -69,15 +69,17 @@ struct TrainBenchCommand: ParsableCommand {
         print("peak resident memory: \(fmt(report.peakResidentMiB)) MiB")
         for (threadCount, timings) in zip(try parsedList(threads, "--threads"), profiles) {
             print("per-layer time, \(threadCount) thread(s), batch \(trainBatch) (median ms; GFLOP/s counts forward 2·MACs, backward 4·MACs)")
-            print("layer                        forward  backward   fwd GFLOP/s  bwd GFLOP/s")
+            print("layer                        forward  backward   fwd GFLOP/s  bwd GFLOP/s   fwd CPU ms  bwd CPU ms")
             for t in timings {
                 let forwardRate = t.macs > 0 ? fmt(2 * Double(t.macs) / t.forwardMilliseconds / 1e6) : "-"
                 let backwardRate = t.macs > 0 ? fmt(4 * Double(t.macs) / t.backwardMilliseconds / 1e6) : "-"
                 print(pad(t.layer, 26, left: true), pad(fmt(t.forwardMilliseconds, 2), 9), pad(fmt(t.backwardMilliseconds, 2), 9),
-                      pad(forwardRate, 13), pad(backwardRate, 12))
+                      pad(forwardRate, 13), pad(backwardRate, 12), pad(fmt(t.forwardCPUMilliseconds, 2), 12),
+                      pad(fmt(t.backwardCPUMilliseconds, 2), 11))
             }
             let total = timings.reduce(0) { $0 + $1.forwardMilliseconds + $1.backwardMilliseconds }
-            print("sum of layers: \(fmt(total, 1)) ms per step")
+            let cpu = timings.reduce(0) { $0 + $1.forwardCPUMilliseconds + $1.backwardCPUMilliseconds }
+            print("sum of layers: \(fmt(total, 1)) ms per step, \(fmt(cpu, 1)) CPU ms (all threads)")
         }
     }
 }
