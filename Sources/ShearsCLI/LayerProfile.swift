@@ -6,32 +6,38 @@ struct LayerTiming: Codable {
     var layer: String
     var forwardMilliseconds: Double
     var backwardMilliseconds: Double
+    /// Median process CPU time (all threads) of the forward and backward passes.
+    var forwardCPUMilliseconds: Double
+    var backwardCPUMilliseconds: Double
     /// Forward MACs of this layer for the batch (0 for layers without weights).
     var macs: Int
 }
 
 enum LayerProfile {
-    /// Median per-layer times over `steps` training steps on random input of batch `batch`.
-    static func measure(_ configuration: VGGConfiguration, batch: Int, steps: Int) -> [LayerTiming] {
+    /// Median per-layer times over `steps` training steps on random input of batch `batch`,
+    /// the convs computed by `algorithm`.
+    static func measure(_ configuration: VGGConfiguration, algorithm: ConvolutionAlgorithm, batch: Int,
+                        steps: Int) -> [LayerTiming] {
         let model = VGG(configuration, seed: 1)
+        setConvolutionAlgorithm(algorithm, in: model)
         var rng = SeededGenerator(seed: 2)
         let shape = [batch, configuration.inputChannels, configuration.inputSize, configuration.inputSize]
         let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.nextGaussian() })
         let labels = (0..<batch).map { $0 % configuration.classes }
         let layers = namedLayers(model)
-        var forward = Array(repeating: [Double](), count: layers.count)
+        var forward = Array(repeating: [(wall: Double, cpu: Double)](), count: layers.count)
         var backward = forward
         for _ in 0..<(steps + 1) {
             model.zeroGradients()
             var activation = x
             for (index, (_, layer)) in layers.enumerated() {
                 let input = activation
-                forward[index].append(Stopwatch.seconds { activation = layer.forward(input, training: true) })
+                forward[index].append(Stopwatch.wallAndCPUSeconds { activation = layer.forward(input, training: true) })
             }
             var gradient = CrossEntropy(logits: activation, labels: labels).gradient
             for (index, (_, layer)) in layers.enumerated().reversed() {
                 let upstream = gradient
-                backward[index].append(Stopwatch.seconds { gradient = layer.backward(upstream) })
+                backward[index].append(Stopwatch.wallAndCPUSeconds { gradient = layer.backward(upstream) })
             }
         }
         var size = configuration.inputSize
@@ -45,8 +51,13 @@ enum LayerProfile {
                 macs = batch * linear.weight.value.count
             }
             // The first repetition is a warm-up.
-            return LayerTiming(layer: entry.0, forwardMilliseconds: 1e3 * Stopwatch.median(of: Array(forward[index].dropFirst())),
-                               backwardMilliseconds: 1e3 * Stopwatch.median(of: Array(backward[index].dropFirst())), macs: macs)
+            func milliseconds(_ times: [(wall: Double, cpu: Double)], _ part: KeyPath<(wall: Double, cpu: Double), Double>) -> Double {
+                1e3 * Stopwatch.median(of: times.dropFirst().map { $0[keyPath: part] })
+            }
+            return LayerTiming(layer: entry.0, forwardMilliseconds: milliseconds(forward[index], \.wall),
+                               backwardMilliseconds: milliseconds(backward[index], \.wall),
+                               forwardCPUMilliseconds: milliseconds(forward[index], \.cpu),
+                               backwardCPUMilliseconds: milliseconds(backward[index], \.cpu), macs: macs)
         }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import ShearsNet
 
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
+
 /// `shears bench train`: training and inference throughput of a model, against sgemm.
 struct TrainBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +24,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Inference batch size.")
     var inferenceBatch = 256
 
+    @Option(help: "How the convs compute forward and ∂x: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd only where it applies: 3x3, stride 1).")
+    var convAlgorithm = Conv2D.defaultAlgorithm
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -37,23 +42,24 @@ struct TrainBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let benchmark = try TrainBenchmark(model: model, steps: steps)
+        let benchmark = try TrainBenchmark(model: model, steps: steps, convolutionAlgorithm: convAlgorithm)
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
         }
         let report = TrainBenchReport(
-            environment: .current(), model: model, trainBatch: trainBatch, inferenceBatch: inferenceBatch,
+            environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, trainBatch: trainBatch, inferenceBatch: inferenceBatch,
             trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())
         var profiles: [[LayerTiming]] = []
         if profile {
             for threadCount in try parsedList(threads, "--threads") {
                 Compute.configure(threads: threadCount)
-                profiles.append(LayerProfile.measure(try modelPreset(model), batch: trainBatch, steps: steps))
+                profiles.append(LayerProfile.measure(try modelPreset(model), algorithm: convAlgorithm,
+                                                     batch: trainBatch, steps: steps))
             }
         }
         if json { try printJSON(ProfiledReport(report: report, layerProfiles: profiles)); return }
-        print("\(model): \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
+        print("\(model), \(convAlgorithm.rawValue) convs: \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
         print("threads  train img/s  infer img/s  train GFLOP/s  sgemm GFLOP/s  train/sgemm")
         for r in results {
             print(pad("\(r.threads)", 7), pad(fmt(r.trainImagesPerSecond), 12), pad(fmt(r.inferenceImagesPerSecond), 12),
@@ -62,15 +68,17 @@ struct TrainBenchCommand: ParsableCommand {
         print("peak resident memory: \(fmt(report.peakResidentMiB)) MiB")
         for (threadCount, timings) in zip(try parsedList(threads, "--threads"), profiles) {
             print("per-layer time, \(threadCount) thread(s), batch \(trainBatch) (median ms; GFLOP/s counts forward 2·MACs, backward 4·MACs)")
-            print("layer                        forward  backward   fwd GFLOP/s  bwd GFLOP/s")
+            print("layer                        forward  backward   fwd GFLOP/s  bwd GFLOP/s   fwd CPU ms  bwd CPU ms")
             for t in timings {
                 let forwardRate = t.macs > 0 ? fmt(2 * Double(t.macs) / t.forwardMilliseconds / 1e6) : "-"
                 let backwardRate = t.macs > 0 ? fmt(4 * Double(t.macs) / t.backwardMilliseconds / 1e6) : "-"
                 print(pad(t.layer, 26, left: true), pad(fmt(t.forwardMilliseconds, 2), 9), pad(fmt(t.backwardMilliseconds, 2), 9),
-                      pad(forwardRate, 13), pad(backwardRate, 12))
+                      pad(forwardRate, 13), pad(backwardRate, 12), pad(fmt(t.forwardCPUMilliseconds, 2), 12),
+                      pad(fmt(t.backwardCPUMilliseconds, 2), 11))
             }
             let total = timings.reduce(0) { $0 + $1.forwardMilliseconds + $1.backwardMilliseconds }
-            print("sum of layers: \(fmt(total, 1)) ms per step")
+            let cpu = timings.reduce(0) { $0 + $1.forwardCPUMilliseconds + $1.backwardCPUMilliseconds }
+            print("sum of layers: \(fmt(total, 1)) ms per step, \(fmt(cpu, 1)) CPU ms (all threads)")
         }
     }
 }

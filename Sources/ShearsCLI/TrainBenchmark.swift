@@ -17,6 +17,8 @@ struct TrainBenchResult: Codable {
 struct TrainBenchReport: Codable {
     var environment: EnvironmentReport
     var model: String
+    /// `ConvolutionAlgorithm` of the model's convs (`im2col` or `winograd`).
+    var convAlgorithm: String
     var trainBatch: Int
     var inferenceBatch: Int
     var trainFlopsPerImage: Double
@@ -37,9 +39,11 @@ struct TrainBenchmark {
     /// MACs of the convs that read the image, whose input gradient is never computed.
     let firstLayerMacs: Int
     var steps: Int
+    var convolutionAlgorithm = Conv2D.defaultAlgorithm
 
-    /// The benchmark of model `name`: a VGG preset (the `VGG` class) or `resnet-s` (a graph).
-    init(model name: String, steps: Int) throws {
+    /// The benchmark of model `name`: a VGG preset (the `VGG` class) or `resnet-s` (a graph), its
+    /// convs computed by `convolutionAlgorithm`.
+    init(model name: String, steps: Int, convolutionAlgorithm: ConvolutionAlgorithm = Conv2D.defaultAlgorithm) throws {
         let specification: GraphSpecification
         if name == TrainCommand.resnetName {
             specification = ResNet.small
@@ -56,6 +60,7 @@ struct TrainBenchmark {
         firstLayerMacs = specification.nodes.indices.filter { specification.nodes[$0].inputs == [GraphSpecification.inputName] }
             .reduce(0) { $0 + macs[$1] }
         self.steps = steps
+        self.convolutionAlgorithm = convolutionAlgorithm
     }
 
     /// Forward + backward FLOPs per image: 2 x MACs for the forward, the weight gradients and
@@ -65,6 +70,7 @@ struct TrainBenchmark {
 
     func measure(threads: Int, trainBatch: Int, inferenceBatch: Int) throws -> TrainBenchResult {
         let model = try build()
+        setConvolutionAlgorithm(convolutionAlgorithm, in: model)
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         var rng = SeededGenerator(seed: 2)
         func batch(_ n: Int) -> Tensor {
@@ -90,6 +96,15 @@ struct TrainBenchmark {
             threads: threads, trainImagesPerSecond: Double(trainBatch) / trainSeconds,
             inferenceImagesPerSecond: Double(inferenceBatch) / inferenceSeconds, trainGflops: trainGflops,
             sgemmGflops: sgemm.directGflops, trainFractionOfSgemm: trainGflops / sgemm.directGflops)
+    }
+}
+
+/// Sets every conv of `model` to `algorithm`.
+func setConvolutionAlgorithm(_ algorithm: ConvolutionAlgorithm, in model: any CheckpointedNetwork) {
+    switch model {
+    case let vgg as VGG: for case let conv as Conv2D in vgg.features.layers { conv.algorithm = algorithm }
+    case let graph as GraphNetwork: for case let conv as Conv2D in graph.nodes.map(\.layer) { conv.algorithm = algorithm }
+    default: break
     }
 }
 

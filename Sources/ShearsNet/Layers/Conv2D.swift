@@ -3,6 +3,8 @@
 /// Forward per image: `Y = W·col(X) + b` where `col` is im2col (`C·kh·kw x Ho·Wo`).
 /// Backward per image: `∂W += ∂Y·colᵀ`, `∂b += Σ ∂Y`, `∂X = col2im(Wᵀ·∂Y)`.
 /// Images are split across `Compute.workers` threads with private scratch buffers.
+/// 3x3 stride-1 layers with enough channels compute all three by Winograd's F(2x2, 3x3)
+/// instead (`algorithm`, `ConvolutionAlgorithm.automatic`; `Conv2D+Winograd.swift`).
 ///
 /// Two pruning states change the plain formula: after shape-wise pruning (`patchRows`) the
 /// weight is the `F x K'` matrix of the kept im2col rows, and after removing producers whose
@@ -25,6 +27,13 @@ public final class Conv2D: Layer {
     /// False for a network's first layer, whose input gradient nobody needs: backward then
     /// skips `Wᵀ·∂Y` and col2im and returns zeros.
     public var computesInputGradient = true
+    /// How forward and backward are computed (see `ConvolutionAlgorithm`); layers where
+    /// Winograd does not apply use im2col whatever this says (`usesWinograd`).
+    public var algorithm = Conv2D.defaultAlgorithm
+
+    /// The `algorithm` new layers start with: `.automatic`, which trained and inferred vgg-s
+    /// faster than `.im2col` (docs/performance.md, "Winograd F(2x2, 3x3)").
+    public static let defaultAlgorithm = ConvolutionAlgorithm.automatic
     private var input = Tensor(shape: [0])
     /// Input channels `C` the layer reads; input-channel pruning lowers it.
     public internal(set) var inChannels: Int
@@ -91,6 +100,11 @@ public final class Conv2D: Layer {
         // Uninitialised: every image's block is first set to `initial` (a zero fill first was a
         // whole extra pass over the largest activations).
         let values = [Float](unsafeUninitializedCapacity: n * f * p) { y, initialized in
+            defer { initialized = n * f * p }
+            if usesWinograd {
+                winogradForward(input, start: initial, into: y.baseAddress!)
+                return
+            }
             input.values.withUnsafeBufferPointer { x in
                 weight.value.values.withUnsafeBufferPointer { w in
                     initial.withUnsafeBufferPointer { start in
@@ -108,7 +122,6 @@ public final class Conv2D: Layer {
                     }
                 }
             }
-            initialized = n * f * p
         }
         return Tensor(shape: [n, f, g.outHeight, g.outWidth], values: values)
     }
@@ -118,6 +131,7 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
         requireShape(outputGradient.shape, [n, f, g.outHeight, g.outWidth], "Conv2D.backward")
+        if usesWinograd { return winogradBackward(outputGradient, input: input) }
         var inputGradient = Tensor(shape: input.shape)
         let shares = max(1, min(Compute.workers, n))
         // Per-worker weight/bias gradient accumulators, summed afterwards.

@@ -1,0 +1,112 @@
+/// How a `Conv2D` computes its forward pass and gradients; all agree up to rounding.
+public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
+    /// im2col and one GEMM per image, `Y = W·col(X) + b` (any kernel, stride and padding,
+    /// masked weights, shape-wise pruning).
+    case im2col
+    /// Winograd's F(2x2, 3x3) (Lavin & Gray 2016, §4.1), `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A` per
+    /// 2x2 output tile, with the 16 transform-domain products as GEMMs over all tiles of a group
+    /// of images: 16 multiplications per tile instead of 36. Used where it applies (3x3 kernel,
+    /// stride 1, padding ≤ 2, no mask, no shape-wise pruning); elsewhere the layer uses im2col.
+    /// The input gradient is the same algorithm on `∂Y` with the filters rotated by 180°; the
+    /// weight gradient is its adjoint, `∂W = Gᵀ [Σ_tiles (A ∂Y Aᵀ) ⊙ (Bᵀ d B)] G`.
+    case winograd
+    /// Winograd where it applies and both channel counts are at least
+    /// `Conv2D.winogradMinimumChannels`, im2col elsewhere: with few channels the 16 GEMMs have
+    /// an inner (or outer) dimension too thin for BLAS to run well (vgg-s's 1 → 32 conv took
+    /// 4x longer by Winograd).
+    case automatic
+}
+
+extension Conv2D {
+    /// The fewest input and output channels for which `.automatic` picks Winograd.
+    public static let winogradMinimumChannels = 8
+
+    /// Whether forward and backward run by Winograd: the layer is 3x3, stride 1,
+    /// padding ≤ 2, dense (no `patchRows`) and unmasked, and `algorithm` is `.winograd`, or
+    /// `.automatic` with at least `winogradMinimumChannels` input and output channels.
+    public var usesWinograd: Bool {
+        let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding <= 2
+            && patchRows == nil && weight.mask == nil
+        switch algorithm {
+        case .im2col: return false
+        case .winograd: return applies
+        case .automatic: return applies && min(inChannels, outChannels) >= Conv2D.winogradMinimumChannels
+        }
+    }
+
+    /// Forward by Winograd: `y[n] = start + x[n] ⋆ w`, with `start` the bias (+ offset), `F x Ho x Wo`.
+    func winogradForward(_ input: Tensor, start: [Float], into y: UnsafeMutablePointer<Float>) {
+        let (n, f, c) = (input.shape[0], outChannels, inChannels)
+        let convolution = WinogradConvolution(channels: c, filters: f, height: input.shape[2], width: input.shape[3],
+                                              padding: padding)
+        var u = [Float](repeating: 0, count: 16 * f * c)
+        weight.value.values.withUnsafeBufferPointer { w in
+            u.withUnsafeMutableBufferPointer { ub in
+                WinogradConvolution.transformFilters(w.baseAddress!, outChannels: f, inChannels: c, adjoint: false,
+                                                     into: ub.baseAddress!)
+            }
+        }
+        input.values.withUnsafeBufferPointer { x in
+            u.withUnsafeBufferPointer { ub in
+                start.withUnsafeBufferPointer { s in
+                    convolution.run(x.baseAddress!, images: n, filters: ub.baseAddress!, start: s.baseAddress!, into: y)
+                }
+            }
+        }
+    }
+
+    /// `∂X` by Winograd: for stride 1, `∂x[c][iy][ix] = Σ_k,i,j w[k][c][i][j]·∂y[k][iy + p − i][ix + p − j]`
+    /// is the correlation of `∂Y` (padding `2 − p`) with the filters rotated by 180° and
+    /// transposed in their channels. Overwrites `dx` (`N x C x H x W`).
+    func winogradInputGradient(_ outputGradient: Tensor, into dx: UnsafeMutablePointer<Float>) {
+        let (n, f, c) = (outputGradient.shape[0], outChannels, inChannels)
+        let convolution = WinogradConvolution(channels: f, filters: c, height: outputGradient.shape[2],
+                                              width: outputGradient.shape[3], padding: 2 - padding)
+        var u = [Float](repeating: 0, count: 16 * f * c)
+        weight.value.values.withUnsafeBufferPointer { w in
+            u.withUnsafeMutableBufferPointer { ub in
+                WinogradConvolution.transformFilters(w.baseAddress!, outChannels: f, inChannels: c, adjoint: true,
+                                                     into: ub.baseAddress!)
+            }
+        }
+        outputGradient.values.withUnsafeBufferPointer { dy in
+            u.withUnsafeBufferPointer { ub in
+                convolution.run(dy.baseAddress!, images: n, filters: ub.baseAddress!, start: nil, into: dx)
+            }
+        }
+    }
+
+    /// Backward by Winograd: `∂b = Σ ∂y`, `∂W` by the adjoint of the forward transforms
+    /// (`WinogradConvolution.addWeightGradient`), `∂X` by `winogradInputGradient`.
+    func winogradBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
+        let (n, f, c) = (input.shape[0], outChannels, inChannels)
+        let p = outputGradient.shape[2] * outputGradient.shape[3]
+        if hasBias {
+            outputGradient.values.withUnsafeBufferPointer { dy in
+                for channel in 0..<f {
+                    var s: Float = 0
+                    for image in 0..<n {
+                        let plane = dy.baseAddress! + (image * f + channel) * p
+                        for q in 0..<p { s += plane[q] }
+                    }
+                    bias.gradient.values[channel] += s
+                }
+            }
+        }
+        let convolution = WinogradConvolution(channels: c, filters: f, height: input.shape[2], width: input.shape[3],
+                                              padding: padding)
+        input.values.withUnsafeBufferPointer { x in
+            outputGradient.values.withUnsafeBufferPointer { dy in
+                weight.gradient.values.withUnsafeMutableBufferPointer { dw in
+                    convolution.addWeightGradient(x.baseAddress!, dy.baseAddress!, images: n, into: dw.baseAddress!)
+                }
+            }
+        }
+        var inputGradient = Tensor(shape: input.shape)
+        guard computesInputGradient else { return inputGradient }
+        inputGradient.values.withUnsafeMutableBufferPointer { dx in
+            winogradInputGradient(outputGradient, into: dx.baseAddress!)
+        }
+        return inputGradient
+    }
+}
