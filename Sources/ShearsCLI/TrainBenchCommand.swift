@@ -24,7 +24,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Inference batch size.")
     var inferenceBatch = 256
 
-    @Option(help: "How the convs compute forward and ∂x: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd only where it applies: 3x3, stride 1).")
+    @Option(help: "How the convs compute forward and backward: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd only for 3x3 stride-1 dense layers; automatic also needs ≥ \(Conv2D.winogradMinimumChannels) input and output channels).")
     var convAlgorithm = Conv2D.defaultAlgorithm
 
     @Flag(help: "Print JSON instead of a table.")
@@ -48,7 +48,8 @@ struct TrainBenchCommand: ParsableCommand {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
         }
         let report = TrainBenchReport(
-            environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, trainBatch: trainBatch, inferenceBatch: inferenceBatch,
+            environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, trainBatch: trainBatch,
+            inferenceBatch: inferenceBatch,
             trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())
         var profiles: [[LayerTiming]] = []
         if profile {

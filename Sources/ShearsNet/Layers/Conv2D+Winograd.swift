@@ -83,13 +83,14 @@ extension Conv2D {
         let p = outputGradient.shape[2] * outputGradient.shape[3]
         if hasBias {
             outputGradient.values.withUnsafeBufferPointer { dy in
+                // One sum per image, then over images (as the im2col path): shorter float sums.
                 for channel in 0..<f {
-                    var s: Float = 0
                     for image in 0..<n {
                         let plane = dy.baseAddress! + (image * f + channel) * p
+                        var s: Float = 0
                         for q in 0..<p { s += plane[q] }
+                        bias.gradient.values[channel] += s
                     }
-                    bias.gradient.values[channel] += s
                 }
             }
         }
@@ -102,11 +103,12 @@ extension Conv2D {
                 }
             }
         }
-        var inputGradient = Tensor(shape: input.shape)
-        guard computesInputGradient else { return inputGradient }
-        inputGradient.values.withUnsafeMutableBufferPointer { dx in
-            winogradInputGradient(outputGradient, into: dx.baseAddress!)
+        guard computesInputGradient else { return Tensor(shape: input.shape) }
+        // Uninitialised: the Winograd pass writes every element.
+        let dx = [Float](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+            winogradInputGradient(outputGradient, into: buffer.baseAddress!)
+            initialized = input.count
         }
-        return inputGradient
+        return Tensor(shape: input.shape, values: dx)
     }
 }
