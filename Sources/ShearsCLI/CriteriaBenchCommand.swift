@@ -23,6 +23,7 @@ struct CriteriaBenchCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
+        BLASKernelNote.print()
         compute.apply()
         let network = try model.map { try loadFashionMNISTModel($0).model } ?? VGG(.vggS, seed: compute.seed)
         let (subset, pool) = try data.calibration(samples: samples)

@@ -11,9 +11,17 @@ struct EnvCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadOptions
 
+    @Flag(help: "Print only the OPENBLAS_CORETYPE worth setting here (empty when OpenBLAS's own choice fits the CPU).")
+    var suggestBLASCore = false
+
     func run() throws {
+        if suggestBLASCore {
+            print(BLASRuntime.suggestedCoreType ?? "")
+            return
+        }
         threads.apply()
-        let fields = EnvironmentReport.current().fields + [("workers", "\(Compute.workers) (--threads)")]
+        var fields = EnvironmentReport.current().fields + [("workers", "\(Compute.workers) (--threads)")]
+        if let note = BLASKernelNote.text { fields.append(("blas note", note)) }
         for (key, value) in fields {
             print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(value)")
         }

@@ -41,6 +41,7 @@ struct LatencyBenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        BLASKernelNote.print()
         compute.apply()
         // Flags are checked before any file is read.
         let fractions = try (flops ?? "").split(separator: ",").map { text in

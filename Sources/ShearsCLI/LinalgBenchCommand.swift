@@ -36,6 +36,7 @@ struct LinalgBenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        BLASKernelNote.print()
         let benchmark = LinalgBenchmark(repeats: repeats, syrkRows: syrkRows)
         var report = LinalgBenchReport(environment: .current(), gemm: [], lapack: [])
         for threadCount in try parsedList(threads, "--threads") {

@@ -42,6 +42,7 @@ struct TrainBenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        BLASKernelNote.print()
         let benchmark = try TrainBenchmark(model: model, steps: steps, convolutionAlgorithm: convAlgorithm)
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {

@@ -92,4 +92,17 @@ struct BLASTests {
         #expect(BLASRuntime.threads == 1)
         BLASRuntime.threads = saved
     }
+
+    @Test("a generic fall-back core on an AVX-512 or AVX2 CPU gets a suggestion; a fitting core gets none")
+    func suggestedCoreType() {
+        let cpuinfo = "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse3 avx2 fma avx512f avx512dq avx512bw avx512vl\n"
+        let avx512 = BLASRuntime.cpuFlags(inCPUInfo: cpuinfo)
+        #expect(avx512.contains("avx512vl") && avx512.contains("fpu"))
+        #expect(BLASRuntime.suggestedCoreType(chosen: "Prescott", cpuFlags: avx512) == "SkylakeX")
+        #expect(BLASRuntime.suggestedCoreType(chosen: "Prescott", cpuFlags: ["avx2", "fma", "avx512f"]) == "Haswell")
+        #expect(BLASRuntime.suggestedCoreType(chosen: "Prescott", cpuFlags: ["sse3"]) == nil)
+        #expect(BLASRuntime.suggestedCoreType(chosen: "Cooperlake", cpuFlags: avx512) == nil)
+        #expect(BLASRuntime.suggestedCoreType(chosen: "Haswell", cpuFlags: avx512) == nil)
+        #expect(BLASRuntime.cpuFlags(inCPUInfo: "no flags here").isEmpty)
+    }
 }
