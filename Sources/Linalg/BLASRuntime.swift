@@ -28,6 +28,11 @@ public enum BLASRuntime {
         }
     }
 
+    /// Whether OpenBLAS chose one of its generic kernel families older than AVX (on an old CPU,
+    /// or as its fall-back on one it does not recognise): GEMM then runs at a fraction of
+    /// what AVX2 or AVX-512 kernels reach, which changes which convolution algorithm is faster.
+    public static var runsGenericKernels: Bool { genericCoreNames.contains(coreName.lowercased()) }
+
     /// The `OPENBLAS_CORETYPE` worth setting on this machine, or `nil` when OpenBLAS's own
     /// choice already uses the CPU's vector units (or the CPU's flags cannot be read).
     public static var suggestedCoreType: String? {

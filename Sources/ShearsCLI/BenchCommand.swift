@@ -5,5 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a benchmark (release build recommended: swift run -c release shears bench …).",
-        subcommands: [LinalgBenchCommand.self, TrainBenchCommand.self, CriteriaBenchCommand.self, LatencyBenchCommand.self])
+        subcommands: [LinalgBenchCommand.self, TrainBenchCommand.self, ConvBenchCommand.self, CriteriaBenchCommand.self,
+                      LatencyBenchCommand.self])
 }

@@ -24,7 +24,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Inference batch size.")
     var inferenceBatch = 256
 
-    @Option(help: "How the convs compute forward and backward: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd only for 3x3 stride-1 dense layers; automatic also needs ≥ \(Conv2D.winogradMinimumChannels) input and output channels).")
+    @Option(help: "How the convs compute forward and backward: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd only for 3x3 stride-1 dense layers; automatic: Winograd only where OpenBLAS runs generic kernels and both channel counts are ≥ \(Conv2D.winogradMinimumChannels)).")
     var convAlgorithm = Conv2D.defaultAlgorithm
 
     @Flag(help: "Print JSON instead of a table.")

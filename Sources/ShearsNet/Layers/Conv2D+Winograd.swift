@@ -1,3 +1,5 @@
+import Linalg
+
 /// How a `Conv2D` computes its forward pass and gradients; all agree up to rounding.
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// im2col and one GEMM per image, `Y = W·col(X) + b` (any kernel, stride and padding,
@@ -10,10 +12,14 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// The input gradient is the same algorithm on `∂Y` with the filters rotated by 180°; the
     /// weight gradient is its adjoint, `∂W = Gᵀ [Σ_tiles (A ∂Y Aᵀ) ⊙ (Bᵀ d B)] G`.
     case winograd
-    /// Winograd where it applies and both channel counts are at least
-    /// `Conv2D.winogradMinimumChannels`, im2col elsewhere: with few channels the 16 GEMMs have
-    /// an inner (or outer) dimension too thin for BLAS to run well (vgg-s's 1 → 32 conv took
-    /// 4x longer by Winograd).
+    /// Winograd where it applies, both channel counts are at least
+    /// `Conv2D.winogradMinimumChannels` and OpenBLAS runs generic (pre-AVX) GEMM kernels;
+    /// im2col elsewhere. Measured layer by layer (`shears bench conv`, docs/performance.md):
+    /// with generic kernels Winograd's 2.25x fewer multiplications take 0.6–0.95 of im2col's
+    /// time for every reference conv with ≥ 16 channels; with AVX-512 kernels GEMM is 4–6x
+    /// faster, the transforms' memory traffic dominates, and im2col wins on every reference
+    /// conv at every width (Winograd 1.05–2.2x slower). With few channels the 16 GEMMs are too
+    /// thin for BLAS either way (vgg-s's 1 → 32 conv: 3.7x slower by Winograd).
     case automatic
 }
 
@@ -30,8 +36,21 @@ extension Conv2D {
         switch algorithm {
         case .im2col: return false
         case .winograd: return applies
-        case .automatic: return applies && min(inChannels, outChannels) >= Conv2D.winogradMinimumChannels
+        case .automatic:
+            return applies && Conv2D.automaticPicksWinograd(inChannels: inChannels, outChannels: outChannels,
+                                                            genericGEMM: Conv2D.gemmRunsGenericKernels)
         }
+    }
+
+    /// Whether OpenBLAS runs generic pre-AVX kernels in this process (read once: OpenBLAS
+    /// chooses its kernels when it is loaded), the case where `.automatic` picks Winograd.
+    public static let gemmRunsGenericKernels = BLASRuntime.runsGenericKernels
+
+    /// `.automatic`'s rule for an applicable layer: Winograd when GEMM runs generic kernels and
+    /// both channel counts are at least `winogradMinimumChannels` (measurements in
+    /// `ConvolutionAlgorithm.automatic`).
+    public static func automaticPicksWinograd(inChannels: Int, outChannels: Int, genericGEMM: Bool) -> Bool {
+        genericGEMM && min(inChannels, outChannels) >= winogradMinimumChannels
     }
 
     /// Forward by Winograd: `y[n] = start + x[n] ⋆ w`, with `start` the bias (+ offset), `F x Ho x Wo`.

@@ -31,8 +31,8 @@ public final class Conv2D: Layer {
     /// Winograd does not apply use im2col whatever this says (`usesWinograd`).
     public var algorithm = Conv2D.defaultAlgorithm
 
-    /// The `algorithm` new layers start with: `.automatic`, which trained and inferred vgg-s
-    /// faster than `.im2col` (docs/performance.md, "Winograd F(2x2, 3x3)").
+    /// The `algorithm` new layers start with: `.automatic`, Winograd only where it measured
+    /// faster than im2col (generic GEMM kernels; docs/performance.md, "Winograd F(2x2, 3x3)").
     public static let defaultAlgorithm = ConvolutionAlgorithm.automatic
     private var input = Tensor(shape: [0])
     /// Input channels `C` the layer reads; input-channel pruning lowers it.

@@ -272,7 +272,7 @@ struct WinogradConvolutionTests {
         #expect(layer.usesWinograd && errors.input < check.tolerance && errors.parameters < check.tolerance, "\(errors)")
     }
 
-    @Test("masked, shape-pruned, strided and 5x5 layers keep im2col; automatic skips thin layers")
+    @Test("masked, shape-pruned, strided and 5x5 layers keep im2col; automatic picks Winograd only for wide layers on generic GEMM kernels")
     func selection() {
         var rng = SeededGenerator(seed: 64)
         let dense = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
@@ -293,6 +293,9 @@ struct WinogradConvolutionTests {
         thin.algorithm = .automatic
         let wide = Conv2D(inChannels: 8, outChannels: 32, kernelSize: 3, padding: 1, rng: &rng)
         wide.algorithm = .automatic
-        #expect(!thin.usesWinograd && wide.usesWinograd)
+        #expect(!thin.usesWinograd && wide.usesWinograd == Conv2D.gemmRunsGenericKernels)
+        #expect(Conv2D.automaticPicksWinograd(inChannels: 8, outChannels: 32, genericGEMM: true))
+        #expect(!Conv2D.automaticPicksWinograd(inChannels: 8, outChannels: 32, genericGEMM: false))
+        #expect(!Conv2D.automaticPicksWinograd(inChannels: 1, outChannels: 32, genericGEMM: true))
     }
 }
