@@ -12,24 +12,41 @@ public enum GroupPruner {
         public let after: Int
     }
 
-    /// Removes the lowest-scored `ratio` of the channels of every prunable group `criterion`
+    /// Removes the lowest-scored `ratio` of the channels of the prunable groups `criterion`
     /// applies to (rounded down; ties go to the lower index), never leaving a group below
-    /// `minimumKeep` of its width nor below one channel. Scores are computed once, on the
-    /// unpruned network. The consumers are repaired first by `compensation`, or by the
-    /// criterion's `definingCompensation` when it is nil, fitted on
-    /// `calibration` (and `pool`), OBS's damped by `obsDamping`.
+    /// `minimumKeep` of its width nor below one channel. `ranking` says how the channels are
+    /// shared out: `.perLayer` the same share of every group; `.global` one ranking of all
+    /// channels by l2-normalised scores (Molchanov et al. 2017, §2.3; the random baseline's as
+    /// they are); `.hessian` each group's share from its consumers' curvature
+    /// (`GroupHessianAllocation`, on `calibration`). Scores are computed once, on the unpruned
+    /// network. The consumers are repaired first by `compensation`, or by the criterion's
+    /// `definingCompensation` when it is nil, fitted on `calibration` (and `pool`), OBS's
+    /// damped by `obsDamping`.
     public static func prune(_ network: GraphNetwork, criterion: any GroupCriterion, ratio: Double, minimumKeep: Double = 0,
-                             calibration: Dataset? = nil, compensation: Compensation? = nil, pool: Dataset? = nil,
+                             ranking: Ranking = .perLayer, calibration: Dataset? = nil, compensation: Compensation? = nil,
+                             pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws -> [Change] {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
         precondition((0...1).contains(minimumKeep), "GroupPruner.prune: minimumKeep \(minimumKeep) outside [0, 1]")
+        if ranking == .hessian && calibration == nil { throw PruningError.needsCalibration(criterion: "Hessian-aware ranking") }
         let repair = try repairing(compensation ?? criterion.definingCompensation, calibration: calibration, pool: pool,
                                    damping: obsDamping)
         let (groups, scores) = try scoredGroups(network, criterion: criterion, calibration: calibration)
-        let removals = zip(groups, scores).map { group, groupScores in
-            let floor = max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))
-            let removing = min(Int((ratio * Double(group.width)).rounded(.down)), group.width - floor)
-            return Array(lowestFirst(groupScores).prefix(removing))
+        let candidates = zip(groups, scores).map { group, groupScores in
+            Array(lowestFirst(groupScores).dropLast(max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))))
+        }
+        let removals: [[Int]]
+        switch ranking {
+        case .perLayer:
+            removals = zip(candidates, groups).map { Array($0.prefix(Int((ratio * Double($1.width)).rounded(.down)))) }
+        case .hessian:
+            let shares = try GroupHessianAllocation.shares(network, groups: groups, ratio: ratio, data: calibration!)
+            removals = zip(candidates, zip(groups, shares)).map { Array($0.prefix(Int(($1.1 * Double($1.0.width)).rounded(.down)))) }
+        case .global:
+            // Every channel saves one "unit": the global ranking's first ratio·Σ width candidates.
+            let total = Int((ratio * Double(groups.reduce(0) { $0 + $1.width })).rounded(.down))
+            removals = globalRemovals(candidates, scores: scores, comparable: criterion.scoresComparableAcrossGroups,
+                                      groups: groups, savings: groups.map { _ in 1 }, macsToSave: total)
         }
         let changes = zip(groups, removals).map { group, removed in
             Change(group: network.nodes[group.producers[0]].name, before: group.width, after: group.width - removed.count)

@@ -40,13 +40,32 @@ public enum HessianAllocation {
         var costs: [Double] = []
         var means: [Double] = []
         for (layerGroups, consumer) in zip(groups, consumers) {
-            let h = hessians[consumer]!
-            let mean = (0..<h.rows).reduce(0.0) { $0 + h[$1, $1] } / Double(h.rows)
             let weights = model.weight(of: consumer).value.values.reduce(0.0) { $0 + Double($1) * Double($1) }
-            means.append(mean)
-            costs.append(max(0.5 * mean * weights / Double(layerGroups.count), .leastNormalMagnitude))
+            let layer = costPerGroup(hessian: hessians[consumer]!, squaredWeights: weights, groups: layerGroups.count)
+            means.append(layer.meanEigenvalue)
+            costs.append(layer.cost)
         }
-        let counts = groups.map { Double($0.count) }
+        let shares = waterFill(costs: costs, counts: groups.map(\.count), ratio: ratio, cap: cap)
+        var result: [PrunableLayer: LayerShare] = [:]
+        for (index, layerGroups) in groups.enumerated() {
+            result[layerGroups.layer] = LayerShare(layer: layerGroups.name, groups: layerGroups.count, meanEigenvalue: means[index],
+                                                   costPerGroup: costs[index], share: shares[index])
+        }
+        return result
+    }
+
+    /// The expected cost of removing one of a layer's `groups` groups read by a layer with input Hessian `hessian` and
+    /// weights of squared Frobenius norm `squaredWeights`: `s = ½ λ̄ ‖W‖²_F / G` with `λ̄ = tr H / n`, floored at the
+    /// smallest normal Double so that water-filling can divide by it.
+    static func costPerGroup(hessian: Matrix<Double>, squaredWeights: Double, groups: Int) -> (cost: Double, meanEigenvalue: Double) {
+        let mean = (0..<hessian.rows).reduce(0.0) { $0 + hessian[$1, $1] } / Double(hessian.rows)
+        return (max(0.5 * mean * squaredWeights / Double(groups), .leastNormalMagnitude), mean)
+    }
+
+    /// Water-filling: shares `r_l = min(cap, t / s_l)` with `t` bisected so that `Σ r_l G_l = ratio · Σ G_l`, for layers of
+    /// `counts[l]` groups each costing `costs[l]` (all positive).
+    static func waterFill(costs: [Double], counts: [Int], ratio: Double, cap: Double) -> [Double] {
+        let counts = counts.map(Double.init)
         let target = ratio * counts.reduce(0, +)
         func removed(_ t: Double) -> Double { zip(costs, counts).reduce(0) { $0 + min(cap, t / $1.0) * $1.1 } }
         var (low, high) = (0.0, costs.max()! * cap)
@@ -54,11 +73,6 @@ public enum HessianAllocation {
             let middle = (low + high) / 2
             if removed(middle) < target { low = middle } else { high = middle }
         }
-        var result: [PrunableLayer: LayerShare] = [:]
-        for (index, layerGroups) in groups.enumerated() {
-            result[layerGroups.layer] = LayerShare(layer: layerGroups.name, groups: layerGroups.count, meanEigenvalue: means[index],
-                                                   costPerGroup: costs[index], share: min(cap, high / costs[index]))
-        }
-        return result
+        return costs.map { min(cap, high / $0) }
     }
 }
