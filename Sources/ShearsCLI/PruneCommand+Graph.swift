@@ -49,7 +49,7 @@ extension PruneCommand {
         guard (ranking ?? .global) == .global else {
             throw ValidationError("graph networks are masked by element or kernel with --ranking global")
         }
-        guard (compensation ?? .none) == .none else {
+        guard compensation == nil || compensation == Compensation.none else {
             throw ValidationError("--compensation repairs removed units; masked element and kernel groups take none")
         }
         let criterion = try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity, seed: compute.seed)
