@@ -52,13 +52,16 @@ extension PruneCommand {
         guard compensation == nil || compensation == Compensation.none else {
             throw ValidationError("--compensation repairs removed units; masked element and kernel groups take none")
         }
-        let criterion = try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity, seed: compute.seed)
-        let calibration = criterion.input == .calibrationImages ? try data.calibration(samples: pruning.samples).subset : nil
+        let named = try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity, seed: compute.seed)
+        let calibration = named.input == .calibrationImages ? try data.calibration(samples: pruning.samples) : nil
+        // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
+        let criterion = try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity, seed: compute.seed,
+                                                 pool: calibration?.pool, obsDamping: pruning.obsDamping)
         let test = try data.load(.test)
         let before = (flops: 2 * network.nonZeroMacs, accuracy: Trainer.evaluate(network, on: test).accuracy)
         // Scores see calibration images only; the test set is reported on.
         let masked = try GraphMaskedPruning.prune(network, weightFraction: ratio, granularity: pruning.granularity,
-                                                  criterion: criterion, calibration: calibration)
+                                                  criterion: criterion, calibration: calibration?.subset)
         let after = (flops: 2 * network.nonZeroMacs, accuracy: Trainer.evaluate(network, on: test).accuracy)
         try network.save(to: out, metadata: metadata.merging([
             "pruned_from": model, "criterion": pruning.criterion, "granularity": pruning.granularity.rawValue,

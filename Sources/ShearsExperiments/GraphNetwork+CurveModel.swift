@@ -34,7 +34,8 @@ extension GraphNetwork: CurveModel {
         if cell.granularity.isMasked {
             let target = Int((fraction * Double(base.curveCost(counting: cell.granularity).flops)).rounded(.down))
             let criterion = try MaskedCriteria.named(cell.criterion, granularity: cell.granularity,
-                                                     seed: CalibrationData.seed(cell, step: step))
+                                                     seed: CalibrationData.seed(cell, step: step), pool: data.pool,
+                                                     obsDamping: configuration.obsDamping)
             try GraphMaskedPruning.prune(self, toFlops: target, granularity: cell.granularity, criterion: criterion,
                                          calibration: data.scoring, minimumKeep: configuration.minLayerKeep)
             return

@@ -16,7 +16,7 @@ struct GraphMaskedCriteriaMatchVGGTests {
     }
 
     @Test("every layer's element or kernel scores equal the VGG criterion's, in the same layer order",
-          arguments: ["l1", "lp:3", "random", "taylor-weight", "obd"], [Granularity.element, .kernel])
+          arguments: ["l1", "lp:3", "random", "taylor-weight", "obd", "obs-no-update"], [Granularity.element, .kernel])
     func matchesVGG(name: String, granularity: Granularity) throws {
         let vgg = model()
         let network = try vgg.asGraph()
@@ -27,6 +27,7 @@ struct GraphMaskedCriteriaMatchVGGTests {
         let criterion: any MaskedCriterion = switch name {
         case "taylor-weight": MaskedTaylorWeightCriterion(batchSize: 5)
         case "obd": MaskedObdCriterion(batchSize: 5)
+        case "obs-no-update": MaskedObsCriterion(batchSize: 5)
         default: try MaskedCriteria.named(name, granularity: granularity, seed: 7)
         }
         let scores = try criterion.scores(network, layers: layers, calibration: data)
@@ -44,8 +45,9 @@ struct GraphMaskedCriteriaMatchVGGTests {
         }
     }
 
-    @Test("criteria of a unit's activations, and group-only ones, are refused at element and kernel in one line",
-          arguments: ["activation", "activation-std", "apoz", "taylor", "taylor-batch", "bn-scale"], [Granularity.element, .kernel])
+    @Test("criteria of a unit's activations, group-only ones and obs (defined with its update) are refused at element and kernel in one line",
+          arguments: ["activation", "activation-std", "apoz", "taylor", "taylor-batch", "bn-scale", "obs"],
+          [Granularity.element, .kernel])
     func refusals(name: String, granularity: Granularity) {
         #expect {
             _ = try MaskedCriteria.named(name, granularity: granularity, seed: 0)

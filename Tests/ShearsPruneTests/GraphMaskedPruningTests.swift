@@ -25,7 +25,7 @@ struct GraphMaskedPruningTests {
     }
 
     @Test("a weight fraction masks exactly that many weights (element) or at most one kernel more, and the forward pass equals the one with those weights zeroed by hand",
-          arguments: [Granularity.element, .kernel], ["l1", "random", "taylor-weight", "obd"])
+          arguments: [Granularity.element, .kernel], ["l1", "random", "taylor-weight", "obd", "obs-no-update"])
     func weightFraction(granularity: Granularity, name: String) throws {
         let network = try network(seed: 3)
         let reference = network.copy()
@@ -73,7 +73,7 @@ struct GraphMaskedPruningTests {
     }
 
     @Test("a FLOPs target is met as 2·non-zero MACs, short of it by less than one group's saving",
-          arguments: [Granularity.element, .kernel], ["l2", "taylor-weight", "obd"])
+          arguments: [Granularity.element, .kernel], ["l2", "taylor-weight", "obd", "obs-no-update"])
     func flopsTarget(granularity: Granularity, name: String) throws {
         let network = try network(seed: 6)
         let dense = 2 * (try network.specification.macs())

@@ -3,8 +3,9 @@ import ShearsNet
 /// A criterion scoring the element or kernel groups of a graph network's conv and linear
 /// weights: one score per group of each `MaskedLayer`, lower masked first. The per-layer
 /// formulas are the VGG criteria's own (`WeightCriteria.norms(of:layout:p:)`,
-/// `GradientCriteria.taylorWeight(weight:gradient:layout:)`, `ObdCriterion.saliencies`), so a
-/// VGG's graph scores as the VGG does (`GraphMaskedCriteriaMatchVGGTests`).
+/// `GradientCriteria.taylorWeight(weight:gradient:layout:)`, `ObdCriterion.saliencies`,
+/// `ObsCriterion.maskedSaliency`), so a VGG's graph scores as the VGG does
+/// (`GraphMaskedCriteriaMatchVGGTests`).
 public protocol MaskedCriterion: Sendable {
     /// The name users pick it by (`l1`, `obd`).
     var name: String { get }
@@ -24,13 +25,16 @@ extension MaskedCriterion {
 
 /// The masked criteria by their CLI names.
 public enum MaskedCriteria {
-    /// The criterion called `name` at `granularity` (element or kernel); `seed` drives `random`.
+    /// The criterion called `name` at `granularity` (element or kernel); `seed` drives `random`,
+    /// `pool` (calibration images whose prefix is the scoring subset) extends OBS's layer
+    /// Hessians that would otherwise have fewer samples than their order, `obsDamping` is OBS's δ.
     ///
     /// Throws `granularityNotApplicable` for a criterion that does not score single weights or
     /// kernels (those reading a unit's activations, and group-only ones such as `bn-scale`) or
     /// that graph networks do not have at these granularities yet, and `unknownCriterion` for a
     /// name no criterion has.
-    public static func named(_ name: String, granularity: Granularity, seed: UInt64) throws -> any MaskedCriterion {
+    public static func named(_ name: String, granularity: Granularity, seed: UInt64, pool: Dataset? = nil,
+                             obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws -> any MaskedCriterion {
         let parsed: CriterionName
         do {
             parsed = try CriterionName(parsing: name)
@@ -44,15 +48,20 @@ public enum MaskedCriteria {
         case let .norm(p): return MaskedNormCriterion(p: p)
         case .taylorWeight: return MaskedTaylorWeightCriterion()
         case .obd: return MaskedObdCriterion()
+        case .obsNoUpdate: return MaskedObsCriterion(pool: pool, damping: obsDamping)
+        case .obs:
+            throw PruningError.granularityNotApplicable(granularity, layer: "criterion 'obs'",
+                                                        reason: "OBS is defined with its update of the remaining weights, which masks do not apply; "
+                                                            + "obs-no-update ranks by the same saliency")
         case .activation, .activationStd, .apoz, .taylor, .taylorBatch:
             throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)'",
                                                         reason: "it scores a unit's activations, which a single weight or kernel does not have")
-        case .taylorSquared, .obdExact, .obs, .obsNoUpdate, .oracle, .oracleAbs:
+        case .taylorSquared, .obdExact, .oracle, .oracleAbs:
             throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)' on a graph network",
                                                         reason: "not implemented yet; use \(names.joined(separator: ", "))")
         }
     }
 
     /// The names `named` accepts, for messages.
-    public static let names = ["random", "l0", "l1", "l2", "linf", "lp:<p>", "taylor-weight", "obd"]
+    public static let names = ["random", "l0", "l1", "l2", "linf", "lp:<p>", "taylor-weight", "obd", "obs-no-update"]
 }

@@ -13,6 +13,8 @@ public struct MaskedLayer {
     public let name: String
     /// The weight whose elements or kernels are masked (conv `F x C x kh x kw`, linear `out x in`).
     public let weight: Parameter
+    /// Element or kernel.
+    public let granularity: Granularity
     /// Which flat indices of `weight` form each group.
     public let layout: GroupLayout
     /// How many times per image each weight multiplies an input (`GraphNetwork.weightUses(ofNode:)`):
@@ -30,7 +32,7 @@ public struct MaskedLayer {
             let node = network.nodes[index]
             guard node.layer is Conv2D || node.layer is Linear, let weight = node.layer?.parameters.first,
                   let layout = GroupLayout(granularity, weightShape: weight.value.shape) else { return nil }
-            return MaskedLayer(node: index, name: node.name, weight: weight, layout: layout,
+            return MaskedLayer(node: index, name: node.name, weight: weight, granularity: granularity, layout: layout,
                                uses: network.weightUses(ofNode: index))
         }
         guard !layers.isEmpty else {
