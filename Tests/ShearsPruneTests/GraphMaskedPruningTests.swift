@@ -92,6 +92,29 @@ struct GraphMaskedPruningTests {
                                              calibration: data) == 0)
     }
 
+    @Test("every layer keeps ⌈minimumKeep · groups⌉ of its groups; a share that needs more is refused, naming the floor")
+    func floors() throws {
+        let network = try network(seed: 8)
+        // The floors leave 81 of the 254 conv weights to take (1, 4, 4 and 0 kernels): 76 needs some layer at its floor.
+        try GraphMaskedPruning.prune(network, weightFraction: 0.3, granularity: .kernel, criterion: MaskedNormCriterion(p: 1),
+                                     minimumKeep: 0.6)
+        var atFloor = 0
+        for layer in try MaskedLayer.all(in: network, granularity: .kernel) {
+            let kept = (0..<layer.layout.groupCount).filter { layer.unmaskedWeights($0) > 0 }.count
+            let floor = Int((0.6 * Double(layer.layout.groupCount)).rounded(.up))
+            #expect(kept >= floor, "\(layer.name): \(kept)")
+            atFloor += kept == floor ? 1 : 0
+        }
+        #expect(atFloor > 0)
+        #expect {
+            try GraphMaskedPruning.prune(network.copy(), weightFraction: 0.6, granularity: .kernel,
+                                         criterion: MaskedNormCriterion(p: 1), minimumKeep: 0.6)
+        } throws: { error in
+            guard case .maskTargetNotReached? = error as? PruningError else { return false }
+            return "\(error)".contains("keeping its floor")
+        }
+    }
+
     @Test("structured granularities, fractions outside [0, 1) and missing calibration images are refused")
     func refusals() throws {
         let network = try network(seed: 0)
