@@ -12,11 +12,11 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var pruning: PruningOptions
 
-    @Option(parsing: .unconditional, help: "Share of groups to remove, in [0, 1).")
+    @Option(parsing: .unconditional, help: "Share of groups to remove, in [0, 1) (of the conv and linear weights for element and kernel on graph networks).")
     var ratio: Double
 
-    @Option(help: "Ranking: per-layer (same share everywhere), global (l2-normalised scores), or hessian (per-layer shares from the layers' Hessian spectra).")
-    var ranking: Ranking = .perLayer
+    @Option(help: "Ranking: per-layer (same share everywhere), global (l2-normalised scores), or hessian (per-layer shares from the layers' Hessian spectra); default: per-layer, global for element and kernel on graph networks.")
+    var ranking: Ranking?
 
     @Option(help: "Repair of the layer reading removed units: none, obs, least-squares (filter, channel, neuron); default: obs for the obs criterion, none otherwise.")
     var compensation: Compensation?
@@ -41,6 +41,7 @@ struct PruneCommand: ParsableCommand {
         }
         let (network, metadata) = try loadFashionMNISTModel(model)
         // Scores, Hessians and compensation see calibration images only; the test set is reported on.
+        let ranking = self.ranking ?? .perLayer
         let engine = try pruning.engine(data, seed: compute.seed)
         let test = try data.load(.test)
         let before = (cost: ModelCost(network), accuracy: Trainer.evaluate(network, on: test).accuracy)

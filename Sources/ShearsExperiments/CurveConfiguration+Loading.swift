@@ -138,18 +138,33 @@ extension CurveConfiguration {
     /// Whether `model` names a graph network (pruned through dependency groups).
     public var isGraphModel: Bool { GraphNetwork.curvePresets[model] != nil }
 
-    /// What graph curves cannot do: criteria other than the group criteria, granularities
-    /// other than whole channels (every schedule and compensation runs on graphs).
+    /// What graph curves cannot do: criteria other than the group criteria (at filter) or the
+    /// masked criteria (at element and kernel), granularities other than those three; element
+    /// and kernel cells rank globally, repair nothing and take no group LASSO (every schedule
+    /// and compensation runs at filter).
     private func validateGraph(source: String) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
         try validateCommon(source: source)
-        if let other = criteria.first(where: { !GroupCriteria.accepts($0) }) {
+        if let other = granularities.first(where: { ![.filter, .element, .kernel].contains($0) }) {
+            throw fail(.granularities, "has '\(other.rawValue)'; \(model) takes filter (whole channels of dependency groups), "
+                       + "element or kernel (masked)")
+        }
+        if granularities.contains(.filter), let other = criteria.first(where: { !GroupCriteria.accepts($0) }) {
             throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
         }
-        guard granularities == [.filter] else {
-            throw fail(.granularities, "must be [filter] for \(model): graphs are pruned by whole channels of dependency groups")
+        for granularity in granularities where granularity.isMasked {
+            for name in criteria {
+                do { _ = try MaskedCriteria.named(name, granularity: granularity, seed: 0) } catch { throw fail(.criteria, "\(error)") }
+            }
+            guard ranking == .global else { throw fail(.ranking, "must be 'global' for \(granularity.rawValue) on \(model)") }
+            guard compensation == .none else {
+                throw fail(.compensation, "must be 'none' with \(granularity.rawValue) on \(model): masks remove no unit to repair for")
+            }
+            if schedules.contains(.groupLasso) {
+                throw fail(.schedules, "cannot combine 'group-lasso' with \(granularity.rawValue) on \(model)")
+            }
         }
         // A schedule added later stays refused on graphs until it is listed here.
         let graphSchedules: Set<ScheduleKind> = [.oneShot, .iterative, .gradual, .stepwise, .soft, .groupLasso]

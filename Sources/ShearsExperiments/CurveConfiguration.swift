@@ -45,11 +45,12 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// Epochs of base training per seed when `checkpoint` is nil (at least 1 then), by the reference recipe: SGD 0.01,
     /// momentum 0.9, weight decay 5e-4, batch 64.
     public var trainEpochs = 1
-    /// Criterion names, without repeats: `CriterionName` spellings for a VGG, `GroupCriteria.names` for a graph model.
+    /// Criterion names, without repeats: `CriterionName` spellings for a VGG, `GroupCriteria.names` for a graph model
+    /// (`MaskedCriteria.names` when its granularities include element or kernel).
     /// The group-lasso schedule ignores them: its penalty is its criterion.
     public var criteria = ["random", "l2", "activation", "taylor", "obd", "obs"]
-    /// What a group is, one set of cells each: never `layer`, only `filter` for a graph model, and no masked
-    /// granularity with the `soft` schedule.
+    /// What a group is, one set of cells each: never `layer`, only `filter`, `element` or `kernel` for a graph
+    /// model, and no masked granularity with the `soft` schedule.
     public var granularities: [Granularity] = [.filter]
     /// How each cell walks the operating points, without repeats; a graph model takes `one-shot`, `iterative`,
     /// `gradual` and `stepwise`.

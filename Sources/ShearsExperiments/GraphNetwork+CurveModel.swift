@@ -6,6 +6,9 @@ import ShearsPrune
 /// schedule: soft pruning zeroes channels with `GroupPruner.zeroLowest`, group LASSO penalises
 /// each channel's rows over all of its group's producers (`GroupLasso+Groups.swift`). Removal
 /// repairs the consumers by the configured compensation (OBS's update always for `obs`).
+/// Element and kernel cells mask weights by a `MaskedCriterion` (`GraphMaskedPruning`, global
+/// ranking, FLOPs counted as 2 x non-zero MACs) in the one-shot, iterative, gradual and
+/// stepwise schedules.
 extension GraphNetwork: CurveModel {
     /// Graph models a curve can train by name.
     public static let curvePresets: [String: GraphSpecification] = ["resnet-s": ResNet.small]
@@ -22,11 +25,21 @@ extension GraphNetwork: CurveModel {
         let nonZero = (parameters.map(\.value) + offsets).reduce(0) { total, tensor in
             total + tensor.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         }
-        return CurveCost(parameters: parameterCountWithOffsets, macs: macs, flops: 2 * macs, nonZeroParameters: nonZero)
+        return CurveCost(parameters: parameterCountWithOffsets, macs: macs,
+                         flops: granularity.isMasked ? 2 * nonZeroMacs : 2 * macs, nonZeroParameters: nonZero)
     }
 
     public func prune(toFraction fraction: Double, of base: GraphNetwork, cell: CurveCell, step: Int,
                       configuration: CurveConfiguration, data: CalibrationData) throws {
+        if cell.granularity.isMasked {
+            let target = Int((fraction * Double(base.curveCost(counting: cell.granularity).flops)).rounded(.down))
+            let criterion = try MaskedCriteria.named(cell.criterion, granularity: cell.granularity,
+                                                     seed: CalibrationData.seed(cell, step: step), pool: data.pool,
+                                                     obsDamping: configuration.obsDamping)
+            try GraphMaskedPruning.prune(self, toFlops: target, granularity: cell.granularity, criterion: criterion,
+                                         calibration: data.scoring, minimumKeep: configuration.minLayerKeep)
+            return
+        }
         let criterion = try Self.criterion(cell, step: step, configuration: configuration, data: data)
         try GroupPruner.prune(self, toFlops: try Self.target(fraction, of: base), criterion: criterion,
                               ranking: configuration.ranking,

@@ -16,6 +16,8 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     case needsCalibration(criterion: String)
     /// `criterion` gave `count` of the `groups` groups of `layer` a NaN or infinite score, which no ranking can order.
     case nonFiniteScores(criterion: String, layer: String, count: Int, groups: Int)
+    /// Masking every group but each layer's floor still leaves more than `target` of `quantity` (`reached`).
+    case maskTargetNotReached(quantity: String, target: Int, reached: Int)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
                 + "their ranking would be meaningless"
         case let .needsCalibration(criterion):
             return "criterion '\(criterion)' scores on calibration images, and none were given"
+        case let .maskTargetNotReached(quantity, target, reached):
+            return "cannot bring the \(quantity) down to \(target) with every layer keeping its floor of groups (stuck at \(reached))"
         case let .granularityNotApplicable(granularity, layer, reason):
             return "granularity '\(granularity.rawValue)' cannot apply to \(layer): \(reason)"
         }

@@ -102,11 +102,55 @@ struct GraphCurveTests {
 
     @Test("graph curves refuse what they cannot do, naming the key", arguments: [
         ("criteria", "has 'magic', which does not apply to resnet-s"),
-        ("granularities", "must be [filter] for resnet-s"),
+        ("granularities", "has 'channel'; resnet-s takes filter (whole channels of dependency groups), element or kernel (masked)"),
     ])
     func refusals(key: String, reason: String) {
         var configuration = configuration(checkpoint: "base.safetensors")
         if key == "criteria" { configuration.criteria = ["l1", "magic"] } else { configuration.granularities = [.channel] }
+        do {
+            try configuration.validate(source: "c.yaml")
+            Issue.record("\(key): no error")
+        } catch {
+            #expect("\(error)".hasPrefix("c.yaml: '\(key)' \(reason)"), "\(error)")
+        }
+    }
+
+    @Test("an element or kernel step of a resnet-s curve masks weights until 2 x non-zero MACs reach the target; shapes stay",
+          arguments: [("l1", Granularity.element), ("taylor-weight", .kernel)])
+    func maskedStep(criterion: String, granularity: Granularity) throws {
+        var configuration = configuration(checkpoint: "base.safetensors")
+        configuration.criteria = [criterion]
+        configuration.granularities = [granularity]
+        configuration.ranking = .global
+        try configuration.validate(source: "test")
+        let base = try GraphNetwork(ResNet.small, seed: 5)
+        let model = base.copy()
+        let cell = CurveCell(criterion: criterion, granularity: granularity, schedule: .oneShot, seed: 1)
+        try model.prune(toFraction: 0.5, of: base, cell: cell, step: 1, configuration: configuration,
+                        data: CalibrationData(calibration: train, seed: 1, scoringSamples: 16))
+        let (cost, baseCost) = (model.curveCost(counting: granularity), base.curveCost(counting: granularity))
+        #expect(baseCost.flops == 2 * 31_021_952 && cost.macs == 31_021_952 && cost.parameters == 272_186)
+        #expect(cost.flops <= baseCost.flops / 2 && cost.flops > baseCost.flops * 49 / 100, "\(cost.flops)")
+        #expect(cost.nonZeroParameters < baseCost.nonZeroParameters)
+        #expect(model.curveCost(counting: .filter).flops == baseCost.flops)
+    }
+
+    @Test("graph curves at element and kernel refuse per-layer ranking, compensation, group LASSO and activation criteria",
+          arguments: [("ranking", "must be 'global' for element on resnet-s"),
+                      ("compensation", "must be 'none' with element on resnet-s"),
+                      ("schedules", "cannot combine 'group-lasso' with element on resnet-s"),
+                      ("criteria", "granularity 'element' cannot apply to criterion 'apoz'")])
+    func maskedRefusals(key: String, reason: String) {
+        var configuration = configuration(checkpoint: "base.safetensors")
+        configuration.criteria = ["l1"]
+        configuration.granularities = [.filter, .element]
+        configuration.ranking = .global
+        switch key {
+        case "ranking": configuration.ranking = .perLayer
+        case "compensation": configuration.compensation = .leastSquares
+        case "schedules": configuration.schedules = [.groupLasso]
+        default: configuration.criteria = ["l1", "apoz"]
+        }
         do {
             try configuration.validate(source: "c.yaml")
             Issue.record("\(key): no error")

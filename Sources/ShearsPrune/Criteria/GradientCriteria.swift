@@ -17,10 +17,16 @@ public enum GradientCriteria {
             guard let layout = GroupLayout(granularity, weightShape: weight.value.shape) else {
                 throw PruningError.granularityNotApplicable(granularity, layer: layerGroups.name, reason: "weight shape \(weight.value.shape)")
             }
-            let (w, g) = (weight.value.values, weight.gradient.values)
-            return LayerScores(groups: layerGroups, scores: (0..<layerGroups.count).map { group in
-                abs(layout.indices(group).reduce(0.0) { $0 + Double(w[$1]) * Double(g[$1]) })
-            })
+            return LayerScores(groups: layerGroups, scores: taylorWeight(weight: weight.value.values, gradient: weight.gradient.values,
+                                                                         layout: layout))
+        }
+    }
+
+    /// `|Σ_{q∈group} w_q · g_q|` for every group of one layer, `g` its accumulated mean-loss gradient (`layout` must
+    /// describe both): the per-layer formula the VGG and graph paths share.
+    public static func taylorWeight(weight w: [Float], gradient g: [Float], layout: GroupLayout) -> [Double] {
+        (0..<layout.groupCount).map { group in
+            abs(layout.indices(group).reduce(0.0) { $0 + Double(w[$1]) * Double(g[$1]) })
         }
     }
 }

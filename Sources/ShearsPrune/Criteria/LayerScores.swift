@@ -22,8 +22,13 @@ public struct LayerScores: Sendable {
     /// The scores global ranking compares: l2-normalised per layer (Molchanov et al. 2017,
     /// §2.3) unless `comparableAcrossLayers`.
     var globallyComparable: [Double] {
-        guard !comparableAcrossLayers else { return scores }
-        let norm = scores.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return norm > 0 ? scores.map { $0 / norm } : scores
+        comparableAcrossLayers ? scores : l2Normalised(scores)
     }
+}
+
+/// One layer's scores divided by their l2 norm (left as they are when all are zero), so that
+/// global ranking compares layers of different scale fairly (Molchanov et al. 2017, §2.3).
+func l2Normalised(_ scores: [Double]) -> [Double] {
+    let norm = scores.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return norm > 0 ? scores.map { $0 / norm } : scores
 }

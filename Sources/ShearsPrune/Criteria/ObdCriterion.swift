@@ -37,10 +37,16 @@ public enum ObdCriterion {
             guard let layout = GroupLayout(granularity, weightShape: weight.value.shape) else {
                 throw PruningError.granularityNotApplicable(granularity, layer: layerGroups.name, reason: "weight shape \(weight.value.shape)")
             }
-            let h = diagonal[layerGroups.layer]!, w = weight.value.values
-            return LayerScores(groups: layerGroups, scores: (0..<layerGroups.count).map { group in
-                layout.indices(group).reduce(0.0) { $0 + h[$1] * Double(w[$1]) * Double(w[$1]) } / 2
-            })
+            return LayerScores(groups: layerGroups, scores: saliencies(weight: weight.value.values,
+                                                                       diagonal: diagonal[layerGroups.layer]!, layout: layout))
+        }
+    }
+
+    /// `½ Σ_{q∈group} h_qq w_q²` for every group of one layer, `h` the Hessian diagonal in the weight's layout (`layout`
+    /// must describe both): the per-layer formula the VGG and graph paths share.
+    public static func saliencies(weight w: [Float], diagonal h: [Double], layout: GroupLayout) -> [Double] {
+        (0..<layout.groupCount).map { group in
+            layout.indices(group).reduce(0.0) { $0 + h[$1] * Double(w[$1]) * Double(w[$1]) } / 2
         }
     }
 

@@ -16,8 +16,8 @@ enum SubsetLoss {
     }
 
     /// Leaves in every parameter's `gradient` ∂L/∂w of the mean loss over all of `data`
-    /// (each batch's gradient weighted by its share of the subset).
-    static func accumulateGradients(_ model: VGG, data: ImageBatchSource, batchSize: Int) {
+    /// (each batch's gradient weighted by its share of the subset), for a VGG or a graph network.
+    static func accumulateGradients(_ model: some CheckpointedNetwork, data: ImageBatchSource, batchSize: Int) {
         model.zeroGradients()
         var start = 0
         while start < data.count {

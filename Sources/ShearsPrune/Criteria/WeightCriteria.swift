@@ -13,9 +13,14 @@ public enum WeightCriteria {
             guard let layout = GroupLayout(layoutGranularity, weightShape: weight.value.shape) else {
                 throw PruningError.granularityNotApplicable(granularity, layer: groups.name, reason: "weight shape \(weight.value.shape)")
             }
-            let values = weight.value.values
-            return LayerScores(groups: groups, scores: (0..<groups.count).map { groupNorm(values, indices: layout.indices($0), p: p) })
+            return LayerScores(groups: groups, scores: norms(of: weight.value.values, layout: layout, p: p))
         }
+    }
+
+    /// `groupNorm` of every group of one layer's weight (`layout` must describe `weight`): the per-layer formula the
+    /// VGG and graph paths share.
+    public static func norms(of weight: [Float], layout: GroupLayout, p: Double) -> [Double] {
+        (0..<layout.groupCount).map { groupNorm(weight, indices: layout.indices($0), p: p) }
     }
 
     /// Uniform scores in [0, 1) from a generator seeded by `seed`: the baseline every

@@ -36,15 +36,22 @@ public enum Surgeon {
                     throw PruningError.granularityNotApplicable(plan.granularity, layer: layer.description,
                                                                 reason: "weight shape \(weight.value.shape)")
                 }
-                var mask = weight.mask ?? [Float](repeating: 1, count: weight.value.count)
-                for group in removed { for index in layout.indices(group) { mask[index] = 0 } }
-                weight.mask = mask
-                weight.applyMask()
+                mask(removed, of: weight, layout: layout)
             default:
                 throw PruningError.granularityNotApplicable(plan.granularity, layer: layer.description,
                                                             reason: "no removal rule for this layer kind")
             }
         }
+    }
+
+    /// Masks groups `groups` of `weight` (numbered by `layout`, which must describe it) on top of its existing mask,
+    /// and zeroes the masked weights and their gradients: how element and kernel groups are removed on a VGG and on a
+    /// graph network alike.
+    public static func mask(_ groups: [Int], of weight: Parameter, layout: GroupLayout) {
+        var mask = weight.mask ?? [Float](repeating: 1, count: weight.value.count)
+        for group in groups { for index in layout.indices(group) { mask[index] = 0 } }
+        weight.mask = mask
+        weight.applyMask()
     }
 
     /// Soft pruning (He et al. 2018, "Soft Filter Pruning"): zeroes the weights of the plan's

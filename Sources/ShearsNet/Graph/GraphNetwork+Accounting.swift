@@ -1,0 +1,27 @@
+/// Multiply-accumulates of a graph's non-zero weights: what unstructured (element, kernel)
+/// pruning leaves to compute, the shapes being unchanged.
+///
+/// The convention is `ModelCost`'s for VGG (`shared/reference/vgg-s.md`): a conv weight is
+/// used once per output position, `H_out · W_out` times per image, a linear weight once; a
+/// weight that is exactly zero (masked or not) does no useful work. FLOPs = 2 x MACs.
+extension GraphNetwork {
+    /// How many times per image each weight of node `index` multiplies an input: `H_out · W_out`
+    /// (its output plane, from `nodeShapes`) for a conv, 1 for a linear layer, 0 for any other node.
+    public func weightUses(ofNode index: Int) -> Int {
+        switch nodes[index].layer {
+        case is Conv2D: return nodeShapes[index].dropFirst(2).reduce(1, *)
+        case is Linear: return 1
+        default: return 0
+        }
+    }
+
+    /// `Σ_nodes (non-zero weights) · weightUses` over the convs and linear layers, per image; equals
+    /// `specification.macs()` while no weight is zero.
+    public var nonZeroMacs: Int {
+        nodes.indices.reduce(0) { total, index in
+            let uses = weightUses(ofNode: index)
+            guard uses > 0, let weight = nodes[index].layer?.parameters.first?.value else { return total }
+            return total + uses * weight.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        }
+    }
+}

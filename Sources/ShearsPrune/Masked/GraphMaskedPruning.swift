@@ -1,0 +1,96 @@
+import ShearsNet
+
+/// Element and kernel pruning of any graph network: every conv and linear node's weight
+/// (`MaskedLayer`) scored by a `MaskedCriterion`, ranked globally, and the lowest groups
+/// masked (`Surgeon.mask`, as on VGG), the dense shapes unchanged.
+///
+/// Global ranking is the VGG planner's: each layer's scores divided by their l2 norm
+/// (Molchanov et al. 2017, §2.3; the random baseline's compared as they are), one order over
+/// all layers, ties broken by layer then group index. Every layer keeps at least
+/// `⌈minimumKeep · groups⌉` (and one) of its groups that still have unmasked (or non-zero)
+/// weights, as the VGG FLOPs planner keeps its floors (`Planner.floors`). Groups already masked
+/// whole are not candidates.
+public enum GraphMaskedPruning {
+    /// Masks the lowest groups until `fraction` (in [0, 1)) of the conv and linear weights are
+    /// masked, `⌊fraction · weights⌋` counted with the masks already there; returns the groups
+    /// newly masked. At element granularity exactly that many weights end masked; at kernel
+    /// granularity at most one kernel's weights more. Each layer keeps its floor (`minimumKeep`, in [0, 1)).
+    @discardableResult
+    public static func prune(_ network: GraphNetwork, weightFraction fraction: Double, granularity: Granularity,
+                             criterion: any MaskedCriterion, calibration: Dataset? = nil,
+                             minimumKeep: Double = 0) throws -> Int {
+        guard fraction >= 0, fraction < 1 else { throw PruningError.ratioOutOfRange(fraction) }
+        let layers = try MaskedLayer.all(in: network, granularity: granularity)
+        let total = layers.reduce(0) { $0 + $1.weight.value.count }
+        let target = Int((fraction * Double(total)).rounded(.down))
+        let removed = try maskLowest(network, layers: layers, criterion: criterion, calibration: calibration,
+                                     minimumKeep: minimumKeep,
+                                     toSave: target - layers.reduce(0) { $0 + $1.maskedWeights }) { $0.unmaskedWeights($1) }
+        let reached = layers.reduce(0) { $0 + $1.maskedWeights }
+        guard reached >= target else {
+            throw PruningError.maskTargetNotReached(quantity: "unmasked weights", target: total - target, reached: total - reached)
+        }
+        return removed
+    }
+
+    /// Masks the lowest groups until the network's FLOPs counted at masked granularities,
+    /// `2 · nonZeroMacs` (`GraphNetwork.nonZeroMacs`, `ModelCost.nonZeroFlops` on VGG), are at
+    /// most `targetFlops`; returns the groups newly masked. A group's saving is exact (its
+    /// non-zero weights times their uses), so one scoring reaches the target, overshooting by
+    /// less than one group's saving. Each layer keeps its floor (`minimumKeep`, in [0, 1)).
+    @discardableResult
+    public static func prune(_ network: GraphNetwork, toFlops targetFlops: Int, granularity: Granularity,
+                             criterion: any MaskedCriterion, calibration: Dataset? = nil,
+                             minimumKeep: Double = 0) throws -> Int {
+        let layers = try MaskedLayer.all(in: network, granularity: granularity)
+        let current = 2 * network.nonZeroMacs
+        guard current > targetFlops else { return 0 }
+        let removed = try maskLowest(network, layers: layers, criterion: criterion, calibration: calibration,
+                                     minimumKeep: minimumKeep, toSave: (current - targetFlops + 1) / 2) { $0.nonZeroMacs($1) }
+        let reached = 2 * network.nonZeroMacs
+        guard reached <= targetFlops else {
+            throw PruningError.maskTargetNotReached(quantity: "non-zero FLOPs", target: targetFlops, reached: reached)
+        }
+        return removed
+    }
+
+    /// Scores `layers`, then masks groups in global order until the `saving`s of the masked
+    /// groups reach `toSave`; returns how many groups it masked.
+    static func maskLowest(_ network: GraphNetwork, layers: [MaskedLayer], criterion: any MaskedCriterion,
+                           calibration: Dataset?, minimumKeep: Double, toSave: Int,
+                           saving: (MaskedLayer, Int) -> Int) throws -> Int {
+        precondition(minimumKeep >= 0 && minimumKeep < 1, "GraphMaskedPruning: minimumKeep \(minimumKeep) outside [0, 1)")
+        guard toSave > 0 else { return 0 }
+        let scores = try checkedScores(network, layers: layers, criterion: criterion, calibration: calibration)
+        let savings = layers.map { layer in (0..<layer.layout.groupCount).map { saving(layer, $0) } }
+        var order: [(score: Double, layer: Int, group: Int)] = []
+        for (index, layerScores) in scores.enumerated() {
+            let comparable = criterion.scoresComparableAcrossLayers ? layerScores : l2Normalised(layerScores)
+            let alive = Planner.lowest(layerScores, layerScores.count).filter { savings[index][$0] > 0 }
+            let floor = max(1, Int((minimumKeep * Double(layers[index].layout.groupCount)).rounded(.up)))
+            for group in alive.dropLast(floor) { order.append((comparable[group], index, group)) }
+        }
+        order.sort { ($0.score, $0.layer, $0.group) < ($1.score, $1.layer, $1.group) }
+        let taken = WidthRounding.none.take(order.map { ($0.layer, $0.group) }, widths: layers.map(\.layout.groupCount),
+                                            savings: savings, target: toSave)
+        for (layer, groups) in zip(layers, taken) where !groups.isEmpty { Surgeon.mask(groups, of: layer.weight, layout: layer.layout) }
+        return taken.reduce(0) { $0 + $1.count }
+    }
+
+    /// The criterion's scores for `layers`, checked: one finite score per group, calibration
+    /// images present when the criterion reads them.
+    static func checkedScores(_ network: GraphNetwork, layers: [MaskedLayer], criterion: any MaskedCriterion,
+                              calibration: Dataset?) throws -> [[Double]] {
+        if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
+        let scores = try criterion.scores(network, layers: layers, calibration: calibration)
+        precondition(scores.count == layers.count && zip(scores, layers).allSatisfy { $0.count == $1.layout.groupCount },
+                     "criterion '\(criterion.name)' returned scores of the wrong shape")
+        for (layer, layerScores) in zip(layers, scores) {
+            let bad = layerScores.filter { !$0.isFinite }.count
+            guard bad == 0 else {
+                throw PruningError.nonFiniteScores(criterion: criterion.name, layer: layer.name, count: bad, groups: layerScores.count)
+            }
+        }
+        return scores
+    }
+}

@@ -1,0 +1,67 @@
+import ShearsNet
+
+/// A criterion scoring the element or kernel groups of a graph network's conv and linear
+/// weights: one score per group of each `MaskedLayer`, lower masked first. The per-layer
+/// formulas are the VGG criteria's own (`WeightCriteria.norms(of:layout:p:)`,
+/// `GradientCriteria.taylorWeight(weight:gradient:layout:)`, `ObdCriterion.saliencies`,
+/// `ObsCriterion.maskedSaliency`), so a VGG's graph scores as the VGG does
+/// (`GraphMaskedCriteriaMatchVGGTests`).
+public protocol MaskedCriterion: Sendable {
+    /// The name users pick it by (`l1`, `obd`).
+    var name: String { get }
+    /// What `scores` reads besides the network.
+    var input: CriterionInput { get }
+    /// Whether scores of different layers are already on one scale, so that global ranking
+    /// compares them as they are instead of l2-normalising each layer's first (the random
+    /// baseline only, as `LayerScores.comparableAcrossLayers`).
+    var scoresComparableAcrossLayers: Bool { get }
+    /// One score per group of each of `layers` (in order); `calibration` holds images when `input` asks for them.
+    func scores(_ network: GraphNetwork, layers: [MaskedLayer], calibration: Dataset?) throws -> [[Double]]
+}
+
+extension MaskedCriterion {
+    public var scoresComparableAcrossLayers: Bool { false }
+}
+
+/// The masked criteria by their CLI names.
+public enum MaskedCriteria {
+    /// The criterion called `name` at `granularity` (element or kernel); `seed` drives `random`,
+    /// `pool` (calibration images whose prefix is the scoring subset) extends OBS's layer
+    /// Hessians that would otherwise have fewer samples than their order, `obsDamping` is OBS's δ.
+    ///
+    /// Throws `granularityNotApplicable` for a criterion that does not score single weights or
+    /// kernels (those reading a unit's activations, and group-only ones such as `bn-scale`) or
+    /// that graph networks do not have at these granularities yet, and `unknownCriterion` for a
+    /// name no criterion has.
+    public static func named(_ name: String, granularity: Granularity, seed: UInt64, pool: Dataset? = nil,
+                             obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws -> any MaskedCriterion {
+        let parsed: CriterionName
+        do {
+            parsed = try CriterionName(parsing: name)
+        } catch {
+            guard GroupCriteria.accepts(name) else { throw error }
+            throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)'",
+                                                        reason: "it scores channel groups only")
+        }
+        switch parsed {
+        case .random: return MaskedRandomCriterion(seed: seed)
+        case let .norm(p): return MaskedNormCriterion(p: p)
+        case .taylorWeight: return MaskedTaylorWeightCriterion()
+        case .obd: return MaskedObdCriterion()
+        case .obsNoUpdate: return MaskedObsCriterion(pool: pool, damping: obsDamping)
+        case .obs:
+            throw PruningError.granularityNotApplicable(granularity, layer: "criterion 'obs'",
+                                                        reason: "OBS is defined with its update of the remaining weights, which masks do not apply; "
+                                                            + "obs-no-update ranks by the same saliency")
+        case .activation, .activationStd, .apoz, .taylor, .taylorBatch:
+            throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)'",
+                                                        reason: "it scores a unit's activations, which a single weight or kernel does not have")
+        case .taylorSquared, .obdExact, .oracle, .oracleAbs:
+            throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)' on a graph network",
+                                                        reason: "not implemented yet; use \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// The names `named` accepts, for messages.
+    public static let names = ["random", "l0", "l1", "l2", "linf", "lp:<p>", "taylor-weight", "obd", "obs-no-update"]
+}

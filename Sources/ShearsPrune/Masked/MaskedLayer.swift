@@ -1,0 +1,60 @@
+import ShearsNet
+
+/// One conv or linear node of a graph network whose weight is pruned by masks at element or
+/// kernel granularity, with how its groups are laid out and what each costs.
+///
+/// Every conv and linear node takes part at element granularity and every conv at kernel
+/// granularity (`W[f, c, :, :]`), as `GroupEnumeration` has it for VGG; nodes are found by
+/// walking the graph, never by position arithmetic.
+public struct MaskedLayer {
+    /// Index of the node in `GraphNetwork.nodes`.
+    public let node: Int
+    /// The node's name (`layer1.0.conv1`), its weight's checkpoint prefix.
+    public let name: String
+    /// The weight whose elements or kernels are masked (conv `F x C x kh x kw`, linear `out x in`).
+    public let weight: Parameter
+    /// Element or kernel.
+    public let granularity: Granularity
+    /// Which flat indices of `weight` form each group.
+    public let layout: GroupLayout
+    /// How many times per image each weight multiplies an input (`GraphNetwork.weightUses(ofNode:)`):
+    /// masking a non-zero weight saves that many MACs.
+    public let uses: Int
+
+    /// The layers of `network` that have groups at `granularity` (element or kernel), in node order. Throws
+    /// `granularityNotApplicable` for a structured granularity or a network without such layers.
+    public static func all(in network: GraphNetwork, granularity: Granularity) throws -> [MaskedLayer] {
+        guard granularity.isMasked else {
+            throw PruningError.granularityNotApplicable(granularity, layer: "masked pruning",
+                                                        reason: "only element and kernel groups are masked")
+        }
+        let layers = network.nodes.indices.compactMap { index -> MaskedLayer? in
+            let node = network.nodes[index]
+            guard node.layer is Conv2D || node.layer is Linear, let weight = node.layer?.parameters.first,
+                  let layout = GroupLayout(granularity, weightShape: weight.value.shape) else { return nil }
+            return MaskedLayer(node: index, name: node.name, weight: weight, granularity: granularity, layout: layout,
+                               uses: network.weightUses(ofNode: index))
+        }
+        guard !layers.isEmpty else {
+            throw PruningError.granularityNotApplicable(granularity, layer: "the network",
+                                                        reason: granularity == .kernel ? "it has no convolutions"
+                                                            : "it has no convolutions or linear layers")
+        }
+        return layers
+    }
+
+    /// Weights of the layer its mask removes.
+    var maskedWeights: Int { weight.mask?.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } ?? 0 }
+
+    /// Weights of group `group` that its mask still keeps (all of them when `weight` has no mask).
+    func unmaskedWeights(_ group: Int) -> Int {
+        guard let mask = weight.mask else { return layout.indices(group).count }
+        return layout.indices(group).reduce(0) { $0 + (mask[$1] != 0 ? 1 : 0) }
+    }
+
+    /// MACs per image that masking group `group` saves: its non-zero weights times `uses`.
+    func nonZeroMacs(_ group: Int) -> Int {
+        let values = weight.value.values
+        return uses * layout.indices(group).reduce(0) { $0 + (values[$1] != 0 ? 1 : 0) }
+    }
+}
