@@ -22,9 +22,7 @@ extension VGG: CheckpointedNetwork {
             if let mask = parameter.mask { tensors[name + "_mask"] = Tensor(shape: parameter.value.shape, values: mask) }
         }
         for (position, conv) in convolutions {
-            if let rows = conv.patchRows {
-                tensors["features.\(position).patch_rows"] = Tensor(shape: [rows.count], values: rows.map(Float.init))
-            }
+            if let rows = conv.patchRowsTensor { tensors["features.\(position).patch_rows"] = rows }
             if let offset = conv.outputOffset { tensors["features.\(position).output_offset"] = offset }
         }
         for (position, layer) in features.layers.enumerated() {
@@ -90,18 +88,7 @@ extension VGG: CheckpointedNetwork {
         let model = VGG(configuration, seed: 0)
         var file = CheckpointTensors(tensors, path: path)
         for (position, conv) in model.convolutions {
-            let name = "features.\(position).patch_rows"
-            guard let rows = tensors[name] else { continue }
-            let full = conv.inChannels * conv.kernelHeight * conv.kernelWidth
-            // Int(exactly:) is nil for NaN, infinities, fractions and values beyond Int.
-            let indices = rows.values.map { Int(exactly: $0) ?? -1 }
-            guard rows.shape.count == 1, !indices.isEmpty, zip(indices, rows.values).allSatisfy({ Float($0) == $1 }),
-                  indices.first! >= 0, indices.last! < full, zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }) else {
-                throw CheckpointError.architectureMismatch(
-                    path: path, reason: "tensor '\(name)' must list ascending whole row numbers in 0..<\(full)")
-            }
-            file.markUsed(name)
-            conv.keepPatchRows(indices)
+            try file.restorePatchRows(of: conv, named: "features.\(position).patch_rows")
         }
         for (name, parameter) in model.namedParameters { try file.fill(parameter, named: name) }
         for (position, conv) in model.convolutions {

@@ -2,8 +2,9 @@ import Foundation
 
 /// Graph networks as safetensors checkpoints: `<node>.weight|bias` in PyTorch layouts,
 /// BatchNorm state as `<node>.running_mean|running_var`, masks as `<node>.weight_mask`, the
-/// folded constants of removed producers as `<node>.output_offset` (`F x Ho x Wo`), and
-/// the specification as JSON under `shears.graph`. PyTorch's `num_batches_tracked` is not
+/// folded constants of removed producers as `<node>.output_offset` (`F x Ho x Wo`), a
+/// shape-pruned conv's weight as `F x K'` with its kept im2col rows in `<node>.patch_rows` (as
+/// VGG checkpoints store them), and the specification as JSON under `shears.graph`. PyTorch's `num_batches_tracked` is not
 /// written (its loader fills it in), so a resnet-s file loads with `strict=True`.
 extension GraphNetwork: CheckpointedNetwork {
     /// The metadata key under which the `GraphSpecification` JSON is stored; its presence marks a graph
@@ -18,6 +19,7 @@ extension GraphNetwork: CheckpointedNetwork {
         }
         for node in nodes {
             if let offset = (node.layer as? Conv2D)?.outputOffset { tensors["\(node.name).output_offset"] = offset }
+            if let rows = (node.layer as? Conv2D)?.patchRowsTensor { tensors["\(node.name).patch_rows"] = rows }
             guard let norm = node.layer as? BatchNorm2D else { continue }
             tensors["\(node.name).running_mean"] = Tensor(shape: [norm.channels], values: norm.runningMean)
             tensors["\(node.name).running_var"] = Tensor(shape: [norm.channels], values: norm.runningVariance)
@@ -51,8 +53,11 @@ extension GraphNetwork: CheckpointedNetwork {
         if let problem = specification.problem {
             throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)': \(problem)")
         }
+        // Only allocations far beyond the file are stopped here; shape-pruned convs store fewer
+        // weights than the specification's dense layers have.
         let values = file.tensors.values.reduce(0) { $0 + $1.count }
-        guard specification.parameterCount <= 2 * values + 65_536 else {
+        let shapePruned = file.tensors.keys.contains { $0.hasSuffix(".patch_rows") }
+        guard shapePruned || specification.parameterCount <= 2 * values + 65_536 else {
             throw CheckpointError.architectureMismatch(
                 path: path, reason: "'\(architectureKey)' describes \(specification.parameterCount) parameters, the file holds \(values) values")
         }
@@ -74,6 +79,10 @@ extension GraphNetwork: CheckpointedNetwork {
     static func restore(_ specification: GraphSpecification, tensors: [String: Tensor], source path: String) throws -> GraphNetwork {
         let model = try GraphNetwork(specification, seed: 0)
         var file = CheckpointTensors(tensors, path: path)
+        for node in model.nodes {
+            guard let conv = node.layer as? Conv2D else { continue }
+            try file.restorePatchRows(of: conv, named: "\(node.name).patch_rows")
+        }
         for (name, parameter) in model.namedParameters { try file.fill(parameter, named: name) }
         for (node, shape) in zip(model.nodes, model.nodeShapes) {
             if let conv = node.layer as? Conv2D, file.contains("\(node.name).output_offset") {

@@ -59,8 +59,20 @@ public enum GraphMaskedPruning {
     static func maskLowest(_ network: GraphNetwork, layers: [MaskedLayer], criterion: any MaskedCriterion,
                            calibration: Dataset?, minimumKeep: Double, toSave: Int,
                            saving: (MaskedLayer, Int) -> Int) throws -> Int {
+        let taken = try lowestGroups(network, layers: layers, criterion: criterion, calibration: calibration,
+                                     minimumKeep: minimumKeep, toSave: toSave, saving: saving)
+        for (layer, groups) in zip(layers, taken) where !groups.isEmpty { Surgeon.mask(groups, of: layer.weight, layout: layer.layout) }
+        return taken.reduce(0) { $0 + $1.count }
+    }
+
+    /// Scores `layers` and returns, per layer (ascending), the groups that come first in global
+    /// order until their `saving`s reach `toSave`, each layer keeping its floor; groups whose
+    /// saving is zero (masked already) are not candidates. Shared by masking and `GraphShapePruning`.
+    static func lowestGroups(_ network: GraphNetwork, layers: [MaskedLayer], criterion: any MaskedCriterion,
+                             calibration: Dataset?, minimumKeep: Double, toSave: Int,
+                             saving: (MaskedLayer, Int) -> Int) throws -> [[Int]] {
         precondition(minimumKeep >= 0 && minimumKeep < 1, "GraphMaskedPruning: minimumKeep \(minimumKeep) outside [0, 1)")
-        guard toSave > 0 else { return 0 }
+        guard toSave > 0 else { return layers.map { _ in [] } }
         let scores = try checkedScores(network, layers: layers, criterion: criterion, calibration: calibration)
         let savings = layers.map { layer in (0..<layer.layout.groupCount).map { saving(layer, $0) } }
         var order: [(score: Double, layer: Int, group: Int)] = []
@@ -71,10 +83,8 @@ public enum GraphMaskedPruning {
             for group in alive.dropLast(floor) { order.append((comparable[group], index, group)) }
         }
         order.sort { ($0.score, $0.layer, $0.group) < ($1.score, $1.layer, $1.group) }
-        let taken = WidthRounding.none.take(order.map { ($0.layer, $0.group) }, widths: layers.map(\.layout.groupCount),
-                                            savings: savings, target: toSave)
-        for (layer, groups) in zip(layers, taken) where !groups.isEmpty { Surgeon.mask(groups, of: layer.weight, layout: layer.layout) }
-        return taken.reduce(0) { $0 + $1.count }
+        return WidthRounding.none.take(order.map { ($0.layer, $0.group) }, widths: layers.map(\.layout.groupCount),
+                                       savings: savings, target: toSave).map { $0.sorted() }
     }
 
     /// The criterion's scores for `layers`, checked: one finite score per group, calibration

@@ -1,11 +1,11 @@
 import ShearsNet
 
-/// A criterion scoring the element or kernel groups of a graph network's conv and linear
-/// weights: one score per group of each `MaskedLayer`, lower masked first. The per-layer
-/// formulas are the VGG criteria's own (`WeightCriteria.norms(of:layout:p:)`,
-/// `GradientCriteria.taylorWeight(weight:gradient:layout:)`, `ObdCriterion.saliencies`,
-/// `ObsCriterion.maskedSaliency`), so a VGG's graph scores as the VGG does
-/// (`GraphMaskedCriteriaMatchVGGTests`).
+/// A criterion scoring the element, kernel or shape groups of a graph network's conv and
+/// linear weights: one score per group of each `MaskedLayer`, lower pruned first (masked, or
+/// removed at shape). The per-layer formulas are the VGG criteria's own
+/// (`WeightCriteria.norms(of:layout:p:)`, `GradientCriteria.taylorWeight(weight:gradient:layout:)`,
+/// `ObdCriterion.saliencies`, `ObsCriterion.ownSaliency`), so a VGG's graph scores as the VGG
+/// does (`GraphMaskedCriteriaMatchVGGTests`, `GraphShapeMatchVGGTests`).
 public protocol MaskedCriterion: Sendable {
     /// The name users pick it by (`l1`, `obd`).
     var name: String { get }
@@ -17,22 +17,30 @@ public protocol MaskedCriterion: Sendable {
     var scoresComparableAcrossLayers: Bool { get }
     /// One score per group of each of `layers` (in order); `calibration` holds images when `input` asks for them.
     func scores(_ network: GraphNetwork, layers: [MaskedLayer], calibration: Dataset?) throws -> [[Double]]
+    /// Applies the repair the criterion's method is defined with before shape groups
+    /// `removals[i]` of `layers[i]` are removed: OBS's update of the remaining columns for `obs`
+    /// (Hassibi & Stork 1993 remove a weight *with* the update its saliency prices), nothing for
+    /// every other criterion.
+    func applyDefiningUpdate(_ network: GraphNetwork, layers: [MaskedLayer], removals: [[Int]], calibration: Dataset?) throws
 }
 
 extension MaskedCriterion {
     public var scoresComparableAcrossLayers: Bool { false }
+    public func applyDefiningUpdate(_ network: GraphNetwork, layers: [MaskedLayer], removals: [[Int]],
+                                    calibration: Dataset?) throws {}
 }
 
 /// The masked criteria by their CLI names.
 public enum MaskedCriteria {
-    /// The criterion called `name` at `granularity` (element or kernel); `seed` drives `random`,
-    /// `pool` (calibration images whose prefix is the scoring subset) extends OBS's layer
-    /// Hessians that would otherwise have fewer samples than their order, `obsDamping` is OBS's δ.
+    /// The criterion called `name` at `granularity` (element, kernel or shape); `seed` drives
+    /// `random`, `pool` (calibration images whose prefix is the scoring subset) extends OBS's
+    /// layer Hessians that would otherwise have fewer samples than their order, `obsDamping` is
+    /// OBS's δ. `obs` (with its update of the remaining columns) exists at shape only.
     ///
-    /// Throws `granularityNotApplicable` for a criterion that does not score single weights or
-    /// kernels (those reading a unit's activations, and group-only ones such as `bn-scale`) or
-    /// that graph networks do not have at these granularities yet, and `unknownCriterion` for a
-    /// name no criterion has.
+    /// Throws `granularityNotApplicable` for a criterion that does not score single weights,
+    /// kernels or columns (those reading a unit's activations, and group-only ones such as
+    /// `bn-scale`) or that graph networks do not have at these granularities yet, and
+    /// `unknownCriterion` for a name no criterion has.
     public static func named(_ name: String, granularity: Granularity, seed: UInt64, pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws -> any MaskedCriterion {
         let parsed: CriterionName
@@ -49,19 +57,22 @@ public enum MaskedCriteria {
         case .taylorWeight: return MaskedTaylorWeightCriterion()
         case .obd: return MaskedObdCriterion()
         case .obsNoUpdate: return MaskedObsCriterion(pool: pool, damping: obsDamping)
+        case .obs where granularity == .shape: return MaskedObsCriterion(pool: pool, damping: obsDamping, update: true)
         case .obs:
             throw PruningError.granularityNotApplicable(granularity, layer: "criterion 'obs'",
                                                         reason: "OBS is defined with its update of the remaining weights, which masks do not apply; "
                                                             + "obs-no-update ranks by the same saliency")
         case .activation, .activationStd, .apoz, .taylor, .taylorBatch:
             throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)'",
-                                                        reason: "it scores a unit's activations, which a single weight or kernel does not have")
+                                                        reason: "it scores a unit's activations, which a single weight, kernel or column does not have")
         case .taylorSquared, .obdExact, .oracle, .oracleAbs:
             throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)' on a graph network",
                                                         reason: "not implemented yet; use \(names.joined(separator: ", "))")
         }
     }
 
-    /// The names `named` accepts, for messages.
+    /// The names `named` accepts at element and kernel granularity, for messages.
     public static let names = ["random", "l0", "l1", "l2", "linf", "lp:<p>", "taylor-weight", "obd", "obs-no-update"]
+    /// The names `named` accepts at shape granularity: those of `names` and `obs`.
+    public static let shapeNames = names + ["obs"]
 }

@@ -1,19 +1,22 @@
 import ShearsNet
 
-/// One conv or linear node of a graph network whose weight is pruned by masks at element or
-/// kernel granularity, with how its groups are laid out and what each costs.
+/// One conv or linear node of a graph network whose weight is pruned group by group inside
+/// the layer: masked at element or kernel granularity, or its GEMM columns removed at shape
+/// granularity (`GraphShapePruning`), with how its groups are laid out and what each costs.
 ///
 /// Every conv and linear node takes part at element granularity and every conv at kernel
-/// granularity (`W[f, c, :, :]`), as `GroupEnumeration` has it for VGG; nodes are found by
-/// walking the graph, never by position arithmetic.
+/// (`W[f, c, :, :]`) and shape granularity (`W[:, c, i, j]`, one im2col row still read), as
+/// `GroupEnumeration` has it for VGG; nodes are found by walking the graph, never by position
+/// arithmetic.
 public struct MaskedLayer {
     /// Index of the node in `GraphNetwork.nodes`.
     public let node: Int
     /// The node's name (`layer1.0.conv1`), its weight's checkpoint prefix.
     public let name: String
-    /// The weight whose elements or kernels are masked (conv `F x C x kh x kw`, linear `out x in`).
+    /// The weight whose elements or kernels are masked or whose columns are removed (conv
+    /// `F x C x kh x kw`, `F x K'` once shape-pruned; linear `out x in`).
     public let weight: Parameter
-    /// Element or kernel.
+    /// Element, kernel or shape.
     public let granularity: Granularity
     /// Which flat indices of `weight` form each group.
     public let layout: GroupLayout
@@ -39,6 +42,24 @@ public struct MaskedLayer {
             throw PruningError.granularityNotApplicable(granularity, layer: "the network",
                                                         reason: granularity == .kernel ? "it has no convolutions"
                                                             : "it has no convolutions or linear layers")
+        }
+        return layers
+    }
+
+    /// Every conv node of `network` with its GEMM columns as shape groups (`F x K'` kept ones
+    /// once shape-pruned), in node order. Throws `granularityNotApplicable` for a network
+    /// without convolutions.
+    public static func columns(in network: GraphNetwork) throws -> [MaskedLayer] {
+        let layers = network.nodes.indices.compactMap { index -> MaskedLayer? in
+            let node = network.nodes[index]
+            guard let conv = node.layer as? Conv2D, let layout = GroupLayout(.shape, weightShape: conv.weight.value.shape) else {
+                return nil
+            }
+            return MaskedLayer(node: index, name: node.name, weight: conv.weight, granularity: .shape, layout: layout,
+                               uses: network.weightUses(ofNode: index))
+        }
+        guard !layers.isEmpty else {
+            throw PruningError.granularityNotApplicable(.shape, layer: "the network", reason: "it has no convolutions")
         }
         return layers
     }

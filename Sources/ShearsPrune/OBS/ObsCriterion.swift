@@ -114,19 +114,20 @@ public enum ObsCriterion {
         case .filter, .channel, .neuron, .shape:
             return try surgeon.saliency(of: Array((group * consumer.block)..<((group + 1) * consumer.block)), in: w)
         case .element, .kernel:
-            return try maskedSaliency(group, granularity: granularity, kernel: consumer.block, weights: w, surgeon: surgeon)
+            return try ownSaliency(group, granularity: granularity, kernel: consumer.block, weights: w, surgeon: surgeon)
         case .layer:
             throw PruningError.granularityNotApplicable(granularity, layer: "OBS",
                                                         reason: "a layer's removal is not a weight deletion OBS can price")
         }
     }
 
-    /// OBS saliency of element or kernel group `group` of a layer's own weights `w` (`rows x K`,
-    /// K = C·kh·kw for a conv), `surgeon` built on that layer's input Hessian: Hassibi & Stork's
-    /// `w_q² / (2 [H⁻¹]_qq)` for an element (1993, eqs. 5 and 6, per layer), and
-    /// `½ w_Sᵀ ([H⁻¹]_SS)⁻¹ w_S` over the `kernel` columns S of one row for a kernel. Shared by
-    /// the VGG and graph paths.
-    static func maskedSaliency(_ group: Int, granularity: Granularity, kernel: Int, weights w: Matrix<Double>,
+    /// OBS saliency of element, kernel or shape group `group` of a layer's own weights `w`
+    /// (`rows x K`, K = C·kh·kw for a conv, K' once shape-pruned), `surgeon` built on that layer's
+    /// input Hessian: Hassibi & Stork's `w_q² / (2 [H⁻¹]_qq)` for an element (1993, eqs. 5 and 6,
+    /// per layer), `½ w_Sᵀ ([H⁻¹]_SS)⁻¹ w_S` over the `kernel` columns S of one row for a kernel,
+    /// and over column `group` of every row for a shape (`OptimalBrainSurgeon.saliency`). Shared
+    /// by the VGG and graph paths.
+    static func ownSaliency(_ group: Int, granularity: Granularity, kernel: Int, weights w: Matrix<Double>,
                                surgeon: OptimalBrainSurgeon) throws -> Double {
         switch granularity {
         case .element:
@@ -137,8 +138,10 @@ public enum ObsCriterion {
             let (row, channel) = (group / channels, group % channels)
             let single = try Matrix<Double>(rows: 1, cols: w.cols, storage: Array(w.storage[(row * w.cols)..<((row + 1) * w.cols)]))
             return try surgeon.saliency(of: Array((channel * kernel)..<((channel + 1) * kernel)), in: single)
+        case .shape:
+            return try surgeon.saliency(of: [group], in: w)
         default:
-            preconditionFailure("ObsCriterion.maskedSaliency: \(granularity) is not a masked granularity")
+            preconditionFailure("ObsCriterion.ownSaliency: \(granularity) does not group a layer's own weights")
         }
     }
 

@@ -22,8 +22,7 @@ public enum Surgeon {
             case let (.neuron, .linear(k)):
                 model.keepNeurons(ofHidden: k, keptIndices(model.linears[k].outFeatures, removedSet))
             case let (.shape, .convolution(k)):
-                let conv = model.convolutions[k].layer
-                conv.keepPatchRows(keptIndices(conv.weight.value.itemSize, removedSet))
+                removeColumns(removed, of: model.convolutions[k].layer)
             case let (.layer, .convolution(k)):
                 guard removed == [0], model.isShapePreserving(model.convolutions[k].layer) else {
                     throw PruningError.granularityNotApplicable(.layer, layer: layer.description,
@@ -52,6 +51,14 @@ public enum Surgeon {
         for group in groups { for index in layout.indices(group) { mask[index] = 0 } }
         weight.mask = mask
         weight.applyMask()
+    }
+
+    /// Removes GEMM columns `columns` (positions among the im2col rows `conv` still reads) for
+    /// good: its weight becomes the `F x K'` matrix of the others (`Conv2D.keepPatchRows`), which
+    /// computes what masking those columns would. How shape groups are removed on a VGG and on a
+    /// graph network alike.
+    public static func removeColumns(_ columns: [Int], of conv: Conv2D) {
+        conv.keepPatchRows(keptIndices(conv.weight.value.itemSize, Set(columns)))
     }
 
     /// Soft pruning (He et al. 2018, "Soft Filter Pruning"): zeroes the weights of the plan's

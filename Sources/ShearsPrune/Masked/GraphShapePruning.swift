@@ -1,0 +1,70 @@
+import ShearsNet
+
+/// Shape pruning of any graph network: every conv node's GEMM columns `W[:, c, i, j]`
+/// (`MaskedLayer.columns`) scored by a `MaskedCriterion`, ranked globally as
+/// `GraphMaskedPruning` ranks (each layer's scores l2-normalised, Molchanov et al. 2017, §2.3;
+/// every layer keeping `⌈minimumKeep · columns⌉` and at least one), and the lowest removed for
+/// good (`Surgeon.removeColumns`, as on VGG): the conv then reads only its kept im2col rows, so
+/// its MACs per image are `F · K' · H_out · W_out` (`GraphNetwork.macs`), K' the kept columns.
+///
+/// Removing a column computes exactly what zeroing it would, so nothing is folded elsewhere;
+/// `obs` first applies OBS's update of the same conv's remaining columns
+/// (`MaskedCriterion.applyDefiningUpdate`).
+public enum GraphShapePruning {
+    /// Removes the lowest columns until `fraction` (in [0, 1)) of all convs' dense columns
+    /// (`C·kh·kw` each) are gone, `⌊fraction · columns⌋` counted with those removed before;
+    /// returns the columns newly removed. Each layer keeps its floor (`minimumKeep`, in [0, 1)).
+    @discardableResult
+    public static func prune(_ network: GraphNetwork, columnFraction fraction: Double, criterion: any MaskedCriterion,
+                             calibration: Dataset? = nil, minimumKeep: Double = 0) throws -> Int {
+        guard fraction >= 0, fraction < 1 else { throw PruningError.ratioOutOfRange(fraction) }
+        let layers = try MaskedLayer.columns(in: network)
+        let dense = layers.reduce(0) { total, layer in
+            let conv = network.nodes[layer.node].layer as! Conv2D
+            return total + conv.inChannels * conv.kernelHeight * conv.kernelWidth
+        }
+        let gone = dense - layers.reduce(0) { $0 + $1.layout.groupCount }
+        let target = Int((fraction * Double(dense)).rounded(.down))
+        let removed = try removeLowest(network, layers: layers, criterion: criterion, calibration: calibration,
+                                       minimumKeep: minimumKeep, toSave: target - gone) { _, _ in 1 }
+        guard gone + removed >= target else {
+            throw PruningError.maskTargetNotReached(quantity: "kept columns", target: dense - target, reached: dense - gone - removed)
+        }
+        return removed
+    }
+
+    /// Removes the lowest columns until the network's FLOPs, `2 · GraphNetwork.macs` (kept
+    /// columns counted), are at most `targetFlops`; returns the columns newly removed. A column
+    /// saves exactly `F · H_out · W_out` MACs, so one scoring reaches the target, overshooting by
+    /// less than one column's saving. Each layer keeps its floor (`minimumKeep`, in [0, 1)).
+    @discardableResult
+    public static func prune(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any MaskedCriterion,
+                             calibration: Dataset? = nil, minimumKeep: Double = 0) throws -> Int {
+        let layers = try MaskedLayer.columns(in: network)
+        let current = 2 * network.macs
+        guard current > targetFlops else { return 0 }
+        let removed = try removeLowest(network, layers: layers, criterion: criterion, calibration: calibration,
+                                       minimumKeep: minimumKeep, toSave: (current - targetFlops + 1) / 2) { layer, _ in
+            layer.weight.value.shape[0] * layer.uses
+        }
+        let reached = 2 * network.macs
+        guard reached <= targetFlops else {
+            throw PruningError.maskTargetNotReached(quantity: "FLOPs", target: targetFlops, reached: reached)
+        }
+        return removed
+    }
+
+    /// Scores `layers`, applies the criterion's defining update for the columns that come first
+    /// in global order until their `saving`s reach `toSave`, and removes those columns; returns how many.
+    static func removeLowest(_ network: GraphNetwork, layers: [MaskedLayer], criterion: any MaskedCriterion,
+                             calibration: Dataset?, minimumKeep: Double, toSave: Int,
+                             saving: (MaskedLayer, Int) -> Int) throws -> Int {
+        let taken = try GraphMaskedPruning.lowestGroups(network, layers: layers, criterion: criterion, calibration: calibration,
+                                                        minimumKeep: minimumKeep, toSave: toSave, saving: saving)
+        try criterion.applyDefiningUpdate(network, layers: layers, removals: taken, calibration: calibration)
+        for (layer, columns) in zip(layers, taken) where !columns.isEmpty {
+            Surgeon.removeColumns(columns, of: network.nodes[layer.node].layer as! Conv2D)
+        }
+        return taken.reduce(0) { $0 + $1.count }
+    }
+}
