@@ -27,8 +27,8 @@ extension VGGConfiguration {
 
 extension VGG {
     /// The same network as a `GraphNetwork`, sharing no storage: weights, masks, running
-    /// statistics and folded offsets carry over under the same names. Throws for a
-    /// shape-pruned conv (`patchRows`), which graphs do not represent.
+    /// statistics, folded offsets and a shape-pruned conv's kept im2col rows (`patchRows`) carry
+    /// over under the same names.
     public func asGraph() throws -> GraphNetwork {
         try GraphNetwork.restore(configuration.graph, tensors: stateTensors, source: "VGG.asGraph")
     }
