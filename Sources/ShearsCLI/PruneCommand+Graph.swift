@@ -9,9 +9,10 @@ extension PruneCommand {
     /// criterion's own, OBS's update for `obs`).
     func pruneGraph(_ network: GraphNetwork, metadata: [String: String]) throws {
         if pruning.granularity.isMasked { return try maskGraph(network, metadata: metadata) }
+        if pruning.granularity == .shape { return try shapeGraph(network, metadata: metadata) }
         guard pruning.granularity == .filter else {
-            throw ValidationError("graph networks are pruned by filter groups or masked by element or kernel so far; "
-                                  + "use --granularity filter, element or kernel")
+            throw ValidationError("graph networks are pruned by filter groups, by shape, or masked by element or kernel so far; "
+                                  + "use --granularity filter, shape, element or kernel")
         }
         guard let named = GroupCriteria.named(pruning.criterion, seed: compute.seed) else {
             throw ValidationError("--criterion \(pruning.criterion) is not a group criterion; "
@@ -24,12 +25,12 @@ extension PruneCommand {
         // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
         let criterion = GroupCriteria.named(pruning.criterion, seed: compute.seed, pool: calibration?.pool) ?? named
         let test = try data.load(.test)
-        let before = (macs: try network.specification.macs(), parameters: network.parameterCountWithOffsets,
+        let before = (macs: network.macs, parameters: network.parameterCountWithOffsets,
                       accuracy: Trainer.evaluate(network, on: test).accuracy)
         // Scores, Hessians and compensation see calibration images only; the test set is reported on.
         let changes = try GroupPruner.prune(network, criterion: criterion, ratio: ratio, ranking: ranking,
                                             calibration: calibration?.subset, compensation: compensation, pool: calibration?.pool)
-        let after = (macs: try network.specification.macs(), parameters: network.parameterCountWithOffsets,
+        let after = (macs: network.macs, parameters: network.parameterCountWithOffsets,
                      accuracy: Trainer.evaluate(network, on: test).accuracy)
         try network.save(to: out, metadata: metadata.merging([
             "pruned_from": model, "criterion": pruning.criterion, "granularity": "filter", "ratio": "\(ratio)",
@@ -67,6 +68,38 @@ extension PruneCommand {
             "ratio": "\(ratio)", "ranking": Ranking.global.rawValue, "compensation": Compensation.none.rawValue,
         ]) { $1 })
         print("masked \(masked) \(pruning.granularity.rawValue) groups; non-zero FLOPs \(before.flops) -> \(after.flops); "
+              + "test accuracy \(fmt(100 * before.accuracy, 2))% -> \(fmt(100 * after.accuracy, 2))%")
+    }
+
+    /// `prune --granularity shape` on a graph checkpoint: `--ratio` of the convs' columns removed
+    /// (`GraphShapePruning`), lowest scores first in one global ranking; `obs` applies OBS's
+    /// update of each conv's remaining columns first. The checkpoint stores each pruned conv's
+    /// `F x K'` weight with its kept im2col rows (`patch_rows`).
+    func shapeGraph(_ network: GraphNetwork, metadata: [String: String]) throws {
+        guard (ranking ?? .global) == .global else {
+            throw ValidationError("graph networks are pruned by shape with --ranking global")
+        }
+        let named = try MaskedCriteria.named(pruning.criterion, granularity: .shape, seed: compute.seed)
+        guard compensation == nil || compensation == named.definingCompensation else {
+            throw ValidationError("graph networks pruned by shape take the criterion's own repair only (obs's update for --criterion obs)")
+        }
+        let calibration = named.input == .calibrationImages ? try data.calibration(samples: pruning.samples) : nil
+        // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
+        let criterion = try MaskedCriteria.named(pruning.criterion, granularity: .shape, seed: compute.seed,
+                                                 pool: calibration?.pool, obsDamping: pruning.obsDamping)
+        let test = try data.load(.test)
+        let before = (flops: 2 * network.macs, parameters: network.parameterCountWithOffsets,
+                      accuracy: Trainer.evaluate(network, on: test).accuracy)
+        // Scores and OBS's update see calibration images only; the test set is reported on.
+        let removed = try GraphShapePruning.prune(network, columnFraction: ratio, criterion: criterion,
+                                                  calibration: calibration?.subset)
+        let after = (flops: 2 * network.macs, parameters: network.parameterCountWithOffsets,
+                     accuracy: Trainer.evaluate(network, on: test).accuracy)
+        try network.save(to: out, metadata: metadata.merging([
+            "pruned_from": model, "criterion": pruning.criterion, "granularity": Granularity.shape.rawValue,
+            "ratio": "\(ratio)", "ranking": Ranking.global.rawValue, "compensation": named.definingCompensation.rawValue,
+        ]) { $1 })
+        print("removed \(removed) conv columns; FLOPs \(before.flops) -> \(after.flops), params \(before.parameters) -> \(after.parameters); "
               + "test accuracy \(fmt(100 * before.accuracy, 2))% -> \(fmt(100 * after.accuracy, 2))%")
     }
 }

@@ -139,28 +139,33 @@ extension CurveConfiguration {
     public var isGraphModel: Bool { GraphNetwork.curvePresets[model] != nil }
 
     /// What graph curves cannot do: criteria other than the group criteria (at filter) or the
-    /// masked criteria (at element and kernel), granularities other than those three; element
-    /// and kernel cells rank globally, repair nothing and take no group LASSO (every schedule
-    /// and compensation runs at filter).
+    /// masked criteria (at element, kernel and shape), granularities other than those four;
+    /// element, kernel and shape cells rank globally, repair nothing beyond `obs`'s own update
+    /// and take no group LASSO, shape cells no soft pruning either (every schedule and
+    /// compensation runs at filter).
     private func validateGraph(source: String) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
         try validateCommon(source: source)
-        if let other = granularities.first(where: { ![.filter, .element, .kernel].contains($0) }) {
+        if let other = granularities.first(where: { ![.filter, .element, .kernel, .shape].contains($0) }) {
             throw fail(.granularities, "has '\(other.rawValue)'; \(model) takes filter (whole channels of dependency groups), "
-                       + "element or kernel (masked)")
+                       + "shape (conv columns removed), element or kernel (masked)")
         }
         if granularities.contains(.filter), let other = criteria.first(where: { !GroupCriteria.accepts($0) }) {
             throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
         }
-        for granularity in granularities where granularity.isMasked {
+        if granularities.contains(.shape), schedules.contains(.soft) {
+            throw fail(.schedules, "cannot combine 'soft' with shape on \(model): soft pruning zeroes whole channels")
+        }
+        for granularity in granularities where granularity.isMasked || granularity == .shape {
             for name in criteria {
                 do { _ = try MaskedCriteria.named(name, granularity: granularity, seed: 0) } catch { throw fail(.criteria, "\(error)") }
             }
             guard ranking == .global else { throw fail(.ranking, "must be 'global' for \(granularity.rawValue) on \(model)") }
             guard compensation == .none else {
-                throw fail(.compensation, "must be 'none' with \(granularity.rawValue) on \(model): masks remove no unit to repair for")
+                throw fail(.compensation, "must be 'none' with \(granularity.rawValue) on \(model): "
+                           + (granularity == .shape ? "obs applies its own update, the others none" : "masks remove no unit to repair for"))
             }
             if schedules.contains(.groupLasso) {
                 throw fail(.schedules, "cannot combine 'group-lasso' with \(granularity.rawValue) on \(model)")

@@ -46,11 +46,11 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// momentum 0.9, weight decay 5e-4, batch 64.
     public var trainEpochs = 1
     /// Criterion names, without repeats: `CriterionName` spellings for a VGG, `GroupCriteria.names` for a graph model
-    /// (`MaskedCriteria.names` when its granularities include element or kernel).
+    /// (`MaskedCriteria.names` when its granularities include element or kernel, `MaskedCriteria.shapeNames` at shape).
     /// The group-lasso schedule ignores them: its penalty is its criterion.
     public var criteria = ["random", "l2", "activation", "taylor", "obd", "obs"]
-    /// What a group is, one set of cells each: never `layer`, only `filter`, `element` or `kernel` for a graph
-    /// model, and no masked granularity with the `soft` schedule.
+    /// What a group is, one set of cells each: never `layer`, only `filter`, `shape`, `element` or `kernel` for a
+    /// graph model, and no masked granularity (nor shape on a graph) with the `soft` schedule.
     public var granularities: [Granularity] = [.filter]
     /// How each cell walks the operating points, without repeats; a graph model takes `one-shot`, `iterative`,
     /// `gradual` and `stepwise`.

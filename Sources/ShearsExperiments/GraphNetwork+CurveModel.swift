@@ -7,8 +7,9 @@ import ShearsPrune
 /// each channel's rows over all of its group's producers (`GroupLasso+Groups.swift`). Removal
 /// repairs the consumers by the configured compensation (OBS's update always for `obs`).
 /// Element and kernel cells mask weights by a `MaskedCriterion` (`GraphMaskedPruning`, global
-/// ranking, FLOPs counted as 2 x non-zero MACs) in the one-shot, iterative, gradual and
-/// stepwise schedules.
+/// ranking, FLOPs counted as 2 x non-zero MACs), and shape cells remove conv columns by one
+/// (`GraphShapePruning`, global ranking, OBS's update for `obs`, FLOPs counted with each conv's
+/// kept columns), in the one-shot, iterative, gradual and stepwise schedules.
 extension GraphNetwork: CurveModel {
     /// Graph models a curve can train by name.
     public static let curvePresets: [String: GraphSpecification] = ["resnet-s": ResNet.small]
@@ -20,7 +21,7 @@ extension GraphNetwork: CurveModel {
     public static var decaysEveryParameter: Bool { true }
 
     public func curveCost(counting granularity: Granularity) -> CurveCost {
-        let macs = (try? specification.macs()) ?? 0
+        let macs = self.macs
         let offsets = nodes.compactMap { ($0.layer as? Conv2D)?.outputOffset }
         let nonZero = (parameters.map(\.value) + offsets).reduce(0) { total, tensor in
             total + tensor.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
@@ -38,6 +39,13 @@ extension GraphNetwork: CurveModel {
                                                      obsDamping: configuration.obsDamping)
             try GraphMaskedPruning.prune(self, toFlops: target, granularity: cell.granularity, criterion: criterion,
                                          calibration: data.scoring, minimumKeep: configuration.minLayerKeep)
+            return
+        }
+        if cell.granularity == .shape {
+            let criterion = try MaskedCriteria.named(cell.criterion, granularity: .shape, seed: CalibrationData.seed(cell, step: step),
+                                                     pool: data.pool, obsDamping: configuration.obsDamping)
+            try GraphShapePruning.prune(self, toFlops: try Self.target(fraction, of: base), criterion: criterion,
+                                        calibration: data.scoring, minimumKeep: configuration.minLayerKeep)
             return
         }
         let criterion = try Self.criterion(cell, step: step, configuration: configuration, data: data)
@@ -81,8 +89,8 @@ extension GraphNetwork: CurveModel {
         criterion.definingCompensation == .none ? configuration.compensation : criterion.definingCompensation
     }
 
-    /// `fraction` of `base`'s FLOPs (2 x MACs), rounded down.
+    /// `fraction` of `base`'s FLOPs (2 x MACs, `GraphNetwork.macs`), rounded down.
     static func target(_ fraction: Double, of base: GraphNetwork) throws -> Int {
-        Int((fraction * Double(2 * (try base.specification.macs()))).rounded(.down))
+        Int((fraction * Double(2 * base.macs)).rounded(.down))
     }
 }

@@ -102,7 +102,7 @@ struct GraphCurveTests {
 
     @Test("graph curves refuse what they cannot do, naming the key", arguments: [
         ("criteria", "has 'magic', which does not apply to resnet-s"),
-        ("granularities", "has 'channel'; resnet-s takes filter (whole channels of dependency groups), element or kernel (masked)"),
+        ("granularities", "has 'channel'; resnet-s takes filter (whole channels of dependency groups), shape (conv columns removed), element or kernel (masked)"),
     ])
     func refusals(key: String, reason: String) {
         var configuration = configuration(checkpoint: "base.safetensors")
@@ -133,6 +133,31 @@ struct GraphCurveTests {
         #expect(cost.flops <= baseCost.flops / 2 && cost.flops > baseCost.flops * 49 / 100, "\(cost.flops)")
         #expect(cost.nonZeroParameters < baseCost.nonZeroParameters)
         #expect(model.curveCost(counting: .filter).flops == baseCost.flops)
+    }
+
+    @Test("a shape step of a resnet-s curve removes conv columns until 2 x MACs (kept columns counted) reach the target, and prunes again",
+          arguments: ["l1", "taylor-weight"])
+    func shapeStep(criterion: String) throws {
+        var configuration = configuration(checkpoint: "base.safetensors")
+        configuration.criteria = [criterion]
+        configuration.granularities = [.shape]
+        configuration.ranking = .global
+        try configuration.validate(source: "test")
+        let base = try GraphNetwork(ResNet.small, seed: 5)
+        let model = base.copy()
+        let cell = CurveCell(criterion: criterion, granularity: .shape, schedule: .iterative, seed: 1)
+        let data = CalibrationData(calibration: train, seed: 1, scoringSamples: 16)
+        let baseCost = base.curveCost(counting: .shape)
+        for (step, fraction) in [0.7, 0.5].enumerated() {
+            try model.prune(toFraction: fraction, of: base, cell: cell, step: step + 1, configuration: configuration, data: data)
+            let cost = model.curveCost(counting: .shape)
+            // Overshoot below one column's saving, at most 16 filters x 28 x 28 pixels (= 32 x 14² = 64 x 7²) MACs, < 1% here.
+            let target = Int(fraction * Double(baseCost.flops))
+            #expect(cost.flops <= target && cost.flops > target - baseCost.flops / 100, "\(cost.flops)")
+            #expect(cost.parameters < baseCost.parameters && cost.flops == 2 * cost.macs)
+        }
+        let x = train.batch(Array(0..<4)[...]).images
+        #expect(model.copy().forward(x, training: false) == model.forward(x, training: false))
     }
 
     @Test("graph curves at element and kernel refuse per-layer ranking, compensation, group LASSO and activation criteria",

@@ -17,6 +17,9 @@ public protocol MaskedCriterion: Sendable {
     var scoresComparableAcrossLayers: Bool { get }
     /// One score per group of each of `layers` (in order); `calibration` holds images when `input` asks for them.
     func scores(_ network: GraphNetwork, layers: [MaskedLayer], calibration: Dataset?) throws -> [[Double]]
+    /// The repair the criterion's method is defined with: `.obs` for `obs` (shape groups only),
+    /// `.none` for every other criterion; `applyDefiningUpdate` carries it out.
+    var definingCompensation: Compensation { get }
     /// Applies the repair the criterion's method is defined with before shape groups
     /// `removals[i]` of `layers[i]` are removed: OBS's update of the remaining columns for `obs`
     /// (Hassibi & Stork 1993 remove a weight *with* the update its saliency prices), nothing for
@@ -26,6 +29,7 @@ public protocol MaskedCriterion: Sendable {
 
 extension MaskedCriterion {
     public var scoresComparableAcrossLayers: Bool { false }
+    public var definingCompensation: Compensation { .none }
     public func applyDefiningUpdate(_ network: GraphNetwork, layers: [MaskedLayer], removals: [[Int]],
                                     calibration: Dataset?) throws {}
 }

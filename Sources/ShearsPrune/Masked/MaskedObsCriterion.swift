@@ -19,6 +19,7 @@ public struct MaskedObsCriterion: MaskedCriterion {
     /// Whether removal applies OBS's update of the remaining columns (`obs`) or not (`obs-no-update`).
     public let update: Bool
     public var name: String { update ? "obs" : "obs-no-update" }
+    public var definingCompensation: Compensation { update ? .obs : .none }
     public let input = CriterionInput.calibrationImages
     /// More calibration images (the scoring images are its prefix) for a layer whose Hessian
     /// would have fewer samples than its order; nil: the scoring images only.
