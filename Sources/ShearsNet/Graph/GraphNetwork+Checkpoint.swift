@@ -53,11 +53,16 @@ extension GraphNetwork: CheckpointedNetwork {
         if let problem = specification.problem {
             throw CheckpointError.architectureMismatch(path: path, reason: "'\(architectureKey)': \(problem)")
         }
-        // Only allocations far beyond the file are stopped here; shape-pruned convs store fewer
-        // weights than the specification's dense layers have.
+        // Only allocations far beyond the file are stopped here. A shape-pruned conv (one with
+        // `<node>.patch_rows`) stores as few as one weight column, so its dense weights are not
+        // expected in the file; everything else is.
         let values = file.tensors.values.reduce(0) { $0 + $1.count }
-        let shapePruned = file.tensors.keys.contains { $0.hasSuffix(".patch_rows") }
-        guard shapePruned || specification.parameterCount <= 2 * values + 65_536 else {
+        let expected = specification.parameterCount - specification.nodes.reduce(0) { total, node in
+            guard case let .convolution(c, k, size, _, _, _) = node.operation,
+                  file.tensors["\(node.name).patch_rows"] != nil else { return total }
+            return total + c * k * size * size
+        }
+        guard expected <= 2 * values + 65_536 else {
             throw CheckpointError.architectureMismatch(
                 path: path, reason: "'\(architectureKey)' describes \(specification.parameterCount) parameters, the file holds \(values) values")
         }

@@ -61,6 +61,27 @@ struct CheckpointHardeningTests {
         #expect(message?.contains("\n") == false)
     }
 
+    @Test("a graph much larger than the file is refused before allocating, even when it names a shape-pruned conv")
+    func graphLargerThanFile() throws {
+        func graph(width: Int) -> GraphSpecification {
+            var b = GraphBuilder(inputShape: [1, 8, 8])
+            let first = b.conv("a", b.input, outChannels: 4, kernelSize: 3, padding: 1)
+            let wide = b.conv("b", first, outChannels: width, kernelSize: 3, padding: 1)
+            b.linear("out", b.flatten("flat", b.globalAveragePool("pool", wide)), outFeatures: 3)
+            return b.specification
+        }
+        let small = try GraphNetwork(graph(width: 6), seed: 1)
+        var tensors = small.stateTensors
+        // A claimed shape-pruned first conv: its dense weights may be missing, the wide conv's may not.
+        tensors["a.patch_rows"] = Tensor(shape: [9], values: (0..<9).map(Float.init))
+        let large = String(decoding: try JSONEncoder().encode(graph(width: 20_000)), as: UTF8.self)
+        let path = try temporaryDirectory().appendingPathComponent("g.safetensors").path
+        try SafeTensorsFile(tensors: tensors, metadata: [GraphNetwork.architectureKey: large]).write(to: path)
+        let message = thrownMessage { _ = try GraphNetwork.load(SafeTensorsFile.read(from: path), path: path) }
+        #expect(message?.contains("the file holds") == true, "\(message ?? "accepted")")
+        #expect(message?.contains("\n") == false)
+    }
+
     @Test("NaN or infinite weights are refused, naming the tensor", arguments: [Float.nan, .infinity, -.infinity])
     func nonFinite(value: Float) throws {
         let path = try model(architecture: nil) { tensors in
