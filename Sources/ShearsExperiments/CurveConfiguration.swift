@@ -107,7 +107,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     public static var quick: CurveConfiguration {
         var configuration = CurveConfiguration()
         configuration.trainEpochs = 2
-        configuration.fineTuneSteps = 150
+        configuration.fineTuneSteps = 100
         configuration.testLimit = 5000
         configuration.minLayerKeep = 0.1
         return configuration
