@@ -4,17 +4,17 @@ import ShearsPrune
 
 extension PruneCommand {
     /// `prune` on a graph checkpoint (resnet-s, a user's network): channel groups from the
-    /// dependency graph, scored by a `GroupCriterion`, shared out by `--ranking` (per-layer,
-    /// global or Hessian-aware), the consumers repaired by `--compensation` (default: the
-    /// criterion's own, OBS's update for `obs`).
+    /// dependency graph at `--granularity` filter, channel or neuron, scored by a
+    /// `GroupCriterion`, shared out by `--ranking` (per-layer, global or Hessian-aware), the
+    /// consumers repaired by `--compensation` (default: the criterion's own, OBS's update for `obs`).
     func pruneGraph(_ network: GraphNetwork, metadata: [String: String]) throws {
         if pruning.granularity.isMasked { return try maskGraph(network, metadata: metadata) }
         if pruning.granularity == .shape { return try shapeGraph(network, metadata: metadata) }
-        guard pruning.granularity == .filter else {
-            throw ValidationError("graph networks are pruned by filter groups, by shape, or masked by element or kernel so far; "
-                                  + "use --granularity filter, shape, element or kernel")
-        }
-        guard let named = GroupCriteria.named(pruning.criterion, seed: compute.seed) else {
+        if pruning.granularity == .layer { return try bypassGraphLayers(network, metadata: metadata) }
+        let granularity = pruning.granularity
+        // A network without such groups (neuron on resnet-s) is refused before any data is read.
+        _ = try DependencyGraph(network.specification).prunableGroups(at: granularity)
+        guard let named = GroupCriteria.named(pruning.criterion, seed: compute.seed, granularity: granularity) else {
             throw ValidationError("--criterion \(pruning.criterion) is not a group criterion; "
                                   + "graph networks take \(GroupCriteria.names.joined(separator: ", "))")
         }
@@ -23,23 +23,16 @@ extension PruneCommand {
         let needsImages = named.input == .calibrationImages || compensation != .none || ranking == .hessian
         let calibration = needsImages ? try data.calibration(samples: pruning.samples) : nil
         // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
-        let criterion = GroupCriteria.named(pruning.criterion, seed: compute.seed, pool: calibration?.pool) ?? named
-        let test = try data.load(.test)
-        let before = (macs: network.macs, parameters: network.parameterCountWithOffsets,
-                      accuracy: Trainer.evaluate(network, on: test).accuracy)
-        // Scores, Hessians and compensation see calibration images only; the test set is reported on.
-        let changes = try GroupPruner.prune(network, criterion: criterion, ratio: ratio, ranking: ranking,
-                                            calibration: calibration?.subset, compensation: compensation, pool: calibration?.pool)
-        let after = (macs: network.macs, parameters: network.parameterCountWithOffsets,
-                     accuracy: Trainer.evaluate(network, on: test).accuracy)
-        try network.save(to: out, metadata: metadata.merging([
-            "pruned_from": model, "criterion": pruning.criterion, "granularity": "filter", "ratio": "\(ratio)",
-            "ranking": ranking.rawValue, "compensation": compensation.rawValue,
-        ]) { $1 })
-        let removed = changes.reduce(0) { $0 + $1.before - $1.after }
-        print("removed \(removed) channels from \(changes.count) dependency groups; FLOPs \(2 * before.macs) -> \(2 * after.macs), "
-              + "params \(before.parameters) -> \(after.parameters) (output offsets included); "
-              + "test accuracy \(fmt(100 * before.accuracy, 2))% -> \(fmt(100 * after.accuracy, 2))%")
+        let criterion = GroupCriteria.named(pruning.criterion, seed: compute.seed, granularity: granularity,
+                                            pool: calibration?.pool, obsDamping: pruning.obsDamping) ?? named
+        try pruneAndSave(network, metadata: metadata, ranking: ranking, compensation: compensation) {
+            // Scores, Hessians and compensation see calibration images only; the test set is reported on.
+            let changes = try GroupPruner.prune(network, criterion: criterion, ratio: ratio, granularity: granularity,
+                                                ranking: ranking, calibration: calibration?.subset, compensation: compensation,
+                                                pool: calibration?.pool, obsDamping: pruning.obsDamping)
+            let removed = changes.reduce(0) { $0 + $1.before - $1.after }
+            return "removed \(removed) channels from \(changes.count) dependency groups"
+        }
     }
 
     /// `prune --granularity element|kernel` on a graph checkpoint: `--ratio` of the conv and
@@ -57,18 +50,12 @@ extension PruneCommand {
         // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
         let criterion = try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity, seed: compute.seed,
                                                  pool: calibration?.pool, obsDamping: pruning.obsDamping)
-        let test = try data.load(.test)
-        let before = (flops: 2 * network.nonZeroMacs, accuracy: Trainer.evaluate(network, on: test).accuracy)
-        // Scores see calibration images only; the test set is reported on.
-        let masked = try GraphMaskedPruning.prune(network, weightFraction: ratio, granularity: pruning.granularity,
-                                                  criterion: criterion, calibration: calibration?.subset)
-        let after = (flops: 2 * network.nonZeroMacs, accuracy: Trainer.evaluate(network, on: test).accuracy)
-        try network.save(to: out, metadata: metadata.merging([
-            "pruned_from": model, "criterion": pruning.criterion, "granularity": pruning.granularity.rawValue,
-            "ratio": "\(ratio)", "ranking": Ranking.global.rawValue, "compensation": Compensation.none.rawValue,
-        ]) { $1 })
-        print("masked \(masked) \(pruning.granularity.rawValue) groups; non-zero FLOPs \(before.flops) -> \(after.flops); "
-              + "test accuracy \(fmt(100 * before.accuracy, 2))% -> \(fmt(100 * after.accuracy, 2))%")
+        try pruneAndSave(network, metadata: metadata, ranking: .global, compensation: Compensation.none, countsNonZero: true) {
+            // Scores see calibration images only; the test set is reported on.
+            let masked = try GraphMaskedPruning.prune(network, weightFraction: ratio, granularity: pruning.granularity,
+                                                      criterion: criterion, calibration: calibration?.subset)
+            return "masked \(masked) \(pruning.granularity.rawValue) groups"
+        }
     }
 
     /// `prune --granularity shape` on a graph checkpoint: `--ratio` of the convs' columns removed
@@ -87,19 +74,50 @@ extension PruneCommand {
         // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
         let criterion = try MaskedCriteria.named(pruning.criterion, granularity: .shape, seed: compute.seed,
                                                  pool: calibration?.pool, obsDamping: pruning.obsDamping)
+        try pruneAndSave(network, metadata: metadata, ranking: .global, compensation: named.definingCompensation) {
+            // Scores and OBS's update see calibration images only; the test set is reported on.
+            let removed = try GraphShapePruning.prune(network, columnFraction: ratio, criterion: criterion,
+                                                      calibration: calibration?.subset)
+            return "removed \(removed) conv columns"
+        }
+    }
+
+    /// `prune --granularity layer` on a graph checkpoint: `--ratio` of the shape-preserving
+    /// conv + BatchNorm + ReLU chains replaced by the identity (`GraphLayerPruning`), lowest
+    /// scores (random, l_p, oracle) first; the checkpoint's graph no longer has their nodes.
+    func bypassGraphLayers(_ network: GraphNetwork, metadata: [String: String]) throws {
+        guard (ranking ?? .global) == .global, compensation == nil || compensation == Compensation.none else {
+            throw ValidationError("graph networks pruned by layer rank globally and take no --compensation")
+        }
+        let parsed = try GraphLayerPruning.criterion(pruning.criterion)
+        let calibration = parsed == .oracle || parsed == .oracleAbs ? try data.calibration(samples: pruning.samples) : nil
+        try pruneAndSave(network, metadata: metadata, ranking: .global, compensation: Compensation.none) {
+            // The oracle sees calibration images only; the test set is reported on.
+            let replaced = try GraphLayerPruning.prune(network, ratio: ratio, criterion: pruning.criterion, seed: compute.seed,
+                                                       calibration: calibration?.subset)
+            return "replaced \(replaced.count) layers by the identity (\(replaced.joined(separator: ", ")))"
+        }
+    }
+
+    /// Measures `network` on the test set before and after `prune` (which returns what it did),
+    /// writes it to `--out` with the run's settings in the metadata, and prints the change in
+    /// FLOPs (of the non-zero weights when `countsNonZero`), parameters and test accuracy.
+    func pruneAndSave(_ network: GraphNetwork, metadata: [String: String], ranking: Ranking, compensation: Compensation,
+                      countsNonZero: Bool = false, _ prune: () throws -> String) throws {
         let test = try data.load(.test)
-        let before = (flops: 2 * network.macs, parameters: network.parameterCountWithOffsets,
-                      accuracy: Trainer.evaluate(network, on: test).accuracy)
-        // Scores and OBS's update see calibration images only; the test set is reported on.
-        let removed = try GraphShapePruning.prune(network, columnFraction: ratio, criterion: criterion,
-                                                  calibration: calibration?.subset)
-        let after = (flops: 2 * network.macs, parameters: network.parameterCountWithOffsets,
-                     accuracy: Trainer.evaluate(network, on: test).accuracy)
+        func measure() -> (flops: Int, parameters: Int, accuracy: Double) {
+            (2 * (countsNonZero ? network.nonZeroMacs : network.macs), network.parameterCountWithOffsets,
+             Trainer.evaluate(network, on: test).accuracy)
+        }
+        let before = measure()
+        let summary = try prune()
+        let after = measure()
         try network.save(to: out, metadata: metadata.merging([
-            "pruned_from": model, "criterion": pruning.criterion, "granularity": Granularity.shape.rawValue,
-            "ratio": "\(ratio)", "ranking": Ranking.global.rawValue, "compensation": named.definingCompensation.rawValue,
+            "pruned_from": model, "criterion": pruning.criterion, "granularity": pruning.granularity.rawValue,
+            "ratio": "\(ratio)", "ranking": ranking.rawValue, "compensation": compensation.rawValue,
         ]) { $1 })
-        print("removed \(removed) conv columns; FLOPs \(before.flops) -> \(after.flops), params \(before.parameters) -> \(after.parameters); "
+        print("\(summary); \(countsNonZero ? "non-zero " : "")FLOPs \(before.flops) -> \(after.flops), "
+              + "params \(before.parameters) -> \(after.parameters) (output offsets included); "
               + "test accuracy \(fmt(100 * before.accuracy, 2))% -> \(fmt(100 * after.accuracy, 2))%")
     }
 }

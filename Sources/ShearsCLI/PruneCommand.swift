@@ -12,10 +12,10 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var pruning: PruningOptions
 
-    @Option(parsing: .unconditional, help: "Share of groups to remove, in [0, 1) (of the conv and linear weights for element and kernel, of the conv columns for shape, on graph networks).")
+    @Option(parsing: .unconditional, help: "Share of groups to remove, in [0, 1) (of the conv and linear weights for element and kernel, of the conv columns for shape, of the shape-preserving conv + BatchNorm + ReLU chains for layer, on graph networks).")
     var ratio: Double
 
-    @Option(help: "Ranking: per-layer (same share everywhere), global (l2-normalised scores), or hessian (per-layer shares from the layers' Hessian spectra); default: per-layer, global for element, kernel and shape on graph networks.")
+    @Option(help: "Ranking: per-layer (same share everywhere), global (l2-normalised scores), or hessian (per-layer shares from the layers' Hessian spectra); default: per-layer, global for element, kernel, shape and layer on graph networks.")
     var ranking: Ranking?
 
     @Option(help: "Repair of the layer reading removed units: none, obs, least-squares (filter, channel, neuron); default: obs for the obs criterion, none otherwise.")

@@ -138,29 +138,48 @@ extension CurveConfiguration {
     /// Whether `model` names a graph network (pruned through dependency groups).
     public var isGraphModel: Bool { GraphNetwork.curvePresets[model] != nil }
 
-    /// What graph curves cannot do: criteria other than the group criteria (at filter) or the
-    /// masked criteria (at element, kernel and shape), granularities other than those four;
-    /// element, kernel and shape cells rank globally, repair nothing beyond `obs`'s own update
-    /// and take no group LASSO, shape cells no soft pruning either (every schedule and
-    /// compensation runs at filter).
+    /// What graph curves cannot do: criteria other than the group criteria (at filter, channel
+    /// and neuron), the masked criteria (at element, kernel and shape) or the layer criteria
+    /// (`validateGraphLayers`), and granularities the preset has no groups of; element, kernel
+    /// and shape cells rank globally, repair nothing beyond `obs`'s own update and take no
+    /// group LASSO, shape cells no soft pruning either, channel cells no group LASSO (every
+    /// schedule and compensation runs at filter and neuron).
     private func validateGraph(source: String) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
         try validateCommon(source: source)
-        if let other = granularities.first(where: { ![.filter, .element, .kernel, .shape].contains($0) }) {
-            throw fail(.granularities, "has '\(other.rawValue)'; \(model) takes filter (whole channels of dependency groups), "
-                       + "shape (conv columns removed), element or kernel (masked)")
+        if granularities.contains(.layer) { try validateGraphLayers(source: source) }
+        for granularity in granularities where [.filter, .channel, .neuron].contains(granularity) {
+            // The preset must have such groups (resnet-s has no hidden linear layer for neuron).
+            do { _ = try DependencyGraph(GraphNetwork.curvePresets[model]!).prunableGroups(at: granularity) } catch {
+                throw fail(.granularities, "has '\(granularity.rawValue)', which \(model) does not have: \(error)")
+            }
+            if let other = criteria.first(where: { GroupCriteria.named($0, seed: 0, granularity: granularity) == nil }) {
+                throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
+            }
         }
-        if granularities.contains(.filter), let other = criteria.first(where: { !GroupCriteria.accepts($0) }) {
-            throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
+        if granularities.contains(.channel), schedules.contains(.groupLasso) {
+            throw fail(.schedules, "cannot combine 'group-lasso' with channel on \(model): its penalty acts on the producers' rows (filter, neuron)")
         }
         if granularities.contains(.shape), schedules.contains(.soft) {
             throw fail(.schedules, "cannot combine 'soft' with shape on \(model): soft pruning zeroes whole channels")
         }
         for granularity in granularities where granularity.isMasked || granularity == .shape {
             for name in criteria {
-                do { _ = try MaskedCriteria.named(name, granularity: granularity, seed: 0) } catch { throw fail(.criteria, "\(error)") }
+                let criterion: any MaskedCriterion
+                do { criterion = try MaskedCriteria.named(name, granularity: granularity, seed: 0) } catch { throw fail(.criteria, "\(error)") }
+                // One oracle pass per group: refused up front where the preset has too many groups (resnet-s's weights).
+                if criterion is MaskedOracleCriterion {
+                    let network = try GraphNetwork(GraphNetwork.curvePresets[model]!, seed: 0)
+                    let layers = granularity == .shape ? try MaskedLayer.columns(in: network)
+                        : try MaskedLayer.all(in: network, granularity: granularity)
+                    let groups = layers.reduce(0) { $0 + $1.layout.groupCount }
+                    guard groups <= OracleCriterion.maximumGroups else {
+                        throw fail(.criteria, "has '\(name)' at \(granularity.rawValue): \(model) has \(groups) such groups, one oracle "
+                                   + "pass each (limit \(OracleCriterion.maximumGroups))")
+                    }
+                }
             }
             guard ranking == .global else { throw fail(.ranking, "must be 'global' for \(granularity.rawValue) on \(model)") }
             guard compensation == .none else {
@@ -175,6 +194,31 @@ extension CurveConfiguration {
         let graphSchedules: Set<ScheduleKind> = [.oneShot, .iterative, .gradual, .stepwise, .soft, .groupLasso]
         if let other = schedules.first(where: { !graphSchedules.contains($0) }) {
             throw fail(.schedules, "has '\(other.rawValue)', which runs on VGG models only")
+        }
+    }
+
+    /// Layer cells on a graph: criteria that score a replaced layer (random, l_p, the oracle), no
+    /// compensation, no soft or group-LASSO schedule, and FLOPs targets the preset can reach
+    /// with every shape-preserving conv + BatchNorm + ReLU replaced by the identity.
+    private func validateGraphLayers(source: String) throws {
+        func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
+            .invalid(key: key.rawValue, reason: reason, source: source)
+        }
+        for name in criteria {
+            do { _ = try GraphLayerPruning.criterion(name) } catch { throw fail(.criteria, "\(error)") }
+        }
+        guard compensation == .none else {
+            throw fail(.compensation, "must be 'none' with layer on \(model): a layer replaced by the identity leaves nothing to refit")
+        }
+        if let other = schedules.first(where: { $0 == .soft || $0 == .groupLasso }) {
+            throw fail(.schedules, "cannot combine '\(other.rawValue)' with layer on \(model): it zeroes or penalises channels")
+        }
+        let network = try GraphNetwork(GraphNetwork.curvePresets[model]!, seed: 0)
+        let candidates = try GraphLayerPruning.candidates(in: network)
+        let least = Double(network.macs - candidates.reduce(0) { $0 + $1.macs }) / Double(network.macs)
+        if let lowest = flopsTargets.last, lowest < least {
+            throw fail(.flopsTargets, "goes down to \(lowest); layer pruning of \(model) reaches no lower than "
+                       + "\(Int((least * 100).rounded(.up)))% of the FLOPs (all \(candidates.count) shape-preserving convs replaced by the identity)")
         }
     }
 

@@ -46,7 +46,8 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// momentum 0.9, weight decay 5e-4, batch 64.
     public var trainEpochs = 1
     /// Criterion names, without repeats: `CriterionName` spellings for a VGG, `GroupCriteria.names` for a graph model
-    /// (`MaskedCriteria.names` when its granularities include element or kernel, `MaskedCriteria.shapeNames` at shape).
+    /// at filter, channel and neuron (those `MaskedCriteria.named` takes at element, kernel and shape, those
+    /// `GraphLayerPruning.criterion` takes at layer).
     /// The group-lasso schedule ignores them: its penalty is its criterion.
     public var criteria = ["random", "l2", "activation", "taylor", "obd", "obs"]
     /// What a group is, one set of cells each: never `layer`, only `filter`, `shape`, `element` or `kernel` for a

@@ -1,15 +1,17 @@
 import ShearsNet
 import ShearsPrune
 
-/// Graph networks in curves: channels removed through dependency groups (`filter`
-/// granularity) by a `GroupCriterion`, planned by `GroupPruner.prune(_:toFlops:…)`, in every
-/// schedule: soft pruning zeroes channels with `GroupPruner.zeroLowest`, group LASSO penalises
-/// each channel's rows over all of its group's producers (`GroupLasso+Groups.swift`). Removal
+/// Graph networks in curves: channels removed through dependency groups (`filter`, `channel`
+/// and `neuron` granularity: `ChannelGroup.belongs(to:)`) by a `GroupCriterion`, planned by
+/// `GroupPruner.prune(_:toFlops:…)`, in every schedule: soft pruning zeroes channels with
+/// `GroupPruner.zeroLowest`, group LASSO (filter and neuron) penalises each channel's rows over
+/// all of its group's producers (`GroupLasso+Groups.swift`). Removal
 /// repairs the consumers by the configured compensation (OBS's update always for `obs`).
 /// Element and kernel cells mask weights by a `MaskedCriterion` (`GraphMaskedPruning`, global
 /// ranking, FLOPs counted as 2 x non-zero MACs), and shape cells remove conv columns by one
 /// (`GraphShapePruning`, global ranking, OBS's update for `obs`, FLOPs counted with each conv's
-/// kept columns), in the one-shot, iterative, gradual and stepwise schedules.
+/// kept columns), and layer cells replace shape-preserving conv + BatchNorm + ReLU chains by
+/// the identity (`GraphLayerPruning`), in the one-shot, iterative, gradual and stepwise schedules.
 extension GraphNetwork: CurveModel {
     /// Graph models a curve can train by name.
     public static let curvePresets: [String: GraphSpecification] = ["resnet-s": ResNet.small]
@@ -41,6 +43,11 @@ extension GraphNetwork: CurveModel {
                                          calibration: data.scoring, minimumKeep: configuration.minLayerKeep)
             return
         }
+        if cell.granularity == .layer {
+            try GraphLayerPruning.prune(self, toFlops: try Self.target(fraction, of: base), criterion: cell.criterion,
+                                        seed: CalibrationData.seed(cell, step: step), calibration: data.scoring)
+            return
+        }
         if cell.granularity == .shape {
             let criterion = try MaskedCriteria.named(cell.criterion, granularity: .shape, seed: CalibrationData.seed(cell, step: step),
                                                      pool: data.pool, obsDamping: configuration.obsDamping)
@@ -50,7 +57,7 @@ extension GraphNetwork: CurveModel {
         }
         let criterion = try Self.criterion(cell, step: step, configuration: configuration, data: data)
         try GroupPruner.prune(self, toFlops: try Self.target(fraction, of: base), criterion: criterion,
-                              ranking: configuration.ranking,
+                              granularity: cell.granularity, ranking: configuration.ranking,
                               floors: try GroupPruner.floors(base, minimumKeep: configuration.minLayerKeep),
                               calibration: data.scoring, compensation: Self.compensation(criterion, configuration),
                               pool: data.pool, obsDamping: configuration.obsDamping,
@@ -61,7 +68,7 @@ extension GraphNetwork: CurveModel {
                            configuration: CurveConfiguration, data: CalibrationData) throws {
         try GroupPruner.zeroLowest(self, toFlops: try Self.target(fraction, of: base),
                                    criterion: try Self.criterion(cell, step: step, configuration: configuration, data: data),
-                                   ranking: configuration.ranking,
+                                   granularity: cell.granularity, ranking: configuration.ranking,
                                    floors: try GroupPruner.floors(base, minimumKeep: configuration.minLayerKeep),
                                    calibration: data.scoring)
     }
@@ -77,7 +84,8 @@ extension GraphNetwork: CurveModel {
     /// The cell's group criterion, seeded by cell and step; OBS's Hessians may draw on the seed's calibration pool.
     static func criterion(_ cell: CurveCell, step: Int, configuration: CurveConfiguration,
                           data: CalibrationData) throws -> any GroupCriterion {
-        guard let criterion = GroupCriteria.named(cell.criterion, seed: CalibrationData.seed(cell, step: step), pool: data.pool,
+        guard let criterion = GroupCriteria.named(cell.criterion, seed: CalibrationData.seed(cell, step: step),
+                                                  granularity: cell.granularity, pool: data.pool,
                                                   obsDamping: configuration.obsDamping) else {
             throw PruningError.unknownCriterion(cell.criterion, valid: GroupCriteria.names)
         }

@@ -102,11 +102,18 @@ struct GraphCurveTests {
 
     @Test("graph curves refuse what they cannot do, naming the key", arguments: [
         ("criteria", "has 'magic', which does not apply to resnet-s"),
-        ("granularities", "has 'channel'; resnet-s takes filter (whole channels of dependency groups), shape (conv columns removed), element or kernel (masked)"),
+        ("flopsTargets", "goes down to 0.5; layer pruning of resnet-s reaches no lower than 60% of the FLOPs (all 7 shape-preserving convs replaced by the identity)"),
+        ("granularities", "has 'neuron', which resnet-s does not have: granularity 'neuron' cannot apply to the network: it has no hidden linear layer"),
+        ("schedules", "cannot combine 'group-lasso' with channel on resnet-s"),
     ])
     func refusals(key: String, reason: String) {
         var configuration = configuration(checkpoint: "base.safetensors")
-        if key == "criteria" { configuration.criteria = ["l1", "magic"] } else { configuration.granularities = [.channel] }
+        switch (key, reason.contains("neuron"), reason.contains("channel on")) {
+        case ("criteria", _, _): configuration.criteria = ["l1", "magic"]
+        case (_, true, _): configuration.granularities = [.neuron]
+        case (_, _, true): (configuration.granularities, configuration.schedules) = ([.channel], [.groupLasso])
+        default: (configuration.granularities, configuration.criteria) = ([.layer], ["l1", "random"])
+        }
         do {
             try configuration.validate(source: "c.yaml")
             Issue.record("\(key): no error")

@@ -16,7 +16,9 @@ struct GraphMaskedCriteriaMatchVGGTests {
     }
 
     @Test("every layer's element or kernel scores equal the VGG criterion's, in the same layer order",
-          arguments: ["l1", "lp:3", "random", "taylor-weight", "obd", "obs-no-update"], [Granularity.element, .kernel])
+          arguments: ["l1", "lp:3", "random", "taylor-weight", "taylor-sq", "obd", "obd-exact", "obs-no-update", "oracle",
+                      "oracle-abs"],
+          [Granularity.element, .kernel])
     func matchesVGG(name: String, granularity: Granularity) throws {
         let vgg = model()
         let network = try vgg.asGraph()
@@ -27,6 +29,8 @@ struct GraphMaskedCriteriaMatchVGGTests {
         let criterion: any MaskedCriterion = switch name {
         case "taylor-weight": MaskedTaylorWeightCriterion(batchSize: 5)
         case "obd": MaskedObdCriterion(batchSize: 5)
+        case "obd-exact": MaskedObdCriterion(exact: true, batchSize: 5)
+        case "oracle", "oracle-abs": MaskedOracleCriterion(signed: name == "oracle", batchSize: 5)
         case "obs-no-update": MaskedObsCriterion(batchSize: 5)
         default: try MaskedCriteria.named(name, granularity: granularity, seed: 7)
         }

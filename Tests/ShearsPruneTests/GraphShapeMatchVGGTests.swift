@@ -20,6 +20,8 @@ struct GraphShapeMatchVGGTests {
         switch name {
         case "taylor-weight": MaskedTaylorWeightCriterion(batchSize: 5)
         case "obd": MaskedObdCriterion(batchSize: 5)
+        case "obd-exact": MaskedObdCriterion(exact: true, batchSize: 5)
+        case "oracle", "oracle-abs": MaskedOracleCriterion(signed: name == "oracle", batchSize: 5)
         case "obs-no-update": MaskedObsCriterion(batchSize: 5)
         case "obs": MaskedObsCriterion(batchSize: 5, update: true)
         default: try MaskedCriteria.named(name, granularity: .shape, seed: 7)
@@ -27,7 +29,8 @@ struct GraphShapeMatchVGGTests {
     }
 
     @Test("every conv's column scores equal the VGG criterion's at shape, in the same layer order",
-          arguments: ["l1", "lp:3", "random", "taylor-weight", "obd", "obs-no-update", "obs"])
+          arguments: ["l1", "lp:3", "random", "taylor-weight", "taylor-sq", "obd", "obd-exact", "obs-no-update", "obs", "oracle",
+                      "oracle-abs"])
     func matchesVGG(name: String) throws {
         let vgg = model()
         let network = try vgg.asGraph()

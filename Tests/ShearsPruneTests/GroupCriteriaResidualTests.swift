@@ -109,8 +109,11 @@ struct GroupCriteriaResidualTests {
     @Test("activation leaves a group that no ReLU follows whole, and prunes the others")
     func unrectifiedGroupsStayWhole() throws {
         let (network, _) = try network(rectifyFlattened: false, seed: 4)
-        let changes = try GroupPruner.prune(network, criterion: ActivationGroupCriterion(.mean), ratio: 0.5, calibration: data)
-        #expect(changes.map(\.group) == ["stem", "block.conv1", "hidden"] && changes.map(\.after) == [2, 2, 3])
+        let filters = try GroupPruner.prune(network, criterion: ActivationGroupCriterion(.mean), ratio: 0.5, calibration: data)
+        #expect(filters.map(\.group) == ["stem", "block.conv1"] && filters.map(\.after) == [2, 2])
+        let neurons = try GroupPruner.prune(network, criterion: ActivationGroupCriterion(.mean), ratio: 0.5, granularity: .neuron,
+                                            calibration: data)
+        #expect(neurons.map(\.group) == ["hidden"] && neurons.map(\.after) == [3])
         let groups = try DependencyGraph(network.specification).prunableGroups
         let side = try #require(groups.first { names(network, $0) == ["side"] })
         #expect(side.width == 2)

@@ -51,7 +51,8 @@ struct GroupSchedulesTests {
         // channel of block.conv1 (the last stays); side channel 0 (its bias stays, and is folded).
         GroupPruner.zeroRows([1], of: groups[0], in: network)
         GroupPruner.zeroRows([3], of: ChannelGroup(width: 4, producers: [groups[0].producers[0]], normalizers: [],
-                                                    consumers: [], rectifiers: [], isPrunable: true), in: network)
+                                                    consumers: [], rectifiers: [], isPrunable: true,
+                                                    producerKind: .convolution, isReadByConvolution: true), in: network)
         GroupPruner.zeroRows([0, 1, 2], of: groups[1], in: network)
         GroupPruner.zeroRows([0], of: groups[2], in: network)
         let images = data.batch(Array(0..<data.count)[...]).images

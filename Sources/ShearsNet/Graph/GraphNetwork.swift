@@ -20,11 +20,11 @@ public final class GraphNetwork: Layer {
     }
 
     /// The graph as data, at the current widths; what checkpoints store.
-    public private(set) var specification: GraphSpecification
+    public internal(set) var specification: GraphSpecification
     /// The nodes in topological order; the last one outputs the logits.
-    public private(set) var nodes: [Node]
+    public internal(set) var nodes: [Node]
     /// Every node's output shape for one image, in node order.
-    public private(set) var nodeShapes: [[Int]]
+    public internal(set) var nodeShapes: [[Int]]
     /// Whether forward keeps every node's output and backward every node's output gradient
     /// (for criteria that read activations and their gradients).
     public var isRecording = false {
@@ -36,7 +36,7 @@ public final class GraphNetwork: Layer {
     /// tensor for nodes the loss does not depend on).
     public private(set) var recordedGradients: [Tensor] = []
     /// For each node, the index of the last node that reads it.
-    private let lastReader: [Int]
+    var lastReader: [Int]
     private var inputShape: [Int] = []
 
     /// Builds `specification` with PyTorch's default initialisation drawn from `seed`.
@@ -54,10 +54,15 @@ public final class GraphNetwork: Layer {
             index[node.name] = built.count
             built.append(Node(name: node.name, operation: node.operation, layer: layer, inputs: inputs))
         }
-        var lastReader = Array(built.indices)
-        for (reader, node) in built.enumerated() { for input in node.inputs where input >= 0 { lastReader[input] = reader } }
-        (self.specification, nodes, self.lastReader) = (specification, built, lastReader)
+        (self.specification, nodes, lastReader) = (specification, built, Self.lastReaders(of: built))
         nodeShapes = try specification.shapes()
+    }
+
+    /// For each of `nodes`, the index of the last node that reads it (itself when none does).
+    static func lastReaders(of nodes: [Node]) -> [Int] {
+        var lastReader = Array(nodes.indices)
+        for (reader, node) in nodes.enumerated() { for input in node.inputs where input >= 0 { lastReader[input] = reader } }
+        return lastReader
     }
 
     static func layer(for operation: GraphOperation, rng: inout SeededGenerator) -> Layer? {
@@ -126,7 +131,9 @@ public final class GraphNetwork: Layer {
         nodeShapes = try specification.shapes()
     }
 
-    static func run(_ node: Node, _ inputs: [Tensor], training: Bool) -> Tensor {
+    /// Node `node`'s output from its inputs' outputs, as `forward` computes it node by node
+    /// (public so that a profiler can time each node).
+    public static func run(_ node: Node, _ inputs: [Tensor], training: Bool) -> Tensor {
         switch node.operation {
         case .add: return GraphKernels.sum(inputs)
         case .concat: return GraphKernels.concatenateChannels(inputs)

@@ -39,9 +39,9 @@ public enum TaylorSquaredCriterion {
             _ = model.backward(CrossEntropy(logits: model.forward(images, training: false), labels: labels).gradient)
             for (index, layerGroups) in groups.enumerated() {
                 let weight = model.weight(of: layerGroups.layer), bias = model.bias(of: layerGroups.layer)
-                let (w, g) = (weight.value.values, weight.gradient.values)
-                for group in 0..<layerGroups.count {
-                    var s = layouts[index].indices(group).reduce(0.0) { $0 + Double(w[$1]) * Double(g[$1]) }
+                let gates = gateSums(weight: weight.value.values, gradient: weight.gradient.values, layout: layouts[index])
+                for (group, gate) in gates.enumerated() {
+                    var s = gate
                     if withBias { s += Double(bias.value.values[group]) * Double(bias.gradient.values[group]) }
                     sums[index][group] += s * s
                 }
@@ -52,5 +52,11 @@ public enum TaylorSquaredCriterion {
         return zip(groups, sums).map { layerGroups, total in
             LayerScores(groups: layerGroups, scores: total.map { $0 / Double(max(1, batches)) })
         }
+    }
+
+    /// `Σ_{s∈group} w_s g_s` for every group of one layer's weight (`layout` must describe
+    /// it): the per-layer sum the VGG and graph paths square.
+    public static func gateSums(weight w: [Float], gradient g: [Float], layout: GroupLayout) -> [Double] {
+        (0..<layout.groupCount).map { group in layout.indices(group).reduce(0.0) { $0 + Double(w[$1]) * Double(g[$1]) } }
     }
 }

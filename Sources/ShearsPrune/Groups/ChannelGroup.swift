@@ -35,4 +35,31 @@ public struct ChannelGroup: Sendable, Equatable {
     /// False when the channels are the network's input or its output (logits), or meet an
     /// `add` whose inputs are not aligned group by group.
     public let isPrunable: Bool
+    /// What the producers are: convolutions (the channels are filters) or linear layers
+    /// (hidden neurons). An `add` cannot tie the two, their outputs differ in rank.
+    public let producerKind: ProducerKind
+    /// Whether some consumer is a convolution, so the channels are also conv *input* channels
+    /// (`channel` granularity, scored from the consumers' side).
+    public let isReadByConvolution: Bool
+
+    /// The layer kind producing a group's channels.
+    public enum ProducerKind: Sendable, Equatable {
+        /// Conv filters (`filter` and `channel` granularity).
+        case convolution
+        /// Hidden neurons of linear layers (`neuron` granularity).
+        case linear
+    }
+
+    /// Whether the group is pruned at `granularity`: `filter` takes conv-produced groups,
+    /// `channel` those of them a conv reads, `neuron` linear-produced ones; no other
+    /// granularity removes whole channels. As on VGG, where `filter` is every conv, `channel`
+    /// every conv input after the first conv, and `neuron` every hidden linear layer.
+    public func belongs(to granularity: Granularity) -> Bool {
+        switch granularity {
+        case .filter: return producerKind == .convolution
+        case .channel: return producerKind == .convolution && isReadByConvolution
+        case .neuron: return producerKind == .linear
+        case .element, .kernel, .shape, .layer: return false
+        }
+    }
 }

@@ -16,6 +16,23 @@ public struct DependencyGraph: Sendable {
     /// The prunable groups, in the order their first producer appears.
     public var prunableGroups: [ChannelGroup] { groups.filter(\.isPrunable) }
 
+    /// The prunable groups removed at `granularity` (filter, channel or neuron;
+    /// `ChannelGroup.belongs(to:)`), in order. Throws `granularityNotApplicable` when there are
+    /// none: no conv output to prune, no conv reading one, no hidden linear layer, or a
+    /// granularity that does not remove whole channels.
+    public func prunableGroups(at granularity: Granularity) throws -> [ChannelGroup] {
+        let chosen = prunableGroups.filter { $0.belongs(to: granularity) }
+        guard chosen.isEmpty else { return chosen }
+        let reason: String
+        switch granularity {
+        case .filter: reason = "no convolution's output channels can be removed"
+        case .channel: reason = "no convolution reads another convolution's removable channels"
+        case .neuron: reason = "it has no hidden linear layer whose neurons can be removed"
+        case .element, .kernel, .shape, .layer: reason = "dependency groups are removed by filter, channel or neuron"
+        }
+        throw PruningError.granularityNotApplicable(granularity, layer: "the network", reason: reason)
+    }
+
     /// Follows the channels through `specification`'s nodes in one pass; throws `GraphError` when a node's inputs do
     /// not fit it (`GraphSpecification.shapes()`).
     public init(_ specification: GraphSpecification) throws {
@@ -26,6 +43,7 @@ public struct DependencyGraph: Sendable {
         var segments: [[Segment]] = []
         var producers: [Int: [Int]] = [:], normalizers: [(Int, ChannelGroup.Placement)] = []
         var consumers: [(Int, ChannelGroup.Placement)] = [], rectifiers: [(Int, ChannelGroup.Placement)] = []
+        var convolutions: Set<Int> = []
         func read(_ index: Int) -> [Segment] {
             index < 0 ? [Segment(group: input, width: specification.inputShape[0], span: 1)] : segments[index]
         }
@@ -34,6 +52,7 @@ public struct DependencyGraph: Sendable {
             let inputs = node.inputs.map { read($0 == GraphSpecification.inputName ? -1 : names[$0]!) }
             switch node.operation {
             case .convolution, .linear:
+                if case .convolution = node.operation { convolutions.insert(index) }
                 for placement in Self.placements(of: inputs[0], node: index) { consumers.append(placement) }
                 let group = sets.make()
                 producers[group] = [index]
@@ -65,7 +84,8 @@ public struct DependencyGraph: Sendable {
         }
         for segment in segments.last ?? [] { unprunable.insert(segment.group) }
         groups = Self.collect(&sets, segments: segments, producers: producers, normalizers: normalizers,
-                              consumers: consumers, rectifiers: rectifiers, unprunable: unprunable)
+                              consumers: consumers, rectifiers: rectifiers, unprunable: unprunable,
+                              convolutions: convolutions)
     }
 
     /// Channels of a group as they pass through the graph.
@@ -87,7 +107,8 @@ public struct DependencyGraph: Sendable {
     /// Merges the raw groups by their union–find roots into `ChannelGroup`s, ordered by first producer.
     static func collect(_ sets: inout UnionFind, segments: [[Segment]], producers: [Int: [Int]],
                         normalizers: [(Int, ChannelGroup.Placement)], consumers: [(Int, ChannelGroup.Placement)],
-                        rectifiers: [(Int, ChannelGroup.Placement)], unprunable: Set<Int>) -> [ChannelGroup] {
+                        rectifiers: [(Int, ChannelGroup.Placement)], unprunable: Set<Int>,
+                        convolutions: Set<Int>) -> [ChannelGroup] {
         struct Members {
             var producers: [Int] = []
             var normalizers: [ChannelGroup.Placement] = [], consumers: [ChannelGroup.Placement] = []
@@ -105,7 +126,9 @@ public struct DependencyGraph: Sendable {
         return byRoot.filter { !$0.value.producers.isEmpty }.map { root, members in
             ChannelGroup(width: widths[root] ?? 0, producers: members.producers.sorted(),
                          normalizers: members.normalizers.sorted(by: byNode), consumers: members.consumers.sorted(by: byNode),
-                         rectifiers: members.rectifiers.sorted(by: byNode), isPrunable: !blocked.contains(root))
+                         rectifiers: members.rectifiers.sorted(by: byNode), isPrunable: !blocked.contains(root),
+                         producerKind: convolutions.contains(members.producers[0]) ? .convolution : .linear,
+                         isReadByConvolution: members.consumers.contains { convolutions.contains($0.node) })
         }.sorted { $0.producers[0] < $1.producers[0] }
     }
 }

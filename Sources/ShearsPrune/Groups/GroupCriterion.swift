@@ -53,11 +53,21 @@ public enum GroupCriteria {
     /// Whether `named` knows `name` (a fixed name, or `lp:<p>` with p in [0, inf]).
     public static func accepts(_ name: String) -> Bool { named(name, seed: 0) != nil }
 
-    /// The criterion called `name`, or nil; `seed` drives the random baseline, and `pool`
-    /// (calibration images whose prefix is the scoring subset) extends OBS's layer Hessians
-    /// that would otherwise have fewer samples than their order; `obsDamping` is OBS's relative δ.
-    public static func named(_ name: String, seed: UInt64, pool: Dataset? = nil,
+    /// The criterion called `name` at `granularity` (filter, channel or neuron), or nil;
+    /// `seed` drives the random baseline, and `pool` (calibration images whose prefix is the
+    /// scoring subset) extends OBS's layer Hessians that would otherwise have fewer samples
+    /// than their order; `obsDamping` is OBS's relative δ.
+    ///
+    /// At `channel`, the criteria that read weights score the consumers' input slices
+    /// (`InputChannelCriterion`), as VGG's channel groups are scored; the others (activations,
+    /// the oracle, OBS, which already reads the consumers, BatchNorm scales, random) score a
+    /// channel as at `filter`, as VGG's channel criteria do.
+    public static func named(_ name: String, seed: UInt64, granularity: Granularity = .filter, pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) -> (any GroupCriterion)? {
+        if granularity == .channel, let parsed = try? CriterionName(parsing: name), InputChannelCriterion.readsInputSlices(parsed),
+           let perLayer = try? MaskedCriteria.named(name, granularity: .channel, seed: seed) {
+            return InputChannelCriterion(perLayer)
+        }
         switch name {
         case "l1": return GroupNormCriterion(p: 1)
         case "l2": return GroupNormCriterion(p: 2)

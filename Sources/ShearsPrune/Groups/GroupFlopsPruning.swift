@@ -14,7 +14,8 @@ extension GroupPruner {
         return floors
     }
 
-    /// Scores and removes the lowest channels of the groups `criterion` applies to until the
+    /// Scores and removes the lowest channels of the groups at `granularity` (filter, channel
+    /// or neuron) that `criterion` applies to until the
     /// network's FLOPs (2 x MACs) are at most `targetFlops`, scoring again after each round,
     /// as `pruneToFlops` does: removal changes the scores, and the per-channel estimates
     /// overlap (a channel's saving includes its consumers' input slices, which a removal in
@@ -28,12 +29,13 @@ extension GroupPruner {
     /// (and `pool`, for under-sampled Hessians), OBS's damped by `obsDamping`. `rounding` keeps
     /// every group's width a multiple of its `multiple` (where it was removed from at all).
     public static func prune(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any GroupCriterion,
-                             ranking: Ranking, floors: [Int: Int] = [:], calibration: Dataset? = nil,
+                             granularity: Granularity = .filter, ranking: Ranking, floors: [Int: Int] = [:],
+                             calibration: Dataset? = nil,
                              compensation: Compensation? = nil, pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping,
                              rounding: WidthRounding = .none) throws {
         guard ranking != .hessian else {
-            throw PruningError.granularityNotApplicable(.filter, layer: "a FLOPs target",
+            throw PruningError.granularityNotApplicable(granularity, layer: "a FLOPs target",
                                                         reason: "Hessian-aware shares are by groups; use global or per-layer")
         }
         let repair = try repairing(compensation ?? criterion.definingCompensation, calibration: calibration, pool: pool,
@@ -41,7 +43,8 @@ extension GroupPruner {
         for _ in 0..<50 {
             let current = 2 * (try network.specification.macs())
             guard current > targetFlops else { return }
-            let (groups, scores) = try scoredGroups(network, criterion: criterion, calibration: calibration)
+            let (groups, scores) = try scoredGroups(network, criterion: criterion, granularity: granularity,
+                                                    calibration: calibration)
             let savings = try channelSavings(groups, in: network.specification)
             let candidates = zip(groups, scores).map { group, scores in
                 Array(lowestFirst(scores).dropLast(floors[group.producers[0]] ?? 1))
@@ -56,7 +59,7 @@ extension GroupPruner {
         }
         let reached = 2 * (try network.specification.macs())
         guard reached <= targetFlops else {
-            throw PruningError.granularityNotApplicable(.filter, layer: "the network",
+            throw PruningError.granularityNotApplicable(granularity, layer: "the network",
                                                         reason: "cannot reach \(targetFlops) FLOPs with every group keeping its floor (stuck at \(reached))")
         }
     }

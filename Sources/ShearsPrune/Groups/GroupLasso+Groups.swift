@@ -3,17 +3,16 @@ import ShearsNet
 /// Group LASSO on a graph network's dependency groups: the penalty's group g is one channel
 /// of a dependency group, that is row c of *every* producer's weight (a resnet-s stage's
 /// channel spans the stem or projection and each block's `conv2`), weighted by √|g| with |g|
-/// the number of weights over all those rows (Yuan & Lin 2006). Only `filter` granularity
-/// applies: a graph is pruned by whole channels. Every prunable group is penalised, its
-/// hidden linear layers' neurons included (the VGG `filter` granularity penalises the convs
-/// only; a graph's `filter` curve prunes every prunable group, so it penalises them all).
+/// the number of weights over all those rows (Yuan & Lin 2006). `filter` penalises the
+/// conv-produced groups and `neuron` the hidden linear layers' (as on VGG, where `filter`
+/// penalises the convs only); `channel`, whose VGG group is the consumer's input slice, is not
+/// offered on graphs.
 extension GroupLasso {
     /// The proximal step for a gradient step of size `learningRate` on every channel of every
-    /// prunable group: `w_g ← w_g · max(0, 1 − η·λ·√|g| / ‖w_g‖₂)`. Throws
-    /// `granularityNotApplicable` unless `granularity` is `filter`.
+    /// prunable group at `granularity`: `w_g ← w_g · max(0, 1 − η·λ·√|g| / ‖w_g‖₂)`. Throws
+    /// `granularityNotApplicable` unless `granularity` is `filter` or `neuron`.
     public func proximalStep(_ network: GraphNetwork, learningRate: Double) throws {
-        try Self.checkFilter(granularity)
-        for group in try DependencyGraph(network.specification).prunableGroups {
+        for group in try Self.penalisedGroups(network, granularity: granularity) {
             let weights = group.producers.compactMap { network.nodes[$0].layer?.parameters.first }
             let size = weights.reduce(0) { $0 + $1.value.itemSize }
             let threshold = learningRate * strength * Double(size).squareRoot()
@@ -31,15 +30,14 @@ extension GroupLasso {
         }
     }
 
-    /// Removes, through `GroupSurgery`, every channel of a prunable group whose producers' weight
+    /// Removes, through `GroupSurgery`, every channel of a prunable group at `granularity` whose producers' weight
     /// rows are all exactly zero (biases and BatchNorm parameters may be anything: surgery folds
     /// what the channel still carries, so the outputs do not change). Every group keeps at least
     /// one channel (of an all-zero group, the last). Returns the removed channels keyed by each
-    /// group's first producer's name; throws `granularityNotApplicable` unless `granularity` is `filter`.
+    /// group's first producer's name; throws `granularityNotApplicable` unless `granularity` is `filter` or `neuron`.
     @discardableResult
     public static func removeZeroGroups(_ network: GraphNetwork, granularity: Granularity = .filter) throws -> [String: [Int]] {
-        try checkFilter(granularity)
-        let groups = try DependencyGraph(network.specification).prunableGroups
+        let groups = try penalisedGroups(network, granularity: granularity)
         let removals = groups.map { group in
             let weights = group.producers.compactMap { network.nodes[$0].layer?.parameters.first?.value }
             var zero = (0..<group.width).filter { channel in
@@ -56,10 +54,12 @@ extension GroupLasso {
         return removed
     }
 
-    static func checkFilter(_ granularity: Granularity) throws {
-        guard granularity == .filter else {
+    /// The groups the penalty acts on at `granularity`: filter or neuron groups of `network`.
+    static func penalisedGroups(_ network: GraphNetwork, granularity: Granularity) throws -> [ChannelGroup] {
+        guard granularity == .filter || granularity == .neuron else {
             throw PruningError.granularityNotApplicable(granularity, layer: "a graph network",
-                                                        reason: "group LASSO on graphs penalises whole channels of dependency groups (filter)")
+                                                        reason: "group LASSO on graphs penalises whole channels of dependency groups (filter or neuron)")
         }
+        return try DependencyGraph(network.specification).prunableGroups(at: granularity)
     }
 }

@@ -12,7 +12,8 @@ public enum GroupPruner {
         public let after: Int
     }
 
-    /// Removes the lowest-scored `ratio` of the channels of the prunable groups `criterion`
+    /// Removes the lowest-scored `ratio` of the channels of the prunable groups at
+    /// `granularity` (filter, channel or neuron: `ChannelGroup.belongs(to:)`) that `criterion`
     /// applies to (rounded down; ties go to the lower index), never leaving a group below
     /// `minimumKeep` of its width nor below one channel. `ranking` says how the channels are
     /// shared out: `.perLayer` the same share of every group; `.global` one ranking of all
@@ -23,7 +24,8 @@ public enum GroupPruner {
     /// `definingCompensation` when it is nil, fitted on `calibration` (and `pool`), OBS's
     /// damped by `obsDamping`.
     public static func prune(_ network: GraphNetwork, criterion: any GroupCriterion, ratio: Double, minimumKeep: Double = 0,
-                             ranking: Ranking = .perLayer, calibration: Dataset? = nil, compensation: Compensation? = nil,
+                             granularity: Granularity = .filter, ranking: Ranking = .perLayer, calibration: Dataset? = nil,
+                             compensation: Compensation? = nil,
                              pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws -> [Change] {
         guard ratio >= 0, ratio < 1 else { throw PruningError.ratioOutOfRange(ratio) }
@@ -31,7 +33,7 @@ public enum GroupPruner {
         if ranking == .hessian && calibration == nil { throw PruningError.needsCalibration(criterion: "Hessian-aware ranking") }
         let repair = try repairing(compensation ?? criterion.definingCompensation, calibration: calibration, pool: pool,
                                    damping: obsDamping)
-        let (groups, scores) = try scoredGroups(network, criterion: criterion, calibration: calibration)
+        let (groups, scores) = try scoredGroups(network, criterion: criterion, granularity: granularity, calibration: calibration)
         let candidates = zip(groups, scores).map { group, groupScores in
             Array(lowestFirst(groupScores).dropLast(max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))))
         }
@@ -55,14 +57,15 @@ public enum GroupPruner {
         return changes
     }
 
-    /// The prunable groups `criterion` applies to and their scores, checked: one finite
-    /// score per channel, calibration images present when the criterion reads them.
-    static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion,
+    /// The prunable groups at `granularity` that `criterion` applies to and their scores,
+    /// checked: one finite score per channel, calibration images present when the criterion reads them.
+    static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion, granularity: Granularity,
                              calibration: Dataset?) throws -> (groups: [ChannelGroup], scores: [[Double]]) {
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
-        let groups = try DependencyGraph(network.specification).prunableGroups.filter(criterion.applies)
+        let groups = try DependencyGraph(network.specification).prunableGroups(at: granularity).filter(criterion.applies)
         guard !groups.isEmpty else {
-            throw PruningError.granularityNotApplicable(.filter, layer: "the network", reason: "criterion '\(criterion.name)' applies to none of its groups")
+            throw PruningError.granularityNotApplicable(granularity, layer: "the network",
+                                                        reason: "criterion '\(criterion.name)' applies to none of its groups")
         }
         let scores = try criterion.scores(network, groups: groups, calibration: calibration)
         precondition(scores.count == groups.count && zip(scores, groups).allSatisfy { $0.count == $1.width },

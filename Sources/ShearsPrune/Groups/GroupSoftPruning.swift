@@ -5,7 +5,8 @@ import ShearsNet
 /// may come back): the graph counterpart of the VGG soft schedule's
 /// `Planner.plan` + `Surgeon.zero`.
 extension GroupPruner {
-    /// Zeroes the weights of the lowest-scored channels of the groups `criterion` applies to
+    /// Zeroes the weights of the lowest-scored channels of the groups at `granularity` (filter,
+    /// channel or neuron) that `criterion` applies to
     /// until their estimated saving reaches `network`'s FLOPs (2 x MACs) minus `targetFlops`,
     /// removing nothing; returns the zeroed channels keyed by each group's first producer's name.
     ///
@@ -18,14 +19,15 @@ extension GroupPruner {
     /// stay.
     @discardableResult
     public static func zeroLowest(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any GroupCriterion,
-                                  ranking: Ranking, floors: [Int: Int] = [:], calibration: Dataset? = nil) throws -> [String: [Int]] {
+                                  granularity: Granularity = .filter, ranking: Ranking, floors: [Int: Int] = [:],
+                                  calibration: Dataset? = nil) throws -> [String: [Int]] {
         guard ranking != .hessian else {
-            throw PruningError.granularityNotApplicable(.filter, layer: "a FLOPs target",
+            throw PruningError.granularityNotApplicable(granularity, layer: "a FLOPs target",
                                                         reason: "Hessian-aware shares are by groups; use global or per-layer")
         }
         let current = 2 * (try network.specification.macs())
         guard current > targetFlops else { return [:] }
-        let (groups, scores) = try scoredGroups(network, criterion: criterion, calibration: calibration)
+        let (groups, scores) = try scoredGroups(network, criterion: criterion, granularity: granularity, calibration: calibration)
         let savings = try channelSavings(groups, in: network.specification)
         let candidates = zip(groups, scores).map { group, scores in
             Array(lowestFirst(scores).dropLast(floors[group.producers[0]] ?? 1))

@@ -43,8 +43,7 @@ public enum MaskedCriteria {
     ///
     /// Throws `granularityNotApplicable` for a criterion that does not score single weights,
     /// kernels or columns (those reading a unit's activations, and group-only ones such as
-    /// `bn-scale`) or that graph networks do not have at these granularities yet, and
-    /// `unknownCriterion` for a name no criterion has.
+    /// `bn-scale`), and `unknownCriterion` for a name no criterion has.
     public static func named(_ name: String, granularity: Granularity, seed: UInt64, pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) throws -> any MaskedCriterion {
         let parsed: CriterionName
@@ -60,6 +59,8 @@ public enum MaskedCriteria {
         case let .norm(p): return MaskedNormCriterion(p: p)
         case .taylorWeight: return MaskedTaylorWeightCriterion()
         case .obd: return MaskedObdCriterion()
+        case .obdExact: return MaskedObdCriterion(exact: true)
+        case .taylorSquared: return MaskedTaylorSquaredCriterion()
         case .obsNoUpdate: return MaskedObsCriterion(pool: pool, damping: obsDamping)
         case .obs where granularity == .shape: return MaskedObsCriterion(pool: pool, damping: obsDamping, update: true)
         case .obs:
@@ -69,14 +70,7 @@ public enum MaskedCriteria {
         case .activation, .activationStd, .apoz, .taylor, .taylorBatch:
             throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)'",
                                                         reason: "it scores a unit's activations, which a single weight, kernel or column does not have")
-        case .taylorSquared, .obdExact, .oracle, .oracleAbs:
-            throw PruningError.granularityNotApplicable(granularity, layer: "criterion '\(name)' on a graph network",
-                                                        reason: "not implemented yet; use \(names.joined(separator: ", "))")
+        case .oracle, .oracleAbs: return MaskedOracleCriterion(signed: parsed == .oracle)
         }
     }
-
-    /// The names `named` accepts at element and kernel granularity, for messages.
-    public static let names = ["random", "l0", "l1", "l2", "linf", "lp:<p>", "taylor-weight", "obd", "obs-no-update"]
-    /// The names `named` accepts at shape granularity: those of `names` and `obs`.
-    public static let shapeNames = names + ["obs"]
 }

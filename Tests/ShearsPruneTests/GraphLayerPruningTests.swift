@@ -1,0 +1,115 @@
+import Foundation
+import ShearsNet
+import Testing
+@testable import ShearsPrune
+
+/// `layer` granularity on graph networks: shape-preserving conv + BatchNorm + ReLU chains
+/// replaced by the identity.
+@Suite("Layer granularity on graph networks")
+struct GraphLayerPruningTests {
+    let data = Dataset.synthetic(count: 12, height: 8, width: 8, classCount: 3, seed: 1)
+    let digits = Dataset.synthetic(count: 8, classCount: 10, seed: 3)
+
+    /// Three convs of which two keep their input's shape, and a hidden layer, with BatchNorm at random statistics.
+    func model() -> VGG {
+        let configuration = VGGConfiguration(features: [.conv(4), .conv(4), .conv(4), .pool, .conv(6), .pool], hidden: [5],
+                                             inputChannels: 1, inputSize: 8, classes: 3, batchNorm: true)
+        let model = VGG(configuration, seed: 2)
+        randomizeNormalization(model.features.layers.compactMap { $0 as? BatchNorm2D }, seed: 3)
+        return model
+    }
+
+    @Test("resnet-s has seven replaceable chains: each stride-1 block's conv1, bn1 and relu1")
+    func resnetCandidates() throws {
+        let network = try GraphNetwork(ResNet.small, seed: 1)
+        let candidates = try GraphLayerPruning.candidates(in: network)
+        #expect(candidates.map(\.name) == ["layer1.0.conv1", "layer1.1.conv1", "layer1.2.conv1", "layer2.1.conv1",
+                                           "layer2.2.conv1", "layer3.1.conv1", "layer3.2.conv1"])
+        #expect(candidates.allSatisfy { $0.nodes.count == 3 && $0.macs == 1_806_336 })
+        #expect(candidates.allSatisfy { network.nodes[$0.nodes[1]].layer is BatchNorm2D && network.nodes[$0.nodes[2]].layer is ReLU })
+    }
+
+    @Test("bypassing a chain computes what the chain computes with an identity kernel and an identity BatchNorm, and round-trips")
+    func bypassIsIdentity() throws {
+        let network = try GraphNetwork(ResNet.small, seed: 1)
+        randomizeNormalization(network.nodes.compactMap { $0.layer as? BatchNorm2D }, seed: 2)
+        let chain = try GraphLayerPruning.candidates(in: network)[3].nodes
+        let identity = network.copy()
+        let conv = identity.nodes[chain[0]].layer as! Conv2D
+        let norm = identity.nodes[chain[1]].layer as! BatchNorm2D
+        conv.weight.value.values = [Float](repeating: 0, count: conv.weight.value.count)
+        for channel in 0..<conv.outChannels { conv.weight.value.values[(channel * conv.inChannels + channel) * 9 + 4] = 1 }
+        norm.runningMean = [Float](repeating: 0, count: norm.channels)
+        norm.runningVariance = [Float](repeating: 1, count: norm.channels)
+        norm.weight.value.values = [Float](repeating: (1 + norm.epsilon).squareRoot(), count: norm.channels)
+        norm.bias.value.values = [Float](repeating: 0, count: norm.channels)
+        let macs = network.macs
+        try network.bypass(chain)
+        #expect(network.macs == macs - 1_806_336 && network.nodes.count == identity.nodes.count - 3)
+        #expect(!network.nodes.contains { $0.name == "layer2.1.conv1" })
+        let images = digits.batch(Array(0..<digits.count)[...]).images
+        let (bypassed, reference) = (network.forward(images, training: false), identity.forward(images, training: false))
+        let scale = reference.values.map(abs).max() ?? 0
+        let worst = zip(bypassed.values, reference.values).map { abs($0 - $1) }.max() ?? 0
+        #expect(scale > 0 && worst <= 1e-4 * scale, "largest difference \(worst) of \(scale)")
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bypass-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try network.save(to: path)
+        let loaded = try GraphNetwork.load(from: path).model
+        #expect(loaded.specification == network.specification)
+        #expect(loaded.forward(images, training: false).values == bypassed.values)
+    }
+
+    @Test("a run that is not a chain read alone, or that changes the shape, is refused")
+    func bypassRefusals() throws {
+        let network = try GraphNetwork(ResNet.small, seed: 1)
+        let stem = try #require(network.nodes.firstIndex { $0.name == "conv1" })
+        let first = try #require(network.nodes.firstIndex { $0.name == "layer1.0.conv1" })
+        // The stem's conv changes 1 channel into 16; layer1.0.conv1 is not read by the stem's relu alone.
+        #expect(throws: GraphError.self) { try network.bypass([stem, stem + 1, stem + 2]) }
+        #expect(throws: GraphError.self) { try network.bypass([first, first + 2]) }
+        #expect(throws: GraphError.self) { try network.bypass([network.nodes.count - 1]) }
+        #expect(network.nodes.count == ResNet.small.nodes.count)
+    }
+
+    @Test("layer scores on a VGG's graph equal the VGG criterion's, and pruning replaces the same layer",
+          arguments: ["random", "l1", "oracle", "oracle-abs"])
+    func matchesVGG(name: String) throws {
+        let vgg = model()
+        let network = try vgg.asGraph()
+        let candidates = try GraphLayerPruning.candidates(in: network)
+        #expect(candidates.map(\.name) == ["features.3", "features.6"])
+        let scores = try GraphLayerPruning.scores(network, candidates: candidates, criterion: name, seed: 7, calibration: data)
+        let engine = CriterionEngine(data: data, seed: 7, batchSize: 5)
+        let expected = try engine.scores(vgg, criterion: try CriterionName(parsing: name), granularity: .layer)
+        #expect(expected.map(\.scores.count) == [1, 1])
+        for (computed, byVGG) in zip(scores, expected.map { $0.scores[0] }) {
+            #expect(abs(computed - byVGG) <= 1e-5 * max(abs(byVGG), 1e-6), "\(scores) vs \(expected.map(\.scores))")
+        }
+        let replaced = try GraphLayerPruning.prune(network, ratio: 0.5, criterion: name, seed: 7, calibration: data)
+        let plan = try Planner.plan(expected, granularity: .layer, ratio: 0.5, ranking: .global)
+        try Surgeon.apply(plan, to: vgg, compensation: .none, data: data, batchSize: 5)
+        #expect(replaced.count == 1)
+        let images = data.batch(Array(0..<data.count)[...]).images
+        let worst = zip(network.forward(images, training: false).values, vgg.forward(images, training: false).values)
+            .map { abs($0 - $1) }.max() ?? 1
+        #expect(worst <= 1e-5, "largest output difference \(worst)")
+    }
+
+    @Test("pruning to a FLOPs target replaces chains until it is reached; an unreachable target is refused in one line")
+    func toFlops() throws {
+        let network = try GraphNetwork(ResNet.small, seed: 1)
+        let target = 2 * 31_021_952 * 8 / 10
+        try GraphLayerPruning.prune(network, toFlops: target, criterion: "l1", seed: 0, calibration: nil)
+        #expect(2 * network.macs <= target && 2 * network.macs > target - 2 * 1_806_336)
+        #expect {
+            try GraphLayerPruning.prune(network, toFlops: 2 * 31_021_952 / 2, criterion: "l2", seed: 0, calibration: nil)
+        } throws: { error in
+            "\(error)".contains("no shape-preserving conv is left") && !"\(error)".contains("\n")
+        }
+        #expect(throws: PruningError.self) {
+            try GraphLayerPruning.prune(network, ratio: 0.5, criterion: "taylor", seed: 0, calibration: data)
+        }
+    }
+}
