@@ -50,58 +50,57 @@ struct LatencyBenchCommand: ParsableCommand {
             }
             return fraction
         }
-        let criterionName = try CriterionName(parsing: criterion)
-        var networks = try models.map { try loadFashionMNISTModel($0).model }
-        var names = models.map { ($0 as NSString).lastPathComponent }
+        var models = try self.models.map { try TimedModel(loading: $0) }
+        guard models.allSatisfy({ if case .vgg = $0 { true } else { false } })
+                || models.allSatisfy({ if case .graph = $0 { true } else { false } }) else {
+            throw ValidationError("give checkpoints of one family, VGG or graph: their times are compared layer by layer")
+        }
+        var names = self.models.map { ($0 as NSString).lastPathComponent }
         let test = try data.load(.test).prefix(256)
         let calibration = fractions.isEmpty ? nil : try data.calibration(samples: 256)
         for fraction in fractions {
-            let pruned = networks[0].copy()
-            try pruneToFlops(pruned, fraction: fraction, of: networks[0], criterion: criterionName, granularity: .filter,
-                             engine: CriterionEngine(data: calibration!.subset, pool: calibration!.pool, seed: compute.seed),
-                             rounding: WidthRounding(multiple: roundTo))
-            networks.append(pruned)
+            // Scores see calibration images only.
+            models.append(try models[0].pruned(toFraction: fraction, criterion: criterion, calibration: calibration!,
+                                               seed: compute.seed, roundTo: roundTo))
             names.append("\(names[0]) -> \(criterion) \(fraction)" + (roundTo > 1 ? " /\(roundTo)" : ""))
         }
-        var best = Array(repeating: (batch1: Double.infinity, batch256: Double.infinity), count: networks.count)
+        var best = Array(repeating: (batch1: Double.infinity, batch256: Double.infinity), count: models.count)
         // Alternating rounds spread the machine's slow moments over every model alike.
         for _ in 0..<rounds {
-            for (index, network) in networks.enumerated() {
-                let measured = Latency.measure(network, data: test, singles: singles)
+            for (index, model) in models.enumerated() {
+                let measured = Latency.measure(model.layer, data: test, singles: singles)
                 best[index] = (min(best[index].batch1, measured.batch1), min(best[index].batch256, measured.batch256))
             }
         }
-        let reference = (ModelCost(networks[0]).flops, best[0])
+        let reference = (models[0].flops, best[0])
         print("model                                     FLOPs %   b1 ms/img   ratio   b256 ms/img   ratio")
-        for (index, network) in networks.enumerated() {
-            let flops = 100 * Double(ModelCost(network).flops) / Double(reference.0)
+        for (index, model) in models.enumerated() {
+            let flops = 100 * Double(model.flops) / Double(reference.0)
             print(pad(names[index], 40, left: true), pad(fmt(flops, 1), 8),
                   pad(fmt(best[index].batch1, 4), 11), pad(fmt(best[index].batch1 / reference.1.batch1, 3), 7),
                   pad(fmt(best[index].batch256, 4), 13), pad(fmt(best[index].batch256 / reference.1.batch256, 3), 7))
         }
-        if profile { printProfile(networks, names: names, batch: test.batch(Array(0..<test.count)[...]).images) }
+        if profile { printProfile(models, names: names, batch: test.batch(Array(0..<test.count)[...]).images) }
     }
 
-    /// Per-layer batch-256 forward milliseconds of every model, and each layer's time and MACs
-    /// as ratios to the first model's same layer (structural pruning keeps the layer list).
-    private func printProfile(_ networks: [VGG], names: [String], batch: Tensor) {
-        let profiles = networks.map { InferenceProfile.measure($0, batch: batch, rounds: rounds) }
-        let macs = networks.map { network in
-            Dictionary(uniqueKeysWithValues: ModelCost(network).layers.map { ($0.name, $0.macs) })
-        }
+    /// Per-layer (VGG) or per-node (graph) batch-256 forward milliseconds of every model, and
+    /// each layer's time and MACs as ratios to the first model's layer of the same name ("-"
+    /// where a model has no such layer: a layer replaced by the identity).
+    private func printProfile(_ models: [TimedModel], names: [String], batch: Tensor) {
+        let profiles = models.map { $0.profile(batch: batch, rounds: rounds) }
         print("\nper-layer forward ms at batch \(batch.shape[0]) (fastest of \(rounds) rounds); time and MACs as ratios to model 0")
         for (index, profile) in profiles.enumerated() {
             print("model \(index) \(names[index]): \(fmt(profile.map(\.milliseconds).reduce(0, +), 2)) ms")
         }
         print(pad("layer", 24, left: true), profiles.indices.map { pad("\($0): ms", 9) + pad("time", 6) + pad("MACs", 6) }.joined(separator: " "))
-        for (row, entry) in profiles[0].enumerated() {
-            let key = String(entry.layer.prefix { $0 != " " })
-            let cells = profiles.indices.map { model in
-                let time = profiles[model][row].milliseconds
-                let macRatio = macs[0][key].map { reference in fmt(Double(macs[model][key] ?? 0) / Double(max(reference, 1)), 2) } ?? "-"
-                return pad(fmt(time, 2), 9) + pad(fmt(time / max(entry.milliseconds, 1e-9), 2), 6) + pad(macRatio, 6)
+        for entry in profiles[0] {
+            let cells = profiles.map { profile in
+                guard let same = profile.first(where: { $0.key == entry.key }) else { return pad("-", 9) + pad("-", 6) + pad("-", 6) }
+                var macRatio = "-"
+                if let reference = entry.macs, let macs = same.macs { macRatio = fmt(Double(macs) / Double(max(reference, 1)), 2) }
+                return pad(fmt(same.milliseconds, 2), 9) + pad(fmt(same.milliseconds / max(entry.milliseconds, 1e-9), 2), 6) + pad(macRatio, 6)
             }
-            print(pad(entry.layer, 24, left: true), cells.joined(separator: " "))
+            print(pad(entry.label, 24, left: true), cells.joined(separator: " "))
         }
     }
 }

@@ -110,8 +110,26 @@ struct CLITests {
         #expect(obsFile.metadata["compensation"] == "obs", "obs applies its update by default")
         let refused = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "neuron",
                                      "--ratio", "0.5", "--out", dir.appendingPathComponent("t.safetensors").path])
-        #expect(refused.status != 0 && refused.error.contains("use --granularity filter, shape, element or kernel"), "\(refused.error)")
+        #expect(refused.status != 0 && refused.error.contains("'neuron' cannot apply to the network: it has no hidden linear layer"),
+                "\(refused.error)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.safetensors").path))
+        let channel = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "channel",
+                                     "--ratio", "0.25", "--test-limit", "128", "--out", dir.appendingPathComponent("c.safetensors").path])
+        #expect(channel.status == 0 && channel.output.contains("from 12 dependency groups"), "\(channel.error)")
+        let layers = dir.appendingPathComponent("l.safetensors").path
+        let layer = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "layer",
+                                   "--ratio", "0.5", "--test-limit", "128", "--out", layers])
+        #expect(layer.status == 0 && layer.output.contains("replaced 3 layers by the identity"), "\(layer.error)")
+        let layerInfo = try runShears(["info", layers])
+        #expect(layerInfo.status == 0 && layerInfo.output.contains("layer2.2.conv2"), "\(layerInfo.error)")
+        // Graph checkpoints time side by side, node by node: a replaced layer has no time of its own.
+        let latency = try runShears(["bench", "latency", checkpoint, layers, "--rounds", "1", "--singles", "2", "--flops", "0.5",
+                                     "--profile"])
+        let rows = latency.output.split(separator: "\n")
+        #expect(latency.status == 0 && rows.contains { $0.hasPrefix("resnet.safetensors -> l1 0.5") }, "\(latency.error)")
+        let replaced = try #require(layer.output.split(separator: "(").dropFirst().first?.split(separator: ",").first.map(String.init))
+        #expect(rows.contains { $0.hasPrefix("\(replaced) Conv2D") && $0.contains(" - ") }, "\(latency.output)")
+        #expect(rows.contains { $0.hasPrefix("layer3.2.add") }, "\(latency.output)")
     }
 
     @Test("bn-scale prunes a VGG with batch norm through its graph's dependency groups; a VGG without batch norm is refused")
