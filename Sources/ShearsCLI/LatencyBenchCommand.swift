@@ -31,6 +31,9 @@ struct LatencyBenchCommand: ParsableCommand {
     @Flag(help: "Also time every layer's forward pass at batch 256, with each model's ratio to the first.")
     var profile = false
 
+    @Flag(help: "Also time each graph model with every BatchNorm after a conv folded into it (the deployment form; same logits up to rounding).")
+    var foldBatchNorm = false
+
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
 
@@ -63,6 +66,11 @@ struct LatencyBenchCommand: ParsableCommand {
             models.append(try models[0].pruned(toFraction: fraction, criterion: criterion, calibration: calibration!,
                                                seed: compute.seed, roundTo: roundTo))
             names.append("\(names[0]) -> \(criterion) \(fraction)" + (roundTo > 1 ? " /\(roundTo)" : ""))
+        }
+        if foldBatchNorm {
+            // Beside each model, its folded copy, timed in the same rounds.
+            models += try models.map { try $0.foldingBatchNorms() }
+            names += names.map { "\($0) +fold" }
         }
         var best = Array(repeating: (batch1: Double.infinity, batch256: Double.infinity), count: models.count)
         // Alternating rounds spread the machine's slow moments over every model alike.

@@ -1,3 +1,4 @@
+import ArgumentParser
 import ShearsNet
 import ShearsPrune
 
@@ -48,6 +49,15 @@ enum TimedModel {
                                   calibration: calibration.subset, pool: calibration.pool, rounding: WidthRounding(multiple: roundTo))
             return .graph(pruned)
         }
+    }
+
+    /// The model with every BatchNorm after a conv folded into it (`GraphNetwork.foldingBatchNorms`),
+    /// its deployment form; VGG checkpoints are refused.
+    func foldingBatchNorms() throws -> TimedModel {
+        guard case let .graph(model) = self else {
+            throw ValidationError("--fold-batch-norm takes graph checkpoints (a VGG's BatchNorm stays in the VGG class)")
+        }
+        return .graph(try model.foldingBatchNorms())
     }
 
     /// Fastest-of-`rounds` inference milliseconds of every layer (VGG) or node (graph) on

@@ -124,12 +124,13 @@ struct CLITests {
         #expect(layerInfo.status == 0 && layerInfo.output.contains("layer2.2.conv2"), "\(layerInfo.error)")
         // Graph checkpoints time side by side, node by node: a replaced layer has no time of its own.
         let latency = try runShears(["bench", "latency", checkpoint, layers, "--rounds", "1", "--singles", "2", "--flops", "0.5",
-                                     "--profile"])
+                                     "--profile", "--fold-batch-norm"])
         let rows = latency.output.split(separator: "\n")
         #expect(latency.status == 0 && rows.contains { $0.hasPrefix("resnet.safetensors -> l1 0.5") }, "\(latency.error)")
         let replaced = try #require(layer.output.split(separator: "(").dropFirst().first?.split(separator: ",").first.map(String.init))
         #expect(rows.contains { $0.hasPrefix("\(replaced) Conv2D") && $0.contains(" - ") }, "\(latency.output)")
         #expect(rows.contains { $0.hasPrefix("layer3.2.add") }, "\(latency.output)")
+        #expect(rows.contains { $0.hasPrefix("resnet.safetensors -> l1 0.5 +fold") }, "\(latency.output)")
     }
 
     @Test("bn-scale prunes a VGG with batch norm through its graph's dependency groups; a VGG without batch norm is refused")
