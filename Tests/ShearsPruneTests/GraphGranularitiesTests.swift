@@ -8,18 +8,9 @@ import Testing
 struct GraphGranularitiesTests {
     let data = Dataset.synthetic(count: 12, height: 8, width: 8, classCount: 3, seed: 1)
 
-    /// Two convs and a hidden layer, with BatchNorm at random statistics.
-    func model() -> VGG {
-        let configuration = VGGConfiguration(features: [.conv(4), .pool, .conv(6), .pool], hidden: [5], inputChannels: 1,
-                                             inputSize: 8, classes: 3, batchNorm: true)
-        let model = VGG(configuration, seed: 2)
-        randomizeNormalization(model.features.layers.compactMap { $0 as? BatchNorm2D }, seed: 3)
-        return model
-    }
-
     @Test("filter takes the conv-produced groups, channel those a conv reads, neuron the hidden linear ones, as VGG enumerates them")
     func groupsByGranularity() throws {
-        let network = try model().asGraph()
+        let network = try smallVGGWithBatchNorm().asGraph()
         let graph = try DependencyGraph(network.specification)
         let names = { (groups: [ChannelGroup]) in groups.map { network.nodes[$0.producers[0]].name } }
         #expect(names(try graph.prunableGroups(at: .filter)) == ["features.0", "features.4"])
@@ -41,7 +32,7 @@ struct GraphGranularitiesTests {
           arguments: ["random", "l1", "lp:3", "activation", "apoz", "taylor-weight", "taylor-sq", "obd", "obd-exact", "oracle",
                       "obs-no-update"])
     func channelMatchesVGG(name: String) throws {
-        let vgg = model()
+        let vgg = smallVGGWithBatchNorm()
         let network = try vgg.asGraph()
         let groups = try DependencyGraph(network.specification).prunableGroups(at: .channel)
         let criterion = try #require(GroupCriteria.named(name, seed: 7, granularity: .channel))
@@ -85,7 +76,7 @@ struct GraphGranularitiesTests {
 
     @Test("pruning at one granularity removes channels of its groups only", arguments: [Granularity.filter, .channel, .neuron])
     func removesOnlyItsGroups(granularity: Granularity) throws {
-        let network = try model().asGraph()
+        let network = try smallVGGWithBatchNorm().asGraph()
         let indices = try ["features.0", "features.4", "classifier.0"].map { name in
             try #require(network.nodes.firstIndex { $0.name == name })
         }
@@ -101,7 +92,7 @@ struct GraphGranularitiesTests {
 
     @Test("channel pruning by l1 removes the input channels the VGG planner removes at channel granularity")
     func channelRemovalMatchesVGG() throws {
-        let vgg = model()
+        let vgg = smallVGGWithBatchNorm()
         let network = try vgg.asGraph()
         _ = try GroupPruner.prune(network, criterion: #require(GroupCriteria.named("l1", seed: 0, granularity: .channel)),
                                   ratio: 0.5, granularity: .channel)

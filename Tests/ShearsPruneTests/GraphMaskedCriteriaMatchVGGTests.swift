@@ -6,21 +6,12 @@ import Testing
 struct GraphMaskedCriteriaMatchVGGTests {
     let data = Dataset.synthetic(count: 12, height: 8, width: 8, classCount: 3, seed: 1)
 
-    /// Two convs and a hidden layer, with BatchNorm at random statistics.
-    func model() -> VGG {
-        let configuration = VGGConfiguration(features: [.conv(4), .pool, .conv(6), .pool], hidden: [5], inputChannels: 1,
-                                             inputSize: 8, classes: 3, batchNorm: true)
-        let model = VGG(configuration, seed: 2)
-        randomizeNormalization(model.features.layers.compactMap { $0 as? BatchNorm2D }, seed: 3)
-        return model
-    }
-
     @Test("every layer's element or kernel scores equal the VGG criterion's, in the same layer order",
           arguments: ["l1", "lp:3", "random", "taylor-weight", "taylor-sq", "obd", "obd-exact", "obs-no-update", "oracle",
                       "oracle-abs"],
           [Granularity.element, .kernel])
     func matchesVGG(name: String, granularity: Granularity) throws {
-        let vgg = model()
+        let vgg = smallVGGWithBatchNorm()
         let network = try vgg.asGraph()
         let layers = try MaskedLayer.all(in: network, granularity: granularity)
         #expect(layers.map(\.name) == (granularity == .element ? ["features.0", "features.4", "classifier.0", "classifier.2"]

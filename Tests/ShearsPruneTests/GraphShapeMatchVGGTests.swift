@@ -6,15 +6,6 @@ import Testing
 struct GraphShapeMatchVGGTests {
     let data = Dataset.synthetic(count: 12, height: 8, width: 8, classCount: 3, seed: 1)
 
-    /// Two convs and a hidden layer, with BatchNorm at random statistics.
-    func model() -> VGG {
-        let configuration = VGGConfiguration(features: [.conv(4), .pool, .conv(6), .pool], hidden: [5], inputChannels: 1,
-                                             inputSize: 8, classes: 3, batchNorm: true)
-        let model = VGG(configuration, seed: 2)
-        randomizeNormalization(model.features.layers.compactMap { $0 as? BatchNorm2D }, seed: 3)
-        return model
-    }
-
     /// The graph criterion `name` reading the same batches as `CriterionEngine(batchSize: 5)`.
     func criterion(_ name: String) throws -> any MaskedCriterion {
         switch name {
@@ -32,7 +23,7 @@ struct GraphShapeMatchVGGTests {
           arguments: ["l1", "lp:3", "random", "taylor-weight", "taylor-sq", "obd", "obd-exact", "obs-no-update", "obs", "oracle",
                       "oracle-abs"])
     func matchesVGG(name: String) throws {
-        let vgg = model()
+        let vgg = smallVGGWithBatchNorm()
         let network = try vgg.asGraph()
         let layers = try MaskedLayer.columns(in: network)
         #expect(layers.map(\.name) == ["features.0", "features.4"])
@@ -53,7 +44,7 @@ struct GraphShapeMatchVGGTests {
     @Test("pruning a share of the columns removes the columns the VGG planner's global plan removes, obs with the same update",
           arguments: ["l1", "random", "obd", "obs"])
     func sameColumnsAsVGG(name: String) throws {
-        let vgg = model()
+        let vgg = smallVGGWithBatchNorm()
         let network = try vgg.asGraph()
         let ratio = 0.4
         try GraphShapePruning.prune(network, columnFraction: ratio, criterion: try criterion(name), calibration: data)

@@ -24,9 +24,6 @@ public enum GraphLayerPruning {
         public let macs: Int
     }
 
-    /// The criteria `layer` groups take: the l_p norms, `random`, `oracle` and `oracle-abs`.
-    public static let criterionNames = ["random", "l0", "l1", "l2", "linf", "lp:<p>", "oracle", "oracle-abs"]
-
     /// Every candidate chain of `network`, in node order.
     public static func candidates(in network: GraphNetwork) throws -> [Candidate] {
         let macs = try network.specification.macsPerNode()
@@ -125,6 +122,7 @@ public enum GraphLayerPruning {
         }
     }
 
+    /// The candidates of `network`; throws `granularityNotApplicable` when there are none.
     static func nonEmptyCandidates(_ network: GraphNetwork) throws -> [Candidate] {
         let candidates = try Self.candidates(in: network)
         guard !candidates.isEmpty else {

@@ -4,20 +4,6 @@ import Testing
 
 @Suite("BatchNorm folded into convs for inference")
 struct GraphFoldingTests {
-    /// Non-trivial γ, β and running statistics on every BatchNorm of `network`.
-    func randomizeStatistics(_ network: GraphNetwork, seed: UInt64) {
-        var rng = SeededGenerator(seed: seed)
-        for node in network.nodes {
-            guard let norm = node.layer as? BatchNorm2D else { continue }
-            for c in 0..<norm.channels {
-                norm.weight.value.values[c] = 0.5 + rng.nextUnitFloat()
-                norm.bias.value.values[c] = 0.3 * rng.nextGaussian()
-                norm.runningMean[c] = 0.2 * rng.nextGaussian()
-                norm.runningVariance[c] = 0.5 + rng.nextUnitFloat()
-            }
-        }
-    }
-
     /// Largest |a − b| over the largest |b|.
     func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
         zip(a.values, b.values).map { abs($0 - $1) }.max()! / b.values.map(abs).max()!
@@ -26,7 +12,7 @@ struct GraphFoldingTests {
     @Test("resnet-s folded: every BatchNorm after a conv leaves the graph, the logits stay, and the copy round-trips")
     func resnet() throws {
         let network = try GraphNetwork(ResNet.small, seed: 1)
-        randomizeStatistics(network, seed: 2)
+        randomizeBatchNorms(network, seed: 2)
         let folded = try network.foldingBatchNorms()
         #expect(network.nodes.filter { $0.layer is BatchNorm2D }.count == 21)
         #expect(folded.nodes.count == network.nodes.count - 21 && !folded.nodes.contains { $0.layer is BatchNorm2D })
@@ -45,7 +31,7 @@ struct GraphFoldingTests {
     @Test("a BatchNorm on the input or after a non-conv stays; offsets of pruned inputs are scaled with the weights")
     func keepsUnfoldable() throws {
         let network = try GraphNetwork(residualTestGraph(), seed: 4)
-        randomizeStatistics(network, seed: 5)
+        randomizeBatchNorms(network, seed: 5)
         let conv = try #require(network.nodes.first { $0.name == "block.conv2" }?.layer as? Conv2D)
         conv.outputOffset = randomTensor([3, 3, 3], seed: 6)
         let folded = try network.foldingBatchNorms()

@@ -3,7 +3,7 @@ import Testing
 
 /// Gives every BatchNorm of `network` non-trivial affine parameters and running statistics,
 /// so that a misplaced or dropped tensor changes the outputs.
-private func randomizeBatchNorms(_ network: GraphNetwork, seed: UInt64) {
+func randomizeBatchNorms(_ network: GraphNetwork, seed: UInt64) {
     var rng = SeededGenerator(seed: seed)
     for node in network.nodes {
         guard let norm = node.layer as? BatchNorm2D else { continue }
