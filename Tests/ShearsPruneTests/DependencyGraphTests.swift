@@ -79,14 +79,16 @@ struct DependencyGraphTests {
         #expect(groups[1].normalizers == [ChannelGroup.Placement(node: 3, offset: 0, span: 1)])
     }
 
-    /// Logits of `network` in evaluation mode after zeroing the rows of `removed` channels in
-    /// every producer of `group`: what removal must reproduce.
-    func maskedLogits(_ network: GraphNetwork, _ group: ChannelGroup, removed: [Int], input: Tensor) -> Tensor {
+    /// Logits of `network` in evaluation mode after zeroing the rows of channels `removed[i]`
+    /// in every producer of `groups[i]`, all together: what removal must reproduce.
+    func maskedLogits(_ network: GraphNetwork, _ groups: [ChannelGroup], removed: [[Int]], input: Tensor) -> Tensor {
         let masked = network.copy()
-        for producer in group.producers {
-            let weight = masked.nodes[producer].layer!.parameters[0]
-            let row = weight.value.itemSize
-            for channel in removed { for i in (channel * row)..<((channel + 1) * row) { weight.value.values[i] = 0 } }
+        for (group, removed) in zip(groups, removed) {
+            for producer in group.producers {
+                let weight = masked.nodes[producer].layer!.parameters[0]
+                let row = weight.value.itemSize
+                for channel in removed { for i in (channel * row)..<((channel + 1) * row) { weight.value.values[i] = 0 } }
+            }
         }
         return masked.forward(input, training: false)
     }
@@ -105,13 +107,38 @@ struct DependencyGraphTests {
             randomizeNormalization(network, seed: 3)
             let group = try DependencyGraph(network.specification).prunableGroups[index]
             let removed = Array(stride(from: 1, to: group.width, by: 2))
-            let expected = maskedLogits(network, group, removed: removed, input: input)
+            let expected = maskedLogits(network, [group], removed: [removed], input: input)
             try GroupSurgery.keep((0..<group.width).filter { !removed.contains($0) }, of: group, in: network)
             let actual = network.forward(input, training: false)
             let worst = zip(actual.values, expected.values).map { abs($0 - $1) }.max()!
             #expect(worst < 1e-5, "group \(index) (\(network.nodes[group.producers[0]].name)): logits differ by \(worst)")
             #expect(try DependencyGraph(network.specification).prunableGroups[index].width == group.width - removed.count)
         }
+    }
+
+    @Test("removing channels of every group at once equals masking them all together, chained and residual groups alike",
+          arguments: ["resnet", "concat", "vgg"])
+    func removalOfAllGroupsEqualsMasking(graph name: String) throws {
+        let specification = switch name {
+        case "resnet": ResNet.specification(inputShape: [1, 8, 8], widths: [4, 6], blocksPerStage: 2, classes: 3)
+        case "concat": concatTestGraph()
+        default: VGGConfiguration(features: [.conv(4), .conv(5), .pool, .conv(6)], hidden: [7], inputChannels: 1,
+                                  inputSize: 8, classes: 3).graph
+        }
+        let input = randomTensor(shape: [3] + specification.inputShape, seed: 1)
+        let network = try GraphNetwork(specification, seed: 2)
+        randomizeNormalization(network, seed: 3)
+        // Positive biases, so that removed filters carry constants through their ReLUs.
+        for case let conv as Conv2D in network.nodes.map(\.layer) where conv.hasBias { conv.bias.value.values = conv.bias.value.values.map { abs($0) + 0.1 } }
+        let groups = try DependencyGraph(network.specification).prunableGroups
+        let removed = groups.map { Array(stride(from: 1, to: $0.width, by: 2)) }
+        let expected = maskedLogits(network, groups, removed: removed, input: input)
+        try GroupSurgery.keep(zip(groups, removed).map { group, removed in (0..<group.width).filter { !removed.contains($0) } },
+                              of: groups, in: network)
+        let actual = network.forward(input, training: false)
+        let worst = zip(actual.values, expected.values).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-5, "logits differ by \(worst)")
+        #expect(try DependencyGraph(network.specification).prunableGroups.map(\.width) == zip(groups, removed).map { $0.width - $1.count })
     }
 
     @Test("pruning resnet-s by l1 halves every group, cuts MACs, and round-trips through a checkpoint")

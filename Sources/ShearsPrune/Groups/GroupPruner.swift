@@ -88,16 +88,15 @@ public enum GroupPruner {
         return GroupCompensation(method, images: calibration, pool: pool, damping: damping)
     }
 
-    /// Removes channels `removals[i]` of `groups[i]` (each group keeps at least one), after
-    /// `repair` has refitted their consumers.
+    /// Removes channels `removals[i]` of `groups[i]` (each group keeps at least one) together,
+    /// as masking them all at once would, after `repair` has refitted their consumers.
     static func remove(_ removals: [[Int]], from groups: [ChannelGroup], in network: GraphNetwork,
                        repair: GroupCompensation? = nil) throws {
         try repair?.apply(removing: removals, of: groups, in: network)
-        for (group, removed) in zip(groups, removals) where !removed.isEmpty {
+        let kept = zip(groups, removals).map { group, removed in
             let removedSet = Set(removed)
-            // Widths and concat offsets change as groups shrink: re-derive the group each time.
-            let current = try DependencyGraph(network.specification).groups.first { $0.producers.first == group.producers[0] }!
-            try GroupSurgery.keep((0..<group.width).filter { !removedSet.contains($0) }, of: current, in: network)
+            return (0..<group.width).filter { !removedSet.contains($0) }
         }
+        try GroupSurgery.keep(kept, of: groups, in: network)
     }
 }

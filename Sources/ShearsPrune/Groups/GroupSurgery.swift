@@ -13,13 +13,40 @@ import ShearsNet
 public enum GroupSurgery {
     /// Keeps channels `kept` (ascending, not empty) of `group` in `network`.
     public static func keep(_ kept: [Int], of group: ChannelGroup, in network: GraphNetwork) throws {
-        precondition(group.isPrunable, "GroupSurgery.keep: the group of node \(group.producers) is not prunable")
-        precondition(!kept.isEmpty && kept == kept.sorted() && kept.allSatisfy { (0..<group.width).contains($0) },
-                     "GroupSurgery.keep: \(kept) of \(group.width) channels")
-        let keptSet = Set(kept)
-        let removed = (0..<group.width).filter { !keptSet.contains($0) }
-        guard !removed.isEmpty else { return }
-        fold(removed, of: group, in: network)
+        try keep([kept], of: [group], in: network)
+    }
+
+    /// Keeps channels `kept[i]` (ascending, not empty) of `groups[i]` for every `i` at once:
+    /// the result computes what masking all of the removed channels together computes. A
+    /// removed filter whose input channels are removed too outputs, masked, its bias (and
+    /// folded offset) alone, since its weights on those channels are masked with it; so every
+    /// constant is read from one pass with all removed producers masked, before any cut.
+    /// (Removing group by group would fold each removed filter's share of an earlier group's
+    /// constant into the later groups' constants.)
+    public static func keep(_ kept: [[Int]], of groups: [ChannelGroup], in network: GraphNetwork) throws {
+        precondition(kept.count == groups.count, "GroupSurgery.keep: \(kept.count) kept lists for \(groups.count) groups")
+        var removals: [[Int]] = []
+        for (group, kept) in zip(groups, kept) {
+            precondition(group.isPrunable, "GroupSurgery.keep: the group of node \(group.producers) is not prunable")
+            precondition(!kept.isEmpty && kept == kept.sorted() && kept.allSatisfy { (0..<group.width).contains($0) },
+                         "GroupSurgery.keep: \(kept) of \(group.width) channels")
+            let keptSet = Set(kept)
+            removals.append((0..<group.width).filter { !keptSet.contains($0) })
+        }
+        guard removals.contains(where: { !$0.isEmpty }) else { return }
+        fold(removals, of: groups, in: network)
+        for (group, removed) in zip(groups, removals) where !removed.isEmpty {
+            // Widths and concat offsets change as groups shrink: re-derive the group each time.
+            let current = try DependencyGraph(network.specification).groups.first { $0.producers.first == group.producers[0] }!
+            try cut(removed, of: current, in: network)
+        }
+    }
+
+    /// Removes channels `removed` of `group` from its producers, normalisers and consumers,
+    /// once their constants are folded.
+    private static func cut(_ removed: [Int], of group: ChannelGroup, in network: GraphNetwork) throws {
+        let removedSet = Set(removed)
+        let kept = (0..<group.width).filter { !removedSet.contains($0) }
         for (node, placements) in Dictionary(grouping: group.consumers, by: \.node) {
             switch network.nodes[node].layer {
             case let conv as Conv2D: conv.keepInputChannels(survivors(of: removed, placements, total: conv.inChannels))
@@ -51,17 +78,27 @@ public enum GroupSurgery {
         return (0..<total).filter { !gone.contains($0) }
     }
 
-    /// Folds what the removed channels carry, with their producers masked, into every consumer.
-    static func fold(_ removed: [Int], of group: ChannelGroup, in network: GraphNetwork) {
+    /// Folds what the removed channels `removals[i]` of `groups[i]` carry, with all of their
+    /// producers masked together, into every consumer.
+    static func fold(_ removals: [[Int]], of groups: [ChannelGroup], in network: GraphNetwork) {
         var saved: [(Parameter, [Float])] = []
-        for producer in group.producers {
-            guard let weight = network.nodes[producer].layer?.parameters.first else { continue }
-            saved.append((weight, weight.value.values))
-            let row = weight.value.itemSize
-            for channel in removed { for i in (channel * row)..<((channel + 1) * row) { weight.value.values[i] = 0 } }
+        for (group, removed) in zip(groups, removals) where !removed.isEmpty {
+            for producer in group.producers {
+                guard let weight = network.nodes[producer].layer?.parameters.first else { continue }
+                if !saved.contains(where: { $0.0 === weight }) { saved.append((weight, weight.value.values)) }
+                let row = weight.value.itemSize
+                for channel in removed { for i in (channel * row)..<((channel + 1) * row) { weight.value.values[i] = 0 } }
+            }
         }
         let outputs = network.outputs(for: Tensor(shape: [1] + network.specification.inputShape))
         for (weight, values) in saved { weight.value.values = values }
+        for (group, removed) in zip(groups, removals) where !removed.isEmpty {
+            fold(removed, of: group, from: outputs, in: network)
+        }
+    }
+
+    /// Folds the removed channels' values in `outputs` (the masked pass) into `group`'s consumers.
+    private static func fold(_ removed: [Int], of group: ChannelGroup, from outputs: [Tensor], in network: GraphNetwork) {
         for placement in group.consumers {
             // The network's input is never in a prunable group.
             let input = outputs[network.nodes[placement.node].inputs[0]]
