@@ -76,6 +76,14 @@ func loadFashionMNISTNetwork(_ path: String) throws -> (model: any CheckpointedN
     return (model, metadata)
 }
 
+/// Any checkpoint, VGG or graph, as a graph network (a VGG as `VGGConfiguration.graph`),
+/// refused unless it takes 1 x 28 x 28 images into 10 classes.
+func loadFashionMNISTGraph(_ path: String) throws -> (model: GraphNetwork, metadata: [String: String]) {
+    let loaded = try GraphNetwork.load(from: path)
+    try checkFashionMNISTShape(input: loaded.model.specification.inputShape, classes: loaded.model.specification.classes, path: path)
+    return loaded
+}
+
 /// Another input shape traps the forward pass, fewer classes the loss.
 private func checkFashionMNISTShape(input: [Int], classes: Int, path: String) throws {
     guard input == [1, FashionMNIST.imageSize, FashionMNIST.imageSize] else {

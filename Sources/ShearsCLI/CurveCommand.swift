@@ -36,7 +36,7 @@ struct CurveCommand: ParsableCommand {
     @Option(help: "Run one deterministic share i/n of the grid (0 <= i < n); combine shards with 'shears merge'.")
     var shard = "0/1"
 
-    @Option(help: "Model to prune: a VGG preset (vgg-s) or resnet-s, pruned through its dependency groups (overrides).")
+    @Option(help: "Model to train and prune: a VGG preset (vgg-s) or resnet-s, pruned through its dependency groups (overrides).")
     var model: String?
     @Option(help: "Comma-separated criteria (overrides).")
     var criteria: String?
@@ -168,12 +168,10 @@ struct CurveCommand: ParsableCommand {
                                                 withIntermediateDirectories: true)
         // Before any work: one run per CSV, and an --out that can become this curve's CSV.
         try store.checkOutput()
-        if let checkpoint = configuration.checkpoint {
-            let loaded = try loadFashionMNISTNetwork(checkpoint).model
-            guard (loaded is GraphNetwork) == configuration.isGraphModel else {
-                throw CheckpointError.architectureMismatch(
-                    path: checkpoint, reason: "is \(loaded is GraphNetwork ? "a graph network" : "a VGG"), not a \(configuration.model) model")
-            }
+        if let checkpoint = configuration.checkpoint,
+           !(try loadFashionMNISTGraph(checkpoint).model.specification.hasLayout(of: GraphNetwork.curvePresets[configuration.model]!)) {
+            throw CheckpointError.architectureMismatch(
+                path: checkpoint, reason: "is not a \(configuration.model) model: its layers differ from the preset's (widths aside)")
         }
         let lock = try CurveLock(store: store)
         defer { withExtendedLifetime(lock) {} }
@@ -184,11 +182,7 @@ struct CurveCommand: ParsableCommand {
         let steps = cells.reduce(0) { $0 + configuration.operatingPoints($1.schedule).count }
         print("curve: \(cells.count) cells, \(steps) pruning steps (shard \(shard)) -> \(out)")
         print("curve: \(configuration.model), criteria \(configuration.criteria.joined(separator: ", "))")
-        if configuration.isGraphModel {
-            try run(CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: shard, train: train, test: test))
-        } else {
-            try run(CurveRunner<VGG>(configuration: configuration, store: store, shard: shard, train: train, test: test))
-        }
+        try run(CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: shard, train: train, test: test))
         let rows = try store.rows()
         print("done: \(rows.count) rows in \(out); plot with scripts/plot-curve \(out)")
     }

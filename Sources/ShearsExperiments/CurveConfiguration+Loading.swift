@@ -111,59 +111,50 @@ extension CurveConfiguration {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
-        if isGraphModel {
-            try validateGraph(source: source)
-            return
+        guard let specification = GraphNetwork.curvePresets[model] else {
+            throw fail(.model, "is '\(model)'; presets: \(GraphNetwork.curvePresets.keys.sorted().joined(separator: ", "))")
         }
-        guard let preset = VGGConfiguration.preset(model) else {
-            throw fail(.model, "is '\(model)'; presets: \((VGGConfiguration.presetNames + GraphNetwork.curvePresets.keys.sorted()).joined(separator: ", "))")
-        }
-        guard preset.inputChannels == 1, preset.inputSize == FashionMNIST.imageSize else {
-            throw fail(.model, "is '\(model)', which takes \(preset.inputChannels)x\(preset.inputSize)x\(preset.inputSize) images; "
+        guard specification.inputShape == [1, FashionMNIST.imageSize, FashionMNIST.imageSize] else {
+            throw fail(.model, "is '\(model)', which takes \(specification.inputShape.map(String.init).joined(separator: "x")) images; "
                        + "Fashion-MNIST's are 1x28x28")
         }
-        try validateCommon(source: source)
-        for name in criteria {
-            do { _ = try CriterionName(parsing: name) } catch { throw fail(.criteria, "\(error)") }
-        }
-        guard !granularities.isEmpty else { throw fail(.granularities, "must not be empty") }
-        if granularities.contains(.layer) {
-            throw fail(.granularities, "cannot contain 'layer': vgg-s has two replaceable layers, too few for a FLOPs curve")
-        }
-        if schedules.contains(.soft), let masked = granularities.first(where: \.isMasked) {
-            throw fail(.granularities, "cannot combine '\(masked.rawValue)' with the soft schedule (it zeroes and removes whole units)")
-        }
+        try validateGraph(source: source)
     }
-
-    /// Whether `model` names a graph network (pruned through dependency groups).
-    public var isGraphModel: Bool { GraphNetwork.curvePresets[model] != nil }
 
     /// What graph curves cannot do: criteria other than the group criteria (at filter, channel
     /// and neuron), the masked criteria (at element, kernel and shape) or the layer criteria
     /// (`validateGraphLayers`), and granularities the preset has no groups of; element, kernel
-    /// and shape cells rank globally, repair nothing beyond `obs`'s own update and take no
-    /// group LASSO, shape cells no soft pruning either, channel cells no group LASSO (every
-    /// schedule and compensation runs at filter and neuron).
+    /// and shape cells rank globally, repair nothing beyond `obs`'s own update and take neither
+    /// group LASSO nor soft pruning, channel cells no group LASSO (every schedule and
+    /// compensation runs at filter and neuron).
     private func validateGraph(source: String) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
         try validateCommon(source: source)
+        // Every criterion has a group form, so a name no group criterion takes is unknown.
+        if let unknown = criteria.first(where: { !GroupCriteria.accepts($0) }) {
+            throw fail(.criteria, "has unknown criterion '\(unknown)'; valid: \(GroupCriteria.names.joined(separator: ", "))")
+        }
         if granularities.contains(.layer) { try validateGraphLayers(source: source) }
         for granularity in granularities where [.filter, .channel, .neuron].contains(granularity) {
             // The preset must have such groups (resnet-s has no hidden linear layer for neuron).
-            do { _ = try DependencyGraph(GraphNetwork.curvePresets[model]!).prunableGroups(at: granularity) } catch {
+            let groups: [ChannelGroup]
+            do { groups = try DependencyGraph(GraphNetwork.curvePresets[model]!).prunableGroups(at: granularity) } catch {
                 throw fail(.granularities, "has '\(granularity.rawValue)', which \(model) does not have: \(error)")
             }
-            if let other = criteria.first(where: { GroupCriteria.named($0, seed: 0, granularity: granularity) == nil }) {
-                throw fail(.criteria, "has '\(other)', which does not apply to \(model); its criteria: \(GroupCriteria.names.joined(separator: ", "))")
+            // A criterion that applies to none of the groups (bn-scale without BatchNorm) would fail after training.
+            if let other = criteria.first(where: { name in
+                GroupCriteria.named(name, seed: 0, granularity: granularity).map { !groups.contains(where: $0.applies) } ?? true
+            }) {
+                throw fail(.criteria, "has '\(other)', which applies to none of \(model)'s \(granularity.rawValue) groups")
             }
         }
         if granularities.contains(.channel), schedules.contains(.groupLasso) {
             throw fail(.schedules, "cannot combine 'group-lasso' with channel on \(model): its penalty acts on the producers' rows (filter, neuron)")
         }
-        if granularities.contains(.shape), schedules.contains(.soft) {
-            throw fail(.schedules, "cannot combine 'soft' with shape on \(model): soft pruning zeroes whole channels")
+        if schedules.contains(.soft), let masked = granularities.first(where: { $0.isMasked || $0 == .shape }) {
+            throw fail(.schedules, "cannot combine 'soft' with \(masked.rawValue) on \(model): soft pruning zeroes whole channels")
         }
         for granularity in granularities where granularity.isMasked || granularity == .shape {
             for name in criteria {
@@ -189,11 +180,6 @@ extension CurveConfiguration {
             if schedules.contains(.groupLasso) {
                 throw fail(.schedules, "cannot combine 'group-lasso' with \(granularity.rawValue) on \(model)")
             }
-        }
-        // A schedule added later stays refused on graphs until it is listed here.
-        let graphSchedules: Set<ScheduleKind> = [.oneShot, .iterative, .gradual, .stepwise, .soft, .groupLasso]
-        if let other = schedules.first(where: { !graphSchedules.contains($0) }) {
-            throw fail(.schedules, "has '\(other.rawValue)', which runs on VGG models only")
         }
     }
 
@@ -230,6 +216,9 @@ extension CurveConfiguration {
         if checkpoint == nil, trainEpochs < 1 { throw fail(.trainEpochs, "must be at least 1 without a checkpoint") }
         try checkBounds(source: source)
         guard !criteria.isEmpty, Set(criteria).count == criteria.count else { throw fail(.criteria, "must be a non-empty list without repeats") }
+        guard !granularities.isEmpty, Set(granularities).count == granularities.count else {
+            throw fail(.granularities, "must be a non-empty list without repeats")
+        }
         guard !schedules.isEmpty, Set(schedules).count == schedules.count else { throw fail(.schedules, "must be a non-empty list without repeats") }
         guard !seeds.isEmpty, Set(seeds).count == seeds.count else { throw fail(.seeds, "must be a non-empty list without repeats") }
         guard !flopsTargets.isEmpty, flopsTargets.allSatisfy({ $0 > 0 && $0 < 1 }) else {

@@ -36,8 +36,9 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
 /// seeds), the operating points and the fine-tuning budget. Decoded from JSON with every key
 /// optional (defaults below) and unknown keys refused.
 public struct CurveConfiguration: Codable, Equatable, Sendable {
-    /// Model to prune: a VGG preset (`vgg-s`) or a graph preset (`resnet-s`, pruned through its
-    /// dependency groups); trained when `checkpoint` is nil, else the family the checkpoint must be.
+    /// Model to train when `checkpoint` is nil: a VGG preset (`vgg-s`) or `resnet-s`, each as its
+    /// graph (`GraphNetwork.curvePresets`), pruned through its dependency groups; it also chooses
+    /// the weight decay of the recipe.
     public var model = "vgg-s"
     /// Trained checkpoint every seed starts from; nil trains one base model per seed
     /// (`trainEpochs`, initialised and shuffled by that seed).
@@ -45,7 +46,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// Epochs of base training per seed when `checkpoint` is nil (at least 1 then), by the reference recipe: SGD 0.01,
     /// momentum 0.9, weight decay 5e-4, batch 64.
     public var trainEpochs = 1
-    /// Criterion names, without repeats: `CriterionName` spellings for a VGG, `GroupCriteria.names` for a graph model
+    /// Criterion names, without repeats: `GroupCriteria.names`
     /// at filter, channel and neuron (those `MaskedCriteria.named` takes at element, kernel and shape, those
     /// `GraphLayerPruning.criterion` takes at layer).
     /// The group-lasso schedule ignores them: its penalty is its criterion.
@@ -89,7 +90,7 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// refused, since it allocates shares of groups, not FLOPs.
     public var ranking: Ranking = .global
     /// How the consumer of removed groups is repaired (`none`, `obs`, `least-squares`); `obs` cells apply OBS's update
-    /// whatever this says, on VGG models and graphs alike.
+    /// whatever this says.
     public var compensation: Compensation = .none
     /// Test images accuracy, loss and output deviation are measured on (0 = all 10,000).
     public var testLimit = 0

@@ -2,14 +2,14 @@ import ShearsNet
 import ShearsPrune
 
 /// A network family `CurveRunner` can train, prune to a FLOPs target, fine-tune and measure:
-/// `VGG` (every granularity and schedule) and `GraphNetwork` (any graph, pruned through its
-/// dependency groups; resnet-s is the reference).
+/// `GraphNetwork` (any graph, pruned through its dependency groups; vgg-s and resnet-s are
+/// the references).
 public protocol CurveModel: CheckpointedNetwork {
     /// A freshly initialised model of `configuration.model`, from `seed`.
     static func initial(_ configuration: CurveConfiguration, seed: UInt64) throws -> Self
-    /// Whether the family's reference recipe decays every parameter (resnet-s: PyTorch's
-    /// `SGD(model.parameters())`) or the weights only (vgg-s).
-    static var decaysEveryParameter: Bool { get }
+    /// Whether `configuration.model`'s reference recipe decays every parameter (resnet-s:
+    /// PyTorch's `SGD(model.parameters())`) or the weights only (vgg-s).
+    static func decaysEveryParameter(_ configuration: CurveConfiguration) -> Bool
     /// An independent copy (weights, masks, state).
     func copy() -> Self
     /// Costs at the current shapes; FLOPs counted as `granularity` counts them.

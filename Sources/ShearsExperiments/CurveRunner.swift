@@ -56,9 +56,9 @@ public struct CurveStepError: Error, CustomStringConvertible {
 /// appending the row: a kill between the two is healed on restart by appending the saved
 /// row, so no row is lost or doubled.
 ///
-/// `Model` is the network family: `VGG`, or `GraphNetwork` (`--model resnet-s`), whose steps
-/// remove channels of dependency groups and whose weight decay covers every parameter, as its
-/// reference recipe does.
+/// `Model` is the network family: `GraphNetwork` (vgg-s, resnet-s or any graph), whose steps
+/// remove channels of dependency groups, mask weights, remove conv columns or replace layers
+/// by the identity, with the weight decay its model's reference recipe uses.
 public final class CurveRunner<Model: CurveModel> {
     /// The grid, operating points and budgets.
     public let configuration: CurveConfiguration
@@ -105,7 +105,8 @@ public final class CurveRunner<Model: CurveModel> {
         let path = store.baseModelPath(seed: seed)
         if FileManager.default.fileExists(atPath: path) { return try Model.load(from: path).model }
         var model = try Model.initial(configuration, seed: seed)
-        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4, decaysEveryParameter: Model.decaysEveryParameter)
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4,
+                            decaysEveryParameter: Model.decaysEveryParameter(configuration))
         let trainer = Trainer(batchSize: 64, seed: seed)
         let recipe = "\(configuration.model), \(configuration.trainEpochs) epochs, seed \(seed), reference recipe"
         // Killed mid-training, the next run resumes from the last finished epoch (bit-identically).
@@ -410,7 +411,7 @@ public final class CurveRunner<Model: CurveModel> {
         var remaining = total
         guard remaining > 0 else { return }
         let optimizer = SGD(learningRate: Float(configuration.fineTuneLearningRate), momentum: 0.9, weightDecay: 5e-4,
-                            decaysEveryParameter: Model.decaysEveryParameter)
+                            decaysEveryParameter: Model.decaysEveryParameter(configuration))
         let trainer = Trainer(batchSize: configuration.batchSize, seed: cell.seed &* 1_000_003 &+ UInt64(step))
         let perEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
         var (epoch, done) = (0, 0)

@@ -13,14 +13,21 @@ import ShearsPrune
 /// kept columns), and layer cells replace shape-preserving conv + BatchNorm + ReLU chains by
 /// the identity (`GraphLayerPruning`), in the one-shot, iterative, gradual and stepwise schedules.
 extension GraphNetwork: CurveModel {
-    /// Graph models a curve can train by name.
-    public static let curvePresets: [String: GraphSpecification] = ["resnet-s": ResNet.small]
+    /// Models a curve can train by name: resnet-s and the VGG presets, each as its graph
+    /// (`VGGConfiguration.graph`: the VGG's layers, initialisation order and tensor names).
+    public static let curvePresets: [String: GraphSpecification] = VGGConfiguration.presetNames.reduce(into: ["resnet-s": ResNet.small]) {
+        $0[$1] = VGGConfiguration.preset($1)!.graph
+    }
 
     public static func initial(_ configuration: CurveConfiguration, seed: UInt64) throws -> GraphNetwork {
         try GraphNetwork(curvePresets[configuration.model]!, seed: seed)
     }
 
-    public static var decaysEveryParameter: Bool { true }
+    /// resnet-s's reference run decays every parameter (PyTorch's `SGD(model.parameters())`);
+    /// the VGG recipe decays the weights only.
+    public static func decaysEveryParameter(_ configuration: CurveConfiguration) -> Bool {
+        VGGConfiguration.preset(configuration.model) == nil
+    }
 
     public func curveCost(counting granularity: Granularity) -> CurveCost {
         let macs = self.macs

@@ -11,7 +11,7 @@ struct CurveRunnerTests {
 
     /// A small configuration on a quarter-width vgg-s saved as the starting checkpoint.
     func setUp(_ directory: URL) throws -> CurveConfiguration {
-        let model = VGG(.vggS.scaled(by: 0.25), seed: 3)
+        let model = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 3)
         let checkpoint = directory.appendingPathComponent("base.safetensors").path
         try model.save(to: checkpoint)
         var configuration = CurveConfiguration()
@@ -39,7 +39,7 @@ struct CurveRunnerTests {
         let configuration = try setUp(directory)
         let store = CurveStore(csvPath: directory.appendingPathComponent("curve.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let all = try store.rows()
         // The unpruned row, then (control + 2 criteria) x 2 schedules x 2 steps.
         #expect(all.count == 13 && all[0].isUnpruned && all[0].flopsRatio == 1 && all[0].step == 0)
@@ -53,11 +53,11 @@ struct CurveRunnerTests {
         var truncated = all
         truncated.remove(at: iterative)
         try store.write(truncated)
-        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let healed = try store.rows()
         #expect(healed.count == 13 && Set(healed.map(\.csvLine)) == Set(all.map(\.csvLine)))
         // A second run with everything done adds nothing.
-        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         #expect(try store.rows().count == 13)
     }
 
@@ -70,7 +70,7 @@ struct CurveRunnerTests {
         configuration.criteria = ["l1"]
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
         let rows = try store.rows()
         let controls = rows.filter(\.isControl), pruned = rows.filter { $0.criterion == "l1" }
         #expect(controls.map(\.step) == [1, 2] && pruned.map(\.step) == [1, 2])
@@ -94,12 +94,12 @@ struct CurveRunnerTests {
         configuration.flopsTargets = [0.5]
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        let runner = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        let runner = CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
         try runner.run()
         let unpruned = try store.rows().filter(\.isUnpruned)
         #expect(unpruned.map(\.seed) == [1, 2])
-        let bases = try [1, 2].map { try VGG.load(from: store.baseModelPath(seed: $0)).model }
-        #expect(bases[0].linears[0].weight.value.values != bases[1].linears[0].weight.value.values)
+        let bases = try [1, 2].map { try GraphNetwork.load(from: store.baseModelPath(seed: $0)).model }
+        #expect(bases[0].parameters[0].value.values != bases[1].parameters[0].value.values)
         let subsets = [1, 2].map { CalibrationData(calibration: runner.calibration, seed: $0, scoringSamples: 8).scoring }
         #expect(subsets[0].pixels != subsets[1].pixels && subsets[0].count == 8)
         #expect(runner.calibration.pixels == Array(train.pixels.suffix(runner.calibration.count * 28 * 28)))
@@ -117,7 +117,7 @@ struct CurveRunnerTests {
         exploding.normalization = Normalization(mean: 0, std: 1e-37)
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        let runner = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: exploding, test: test)
+        let runner = CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: exploding, test: test)
         #expect {
             try runner.run()
         } throws: { error in
@@ -133,12 +133,12 @@ struct CurveRunnerTests {
         var configuration = CurveConfiguration()
         configuration.holdOutCalibration = true
         let store = CurveStore(csvPath: "/nonexistent/c.csv")
-        let held = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        let held = CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
         #expect(held.calibration.count == 21 && held.train.count == 256 - 21)
         #expect(held.train.pixels == Array(train.pixels.prefix(235 * 28 * 28)))
         configuration.holdOutCalibration = false
         configuration.trainLimit = 100
-        let limited = CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
+        let limited = CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test)
         #expect(limited.train.count == 100 && limited.calibration.pixels == held.calibration.pixels)
     }
 
@@ -154,9 +154,9 @@ struct CurveRunnerTests {
         for (name, testSet) in [("a", test), ("b", Dataset.synthetic(count: 64, classCount: 10, seed: 99))] {
             let store = CurveStore(csvPath: directory.appendingPathComponent("\(name).csv").path)
             try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-            try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole, train: train, test: testSet).run()
+            try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: testSet).run()
             models.append(try configuration.cells.flatMap { cell in
-                try VGG.load(from: store.statePath(cell)).model.parameters.flatMap(\.value.values)
+                try GraphNetwork.load(from: store.statePath(cell)).model.parameters.flatMap(\.value.values)
             })
             #expect(try store.rows().filter { !$0.isUnpruned }.count == 8)
         }

@@ -13,7 +13,7 @@ struct CurveScheduleTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let checkpoint = directory.appendingPathComponent("base.safetensors").path
-        try VGG(.vggS.scaled(by: 0.25), seed: 4).save(to: checkpoint)
+        try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 4).save(to: checkpoint)
         var configuration = CurveConfiguration()
         configuration.checkpoint = checkpoint
         configuration.criteria = ["l2"]
@@ -23,7 +23,7 @@ struct CurveScheduleTests {
         configure(&configuration)
         let store = CurveStore(csvPath: directory.appendingPathComponent("c.csv").path)
         try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
-        try CurveRunner<VGG>(configuration: configuration, store: store, shard: .whole,
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole,
                         train: Dataset.synthetic(count: 128, seed: 5), test: Dataset.synthetic(count: 32, seed: 6)).run()
         return try store.rows().filter { !$0.isUnpruned }
     }

@@ -27,8 +27,8 @@ struct CurveSummaryTests {
     func pairedDifferences() throws {
         var rows: [CurveRow] = []
         for (seed, base) in [(UInt64(1), 0.90), (2, 0.80), (3, 0.85)] {
-            rows.append(CurveRow.unpruned(seed: seed, accuracy: base, loss: 0, cost: VGG(.mlp(inputChannels: 1, inputSize: 2,
-                hidden: [2], classes: 2), seed: 1).curveCost(counting: .filter), latency: (0, 0), seconds: 0))
+            rows.append(CurveRow.unpruned(seed: seed, accuracy: base, loss: 0, cost: try GraphNetwork(VGGConfiguration.mlp(inputChannels: 1,
+                inputSize: 2, hidden: [2], classes: 2).graph, seed: 1).curveCost(counting: .filter), latency: (0, 0), seconds: 0))
             rows.append(row("control", seed: seed, step: 1, accuracy: base + 0.01))
             rows.append(row("taylor", seed: seed, step: 1, accuracy: base - 0.01))
             rows.append(row("random", seed: seed, step: 1, accuracy: base - 0.05 + 0.001 * Double(seed)))

@@ -101,14 +101,16 @@ struct GraphCurveTests {
     }
 
     @Test("graph curves refuse what they cannot do, naming the key", arguments: [
-        ("criteria", "has 'magic', which does not apply to resnet-s"),
+        ("criteria", "has unknown criterion 'magic'"),
         ("flopsTargets", "goes down to 0.5; layer pruning of resnet-s reaches no lower than 60% of the FLOPs (all 7 shape-preserving convs replaced by the identity)"),
         ("granularities", "has 'neuron', which resnet-s does not have: granularity 'neuron' cannot apply to the network: it has no hidden linear layer"),
         ("schedules", "cannot combine 'group-lasso' with channel on resnet-s"),
+        ("criteria", "has 'bn-scale', which applies to none of vgg-s's filter groups"),
     ])
     func refusals(key: String, reason: String) {
         var configuration = configuration(checkpoint: "base.safetensors")
         switch (key, reason.contains("neuron"), reason.contains("channel on")) {
+        case ("criteria", _, _) where reason.contains("vgg-s"): (configuration.model, configuration.criteria) = ("vgg-s", ["bn-scale"])
         case ("criteria", _, _): configuration.criteria = ["l1", "magic"]
         case (_, true, _): configuration.granularities = [.neuron]
         case (_, _, true): (configuration.granularities, configuration.schedules) = ([.channel], [.groupLasso])

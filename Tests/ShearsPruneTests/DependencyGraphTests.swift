@@ -150,6 +150,8 @@ struct DependencyGraphTests {
         #expect(changes.count == 12 && changes.allSatisfy { $0.after == $0.before / 2 })
         let after = try network.specification.macs()
         #expect(after < before / 3, "MACs \(before) -> \(after)")
+        // Still resnet-s at other widths (what a curve checks of its checkpoint), and no VGG.
+        #expect(network.specification.hasLayout(of: ResNet.small) && !VGGConfiguration.vggS.graph.hasLayout(of: ResNet.small))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pruned-\(UUID()).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try network.save(to: path)

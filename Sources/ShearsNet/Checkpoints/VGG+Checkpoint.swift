@@ -42,6 +42,13 @@ extension VGG: CheckpointedNetwork {
     }
 
     public static func load(_ file: SafeTensorsFile, path: String) throws -> (model: VGG, metadata: [String: String]) {
+        let configuration = try configuration(in: file, path: path)
+        return (try restore(configuration, tensors: file.tensors, source: path), file.metadata)
+    }
+
+    /// The architecture a VGG checkpoint describes, refused (without allocating a model) when
+    /// it is missing, invalid, larger than the file's values, or the values are not finite.
+    static func configuration(in file: SafeTensorsFile, path: String) throws -> VGGConfiguration {
         guard let json = file.metadata[architectureKey] else {
             throw CheckpointError.architectureMismatch(path: path, reason: "no '\(architectureKey)' in the metadata")
         }
@@ -53,7 +60,7 @@ extension VGG: CheckpointedNetwork {
                                                           + describe(decodingError: error))
         }
         try checkBeforeBuilding(configuration, file.tensors, path: path)
-        return (try restore(configuration, tensors: file.tensors, source: path), file.metadata)
+        return configuration
     }
 
     /// What can be refused without allocating a model: an architecture out of bounds or

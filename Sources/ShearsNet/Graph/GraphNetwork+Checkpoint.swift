@@ -39,7 +39,13 @@ extension GraphNetwork: CheckpointedNetwork {
         return [Self.architectureKey: String(decoding: try encoder.encode(specification), as: UTF8.self)]
     }
 
+    /// Reads a graph checkpoint, or a VGG checkpoint (`shears.architecture`) as the graph of its
+    /// configuration (`VGGConfiguration.graph`): the node names are the VGG's tensor names.
     public static func load(_ file: SafeTensorsFile, path: String) throws -> (model: GraphNetwork, metadata: [String: String]) {
+        if file.metadata[architectureKey] == nil, file.metadata[VGG.architectureKey] != nil {
+            let configuration = try VGG.configuration(in: file, path: path)
+            return (try restore(configuration.graph, tensors: file.tensors, source: path), file.metadata)
+        }
         guard let json = file.metadata[architectureKey] else {
             throw CheckpointError.architectureMismatch(path: path, reason: "no '\(architectureKey)' in the metadata")
         }

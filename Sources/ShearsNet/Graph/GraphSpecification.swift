@@ -43,6 +43,17 @@ public enum GraphOperation: Codable, Equatable, Sendable {
         return nil
     }
 
+    /// The operation with its channel and feature counts set to 0: what pruning leaves unchanged.
+    public var withoutWidths: GraphOperation {
+        switch self {
+        case let .convolution(_, _, kernelSize, stride, padding, bias):
+            return .convolution(inChannels: 0, outChannels: 0, kernelSize: kernelSize, stride: stride, padding: padding, bias: bias)
+        case .batchNorm: return .batchNorm(channels: 0)
+        case .linear: return .linear(inFeatures: 0, outFeatures: 0)
+        case .relu, .maxPool, .globalAveragePool, .flatten, .add, .concat: return self
+        }
+    }
+
     /// How many inputs the operation takes: `nil` means two or more.
     var arity: Int? {
         switch self {
@@ -87,6 +98,14 @@ public struct GraphSpecification: Codable, Equatable, Sendable {
     /// A specification from its parts; `problem` and `shapes()` check it.
     public init(inputShape: [Int], nodes: [GraphNode]) {
         (self.inputShape, self.nodes) = (inputShape, nodes)
+    }
+
+    /// Whether `other` has this graph's input shape, node names, inputs and operations, widths
+    /// aside: whether it is this model, pruned or not (a structurally pruned model keeps its nodes).
+    public func hasLayout(of other: GraphSpecification) -> Bool {
+        inputShape == other.inputShape && nodes.count == other.nodes.count && zip(nodes, other.nodes).allSatisfy {
+            $0.name == $1.name && $0.inputs == $1.inputs && $0.operation.withoutWidths == $1.operation.withoutWidths
+        }
     }
 
     /// Number of classes: the output node's width.

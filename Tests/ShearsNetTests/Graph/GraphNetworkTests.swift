@@ -81,6 +81,14 @@ struct GraphNetworkTests {
         let x = randomTensor([3, 1, 8, 8], seed: 11)
         #expect(graph.forward(x, training: false) == vgg.forward(x, training: false))
         #expect(try configuration.graph.macs() == 1 * 9 * 4 * 64 + 4 * 9 * 6 * 16 + 24 * 8 + 8 * 3)
+        // A VGG checkpoint (shears.architecture) loads as that graph, masks and running statistics included.
+        vgg.namedParameters[2].1.mask = (0..<vgg.namedParameters[2].1.value.count).map { $0 % 4 == 0 ? 0 : 1 }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-\(UUID()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try vgg.save(to: path)
+        let loaded = try GraphNetwork.load(from: path).model
+        #expect(loaded.specification == configuration.graph && loaded.stateTensors == vgg.stateTensors)
+        #expect(loaded.forward(x, training: false) == vgg.forward(x, training: false))
     }
 
     @Test("a checkpoint round-trips the graph, weights, masks and running statistics")
