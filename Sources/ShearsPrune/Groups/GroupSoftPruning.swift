@@ -2,8 +2,7 @@ import ShearsNet
 
 /// Soft filter pruning on dependency groups (He et al. 2018, "Soft Filter Pruning for
 /// Accelerating Deep Convolutional Neural Networks", §3: zeroed filters keep training and
-/// may come back): the graph counterpart of the VGG soft schedule's
-/// `Planner.plan` + `Surgeon.zero`.
+/// may come back), the `soft` schedule of every curve.
 extension GroupPruner {
     /// Zeroes the weights of the lowest-scored channels of the groups at `granularity` (filter,
     /// channel or neuron) that `criterion` applies to
@@ -11,9 +10,8 @@ extension GroupPruner {
     /// removing nothing; returns the zeroed channels keyed by each group's first producer's name.
     ///
     /// The choice is `prune(_:toFlops:…)`'s first round: the same scores, per-channel savings,
-    /// floors (`floors[first producer]`, 1 when absent) and global or per-layer ranking. As
-    /// the VGG schedule's `Surgeon.zero` does, only row c of every producer's *weight* is set
-    /// to 0: the producers' biases and the group's BatchNorm γ and β stay, so a zeroed channel
+    /// floors (`floors[first producer]`, 1 when absent) and global or per-layer ranking. Only
+    /// row c of every producer's *weight* is set to 0: the producers' biases and the group's BatchNorm γ and β stay, so a zeroed channel
     /// still carries its constant until `prune` removes it (and folds that constant). Called
     /// again after training steps, the choice is made afresh, so a channel that grew back can
     /// stay.

@@ -61,20 +61,6 @@ public enum Surgeon {
         conv.keepPatchRows(keptIndices(conv.weight.value.itemSize, Set(columns)))
     }
 
-    /// Soft pruning (He et al. 2018, "Soft Filter Pruning"): zeroes the weights of the plan's
-    /// groups so that each group contributes what its removal would leave, without removing
-    /// or masking anything: the units keep training and may grow back.
-    public static func zero(_ plan: PruningPlan, in model: VGG) throws {
-        for (layer, groups) in plan.removals {
-            for group in groups {
-                for (parameter, indices) in try OracleCriterion.silencedParameters(model, layer, granularity: plan.granularity,
-                                                                                    group: group) {
-                    for i in indices { parameter.value.values[i] = 0 }
-                }
-            }
-        }
-    }
-
     private static func rank(_ layer: PrunableLayer) -> Int {
         switch layer {
         case let .convolution(k): return k
