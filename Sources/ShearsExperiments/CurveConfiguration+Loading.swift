@@ -124,9 +124,9 @@ extension CurveConfiguration {
     /// What graph curves cannot do: criteria other than the group criteria (at filter, channel
     /// and neuron), the masked criteria (at element, kernel and shape) or the layer criteria
     /// (`validateGraphLayers`), and granularities the preset has no groups of; element, kernel
-    /// and shape cells rank globally, repair nothing beyond `obs`'s own update and take neither
-    /// group LASSO nor soft pruning, channel cells no group LASSO (every schedule and
-    /// compensation runs at filter and neuron).
+    /// and shape cells rank globally, repair nothing beyond `obs`'s own update and take no soft
+    /// pruning, shape and channel cells no group LASSO (every schedule and compensation runs at
+    /// filter and neuron).
     private func validateGraph(source: String) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
@@ -177,8 +177,8 @@ extension CurveConfiguration {
                 throw fail(.compensation, "must be 'none' with \(granularity.rawValue) on \(model): "
                            + (granularity == .shape ? "obs applies its own update, the others none" : "masks remove no unit to repair for"))
             }
-            if schedules.contains(.groupLasso) {
-                throw fail(.schedules, "cannot combine 'group-lasso' with \(granularity.rawValue) on \(model)")
+            if granularity == .shape, schedules.contains(.groupLasso) {
+                throw fail(.schedules, "cannot combine 'group-lasso' with shape on \(model)")
             }
         }
     }

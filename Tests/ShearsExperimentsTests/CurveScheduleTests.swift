@@ -45,6 +45,21 @@ struct CurveScheduleTests {
         #expect(rows[2].flopsRatio <= 0.5 && rows[2].pruneSeconds > 0 && rows[2].fineTuneSeconds > 0)
     }
 
+    @Test("LASSO at element masks the weights its path zeroes: non-zero FLOPs fall as λ grows")
+    func lassoOnElements() throws {
+        let rows = try smallCurve { configuration in
+            configuration.schedules = [.groupLasso]
+            configuration.granularities = [.element]
+            configuration.penaltyStrengths = [0.5, 4]
+            configuration.fineTuneSteps = 5
+            configuration.fineTuneLearningRate = 0.05
+        }.filter { !$0.isControl }
+        #expect(rows.map(\.method) == ["lasso/element/group-lasso", "lasso/element/group-lasso"])
+        #expect(rows[1].flopsRatio < rows[0].flopsRatio && rows[0].flopsRatio < 1 && rows[1].sparsity > rows[0].sparsity)
+        // Masks remove no unit: the dense MACs stay.
+        #expect(rows[0].macs == rows[1].macs)
+    }
+
     @Test("stepwise walks down in flopsPerStep decrements between operating points; other schedules take one phase")
     func stepwisePhases() {
         var configuration = CurveConfiguration()

@@ -169,10 +169,10 @@ struct GraphCurveTests {
         #expect(model.copy().forward(x, training: false) == model.forward(x, training: false))
     }
 
-    @Test("graph curves at element and kernel refuse per-layer ranking, compensation, group LASSO and activation criteria",
+    @Test("graph curves at element and kernel refuse per-layer ranking, compensation, soft pruning and activation criteria",
           arguments: [("ranking", "must be 'global' for element on resnet-s"),
                       ("compensation", "must be 'none' with element on resnet-s"),
-                      ("schedules", "cannot combine 'group-lasso' with element on resnet-s"),
+                      ("schedules", "cannot combine 'soft' with element on resnet-s"),
                       ("criteria", "granularity 'element' cannot apply to criterion 'apoz'")])
     func maskedRefusals(key: String, reason: String) {
         var configuration = configuration(checkpoint: "base.safetensors")
@@ -182,7 +182,7 @@ struct GraphCurveTests {
         switch key {
         case "ranking": configuration.ranking = .perLayer
         case "compensation": configuration.compensation = .leastSquares
-        case "schedules": configuration.schedules = [.groupLasso]
+        case "schedules": configuration.schedules = [.soft]
         default: configuration.criteria = ["l1", "apoz"]
         }
         do {

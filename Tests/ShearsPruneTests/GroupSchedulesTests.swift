@@ -35,8 +35,38 @@ struct GroupSchedulesTests {
         #expect(a.bias.value.values == biases.0 && b.bias.value.values == biases.1)
         #expect((network.nodes[4].layer as! Linear).weight.value.values == out)
         #expect(throws: PruningError.self) {
-            try GroupLasso(strength: 0.1, granularity: .element).proximalStep(network, learningRate: 0.5)
+            try GroupLasso(strength: 0.1, granularity: .channel).proximalStep(network, learningRate: 0.5)
         }
+    }
+
+    @Test("LASSO soft-thresholds every conv and linear weight; kernel groups shrink by ηλ√9 and the zeroed ones are masked")
+    func maskedGranularities() throws {
+        let network = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 1)
+        let linear = try #require(network.nodes.last?.layer as? Linear), conv = try #require(network.nodes[2].layer as? Conv2D)
+        let weights = linear.weight.value.values
+        try GroupLasso(strength: 0.05, granularity: .element).proximalStep(network, learningRate: 1)
+        for (old, new) in zip(weights, linear.weight.value.values) {
+            #expect(abs(new - (old > 0 ? 1 : -1) * max(0, abs(old) - 0.05)) < 1e-7)
+        }
+        // Kernel 0 of the second conv is tiny and goes to zero; the others lose ηλ√9 of their norm.
+        for i in 0..<9 { conv.weight.value.values[i] *= 1e-3 }
+        let before = conv.weight.value.values
+        func norm(_ w: [Float], _ kernel: Int) -> Double {
+            (kernel * 9..<(kernel + 1) * 9).reduce(0.0) { $0 + Double(w[$1]) * Double(w[$1]) }.squareRoot()
+        }
+        let (eta, lambda) = (0.1, 0.01)
+        try GroupLasso(strength: lambda, granularity: .kernel).proximalStep(network, learningRate: eta)
+        #expect(norm(conv.weight.value.values, 0) == 0)
+        for kernel in 1..<(before.count / 9) where norm(before, kernel) > 3 * eta * lambda {
+            #expect(abs(norm(conv.weight.value.values, kernel) - (norm(before, kernel) - 3 * eta * lambda)) < 1e-5)
+        }
+        let images = Dataset.synthetic(count: 4, seed: 3).batch(Array(0..<4)[...]).images
+        let outputs = network.forward(images, training: false)
+        let masked = try GroupLasso.removeZeroGroups(network, granularity: .kernel)
+        #expect(masked[network.nodes[2].name]?.first == 0 && conv.weight.mask?[0..<9].allSatisfy { $0 == 0 } == true)
+        // Masked zeros compute what the zeros did (up to the rounding of a masked layer's own GEMM path).
+        #expect(zip(network.forward(images, training: false).values, outputs.values).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(network.nonZeroMacs < network.macs)
     }
 
     @Test("removing the channels whose producer rows are all zero leaves the outputs unchanged; every group keeps one")

@@ -4,14 +4,16 @@ import ShearsNet
 /// of a dependency group, that is row c of *every* producer's weight (a resnet-s stage's
 /// channel spans the stem or projection and each block's `conv2`), weighted by √|g| with |g|
 /// the number of weights over all those rows (Yuan & Lin 2006). `filter` penalises the
-/// conv-produced groups and `neuron` the hidden linear layers' (as on VGG, where `filter`
-/// penalises the convs only); `channel`, whose VGG group is the consumer's input slice, is not
-/// offered on graphs.
+/// conv-produced groups and `neuron` the hidden linear layers'; `element` and `kernel` penalise
+/// the groups inside each weight and mask them (`GroupLasso+Masked.swift`); `channel`, whose
+/// group would be the consumers' input slices, and `shape` are not offered.
 extension GroupLasso {
     /// The proximal step for a gradient step of size `learningRate` on every channel of every
-    /// prunable group at `granularity`: `w_g ← w_g · max(0, 1 − η·λ·√|g| / ‖w_g‖₂)`. Throws
-    /// `granularityNotApplicable` unless `granularity` is `filter` or `neuron`.
+    /// prunable group at `granularity`: `w_g ← w_g · max(0, 1 − η·λ·√|g| / ‖w_g‖₂)` (at
+    /// element and kernel, on each conv and linear weight's groups). Throws
+    /// `granularityNotApplicable` at channel and shape.
     public func proximalStep(_ network: GraphNetwork, learningRate: Double) throws {
+        if granularity.isMasked { return try maskedProximalStep(network, learningRate: learningRate) }
         for group in try Self.penalisedGroups(network, granularity: granularity) {
             let weights = group.producers.compactMap { network.nodes[$0].layer?.parameters.first }
             let size = weights.reduce(0) { $0 + $1.value.itemSize }
@@ -34,9 +36,11 @@ extension GroupLasso {
     /// rows are all exactly zero (biases and BatchNorm parameters may be anything: surgery folds
     /// what the channel still carries, so the outputs do not change). Every group keeps at least
     /// one channel (of an all-zero group, the last). Returns the removed channels keyed by each
-    /// group's first producer's name; throws `granularityNotApplicable` unless `granularity` is `filter` or `neuron`.
+    /// group's first producer's name (at element and kernel: masks the all-zero groups, keyed by
+    /// node name); throws `granularityNotApplicable` at channel and shape.
     @discardableResult
     public static func removeZeroGroups(_ network: GraphNetwork, granularity: Granularity = .filter) throws -> [String: [Int]] {
+        if granularity.isMasked { return try maskZeroGroups(network, granularity: granularity) }
         let groups = try penalisedGroups(network, granularity: granularity)
         let removals = groups.map { group in
             let weights = group.producers.compactMap { network.nodes[$0].layer?.parameters.first?.value }
@@ -58,7 +62,7 @@ extension GroupLasso {
     static func penalisedGroups(_ network: GraphNetwork, granularity: Granularity) throws -> [ChannelGroup] {
         guard granularity == .filter || granularity == .neuron else {
             throw PruningError.granularityNotApplicable(granularity, layer: "a graph network",
-                                                        reason: "group LASSO on graphs penalises whole channels of dependency groups (filter or neuron)")
+                                                        reason: "group LASSO penalises channels of dependency groups (filter, neuron) or groups inside weights (element, kernel)")
         }
         return try DependencyGraph(network.specification).prunableGroups(at: granularity)
     }
