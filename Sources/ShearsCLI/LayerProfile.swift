@@ -14,50 +14,38 @@ struct LayerTiming: Codable {
 }
 
 enum LayerProfile {
-    /// Median per-layer times over `steps` training steps on random input of batch `batch`,
-    /// the convs computed by `algorithm`.
-    static func measure(_ configuration: VGGConfiguration, algorithm: ConvolutionAlgorithm, batch: Int,
-                        steps: Int) -> [LayerTiming] {
-        let model = VGG(configuration, seed: 1)
+    /// Median per-node times over `steps` training steps on random input of batch `batch`, the
+    /// convs computed by `algorithm`: every node of any graph (a VGG preset's or resnet-s's),
+    /// timed through `GraphNetwork.nodeObserver` inside the network's own forward and backward.
+    static func measure(_ specification: GraphSpecification, algorithm: ConvolutionAlgorithm, batch: Int,
+                        steps: Int) throws -> [LayerTiming] {
+        let model = try GraphNetwork(specification, seed: 1)
         setConvolutionAlgorithm(algorithm, in: model)
         var rng = SeededGenerator(seed: 2)
-        let shape = [batch, configuration.inputChannels, configuration.inputSize, configuration.inputSize]
+        let shape = [batch] + specification.inputShape
         let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.nextGaussian() })
-        let labels = (0..<batch).map { $0 % configuration.classes }
-        let layers = namedLayers(model)
-        var forward = Array(repeating: [(wall: Double, cpu: Double)](), count: layers.count)
+        let labels = (0..<batch).map { $0 % specification.classes }
+        var forward = Array(repeating: [(wall: Double, cpu: Double)](), count: model.nodes.count)
         var backward = forward
+        model.nodeObserver = { node, isBackward, work in
+            let time = Stopwatch.wallAndCPUSeconds(work)
+            if isBackward { backward[node].append(time) } else { forward[node].append(time) }
+        }
+        defer { model.nodeObserver = nil }
         for _ in 0..<(steps + 1) {
             model.zeroGradients()
-            var activation = x
-            for (index, (_, layer)) in layers.enumerated() {
-                let input = activation
-                forward[index].append(Stopwatch.wallAndCPUSeconds { activation = layer.forward(input, training: true) })
-            }
-            var gradient = CrossEntropy(logits: activation, labels: labels).gradient
-            for (index, (_, layer)) in layers.enumerated().reversed() {
-                let upstream = gradient
-                backward[index].append(Stopwatch.wallAndCPUSeconds { gradient = layer.backward(upstream) })
-            }
+            let logits = model.forward(x, training: true)
+            _ = model.backward(CrossEntropy(logits: logits, labels: labels).gradient)
         }
-        var size = configuration.inputSize
-        return layers.enumerated().map { index, entry in
-            var macs = 0
-            if let conv = entry.1 as? Conv2D {
-                macs = batch * conv.weight.value.count * size * size
-            } else if let pool = entry.1 as? MaxPool2D {
-                size = (size - pool.size) / pool.stride + 1
-            } else if let linear = entry.1 as? Linear {
-                macs = batch * linear.weight.value.count
-            }
-            // The first repetition is a warm-up.
-            func milliseconds(_ times: [(wall: Double, cpu: Double)], _ part: KeyPath<(wall: Double, cpu: Double), Double>) -> Double {
-                1e3 * Stopwatch.median(of: times.dropFirst().map { $0[keyPath: part] })
-            }
-            return LayerTiming(layer: entry.0, forwardMilliseconds: milliseconds(forward[index], \.wall),
-                               backwardMilliseconds: milliseconds(backward[index], \.wall),
-                               forwardCPUMilliseconds: milliseconds(forward[index], \.cpu),
-                               backwardCPUMilliseconds: milliseconds(backward[index], \.cpu), macs: macs)
+        // The first repetition is a warm-up; a node without a backward pass (none reads the loss through it) shows 0.
+        func milliseconds(_ times: [(wall: Double, cpu: Double)], _ part: KeyPath<(wall: Double, cpu: Double), Double>) -> Double {
+            times.count > 1 ? 1e3 * Stopwatch.median(of: times.dropFirst().map { $0[keyPath: part] }) : 0
+        }
+        return try zip(model.nodes.indices, specification.macsPerNode()).map { index, macs in
+            LayerTiming(layer: model.nodes[index].name, forwardMilliseconds: milliseconds(forward[index], \.wall),
+                        backwardMilliseconds: milliseconds(backward[index], \.wall),
+                        forwardCPUMilliseconds: milliseconds(forward[index], \.cpu),
+                        backwardCPUMilliseconds: milliseconds(backward[index], \.cpu), macs: batch * macs)
         }
     }
 }

@@ -9,7 +9,7 @@ struct TrainBenchCommand: ParsableCommand {
         commandName: "train",
         abstract: "Training images/s (batch 64) and inference images/s (batch 256), as a fraction of sgemm GFLOP/s.")
 
-    @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")) (--profile: VGG presets).")
+    @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", "))).")
     var model = "vgg-s"
 
     @Option(help: "Comma-separated thread counts to measure.")
@@ -30,11 +30,11 @@ struct TrainBenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Flag(help: "Also time every layer's forward and backward pass (per thread count).")
+    @Flag(help: "Also time every node's forward and backward pass (per thread count).")
     var profile = false
 
     func validate() throws {
-        if model != TrainCommand.resnetName || profile { _ = try modelPreset(model) }
+        if model != TrainCommand.resnetName { _ = try modelPreset(model) }
         guard steps >= 1, trainBatch >= 1, inferenceBatch >= 1 else {
             throw ValidationError("--steps, --train-batch and --inference-batch must be positive")
         }
@@ -56,8 +56,8 @@ struct TrainBenchCommand: ParsableCommand {
         if profile {
             for threadCount in try parsedList(threads, "--threads") {
                 Compute.configure(threads: threadCount)
-                profiles.append(LayerProfile.measure(try modelPreset(model), algorithm: convAlgorithm,
-                                                     batch: trainBatch, steps: steps))
+                profiles.append(try LayerProfile.measure(benchmark.specification, algorithm: convAlgorithm,
+                                                         batch: trainBatch, steps: steps))
             }
         }
         if json { try printJSON(ProfiledReport(report: report, layerProfiles: profiles)); return }
@@ -69,7 +69,7 @@ struct TrainBenchCommand: ParsableCommand {
         }
         print("peak resident memory: \(fmt(report.peakResidentMiB)) MiB")
         for (threadCount, timings) in zip(try parsedList(threads, "--threads"), profiles) {
-            print("per-layer time, \(threadCount) thread(s), batch \(trainBatch) (median ms; GFLOP/s counts forward 2·MACs, backward 4·MACs)")
+            print("per-node time, \(threadCount) thread(s), batch \(trainBatch) (median ms; GFLOP/s counts forward 2·MACs, backward 4·MACs)")
             print("layer                        forward  backward   fwd GFLOP/s  bwd GFLOP/s   fwd CPU ms  bwd CPU ms")
             for t in timings {
                 let forwardRate = t.macs > 0 ? fmt(2 * Double(t.macs) / t.forwardMilliseconds / 1e6) : "-"
@@ -80,7 +80,7 @@ struct TrainBenchCommand: ParsableCommand {
             }
             let total = timings.reduce(0) { $0 + $1.forwardMilliseconds + $1.backwardMilliseconds }
             let cpu = timings.reduce(0) { $0 + $1.forwardCPUMilliseconds + $1.backwardCPUMilliseconds }
-            print("sum of layers: \(fmt(total, 1)) ms per step, \(fmt(cpu, 1)) CPU ms (all threads)")
+            print("sum of nodes: \(fmt(total, 1)) ms per step, \(fmt(cpu, 1)) CPU ms (all threads)")
         }
     }
 }

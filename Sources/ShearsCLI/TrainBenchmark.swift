@@ -29,8 +29,8 @@ struct TrainBenchReport: Codable {
 /// Times the reference training step (forward, cross-entropy, backward, SGD) and inference
 /// on random inputs of the model's shape; data loading is not part of it.
 struct TrainBenchmark {
-    /// A fresh model of the benchmarked architecture (weights drawn from seed 1).
-    let build: () throws -> any CheckpointedNetwork
+    /// The benchmarked graph: a VGG preset's (`VGGConfiguration.graph`, what curves train) or resnet-s.
+    let specification: GraphSpecification
     /// One image's shape, `[C, H, W]`.
     let inputShape: [Int]
     let classes: Int
@@ -41,18 +41,11 @@ struct TrainBenchmark {
     var steps: Int
     var convolutionAlgorithm = Conv2D.defaultAlgorithm
 
-    /// The benchmark of model `name`: a VGG preset (the `VGG` class) or `resnet-s` (a graph), its
-    /// convs computed by `convolutionAlgorithm`.
+    /// The benchmark of model `name`, a VGG preset or `resnet-s`, as a graph network, its convs
+    /// computed by `convolutionAlgorithm`.
     init(model name: String, steps: Int, convolutionAlgorithm: ConvolutionAlgorithm = Conv2D.defaultAlgorithm) throws {
-        let specification: GraphSpecification
-        if name == TrainCommand.resnetName {
-            specification = ResNet.small
-            build = { try GraphNetwork(ResNet.small, seed: 1) }
-        } else {
-            let configuration = try modelPreset(name)
-            specification = configuration.graph
-            build = { VGG(configuration, seed: 1) }
-        }
+        let specification = name == TrainCommand.resnetName ? ResNet.small : try modelPreset(name).graph
+        self.specification = specification
         inputShape = specification.inputShape
         let shapes = try specification.shapes(), macs = try specification.macsPerNode()
         classes = shapes[shapes.count - 1][1]
@@ -69,7 +62,7 @@ struct TrainBenchmark {
     var trainFlopsPerImage: Double { 2 * Double(3 * forwardMacsPerImage - firstLayerMacs) }
 
     func measure(threads: Int, trainBatch: Int, inferenceBatch: Int) throws -> TrainBenchResult {
-        let model = try build()
+        let model = try GraphNetwork(specification, seed: 1)
         setConvolutionAlgorithm(convolutionAlgorithm, in: model)
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         var rng = SeededGenerator(seed: 2)
@@ -100,12 +93,8 @@ struct TrainBenchmark {
 }
 
 /// Sets every conv of `model` to `algorithm`.
-func setConvolutionAlgorithm(_ algorithm: ConvolutionAlgorithm, in model: any CheckpointedNetwork) {
-    switch model {
-    case let vgg as VGG: for case let conv as Conv2D in vgg.features.layers { conv.algorithm = algorithm }
-    case let graph as GraphNetwork: for case let conv as Conv2D in graph.nodes.map(\.layer) { conv.algorithm = algorithm }
-    default: break
-    }
+func setConvolutionAlgorithm(_ algorithm: ConvolutionAlgorithm, in model: GraphNetwork) {
+    for case let conv as Conv2D in model.nodes.map(\.layer) { conv.algorithm = algorithm }
 }
 
 /// Peak resident set size of this process so far, in MiB (`getrusage`, KiB on Linux).

@@ -156,6 +156,23 @@ struct CLITests {
         #expect(refused.status != 0 && refused.error.contains("applies to none of its groups"), "\(refused.error)")
     }
 
+    @Test("bench train --profile times every node of a graph, residual adds included, in forward and backward")
+    func trainProfile() throws {
+        let bench = try runShears(["bench", "train", "--model", "resnet-s", "--steps", "2", "--threads", "1",
+                                   "--train-batch", "4", "--inference-batch", "4", "--profile", "--json"])
+        #expect(bench.status == 0, "\(bench.error)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bench.output.utf8)) as? [String: Any])
+        let nodes = try #require((json["layerProfiles"] as? [[[String: Any]]])?.first)
+        #expect(nodes.count == ResNet.small.nodes.count)
+        let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0["layer"] as! String, $0) })
+        for name in ["conv1", "layer2.0.downsample.0", "layer3.2.add", "fc"] {
+            let node = try #require(byName[name], "\(name)")
+            #expect((node["forwardMilliseconds"] as! Double) > 0 && (node["backwardMilliseconds"] as! Double) > 0, "\(name)")
+        }
+        // MACs for the batch of 4: the stem conv 1 x 16 x 9 weights at 28 x 28; an add multiplies nothing.
+        #expect(byName["conv1"]?["macs"] as? Int == 4 * 16 * 9 * 28 * 28 && byName["layer3.2.add"]?["macs"] as? Int == 0)
+    }
+
     @Test("bad input: unknown model, missing data, corrupt checkpoint give one clear line and a non-zero exit")
     func badInput() throws {
         let unknown = try runShears(["train", "--model", "resnet", "--out", "/tmp/x.safetensors"])

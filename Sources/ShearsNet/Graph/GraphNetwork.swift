@@ -35,6 +35,9 @@ public final class GraphNetwork: Layer {
     /// ∂loss/∂(each node's output) from the last backward pass while recording (an empty
     /// tensor for nodes the loss does not depend on).
     public private(set) var recordedGradients: [Tensor] = []
+    /// Called with each node's index, the pass, and the node's computation to run, when set: a
+    /// profiler times `work` (it must run it exactly once). Nil costs one check per node.
+    public var nodeObserver: ((_ node: Int, _ backward: Bool, _ work: () -> Void) -> Void)?
     /// For each node, the index of the last node that reads it.
     var lastReader: [Int]
     private var inputShape: [Int] = []
@@ -96,7 +99,11 @@ public final class GraphNetwork: Layer {
         var outputs = [Tensor?](repeating: nil, count: nodes.count)
         for (position, node) in nodes.enumerated() {
             let inputs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
-            outputs[position] = Self.run(node, inputs, training: training)
+            if let observe = nodeObserver {
+                observe(position, false) { outputs[position] = Self.run(node, inputs, training: training) }
+            } else {
+                outputs[position] = Self.run(node, inputs, training: training)
+            }
             for reader in node.inputs where !isRecording && reader >= 0 && lastReader[reader] == position { outputs[reader] = nil }
         }
         if isRecording { recordedOutputs = outputs.map { $0! } }
@@ -150,19 +157,28 @@ public final class GraphNetwork: Layer {
             guard let gradient = gradients[position] else { continue }
             gradients[position] = nil
             if isRecording { recordedGradients[position] = gradient }
-            let node = nodes[position]
-            let inputGradients: [Tensor]
-            switch node.operation {
-            case .add: inputGradients = Array(repeating: gradient, count: node.inputs.count)
-            case .concat:
-                inputGradients = GraphKernels.splitChannels(gradient, counts: node.inputs.map { channels(of: $0) })
-            default: inputGradients = [node.layer!.backward(gradient)]
+            var inputGradients: [Tensor] = []
+            if let observe = nodeObserver {
+                observe(position, true) { inputGradients = nodeBackward(position, gradient) }
+            } else {
+                inputGradients = nodeBackward(position, gradient)
             }
+            let node = nodes[position]
             for (input, g) in zip(node.inputs, inputGradients) {
                 if input < 0 { GraphKernels.accumulate(g, into: &inputGradient) } else { GraphKernels.accumulate(g, into: &gradients[input]) }
             }
         }
         return inputGradient ?? Tensor(shape: inputShape)
+    }
+
+    /// The gradients of node `position`'s inputs from its output's `gradient`.
+    private func nodeBackward(_ position: Int, _ gradient: Tensor) -> [Tensor] {
+        let node = nodes[position]
+        switch node.operation {
+        case .add: return Array(repeating: gradient, count: node.inputs.count)
+        case .concat: return GraphKernels.splitChannels(gradient, counts: node.inputs.map { channels(of: $0) })
+        default: return [node.layer!.backward(gradient)]
+        }
     }
 
     /// Channels (dimension 1) of node `index`'s output, or of the input for -1.
