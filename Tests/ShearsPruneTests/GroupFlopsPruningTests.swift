@@ -42,6 +42,24 @@ struct GroupFlopsPruningTests {
         }
     }
 
+    @Test("floors of the unpruned model hold after a layer is bypassed, which renumbers the nodes after it")
+    func floorsSurviveBypass() throws {
+        let network = try smallResNet(seed: 3)
+        let floors = try GroupPruner.floors(network, minimumKeep: 0.5)
+        let expected = Dictionary(uniqueKeysWithValues: try DependencyGraph(network.specification).prunableGroups.map {
+            (network.nodes[$0.producers[0]].name, ($0.width + 1) / 2)
+        })
+        // The first block's conv1 + bn1 + relu1 leave the graph: every later producer moves up by three.
+        let chain = try #require(try GraphLayerPruning.candidates(in: network).first)
+        try network.bypass(chain.nodes)
+        try GroupPruner.prune(network, toFlops: 2 * (try network.specification.macs()) * 11 / 20, criterion: GroupNormCriterion(p: 1),
+                              ranking: .global, floors: floors)
+        for group in try DependencyGraph(network.specification).prunableGroups {
+            let name = network.nodes[group.producers[0]].name
+            #expect(group.width >= expected[name]!, "\(name): \(group.width) channels, floor \(expected[name]!)")
+        }
+    }
+
     @Test("global ranking removes the lowest l2-normalised scores first; per-layer removes a common share")
     func rankingRules() throws {
         // Scores that say exactly what to remove: channel c of group g scores (g + 1) * (c + 1).

@@ -3,13 +3,14 @@ import ShearsNet
 /// Pruning a graph network to a FLOPs target through its dependency groups: the graph
 /// counterpart of `pruneToFlops`, with the same planning rules.
 extension GroupPruner {
-    /// The least number of channels each prunable group of `base` keeps, keyed by the group's
-    /// first producer (node indices survive surgery): `⌈minimumKeep · width⌉`, at least 1.
-    public static func floors(_ base: GraphNetwork, minimumKeep: Double) throws -> [Int: Int] {
+    /// The least number of channels each prunable group of `base` keeps, keyed by the name of
+    /// the group's first producer (names survive surgery and layer bypassing, node indices do
+    /// not): `⌈minimumKeep · width⌉`, at least 1.
+    public static func floors(_ base: GraphNetwork, minimumKeep: Double) throws -> [String: Int] {
         precondition(minimumKeep >= 0 && minimumKeep < 1, "GroupPruner.floors: minimumKeep \(minimumKeep) outside [0, 1)")
-        var floors: [Int: Int] = [:]
+        var floors: [String: Int] = [:]
         for group in try DependencyGraph(base.specification).prunableGroups {
-            floors[group.producers[0]] = max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))
+            floors[base.nodes[group.producers[0]].name] = max(1, Int((minimumKeep * Double(group.width)).rounded(.up)))
         }
         return floors
     }
@@ -23,13 +24,13 @@ extension GroupPruner {
     ///
     /// Global ranking compares the groups' l2-normalised scores (Molchanov et al. 2017,
     /// §2.3; the random baseline's as they are); per-layer ranking removes the smallest common
-    /// share of every group that saves enough. A group keeps at least `floors[first producer]`
+    /// share of every group that saves enough. A group keeps at least `floors[first producer's name]`
     /// channels (1 when absent). Each round's consumers are repaired first by `compensation`,
     /// or by the criterion's `definingCompensation` when it is nil, fitted on `calibration`
     /// (and `pool`, for under-sampled Hessians), OBS's damped by `obsDamping`. `rounding` keeps
     /// every group's width a multiple of its `multiple` (where it was removed from at all).
     public static func prune(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any GroupCriterion,
-                             granularity: Granularity = .filter, ranking: Ranking, floors: [Int: Int] = [:],
+                             granularity: Granularity = .filter, ranking: Ranking, floors: [String: Int] = [:],
                              calibration: Dataset? = nil,
                              compensation: Compensation? = nil, pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping,
@@ -47,7 +48,7 @@ extension GroupPruner {
                                                     calibration: calibration)
             let savings = try channelSavings(groups, in: network.specification)
             let candidates = zip(groups, scores).map { group, scores in
-                Array(lowestFirst(scores).dropLast(floors[group.producers[0]] ?? 1))
+                Array(lowestFirst(scores).dropLast(floors[network.nodes[group.producers[0]].name] ?? 1))
             }
             let toSave = (current - targetFlops + 1) / 2
             let removals = ranking == .perLayer

@@ -10,14 +10,14 @@ extension GroupPruner {
     /// removing nothing; returns the zeroed channels keyed by each group's first producer's name.
     ///
     /// The choice is `prune(_:toFlops:…)`'s first round: the same scores, per-channel savings,
-    /// floors (`floors[first producer]`, 1 when absent) and global or per-layer ranking. Only
+    /// floors (`floors[first producer's name]`, 1 when absent) and global or per-layer ranking. Only
     /// row c of every producer's *weight* is set to 0: the producers' biases and the group's BatchNorm γ and β stay, so a zeroed channel
     /// still carries its constant until `prune` removes it (and folds that constant). Called
     /// again after training steps, the choice is made afresh, so a channel that grew back can
     /// stay.
     @discardableResult
     public static func zeroLowest(_ network: GraphNetwork, toFlops targetFlops: Int, criterion: any GroupCriterion,
-                                  granularity: Granularity = .filter, ranking: Ranking, floors: [Int: Int] = [:],
+                                  granularity: Granularity = .filter, ranking: Ranking, floors: [String: Int] = [:],
                                   calibration: Dataset? = nil) throws -> [String: [Int]] {
         guard ranking != .hessian else {
             throw PruningError.granularityNotApplicable(granularity, layer: "a FLOPs target",
@@ -28,7 +28,7 @@ extension GroupPruner {
         let (groups, scores) = try scoredGroups(network, criterion: criterion, granularity: granularity, calibration: calibration)
         let savings = try channelSavings(groups, in: network.specification)
         let candidates = zip(groups, scores).map { group, scores in
-            Array(lowestFirst(scores).dropLast(floors[group.producers[0]] ?? 1))
+            Array(lowestFirst(scores).dropLast(floors[network.nodes[group.producers[0]].name] ?? 1))
         }
         let toSave = (current - targetFlops + 1) / 2
         let removals = ranking == .perLayer
