@@ -168,10 +168,18 @@ struct CurveCommand: ParsableCommand {
                                                 withIntermediateDirectories: true)
         // Before any work: one run per CSV, and an --out that can become this curve's CSV.
         try store.checkOutput()
-        if let checkpoint = configuration.checkpoint,
-           !(try loadFashionMNISTGraph(checkpoint).model.specification.hasLayout(of: GraphNetwork.curvePresets[configuration.model]!)) {
-            throw CheckpointError.architectureMismatch(
-                path: checkpoint, reason: "is not a \(configuration.model) model: its layers differ from the preset's (widths aside)")
+        if let checkpoint = configuration.checkpoint {
+            let network = try loadFashionMNISTGraph(checkpoint).model.specification
+            guard GraphNetwork.curveLayouts(of: configuration.model).contains(where: network.hasLayout(of:)) else {
+                throw CheckpointError.architectureMismatch(
+                    path: checkpoint, reason: "is not a \(configuration.model) model: its layers differ from the preset's (widths aside)")
+            }
+            // What depends on the network (its groups, what each criterion applies to) is checked on the checkpoint's graph.
+            do {
+                try configuration.validate(source: checkpoint, network: network)
+            } catch let CurveConfigurationError.invalid(key, reason, _) {
+                throw ValidationError("\(Self.flags[key] ?? "'\(key)'") \(reason) (checkpoint \(checkpoint))")
+            }
         }
         let lock = try CurveLock(store: store)
         defer { withExtendedLifetime(lock) {} }

@@ -106,8 +106,12 @@ extension CurveConfiguration {
         return configuration
     }
 
-    /// Refuses configurations that cannot run, naming the key.
-    public func validate(source: String) throws {
+    /// Refuses configurations that cannot run, naming the key. The checks that depend on the
+    /// network (its groups, what a criterion applies to, how far layer pruning reaches) run
+    /// against `network` when given, else against the preset when no checkpoint is configured:
+    /// a checkpoint (vgg-s built with BatchNorm, a pruned model) is checked once read, by
+    /// calling this again with its graph.
+    public func validate(source: String, network: GraphSpecification? = nil) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
@@ -118,16 +122,16 @@ extension CurveConfiguration {
             throw fail(.model, "is '\(model)', which takes \(specification.inputShape.map(String.init).joined(separator: "x")) images; "
                        + "Fashion-MNIST's are 1x28x28")
         }
-        try validateGraph(source: source)
+        try validateGraph(source: source, network: network ?? (checkpoint == nil ? specification : nil))
     }
 
     /// What graph curves cannot do: criteria other than the group criteria (at filter, channel
     /// and neuron), the masked criteria (at element, kernel and shape) or the layer criteria
-    /// (`validateGraphLayers`), and granularities the preset has no groups of; element, kernel
+    /// (`validateGraphLayers`), and granularities `network` has no groups of; element, kernel
     /// and shape cells rank globally, repair nothing beyond `obs`'s own update and take no soft
     /// pruning, shape and channel cells no group LASSO (every schedule and compensation runs at
     /// filter and neuron).
-    private func validateGraph(source: String) throws {
+    private func validateGraph(source: String, network: GraphSpecification?) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
@@ -136,11 +140,12 @@ extension CurveConfiguration {
         if let unknown = criteria.first(where: { !GroupCriteria.accepts($0) }) {
             throw fail(.criteria, "has unknown criterion '\(unknown)'; valid: \(GroupCriteria.names.joined(separator: ", "))")
         }
-        if granularities.contains(.layer) { try validateGraphLayers(source: source) }
+        if granularities.contains(.layer) { try validateGraphLayers(source: source, network: network) }
         for granularity in granularities where [.filter, .channel, .neuron].contains(granularity) {
-            // The preset must have such groups (resnet-s has no hidden linear layer for neuron).
+            guard let network else { break }
+            // The network must have such groups (resnet-s has no hidden linear layer for neuron).
             let groups: [ChannelGroup]
-            do { groups = try DependencyGraph(GraphNetwork.curvePresets[model]!).prunableGroups(at: granularity) } catch {
+            do { groups = try DependencyGraph(network).prunableGroups(at: granularity) } catch {
                 throw fail(.granularities, "has '\(granularity.rawValue)', which \(model) does not have: \(error)")
             }
             // A criterion that applies to none of the groups (bn-scale without BatchNorm) would fail after training.
@@ -160,11 +165,11 @@ extension CurveConfiguration {
             for name in criteria {
                 let criterion: any MaskedCriterion
                 do { criterion = try MaskedCriteria.named(name, granularity: granularity, seed: 0) } catch { throw fail(.criteria, "\(error)") }
-                // One oracle pass per group: refused up front where the preset has too many groups (resnet-s's weights).
-                if criterion is MaskedOracleCriterion {
-                    let network = try GraphNetwork(GraphNetwork.curvePresets[model]!, seed: 0)
-                    let layers = granularity == .shape ? try MaskedLayer.columns(in: network)
-                        : try MaskedLayer.all(in: network, granularity: granularity)
+                // One oracle pass per group: refused up front where the network has too many groups (resnet-s's weights).
+                if criterion is MaskedOracleCriterion, let network {
+                    let built = try GraphNetwork(network, seed: 0)
+                    let layers = granularity == .shape ? try MaskedLayer.columns(in: built)
+                        : try MaskedLayer.all(in: built, granularity: granularity)
                     let groups = layers.reduce(0) { $0 + $1.layout.groupCount }
                     guard groups <= OracleCriterion.maximumGroups else {
                         throw fail(.criteria, "has '\(name)' at \(granularity.rawValue): \(model) has \(groups) such groups, one oracle "
@@ -184,9 +189,9 @@ extension CurveConfiguration {
     }
 
     /// Layer cells on a graph: criteria that score a replaced layer (random, l_p, the oracle), no
-    /// compensation, no soft or group-LASSO schedule, and FLOPs targets the preset can reach
-    /// with every shape-preserving conv + BatchNorm + ReLU replaced by the identity.
-    private func validateGraphLayers(source: String) throws {
+    /// compensation, no soft or group-LASSO schedule, and FLOPs targets `network` (when known) can
+    /// reach with every shape-preserving conv + BatchNorm + ReLU replaced by the identity.
+    private func validateGraphLayers(source: String, network specification: GraphSpecification?) throws {
         func fail(_ key: CodingKeys, _ reason: String) -> CurveConfigurationError {
             .invalid(key: key.rawValue, reason: reason, source: source)
         }
@@ -199,7 +204,8 @@ extension CurveConfiguration {
         if let other = schedules.first(where: { $0 == .soft || $0 == .groupLasso }) {
             throw fail(.schedules, "cannot combine '\(other.rawValue)' with layer on \(model): it zeroes or penalises channels")
         }
-        let network = try GraphNetwork(GraphNetwork.curvePresets[model]!, seed: 0)
+        guard let specification else { return }
+        let network = try GraphNetwork(specification, seed: 0)
         let candidates = try GraphLayerPruning.candidates(in: network)
         let least = Double(network.macs - candidates.reduce(0) { $0 + $1.macs }) / Double(network.macs)
         if let lowest = flopsTargets.last, lowest < least {

@@ -19,6 +19,15 @@ extension GraphNetwork: CurveModel {
         $0[$1] = VGGConfiguration.preset($1)!.graph
     }
 
+    /// The graphs a checkpoint of `model` may have, widths aside (`GraphSpecification.hasLayout`):
+    /// the preset's and, for a VGG preset, the same built with BatchNorm (`shears train --batch-norm`).
+    public static func curveLayouts(of model: String) -> [GraphSpecification] {
+        guard var configuration = VGGConfiguration.preset(model) else { return curvePresets[model].map { [$0] } ?? [] }
+        let plain = configuration.graph
+        configuration.batchNorm = true
+        return [plain, configuration.graph]
+    }
+
     public static func initial(_ configuration: CurveConfiguration, seed: UInt64) throws -> GraphNetwork {
         try GraphNetwork(curvePresets[configuration.model]!, seed: seed)
     }

@@ -52,6 +52,31 @@ struct GraphCurveTests {
         #expect(try store.rows().count == 7)
     }
 
+    @Test("vgg-s built with BatchNorm: bn-scale is checked on the checkpoint's graph, not the preset's, and prunes it")
+    func batchNormVGGCurve() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-bn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var vgg = VGGConfiguration.vggS.scaled(by: 0.25)
+        vgg.batchNorm = true
+        let checkpoint = directory.appendingPathComponent("base.safetensors").path
+        let base = try GraphNetwork(vgg.graph, seed: 6)
+        try base.save(to: checkpoint)
+        var configuration = configuration(checkpoint: checkpoint)
+        (configuration.model, configuration.criteria, configuration.flopsTargets) = ("vgg-s", ["bn-scale"], [0.6])
+        // The preset has no BatchNorm; the checkpoint, which has vgg-s's layers with BatchNorm, does.
+        #expect(GraphNetwork.curveLayouts(of: "vgg-s").contains(where: base.specification.hasLayout(of:)))
+        #expect(!base.specification.hasLayout(of: GraphNetwork.curvePresets["vgg-s"]!))
+        #expect(throws: CurveConfigurationError.self) { try configuration.validate(source: "c", network: GraphNetwork.curvePresets["vgg-s"]) }
+        try configuration.validate(source: "c")
+        try configuration.validate(source: "c", network: base.specification)
+        let store = CurveStore(csvPath: directory.appendingPathComponent("curve.csv").path)
+        try store.openManifest(CurveManifest(configuration: configuration, shards: [.whole], threads: 1))
+        try CurveRunner<GraphNetwork>(configuration: configuration, store: store, shard: .whole, train: train, test: test).run()
+        let row = try #require(try store.rows().first { $0.criterion == "bn-scale" })
+        #expect(row.flopsRatio <= 0.6 && row.flopsRatio > 0.3)
+    }
+
     @Test("an obs step of a resnet-s curve applies OBS's update, whatever compensation is configured, and reaches its target")
     func obsStep() throws {
         var configuration = configuration(checkpoint: "base.safetensors")
@@ -117,7 +142,7 @@ struct GraphCurveTests {
         default: (configuration.granularities, configuration.criteria) = ([.layer], ["l1", "random"])
         }
         do {
-            try configuration.validate(source: "c.yaml")
+            try configuration.validate(source: "c.yaml", network: GraphNetwork.curvePresets[configuration.model])
             Issue.record("\(key): no error")
         } catch {
             #expect("\(error)".hasPrefix("c.yaml: '\(key)' \(reason)"), "\(error)")
@@ -186,7 +211,7 @@ struct GraphCurveTests {
         default: configuration.criteria = ["l1", "apoz"]
         }
         do {
-            try configuration.validate(source: "c.yaml")
+            try configuration.validate(source: "c.yaml", network: GraphNetwork.curvePresets[configuration.model])
             Issue.record("\(key): no error")
         } catch {
             #expect("\(error)".hasPrefix("c.yaml: '\(key)' \(reason)"), "\(error)")
