@@ -9,7 +9,7 @@ struct TrainBenchCommand: ParsableCommand {
         commandName: "train",
         abstract: "Training images/s (batch 64) and inference images/s (batch 256), as a fraction of sgemm GFLOP/s.")
 
-    @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", "))).")
+    @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")).")
     var model = "vgg-s"
 
     @Option(help: "Comma-separated thread counts to measure.")
