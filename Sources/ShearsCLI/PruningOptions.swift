@@ -9,7 +9,7 @@ extension Compensation: ExpressibleByArgument {}
 /// Criterion and granularity, shared by `scores` and `prune`.
 struct PruningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Criterion. One of:\n" + CriterionName.catalogue.map { "  \($0.name): \($0.summary)" }
-        .joined(separator: "\n") + "\n  bn-scale: |γ| of the BatchNorm after each filter, summed over a group (network slimming; graph networks)"))
+        .joined(separator: "\n") + "\n  bn-scale: |γ| of the BatchNorm after each filter, summed over a group (network slimming; filter and channel groups with a BatchNorm)"))
     var criterion: String
 
     @Option(help: ArgumentHelp("Granularity. One of:\n" + Granularity.allCases.map { "  \($0.rawValue): \($0.summary)" }
@@ -40,16 +40,13 @@ struct PruningOptions: ParsableArguments {
         guard flopsLambda >= 0, flopsLambda.isFinite else { throw ValidationError("--flops-lambda must be >= 0, got \(flopsLambda)") }
     }
 
-    /// The scoring engine on the first `samples` calibration images (layer Hessians may take
-    /// more of the split, up to full rank).
-    func engine(_ data: DataOptions, seed: UInt64) throws -> CriterionEngine {
-        let (subset, pool) = try data.calibration(samples: samples)
-        return CriterionEngine(data: subset, pool: pool, seed: seed, damping: obsDamping)
+    /// `criterion` FLOPs-regularised by `--flops-lambda` (Molchanov et al. 2017, eq. 9), or as it is when λ = 0.
+    func regularized(_ criterion: any GroupCriterion) -> any GroupCriterion {
+        flopsLambda > 0 ? FlopsRegularizedCriterion(criterion, lambda: flopsLambda) : criterion
     }
 
-    /// The criterion's scores, FLOPs-regularised when asked.
-    func scores(_ model: VGG, engine: CriterionEngine) throws -> [LayerScores] {
-        let raw = try engine.scores(model, criterion: try CriterionName(parsing: criterion), granularity: granularity)
-        return flopsLambda > 0 ? FlopsRegularization.apply(raw, lambda: flopsLambda) : raw
+    /// `criterion` FLOPs-regularised by `--flops-lambda` (Molchanov et al. 2017, eq. 9), or as it is when λ = 0.
+    func regularized(_ criterion: any MaskedCriterion) -> any MaskedCriterion {
+        flopsLambda > 0 ? FlopsRegularizedMaskedCriterion(criterion, lambda: flopsLambda) : criterion
     }
 }

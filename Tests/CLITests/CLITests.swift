@@ -203,12 +203,26 @@ struct CLITests {
         #expect(scores.status == 0, "\(scores.error)")
         let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
         #expect(rows.first == "layer,group,score,rank,flops,params" && rows.count == 1 + 8 + 8 + 16 + 16 + 32)
+        // --flops-lambda λ lowers each score by λ · its flops column / 1e9 (Molchanov 2017, eq. 9).
+        func l1Scores(_ extra: [String]) throws -> [[Double]] {
+            let path = dir.appendingPathComponent("l1\(extra.count).csv").path
+            let run = try runShears(["scores", "--model", checkpoint, "--criterion", "l1", "--granularity", "channel",
+                                     "--out", path] + extra)
+            #expect(run.status == 0, "\(run.error)")
+            return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst()
+                .map { $0.split(separator: ",").suffix(4).compactMap { Double($0) } }
+        }
+        let (plain, regularized) = (try l1Scores([]), try l1Scores(["--flops-lambda", "100"]))
+        #expect(plain.count == 8 + 8 + 16 + 16 && regularized.count == plain.count)
+        #expect(zip(plain, regularized).allSatisfy { abs($0[0] - 100 * $0[2] / 1e9 - $1[0]) < 1e-9 && $0[2] > 0 })
         let pruned = dir.appendingPathComponent("p.safetensors").path
         let prune = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "filter",
                                    "--ratio", "0.5", "--test-limit", "128", "--out", pruned])
-        #expect(prune.status == 0 && prune.output.contains("removed 40 filter groups"), "\(prune.error)")
+        #expect(prune.status == 0 && prune.output.contains("removed 40 channels from 5 dependency groups"), "\(prune.error)")
         let prunedInfo = try runShears(["info", pruned])
-        #expect(prunedInfo.output.contains("features [4, 4, M, 8, 8, M, 16, M]"), "\(prunedInfo.output)")
+        #expect(prunedInfo.output.contains("graph of 17 nodes") && prunedInfo.output.contains("features.10"), "\(prunedInfo.output)")
+        let widths = try GraphNetwork.load(from: pruned).model.nodes.compactMap { ($0.layer as? Conv2D)?.outChannels }
+        #expect(widths == [4, 4, 8, 8, 16])
         let correlate = try runShears(["correlate", "--model", checkpoint, "--criteria", "random,taylor", "--samples", "16",
                                        "--test-limit", "16"])
         #expect(correlate.status == 0 && correlate.output.contains("taylor") && correlate.output.contains("features.10"),
@@ -219,10 +233,10 @@ struct CLITests {
         let full = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "filter",
                                   "--ratio", "1", "--out", dir.appendingPathComponent("y.safetensors").path])
         #expect(full.status != 0 && full.error.contains("--ratio must be in [0, 1)"))
-        let wrong = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "filter",
-                                   "--ratio", "0.99", "--ranking", "global", "--test-limit", "16",
+        let wrong = try runShears(["prune", "--model", checkpoint, "--criterion", "l1", "--granularity", "element",
+                                   "--ratio", "0.5", "--ranking", "hessian", "--test-limit", "16",
                                    "--out", dir.appendingPathComponent("z.safetensors").path])
-        #expect(wrong.status != 0 && wrong.error.contains("would remove all"), "\(wrong.error)")
+        #expect(wrong.status != 0 && wrong.error.contains("Hessian-aware ranking"), "\(wrong.error)")
         for name in ["x", "y", "z"] {
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name).safetensors").path))
         }

@@ -7,15 +7,16 @@
 /// statistics are state, not parameters).
 extension GraphSpecification {
     /// Trainable values; safe on any node values (each term is bounded by `boundsProblem`).
-    public var parameterCount: Int {
-        nodes.reduce(0) { total, node in
-            switch node.operation {
-            case let .convolution(inChannels, outChannels, kernelSize, _, _, bias):
-                return total + outChannels * inChannels * kernelSize * kernelSize + (bias ? outChannels : 0)
-            case let .batchNorm(channels): return total + 2 * channels
-            case let .linear(inFeatures, outFeatures): return total + inFeatures * outFeatures + outFeatures
-            case .relu, .maxPool, .globalAveragePool, .flatten, .add, .concat: return total
-            }
+    public var parameterCount: Int { nodes.indices.reduce(0) { $0 + parameterCount(of: $1) } }
+
+    /// Trainable values of node `index`: a conv's or linear layer's weight and bias, a BatchNorm's γ and β.
+    public func parameterCount(of index: Int) -> Int {
+        switch nodes[index].operation {
+        case let .convolution(inChannels, outChannels, kernelSize, _, _, bias):
+            return outChannels * inChannels * kernelSize * kernelSize + (bias ? outChannels : 0)
+        case let .batchNorm(channels): return 2 * channels
+        case let .linear(inFeatures, outFeatures): return inFeatures * outFeatures + outFeatures
+        case .relu, .maxPool, .globalAveragePool, .flatten, .add, .concat: return 0
         }
     }
 

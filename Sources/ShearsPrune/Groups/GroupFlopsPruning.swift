@@ -65,28 +65,9 @@ extension GroupPruner {
         }
     }
 
-    /// The forward MACs per image one channel of each group saves: its producers' share
-    /// (one output channel) and its consumers' (its input slice of `span` columns).
+    /// The forward MACs per image one channel of each group saves (`ChannelGroup.macsPerChannel`).
     static func channelSavings(_ groups: [ChannelGroup], in specification: GraphSpecification) throws -> [Int] {
-        let macs = try specification.macsPerNode()
-        func inputWidth(_ node: Int) -> Int {
-            switch specification.nodes[node].operation {
-            case let .convolution(inChannels, _, _, _, _, _): return inChannels
-            case let .linear(inFeatures, _): return inFeatures
-            default: return 1
-            }
-        }
-        func outputWidth(_ node: Int) -> Int {
-            switch specification.nodes[node].operation {
-            case let .convolution(_, outChannels, _, _, _, _): return outChannels
-            case let .linear(_, outFeatures): return outFeatures
-            default: return 1
-            }
-        }
-        return groups.map { group in
-            group.producers.reduce(0) { $0 + macs[$1] / outputWidth($1) }
-                + group.consumers.reduce(0) { $0 + macs[$1.node] / inputWidth($1.node) * $1.span }
-        }
+        try groups.map { try $0.macsPerChannel(in: specification) }
     }
 
     /// The lowest globally comparable channels, across groups, until their savings (after `rounding`) reach `macsToSave`.

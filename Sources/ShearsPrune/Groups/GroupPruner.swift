@@ -59,7 +59,7 @@ public enum GroupPruner {
 
     /// The prunable groups at `granularity` that `criterion` applies to and their scores,
     /// checked: one finite score per channel, calibration images present when the criterion reads them.
-    static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion, granularity: Granularity,
+    public static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion, granularity: Granularity,
                              calibration: Dataset?) throws -> (groups: [ChannelGroup], scores: [[Double]]) {
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
         let groups = try DependencyGraph(network.specification).prunableGroups(at: granularity).filter(criterion.applies)

@@ -14,15 +14,29 @@ public enum GraphShapePruning {
     /// Removes the lowest columns until `fraction` (in [0, 1)) of all convs' dense columns
     /// (`C·kh·kw` each) are gone, `⌊fraction · columns⌋` counted with those removed before;
     /// returns the columns newly removed. Each layer keeps its floor (`minimumKeep`, in [0, 1)).
+    /// With `ranking` `.perLayer`, each conv instead ends with `⌊fraction · C·kh·kw⌋` of its own
+    /// columns gone, its lowest scores first.
     @discardableResult
     public static func prune(_ network: GraphNetwork, columnFraction fraction: Double, criterion: any MaskedCriterion,
-                             calibration: Dataset? = nil, minimumKeep: Double = 0) throws -> Int {
+                             calibration: Dataset? = nil, minimumKeep: Double = 0, ranking: Ranking = .global) throws -> Int {
         guard fraction >= 0, fraction < 1 else { throw PruningError.ratioOutOfRange(fraction) }
         let layers = try MaskedLayer.columns(in: network)
-        let dense = layers.reduce(0) { total, layer in
+        let denseColumns = layers.map { layer in
             let conv = network.nodes[layer.node].layer as! Conv2D
-            return total + conv.inChannels * conv.kernelHeight * conv.kernelWidth
+            return conv.inChannels * conv.kernelHeight * conv.kernelWidth
         }
+        if try GraphMaskedPruning.checkedRanking(ranking, .shape) == .perLayer {
+            let counts = zip(layers, denseColumns).map { layer, dense in
+                max(0, Int((fraction * Double(dense)).rounded(.down)) - (dense - layer.layout.groupCount))
+            }
+            let taken = try GraphMaskedPruning.lowestGroups(network, layers: layers, criterion: criterion, calibration: calibration,
+                                                            minimumKeep: minimumKeep, perLayer: counts) { _, _ in 1 }
+            for (layer, (columns, count)) in zip(layers, zip(taken, counts)) where columns.count < count {
+                throw PruningError.maskTargetNotReached(quantity: "removed columns of \(layer.name)", target: count, reached: columns.count)
+            }
+            return try remove(taken, of: layers, network: network, criterion: criterion, calibration: calibration)
+        }
+        let dense = denseColumns.reduce(0, +)
         let gone = dense - layers.reduce(0) { $0 + $1.layout.groupCount }
         let target = Int((fraction * Double(dense)).rounded(.down))
         let removed = try removeLowest(network, layers: layers, criterion: criterion, calibration: calibration,
@@ -61,6 +75,12 @@ public enum GraphShapePruning {
                              saving: (MaskedLayer, Int) -> Int) throws -> Int {
         let taken = try GraphMaskedPruning.lowestGroups(network, layers: layers, criterion: criterion, calibration: calibration,
                                                         minimumKeep: minimumKeep, toSave: toSave, saving: saving)
+        return try remove(taken, of: layers, network: network, criterion: criterion, calibration: calibration)
+    }
+
+    /// Applies the criterion's defining update for columns `taken[i]` of `layers[i]`, then removes them; returns how many.
+    static func remove(_ taken: [[Int]], of layers: [MaskedLayer], network: GraphNetwork, criterion: any MaskedCriterion,
+                       calibration: Dataset?) throws -> Int {
         try criterion.applyDefiningUpdate(network, layers: layers, removals: taken, calibration: calibration)
         for (layer, columns) in zip(layers, taken) where !columns.isEmpty {
             Surgeon.removeColumns(columns, of: network.nodes[layer.node].layer as! Conv2D)

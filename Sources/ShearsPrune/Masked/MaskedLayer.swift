@@ -68,13 +68,13 @@ public struct MaskedLayer {
     var maskedWeights: Int { weight.mask?.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } ?? 0 }
 
     /// Weights of group `group` that its mask still keeps (all of them when `weight` has no mask).
-    func unmaskedWeights(_ group: Int) -> Int {
+    public func unmaskedWeights(_ group: Int) -> Int {
         guard let mask = weight.mask else { return layout.indices(group).count }
         return layout.indices(group).reduce(0) { $0 + (mask[$1] != 0 ? 1 : 0) }
     }
 
     /// MACs per image that masking group `group` saves: its non-zero weights times `uses`.
-    func nonZeroMacs(_ group: Int) -> Int {
+    public func nonZeroMacs(_ group: Int) -> Int {
         let values = weight.value.values
         return uses * layout.indices(group).reduce(0) { $0 + (values[$1] != 0 ? 1 : 0) }
     }

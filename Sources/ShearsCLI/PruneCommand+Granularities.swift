@@ -3,28 +3,25 @@ import ShearsNet
 import ShearsPrune
 
 extension PruneCommand {
-    /// `prune` on a graph checkpoint (resnet-s, a user's network): channel groups from the
-    /// dependency graph at `--granularity` filter, channel or neuron, scored by a
-    /// `GroupCriterion`, shared out by `--ranking` (per-layer, global or Hessian-aware), the
-    /// consumers repaired by `--compensation` (default: the criterion's own, OBS's update for `obs`).
-    func pruneGraph(_ network: GraphNetwork, metadata: [String: String]) throws {
-        if pruning.granularity.isMasked { return try maskGraph(network, metadata: metadata) }
-        if pruning.granularity == .shape { return try shapeGraph(network, metadata: metadata) }
-        if pruning.granularity == .layer { return try bypassGraphLayers(network, metadata: metadata) }
+    /// `prune --granularity filter|channel|neuron`: channel groups from the dependency graph,
+    /// scored by a `GroupCriterion` (FLOPs-regularised by `--flops-lambda`), shared out by
+    /// `--ranking` (per-layer, global or Hessian-aware), the consumers repaired by
+    /// `--compensation` (default: the criterion's own, OBS's update for `obs`).
+    func pruneGroups(_ network: GraphNetwork, metadata: [String: String]) throws {
         let granularity = pruning.granularity
         // A network without such groups (neuron on resnet-s) is refused before any data is read.
         _ = try DependencyGraph(network.specification).prunableGroups(at: granularity)
         guard let named = GroupCriteria.named(pruning.criterion, seed: compute.seed, granularity: granularity) else {
             throw ValidationError("--criterion \(pruning.criterion) is not a group criterion; "
-                                  + "graph networks take \(GroupCriteria.names.joined(separator: ", "))")
+                                  + "filter, channel and neuron groups take \(GroupCriteria.names.joined(separator: ", "))")
         }
         let ranking = self.ranking ?? .perLayer
         let compensation = self.compensation ?? named.definingCompensation
         let needsImages = named.input == .calibrationImages || compensation != .none || ranking == .hessian
         let calibration = needsImages ? try data.calibration(samples: pruning.samples) : nil
         // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
-        let criterion = GroupCriteria.named(pruning.criterion, seed: compute.seed, granularity: granularity,
-                                            pool: calibration?.pool, obsDamping: pruning.obsDamping) ?? named
+        let criterion = pruning.regularized(GroupCriteria.named(pruning.criterion, seed: compute.seed, granularity: granularity,
+                                                                pool: calibration?.pool, obsDamping: pruning.obsDamping) ?? named)
         try pruneAndSave(network, metadata: metadata, ranking: ranking, compensation: compensation) {
             // Scores, Hessians and compensation see calibration images only; the test set is reported on.
             let changes = try GroupPruner.prune(network, criterion: criterion, ratio: ratio, granularity: granularity,
@@ -35,59 +32,57 @@ extension PruneCommand {
         }
     }
 
-    /// `prune --granularity element|kernel` on a graph checkpoint: `--ratio` of the conv and
-    /// linear weights masked (`GraphMaskedPruning`), lowest scores first in one global ranking;
+    /// `prune --granularity element|kernel`: `--ratio` of the conv and linear weights masked
+    /// (`GraphMaskedPruning`), lowest scores first in one global ranking or within each layer;
     /// the masked weights are zero in the checkpoint written, their masks stored beside them.
-    func maskGraph(_ network: GraphNetwork, metadata: [String: String]) throws {
-        guard (ranking ?? .global) == .global else {
-            throw ValidationError("graph networks are masked by element or kernel with --ranking global")
-        }
+    func maskElements(_ network: GraphNetwork, metadata: [String: String]) throws {
+        let ranking = self.ranking ?? .global
         guard compensation == nil || compensation == Compensation.none else {
             throw ValidationError("--compensation repairs removed units; masked element and kernel groups take none")
         }
         let named = try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity, seed: compute.seed)
         let calibration = named.input == .calibrationImages ? try data.calibration(samples: pruning.samples) : nil
         // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
-        let criterion = try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity, seed: compute.seed,
-                                                 pool: calibration?.pool, obsDamping: pruning.obsDamping)
-        try pruneAndSave(network, metadata: metadata, ranking: .global, compensation: Compensation.none, countsNonZero: true) {
+        let criterion = pruning.regularized(try MaskedCriteria.named(pruning.criterion, granularity: pruning.granularity,
+                                                                     seed: compute.seed, pool: calibration?.pool,
+                                                                     obsDamping: pruning.obsDamping))
+        try pruneAndSave(network, metadata: metadata, ranking: ranking, compensation: Compensation.none, countsNonZero: true) {
             // Scores see calibration images only; the test set is reported on.
             let masked = try GraphMaskedPruning.prune(network, weightFraction: ratio, granularity: pruning.granularity,
-                                                      criterion: criterion, calibration: calibration?.subset)
+                                                      criterion: criterion, calibration: calibration?.subset, ranking: ranking)
             return "masked \(masked) \(pruning.granularity.rawValue) groups"
         }
     }
 
-    /// `prune --granularity shape` on a graph checkpoint: `--ratio` of the convs' columns removed
-    /// (`GraphShapePruning`), lowest scores first in one global ranking; `obs` applies OBS's
+    /// `prune --granularity shape`: `--ratio` of the convs' columns removed (`GraphShapePruning`),
+    /// lowest scores first in one global ranking or within each conv; `obs` applies OBS's
     /// update of each conv's remaining columns first. The checkpoint stores each pruned conv's
     /// `F x K'` weight with its kept im2col rows (`patch_rows`).
-    func shapeGraph(_ network: GraphNetwork, metadata: [String: String]) throws {
-        guard (ranking ?? .global) == .global else {
-            throw ValidationError("graph networks are pruned by shape with --ranking global")
-        }
+    func removeColumns(_ network: GraphNetwork, metadata: [String: String]) throws {
+        let ranking = self.ranking ?? .global
         let named = try MaskedCriteria.named(pruning.criterion, granularity: .shape, seed: compute.seed)
         guard compensation == nil || compensation == named.definingCompensation else {
-            throw ValidationError("graph networks pruned by shape take the criterion's own repair only (obs's update for --criterion obs)")
+            throw ValidationError("shape pruning takes the criterion's own repair only (obs's update for --criterion obs)")
         }
         let calibration = named.input == .calibrationImages ? try data.calibration(samples: pruning.samples) : nil
         // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
-        let criterion = try MaskedCriteria.named(pruning.criterion, granularity: .shape, seed: compute.seed,
-                                                 pool: calibration?.pool, obsDamping: pruning.obsDamping)
-        try pruneAndSave(network, metadata: metadata, ranking: .global, compensation: named.definingCompensation) {
+        let criterion = pruning.regularized(try MaskedCriteria.named(pruning.criterion, granularity: .shape, seed: compute.seed,
+                                                                     pool: calibration?.pool, obsDamping: pruning.obsDamping))
+        try pruneAndSave(network, metadata: metadata, ranking: ranking, compensation: named.definingCompensation) {
             // Scores and OBS's update see calibration images only; the test set is reported on.
             let removed = try GraphShapePruning.prune(network, columnFraction: ratio, criterion: criterion,
-                                                      calibration: calibration?.subset)
+                                                      calibration: calibration?.subset, ranking: ranking)
             return "removed \(removed) conv columns"
         }
     }
 
-    /// `prune --granularity layer` on a graph checkpoint: `--ratio` of the shape-preserving
-    /// conv + BatchNorm + ReLU chains replaced by the identity (`GraphLayerPruning`), lowest
-    /// scores (random, l_p, oracle) first; the checkpoint's graph no longer has their nodes.
-    func bypassGraphLayers(_ network: GraphNetwork, metadata: [String: String]) throws {
-        guard (ranking ?? .global) == .global, compensation == nil || compensation == Compensation.none else {
-            throw ValidationError("graph networks pruned by layer rank globally and take no --compensation")
+    /// `prune --granularity layer`: `--ratio` of the shape-preserving conv + BatchNorm + ReLU
+    /// chains replaced by the identity (`GraphLayerPruning`), lowest scores (random, l_p,
+    /// oracle) first; the checkpoint's graph no longer has their nodes.
+    func bypassLayers(_ network: GraphNetwork, metadata: [String: String]) throws {
+        guard (ranking ?? .global) == .global, compensation == nil || compensation == Compensation.none,
+              pruning.flopsLambda == 0 else {
+            throw ValidationError("pruning by layer ranks globally and takes no --compensation or --flops-lambda")
         }
         let parsed = try GraphLayerPruning.criterion(pruning.criterion)
         let calibration = parsed == .oracle || parsed == .oracleAbs ? try data.calibration(samples: pruning.samples) : nil
