@@ -57,9 +57,10 @@ public enum GroupPruner {
         return changes
     }
 
-    /// The prunable groups at `granularity` that `criterion` applies to and their scores,
+    /// The prunable groups at `granularity` that `criterion` applies to, in order, and their scores,
     /// checked: one finite score per channel, calibration images present when the criterion reads them.
-    static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion, granularity: Granularity,
+    /// What pruning ranks, for a caller that only compares rankings (`shears correlate`).
+    public static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion, granularity: Granularity,
                              calibration: Dataset?) throws -> (groups: [ChannelGroup], scores: [[Double]]) {
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
         let groups = try DependencyGraph(network.specification).prunableGroups(at: granularity).filter(criterion.applies)
