@@ -43,8 +43,10 @@ struct CorrelateCommand: ParsableCommand {
         // The oracle applies to every group, so its groups are all the prunable groups at `granularity`, in order.
         let oracle = try GroupPruner.scoredGroups(network, criterion: OracleGroupCriterion(signed: false),
                                                   granularity: granularity, calibration: calibration.subset)
-        print("criterion        " + oracle.groups.map { pad(network.nodes[$0.producers[0]].name, 12) }.joined()
-              + "        mean  95% bootstrap interval")
+        let names = oracle.groups.map { network.nodes[$0.producers[0]].name }
+        // Columns of 12 as before, wider where a name needs it (resnet-s's `layer2.0.downsample.0`).
+        let width = max(12, (names.map(\.count).max() ?? 0) + 2)
+        print("criterion        " + names.map { pad($0, width) }.joined() + "        mean  95% bootstrap interval")
         for name in criterionNames {
             guard let criterion = GroupCriteria.named(name, seed: compute.seed, granularity: granularity, pool: calibration.pool) else {
                 throw ValidationError("unknown criterion '\(name)'; valid: \(GroupCriteria.names.joined(separator: ", "))")
@@ -60,7 +62,7 @@ struct CorrelateCommand: ParsableCommand {
             let interval = RankCorrelation.meanSpearmanWithInterval(scoredPairs.map(\.criterion), scoredPairs.map(\.oracle),
                                                                     seed: compute.seed)
             let rhos = pairs.map { $0.map { fmt(RankCorrelation.spearman($0.criterion, $0.oracle), 3) } ?? "-" }
-            print(pad(name, 16, left: true) + rhos.map { pad($0, 12) }.joined() + pad(fmt(interval.mean, 3), 12)
+            print(pad(name, 16, left: true) + rhos.map { pad($0, width) }.joined() + pad(fmt(interval.mean, 3), 12)
                   + "  [\(fmt(interval.low, 3)), \(fmt(interval.high, 3))]")
         }
     }

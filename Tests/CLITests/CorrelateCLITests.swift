@@ -19,10 +19,10 @@ struct CorrelateCLITests {
         #expect(lines.count == 3, "\(correlate.output)")
         guard lines.count == 3 else { return }
         // resnet-s has 12 filter groups (`prune --granularity filter` reports them); a stage is
-        // one group named by its first producer, the stem's conv1 or a projection shortcut.
+        // one group named by its first producer, the stem's conv1 or the first block's conv2.
         let columns = Array(lines[0].dropFirst().prefix { $0 != "mean" })
-        #expect(columns.count == 12 && columns.first == "conv1" && columns.contains("layer2.0.downsample.0")
-                && Set(columns).count == 12, "\(columns)")
+        #expect(columns.count == 12 && columns.first == "conv1" && columns.contains("layer2.0.conv2")
+                && columns.contains("layer3.2.conv1") && Set(columns).count == 12, "\(columns)")
         for (row, name) in zip(lines.dropFirst(), ["l1", "oracle-abs"]) {
             // The name, a ρ per group, the mean and the two ends of the interval.
             #expect(row.first == name && row.count == 1 + 12 + 3, "\(row)")
