@@ -38,14 +38,15 @@ struct CorrelateCommand: ParsableCommand {
         compute.apply()
         let (network, _) = try loadFashionMNISTGraph(model)
         // A network without such groups (neuron on resnet-s) is refused before any data is read.
-        _ = try DependencyGraph(network.specification).prunableGroups(at: granularity)
+        let groups = try DependencyGraph(network.specification).prunableGroups(at: granularity)
+        try refuseInapplicable(criterionNames, groups: groups, granularity: granularity)
         let calibration = try data.calibration(samples: samples)
         // The oracle applies to every group, so its groups are all the prunable groups at `granularity`, in order.
         let oracle = try GroupPruner.scoredGroups(network, criterion: OracleGroupCriterion(signed: false),
                                                   granularity: granularity, calibration: calibration.subset)
         let names = oracle.groups.map { network.nodes[$0.producers[0]].name }
-        // Columns of 12 as before, wider where a name needs it (resnet-s's `layer2.0.downsample.0`).
-        let width = max(12, (names.map(\.count).max() ?? 0) + 2)
+        // Columns of 12 as before, wider where a name needs it (resnet-s's `layer1.0.conv1`).
+        let width = max(12, (names.map(\.count).max() ?? 0) + 1)
         print("criterion        " + names.map { pad($0, width) }.joined() + "        mean  95% bootstrap interval")
         for name in criterionNames {
             guard let criterion = GroupCriteria.named(name, seed: compute.seed, granularity: granularity, pool: calibration.pool) else {
@@ -65,5 +66,16 @@ struct CorrelateCommand: ParsableCommand {
             print(pad(name, 16, left: true) + rhos.map { pad($0, width) }.joined() + pad(fmt(interval.mean, 3), 12)
                   + "  [\(fmt(interval.low, 3)), \(fmt(interval.high, 3))]")
         }
+    }
+}
+
+/// Refuses, before any data is read, a criterion among `names` that applies to none of
+/// `groups` (`bn-scale` on a network without BatchNorm), as scoring it later would.
+func refuseInapplicable(_ names: [String], groups: [ChannelGroup], granularity: Granularity) throws {
+    for name in names {
+        guard let criterion = GroupCriteria.named(name, seed: 0, granularity: granularity),
+              !groups.contains(where: criterion.applies) else { continue }
+        throw PruningError.granularityNotApplicable(granularity, layer: "the network",
+                                                    reason: "criterion '\(name)' applies to none of its groups")
     }
 }

@@ -44,3 +44,12 @@ struct CorrelateCLITests {
         #expect(run.output.isEmpty, "\(run.output)")
     }
 }
+
+extension CorrelateCLITests {
+    @Test("bench criteria refuses, before scoring anything, a criterion that applies to no filter group of vgg-s (bn-scale, no BatchNorm)")
+    func inapplicableCriterion() throws {
+        let run = try runShears(["bench", "criteria", "--criteria", "l1,bn-scale", "--samples", "16", "--threads", "1"])
+        #expect(run.status != 0 && run.error.contains("criterion 'bn-scale' applies to none of its groups"), "\(run.error)")
+        #expect(!run.output.contains("seconds"), "nothing is timed: \(run.output)")
+    }
+}
