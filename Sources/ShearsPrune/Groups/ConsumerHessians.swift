@@ -19,13 +19,18 @@ enum ConsumerHessians {
         network.nodes[node].layer!.parameters[0].value.itemSize
     }
 
-    /// Hessians of `consumers` (conv or linear node indices), each from `images.images(needing:)`
-    /// enough images for at least as many samples as its order: one recorded pass per distinct image count.
+    /// The images node `node`'s Hessian is built from: `images.images(needing:)` enough for at
+    /// least as many samples as its order.
+    static func images(for node: Int, in network: GraphNetwork, from images: HessianImages) -> Dataset {
+        let perImage = samplesPerImage(network, node)
+        return images.images(needing: (order(network, node) + perImage - 1) / perImage)
+    }
+
+    /// Hessians of `consumers` (conv or linear node indices), each from `images(for:in:from:)`:
+    /// one recorded pass per distinct image count.
     static func collect(_ network: GraphNetwork, consumers: [Int], images: HessianImages,
                         batchSize: Int) throws -> [Int: Statistics] {
-        let byImages = Dictionary(grouping: consumers) { node in
-            images.images(needing: (order(network, node) + samplesPerImage(network, node) - 1) / samplesPerImage(network, node)).count
-        }
+        let byImages = Dictionary(grouping: consumers) { self.images(for: $0, in: network, from: images).count }
         var result: [Int: Statistics] = [:]
         for (count, nodes) in byImages.sorted(by: { $0.key < $1.key }) {
             result.merge(try collect(network, consumers: nodes.sorted(), data: images.images(needing: count),

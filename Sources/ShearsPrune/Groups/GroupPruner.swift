@@ -57,8 +57,9 @@ public enum GroupPruner {
         return changes
     }
 
-    /// The prunable groups at `granularity` that `criterion` applies to and their scores,
+    /// The prunable groups at `granularity` that `criterion` applies to, in order, and their scores,
     /// checked: one finite score per channel, calibration images present when the criterion reads them.
+    /// What pruning ranks, for a caller that only reads or compares the scores (`shears scores`, `correlate`).
     public static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion, granularity: Granularity,
                              calibration: Dataset?) throws -> (groups: [ChannelGroup], scores: [[Double]]) {
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
