@@ -48,34 +48,6 @@ func modelPreset(_ name: String) throws -> VGGConfiguration {
     return preset
 }
 
-/// A checkpoint to run on Fashion-MNIST: refused unless it takes 1 x 28 x 28 images and has
-/// 10 classes (another input traps the forward pass, fewer classes the loss).
-func loadFashionMNISTModel(_ path: String) throws -> (model: VGG, metadata: [String: String]) {
-    let file = try SafeTensorsFile.read(from: path)
-    if file.metadata[GraphNetwork.architectureKey] != nil {
-        throw CheckpointError.architectureMismatch(
-            path: path, reason: "is a graph network; this command takes VGG checkpoints only (train and eval take both)")
-    }
-    let loaded = try VGG.load(file, path: path)
-    let configuration = loaded.model.configuration
-    try checkFashionMNISTShape(input: [configuration.inputChannels, configuration.inputSize, configuration.inputSize],
-                               classes: configuration.classes, path: path)
-    return loaded
-}
-
-/// Any checkpoint, VGG or graph, refused unless it takes 1 x 28 x 28 images into 10 classes.
-func loadFashionMNISTNetwork(_ path: String) throws -> (model: any CheckpointedNetwork, metadata: [String: String]) {
-    let (model, metadata) = try NetworkCheckpoint.load(from: path)
-    if let graph = model as? GraphNetwork {
-        try checkFashionMNISTShape(input: graph.specification.inputShape, classes: graph.specification.classes, path: path)
-    } else if let vgg = model as? VGG {
-        let configuration = vgg.configuration
-        try checkFashionMNISTShape(input: [configuration.inputChannels, configuration.inputSize, configuration.inputSize],
-                                   classes: configuration.classes, path: path)
-    }
-    return (model, metadata)
-}
-
 /// Any checkpoint, VGG or graph, as a graph network (a VGG as `VGGConfiguration.graph`),
 /// refused unless it takes 1 x 28 x 28 images into 10 classes.
 func loadFashionMNISTGraph(_ path: String) throws -> (model: GraphNetwork, metadata: [String: String]) {

@@ -28,7 +28,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let (network, _) = try loadFashionMNISTNetwork(model)
+        let (network, _) = try loadFashionMNISTGraph(model)
         var test = try FashionMNIST.load(.test, directory: dataDir)
         if testLimit > 0 { test = test.prefix(testLimit) }
         let result = Trainer.evaluate(network, on: test, batchSize: batchSize)

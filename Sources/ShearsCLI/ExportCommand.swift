@@ -6,7 +6,7 @@ import ShearsNet
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a checkpoint (VGG or graph) as an ONNX model or as a PyTorch state dict (docs/interop.md).")
+        abstract: "Write a checkpoint as an ONNX model or as a PyTorch state dict (docs/interop.md).")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case onnx, torch
@@ -32,25 +32,17 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         // The torch export evaluates on Fashion-MNIST, so it takes only models of that shape.
-        let (network, metadata) = format == .torch ? try loadFashionMNISTNetwork(model) : try NetworkCheckpoint.load(from: model)
+        let (graph, metadata) = format == .torch ? try loadFashionMNISTGraph(model) : try GraphNetwork.load(from: model)
         let environment = EnvironmentReport.current()
-        var provenance = try network.architectureMetadata()
+        var provenance = try graph.architectureMetadata()
         provenance.merge(["exported_from": model, "blas": environment.blasConfig, "swift": environment.swift]) { $1 }
         for key in ["seed", "criterion", "granularity", "ratio"] { provenance[key] = metadata[key] }
-        switch (format, network) {
-        case let (.onnx, vgg as VGG):
-            try vgg.writeONNX(to: out, metadata: provenance)
-            let c = vgg.configuration
-            printONNX(input: [c.inputChannels, c.inputSize, c.inputSize], classes: c.classes, nodes: "")
-        case let (.onnx, graph as GraphNetwork):
+        switch format {
+        case .onnx:
             try graph.writeONNX(to: out, metadata: provenance)
             printONNX(input: graph.specification.inputShape, classes: graph.specification.classes,
                       nodes: ", \(graph.nodes.count) graph nodes")
-        case let (.torch, vgg as VGG):
-            let tensors = try vgg.torchStateDict()
-            let exported = try VGG.fromTorchStateDict(tensors, layout: vgg.configuration, source: out)
-            try exportTorch(exact: vgg, tensors: tensors, exported: exported, provenance: provenance)
-        case let (.torch, graph as GraphNetwork):
+        case .torch:
             let (tensors, folds) = try graph.torchStateDict()
             let exported = try GraphNetwork.fromTorchStateDict(tensors, specification: graph.specification, source: out)
             let exact = folds.filter(\.exact).count
@@ -60,14 +52,12 @@ struct ExportCommand: ParsableCommand {
             try exportTorch(exact: graph, tensors: tensors, exported: exported, provenance: foldProvenance,
                             folding: folds.isEmpty ? "" : "; \(folds.count) output offsets folded (\(exact) exactly, "
                                 + "\(folds.count - exact) by interior value)")
-        default:
-            throw CheckpointError.architectureMismatch(path: model, reason: "no exporter for \(type(of: network))")
         }
     }
 
     private func printONNX(input: [Int], classes: Int, nodes: String) {
-        print("wrote \(out): ONNX opset 17, float32, input '\(VGG.onnxInputName)' [batch, "
-              + "\(input.map(String.init).joined(separator: ", "))], output '\(VGG.onnxOutputName)' [batch, \(classes)]\(nodes)")
+        print("wrote \(out): ONNX opset 17, float32, input '\(GraphNetwork.onnxInputName)' [batch, "
+              + "\(input.map(String.init).joined(separator: ", "))], output '\(GraphNetwork.onnxOutputName)' [batch, \(classes)]\(nodes)")
     }
 
     /// Writes the state dict and measures what folding the offsets costs: the test accuracy of

@@ -35,16 +35,17 @@ struct ImportCommand: ParsableCommand {
                   + "\(specification.parameterCount) parameters; wrote \(out)")
             return
         }
-        // VGG keeps its earlier rule: counters are dropped without checking that a BatchNorm owns
-        // them (the vgg-s import test adds one to a network without batch norm).
-        let network = try VGG.fromTorchStateDict(state.file.tensors, layout: try modelPreset(model), source: file)
+        // A VGG layout becomes its graph (`VGGConfiguration.graph`), under the same names.
+        let configuration = try VGGConfiguration.fromTorchShapes(state.file.tensors, layout: try modelPreset(model), source: file)
+        let network = try GraphNetwork.fromTorchStateDict(state.file.tensors, batchCounters: state.batchCounters,
+                                                          specification: configuration.graph, source: file)
         try network.save(to: out, metadata: metadata)
-        let widths = network.configuration.features.map { item -> String in
+        let widths = configuration.features.map { item -> String in
             if case let .conv(width) = item { return "\(width)" }
             return "M"
         }
         print("imported \(file) as \(model): features [\(widths.joined(separator: ", "))], "
-              + "hidden \(network.configuration.hidden), \(ModelCost(network).parameters) parameters; wrote \(out)")
+              + "hidden \(configuration.hidden), \(network.specification.parameterCount) parameters; wrote \(out)")
     }
 
     /// The stem's and each block's conv widths, `stem 16, layer1.0 16/16, ...` (inner/output).

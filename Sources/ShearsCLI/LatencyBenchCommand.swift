@@ -54,10 +54,6 @@ struct LatencyBenchCommand: ParsableCommand {
             return fraction
         }
         var models = try self.models.map { try TimedModel(loading: $0) }
-        guard models.allSatisfy({ if case .vgg = $0 { true } else { false } })
-                || models.allSatisfy({ if case .graph = $0 { true } else { false } }) else {
-            throw ValidationError("give checkpoints of one family, VGG or graph: their times are compared layer by layer")
-        }
         var names = self.models.map { ($0 as NSString).lastPathComponent }
         let test = try data.load(.test).prefix(256)
         let calibration = fractions.isEmpty ? nil : try data.calibration(samples: 256)
@@ -76,7 +72,7 @@ struct LatencyBenchCommand: ParsableCommand {
         // Alternating rounds spread the machine's slow moments over every model alike.
         for _ in 0..<rounds {
             for (index, model) in models.enumerated() {
-                let measured = Latency.measure(model.layer, data: test, singles: singles)
+                let measured = Latency.measure(model.network, data: test, singles: singles)
                 best[index] = (min(best[index].batch1, measured.batch1), min(best[index].batch256, measured.batch256))
             }
         }
@@ -91,7 +87,7 @@ struct LatencyBenchCommand: ParsableCommand {
         if profile { printProfile(models, names: names, batch: test.batch(Array(0..<test.count)[...]).images) }
     }
 
-    /// Per-layer (VGG) or per-node (graph) batch-256 forward milliseconds of every model, and
+    /// Per-node batch-256 forward milliseconds of every model, and
     /// each layer's time and MACs as ratios to the first model's layer of the same name ("-"
     /// where a model has no such layer: a layer replaced by the identity).
     private func printProfile(_ models: [TimedModel], names: [String], batch: Tensor) {

@@ -90,12 +90,6 @@ struct TrainCommand: ParsableCommand {
         throw ValidationError("--schedule must be constant, cosine or step:<epochs>:<factor>, got '\(schedule)'")
     }
 
-    /// Every BatchNorm of a VGG or graph network, for the slimming penalty.
-    func batchNorms(of network: some CheckpointedNetwork) -> [BatchNorm2D] {
-        if let graph = network as? GraphNetwork { return graph.nodes.compactMap { $0.layer as? BatchNorm2D } }
-        if let vgg = network as? VGG { return vgg.features.layers.compactMap { $0 as? BatchNorm2D } }
-        return []
-    }
 
     /// The epoch checkpoint beside `--out`; removed once `--out` is written.
     var resumePath: String { out + ".resume" }
@@ -105,14 +99,15 @@ struct TrainCommand: ParsableCommand {
         if model == Self.resnetName {
             try train(GraphNetwork(ResNet.small, seed: compute.seed))
         } else {
+            // The VGG preset as its graph: the same layers, initialisation and names as the VGG class had.
             var configuration = try modelPreset(model).scaled(by: width)
             configuration.batchNorm = batchNorm
-            try train(VGG(configuration, seed: compute.seed))
+            try train(GraphNetwork(configuration.graph, seed: compute.seed))
         }
     }
 
     /// Trains `initial` (or the network of an interrupted run) and writes `--out`.
-    func train<Model: CheckpointedNetwork>(_ initial: Model) throws {
+    func train(_ initial: GraphNetwork) throws {
         let log = Logs.logger("train")
         let train = try data.load(.train), test = try data.load(.test)
         let recipe: [String: String] = [
@@ -128,7 +123,7 @@ struct TrainCommand: ParsableCommand {
         // Per epoch; wall-clock times are printed, not stored, so that a resumed run's file is
         // identical to an uninterrupted one's.
         var history: [String] = []
-        if let state = try checkpoint.resume(Model.self, optimizer: optimizer) {
+        if let state = try checkpoint.resume(GraphNetwork.self, optimizer: optimizer) {
             (network, history) = (state.model, state.history)
             log.info("resuming from \(resumePath) after epoch \(state.epochsDone) of \(epochs)")
         }
@@ -139,7 +134,7 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         for epoch in history.count..<epochs {
             optimizer.learningRate = Float(lrSchedule.rate(base: learningRate, epoch: epoch, epochs: epochs))
-            let norms = batchNorms(of: network), penalty = NetworkSlimming(strength: slimming)
+            let norms = network.nodes.compactMap { $0.layer as? BatchNorm2D }, penalty = NetworkSlimming(strength: slimming)
             let loss = try trainer.trainEpoch(network, optimizer: optimizer, data: train, epoch: epoch, epochs: epochs,
                                               progress: progress.show) { _ in
                 if slimming > 0 { penalty.proximalStep(norms, learningRate: Double(optimizer.learningRate)) }

@@ -19,12 +19,18 @@ public struct FlopsRegularizedCriterion: GroupCriterion {
         self.lambda = lambda
     }
 
+    /// The base criterion's name: regularisation does not rename it.
     public var name: String { base.name }
+    /// What the base criterion reads (the FLOPs come from the graph).
     public var input: CriterionInput { base.input }
+    /// As the base criterion's scores.
     public var scoresComparableAcrossGroups: Bool { base.scoresComparableAcrossGroups }
+    /// The base criterion's own repair.
     public var definingCompensation: Compensation { base.definingCompensation }
+    /// Where the base criterion applies.
     public func applies(to group: ChannelGroup) -> Bool { base.applies(to: group) }
 
+    /// The base criterion's scores minus λ · the group's GFLOPs per image.
     public func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]] {
         let raw = try base.scores(network, groups: groups, calibration: calibration)
         return try zip(raw, groups).map { scores, group in

@@ -61,7 +61,7 @@ public enum GroupPruner {
     /// checked: one finite score per channel, calibration images present when the criterion reads them.
     /// What pruning ranks, for a caller that only reads or compares the scores (`shears scores`, `correlate`).
     public static func scoredGroups(_ network: GraphNetwork, criterion: any GroupCriterion, granularity: Granularity,
-                             calibration: Dataset?) throws -> (groups: [ChannelGroup], scores: [[Double]]) {
+                                    calibration: Dataset?) throws -> (groups: [ChannelGroup], scores: [[Double]]) {
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
         let groups = try DependencyGraph(network.specification).prunableGroups(at: granularity).filter(criterion.applies)
         guard !groups.isEmpty else {

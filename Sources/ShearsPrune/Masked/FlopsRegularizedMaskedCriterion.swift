@@ -16,11 +16,16 @@ public struct FlopsRegularizedMaskedCriterion: MaskedCriterion {
         self.lambda = lambda
     }
 
+    /// The base criterion's name: regularisation does not rename it.
     public var name: String { base.name }
+    /// What the base criterion reads (the FLOPs come from the graph).
     public var input: CriterionInput { base.input }
+    /// As the base criterion's scores.
     public var scoresComparableAcrossLayers: Bool { base.scoresComparableAcrossLayers }
+    /// The base criterion's own repair.
     public var definingCompensation: Compensation { base.definingCompensation }
 
+    /// The base criterion's scores minus λ · the group's GFLOPs per image.
     public func scores(_ network: GraphNetwork, layers: [MaskedLayer], calibration: Dataset?) throws -> [[Double]] {
         let raw = try base.scores(network, layers: layers, calibration: calibration)
         return zip(raw, layers).map { scores, layer in
@@ -28,6 +33,7 @@ public struct FlopsRegularizedMaskedCriterion: MaskedCriterion {
         }
     }
 
+    /// The base criterion's own update (OBS's at shape), unchanged by the regularisation.
     public func applyDefiningUpdate(_ network: GraphNetwork, layers: [MaskedLayer], removals: [[Int]],
                                     calibration: Dataset?) throws {
         try base.applyDefiningUpdate(network, layers: layers, removals: removals, calibration: calibration)
