@@ -35,10 +35,11 @@ struct ImportCommand: ParsableCommand {
                   + "\(specification.parameterCount) parameters; wrote \(out)")
             return
         }
-        // A VGG layout becomes its graph (`VGGConfiguration.graph`), under the same names.
+        // A VGG layout becomes its graph (`VGGConfiguration.graph`), under the same names. It keeps
+        // the VGG import's rule: counters are dropped without checking that a BatchNorm owns them
+        // (the vgg-s import test adds one to a network without batch norm).
         let configuration = try VGGConfiguration.fromTorchShapes(state.file.tensors, layout: try modelPreset(model), source: file)
-        let network = try GraphNetwork.fromTorchStateDict(state.file.tensors, batchCounters: state.batchCounters,
-                                                          specification: configuration.graph, source: file)
+        let network = try GraphNetwork.fromTorchStateDict(state.file.tensors, specification: configuration.graph, source: file)
         try network.save(to: out, metadata: metadata)
         let widths = configuration.features.map { item -> String in
             if case let .conv(width) = item { return "\(width)" }
