@@ -70,11 +70,14 @@ struct GraphNetworkTests {
         #expect(logits.shape == [2, 10] && logits.values.allSatisfy(\.isFinite))
     }
 
-    @Test("VGG written as a graph computes exactly what VGG computes, from the same tensors")
+    @Test("VGG written as a graph is initialised as VGG is and computes exactly what VGG computes, from the same tensors")
     func vggAsGraph() throws {
         var configuration = VGGConfiguration(features: [.conv(4), .pool, .conv(6), .pool], hidden: [8], inputChannels: 1,
                                              inputSize: 8, classes: 3)
         configuration.batchNorm = true
+        // `shears train --model vgg-s` builds the graph: the same seed gives the VGG class's tensors.
+        #expect(try GraphNetwork(configuration.graph, seed: 9).stateTensors == VGG(configuration, seed: 9).stateTensors)
+        #expect(try GraphNetwork(VGGConfiguration.vggS.graph, seed: 3).stateTensors == VGG(.vggS, seed: 3).stateTensors)
         let vgg = VGG(configuration, seed: 9)
         _ = vgg.forward(randomTensor([4, 1, 8, 8], seed: 10), training: true)  // non-trivial running statistics
         let graph = try vgg.asGraph()
