@@ -153,7 +153,7 @@ public enum GraphMaskedPruning {
     /// The criterion's scores for `layers`, checked: one finite score per group, calibration
     /// images present when the criterion reads them.
     public static func checkedScores(_ network: GraphNetwork, layers: [MaskedLayer], criterion: any MaskedCriterion,
-                              calibration: Dataset?) throws -> [[Double]] {
+                                     calibration: Dataset?) throws -> [[Double]] {
         if criterion.input == .calibrationImages && calibration == nil { throw PruningError.needsCalibration(criterion: criterion.name) }
         let scores = try criterion.scores(network, layers: layers, calibration: calibration)
         precondition(scores.count == layers.count && zip(scores, layers).allSatisfy { $0.count == $1.layout.groupCount },
