@@ -171,9 +171,9 @@ extension CurveConfiguration {
                     let layers = granularity == .shape ? try MaskedLayer.columns(in: built)
                         : try MaskedLayer.all(in: built, granularity: granularity)
                     let groups = layers.reduce(0) { $0 + $1.layout.groupCount }
-                    guard groups <= OracleCriterion.maximumGroups else {
+                    guard groups <= OracleGroupCriterion.maximumGroups else {
                         throw fail(.criteria, "has '\(name)' at \(granularity.rawValue): \(model) has \(groups) such groups, one oracle "
-                                   + "pass each (limit \(OracleCriterion.maximumGroups))")
+                                   + "pass each (limit \(OracleGroupCriterion.maximumGroups))")
                     }
                 }
             }

@@ -104,13 +104,15 @@ public struct CurveConfiguration: Codable, Equatable, Sendable {
     /// Every field at the default written beside it; a configuration file without `preset` starts from `quick` instead.
     public init() {}
 
-    /// The README's main job: a brief training and a six-criterion iterative filter curve
-    /// within about 15 minutes on 2 cores.
+    /// The README's main job: a brief training and a six-criterion iterative filter curve at
+    /// five operating points, within 15 minutes on the slowest 2-core machine measured
+    /// (`docs/results.md`).
     public static var quick: CurveConfiguration {
         var configuration = CurveConfiguration()
         configuration.trainEpochs = 2
-        configuration.fineTuneSteps = 100
-        configuration.testLimit = 5000
+        configuration.flopsTargets = [0.75, 0.5, 0.25, 0.15, 0.1]
+        configuration.fineTuneSteps = 80
+        configuration.testLimit = 2500
         configuration.minLayerKeep = 0.1
         return configuration
     }

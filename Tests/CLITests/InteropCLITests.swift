@@ -100,7 +100,7 @@ private struct Models {
     /// safetensors file `logits`; returns the top-1 accuracy in percent, as `shears eval` prints it.
     @discardableResult
     static func referenceLogits(of model: String, to path: String) throws -> Double {
-        let (network, _) = try NetworkCheckpoint.load(from: model)
+        let (network, _) = try GraphNetwork.load(from: model)
         var logits: [Float] = []
         let result = Trainer.evaluate(network, on: try FashionMNIST.load(.test)) { logits += $0.values }
         try SafeTensorsFile(tensors: ["logits": Tensor(shape: [logits.count / 10, 10], values: logits)], metadata: [:])
@@ -218,8 +218,8 @@ struct InteropCLITests {
         let result = try runShears(["import", python, "--model", "resnet-s", "--out", imported])
         try #require(result.status == 0, "\(result.error)")
         // The widths came from the shapes alone: the graph is the checkpoint's that was exported.
-        let original = try #require(try NetworkCheckpoint.load(from: models.checkpoint(variant)).model as? GraphNetwork)
-        let graph = try #require(try NetworkCheckpoint.load(from: imported).model as? GraphNetwork)
+        let original = try GraphNetwork.load(from: models.checkpoint(variant)).model
+        let graph = try GraphNetwork.load(from: imported).model
         #expect(graph.specification == original.specification)
         #expect((variant == "unpruned") == (graph.specification == ResNet.small), "\(result.output)")
         // 2,000 test images keep the numpy pass affordable on a debug build's machine.

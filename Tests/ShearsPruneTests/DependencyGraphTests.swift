@@ -22,14 +22,10 @@ func randomizeNormalization(_ norms: [BatchNorm2D], seed: UInt64) {
     }
 }
 
-/// A VGG with two convs and a hidden layer, BatchNorm at random statistics: the model on
-/// whose graph the graph criteria are checked against the VGG ones.
-func smallVGGWithBatchNorm() -> VGG {
-    let configuration = VGGConfiguration(features: [.conv(4), .pool, .conv(6), .pool], hidden: [5], inputChannels: 1,
-                                         inputSize: 8, classes: 3, batchNorm: true)
-    let model = VGG(configuration, seed: 2)
-    randomizeNormalization(model.features.layers.compactMap { $0 as? BatchNorm2D }, seed: 3)
-    return model
+/// A VGG-shaped graph with two convs and a hidden layer, BatchNorm at random statistics
+/// (`smallVGGGraph(batchNorm: true)`): the model the masked, shape and channel criteria are checked on.
+func smallVGGWithBatchNorm() throws -> GraphNetwork {
+    try smallVGGGraph(batchNorm: true)
 }
 
 /// Two branches joined by a concat, pooled and flattened into a linear layer (so one group

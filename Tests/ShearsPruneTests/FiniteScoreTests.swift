@@ -5,18 +5,23 @@ import ShearsNet
 
 @Suite("Scores that cannot rank are refused")
 struct FiniteScoreTests {
-    @Test("lp:1e-30 overflows every norm: refused with the criterion and the layer named")
+    @Test("lp:1e-30 overflows every filter's and kernel's norm: refused with the criterion and the layer named")
     func tinyP() throws {
-        let model = VGG(.vggS.scaled(by: 0.25), seed: 1)
-        let data = Dataset.synthetic(count: 8, height: 28, width: 28, classCount: 10, seed: 2)
-        let engine = CriterionEngine(data: data, seed: 1)
-        let criterion = try CriterionName(parsing: "lp:1e-30")
+        let network = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 1)
+        let criterion = try #require(GroupCriteria.named("lp:1e-30", seed: 1))
         #expect(throws: PruningError.nonFiniteScores(criterion: "lp:1e-30", layer: "features.0", count: 8, groups: 8)) {
-            try engine.scores(model, criterion: criterion, granularity: .filter)
+            try GroupPruner.scoredGroups(network, criterion: criterion, granularity: .filter, calibration: nil)
         }
-        // The same model scores finitely with a sensible p.
-        let finite = try engine.scores(model, criterion: try CriterionName(parsing: "lp:0.5"), granularity: .filter)
-        #expect(finite.allSatisfy { $0.scores.allSatisfy(\.isFinite) })
+        // features.0 reads one channel: its 8 kernels are its 8 filters.
+        #expect(throws: PruningError.nonFiniteScores(criterion: "lp:1e-30", layer: "features.0", count: 8, groups: 8)) {
+            try GraphMaskedPruning.checkedScores(network, layers: MaskedLayer.all(in: network, granularity: .kernel),
+                                                 criterion: MaskedCriteria.named("lp:1e-30", granularity: .kernel, seed: 1),
+                                                 calibration: nil)
+        }
+        // The same network scores finitely with a sensible p.
+        let finite = try GroupPruner.scoredGroups(network, criterion: #require(GroupCriteria.named("lp:0.5", seed: 1)),
+                                                  granularity: .filter, calibration: nil)
+        #expect(finite.scores.joined().allSatisfy { $0.isFinite })
     }
 
     @Test("lp:0 and lp:inf parse as l0 and linf", arguments: [("lp:0", 0.0), ("lp:inf", Double.infinity)])

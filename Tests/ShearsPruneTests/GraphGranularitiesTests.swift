@@ -1,3 +1,4 @@
+import Foundation
 import ShearsNet
 import Testing
 @testable import ShearsPrune
@@ -8,9 +9,9 @@ import Testing
 struct GraphGranularitiesTests {
     let data = Dataset.synthetic(count: 12, height: 8, width: 8, classCount: 3, seed: 1)
 
-    @Test("filter takes the conv-produced groups, channel those a conv reads, neuron the hidden linear ones, as VGG enumerates them")
+    @Test("filter takes the conv-produced groups, channel those a conv reads, neuron the hidden linear ones")
     func groupsByGranularity() throws {
-        let network = try smallVGGWithBatchNorm().asGraph()
+        let network = try smallVGGWithBatchNorm()
         let graph = try DependencyGraph(network.specification)
         let names = { (groups: [ChannelGroup]) in groups.map { network.nodes[$0.producers[0]].name } }
         #expect(names(try graph.prunableGroups(at: .filter)) == ["features.0", "features.4"])
@@ -28,26 +29,69 @@ struct GraphGranularitiesTests {
         }
     }
 
-    @Test("channel scores on a VGG's graph equal the VGG criterion's channel scores",
+    @Test("channel scores: weight criteria on the reading conv's input slices W[:, c, :, :], by hand or measured; the others score as the filter group does",
           arguments: ["random", "l1", "lp:3", "activation", "apoz", "taylor-weight", "taylor-sq", "obd", "obd-exact", "oracle",
                       "obs-no-update"])
-    func channelMatchesVGG(name: String) throws {
-        let vgg = smallVGGWithBatchNorm()
-        let network = try vgg.asGraph()
+    func channelScores(name: String) throws {
+        let network = try smallVGGWithBatchNorm()
         let groups = try DependencyGraph(network.specification).prunableGroups(at: .channel)
+        #expect(groups.map(\.width) == [4])
         let criterion = try #require(GroupCriteria.named(name, seed: 7, granularity: .channel))
         #expect(criterion.name == (try CriterionName(parsing: name)).description && groups.allSatisfy(criterion.applies))
-        let scores = try criterion.scores(network, groups: groups, calibration: data)
-        let expected = try CriterionEngine(data: data, seed: 7, batchSize: 5)
-            .scores(vgg, criterion: try CriterionName(parsing: name), granularity: .channel)
-        #expect(expected.map(\.scores.count) == [4] && scores.map(\.count) == [4])
-        #expect(expected[0].comparableAcrossLayers == criterion.scoresComparableAcrossGroups)
-        let (computed, byVGG) = (scores[0], expected[0].scores)
-        let scale = byVGG.map(abs).max() ?? 0
-        #expect(scale > 0, "all scores are zero")
-        // Batches of 128 on the graph side and 5 on VGG's: sums in another order, below 1e-5 of the largest score.
-        let worst = zip(computed, byVGG).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst <= 1e-5 * scale, "\(computed) vs \(byVGG)")
+        let scores = try criterion.scores(network, groups: groups, calibration: data)[0]
+        let reader = nodeIndex(network, "features.4")
+        let weight = network.nodes[reader].layer!.parameters[0]
+        #expect(weight.value.shape == [6, 4, 3, 3])
+        func slice(_ c: Int) -> [Int] {
+            (0..<6).flatMap { (f: Int) -> Range<Int> in
+                let start = (f * 4 + c) * 9
+                return start..<(start + 9)
+            }
+        }
+        let w = weight.value.values
+        /// The smooth central difference of the mean loss on `data` in a gate scaling slice c, and its tolerance.
+        func gateDerivative(_ c: Int) -> (derivative: Double, tolerance: Double)? {
+            guard case let (derivative, epsilon)? = smoothCentralDifference({ factor in
+                let saved = weight.value
+                defer { weight.value = saved }
+                for i in slice(c) { weight.value.values[i] *= factor }
+                return lossAndKinks(network, data)
+            }) else { return nil }
+            return (derivative, centralDifferenceTolerance(derivative, epsilon: epsilon))
+        }
+        var tolerance: (Double) -> Double = { 1e-9 * max(1, abs($0)) }
+        let expected: [Double]
+        switch name {
+        case "l1", "lp:3":
+            let p = name == "l1" ? 1.0 : 3.0
+            expected = (0..<4).map { c in pow(slice(c).reduce(0.0) { $0 + pow(Double(abs(w[$1])), p) }, 1 / p) }
+        case "taylor-weight", "taylor-sq":
+            // Twelve images are one minibatch of taylor-sq's 64: the square of one gate derivative.
+            let measured = (0..<4).compactMap { c in gateDerivative(c).map { (c, $0.derivative, $0.tolerance) } }
+            #expect(measured.count >= 3, "only \(measured.count) of 4 slices are smooth: a weak test")
+            for (c, derivative, allowed) in measured {
+                let computed = name == "taylor-sq" ? scores[c].squareRoot() : scores[c]
+                #expect(abs(computed - abs(derivative)) <= allowed, "channel \(c): \(computed) vs \(abs(derivative))")
+            }
+            #expect(measured.contains { abs($0.1) > 1e-4 }, "no slice changes the loss measurably")
+            return
+        case "obd":
+            let fisher = fisherDiagonal(network, nodes: [reader], data: data)[reader]!
+            expected = (0..<4).map { c in slice(c).reduce(0.0) { $0 + fisher[$1] * Double(w[$1]) * Double(w[$1]) } / 2 }
+            // Per-example Float gradients from batches of 128 and of 1: 1e-4 relative.
+            tolerance = { 1e-4 * $0 + 1e-15 }
+        case "obd-exact":
+            let h = ObdExactGroupCriterion(batchSize: 5).hessianDiagonal(network, producers: [reader], data: data)[reader]!
+            expected = (0..<4).map { c in slice(c).reduce(0.0) { $0 + h[$1] * Double(w[$1]) * Double(w[$1]) } / 2 }
+        default:
+            let filter = try DependencyGraph(network.specification).prunableGroups(at: .filter)[0]
+            #expect(filter.producers == groups[0].producers)
+            expected = try #require(GroupCriteria.named(name, seed: 7)).scores(network, groups: [filter], calibration: data)[0]
+        }
+        #expect(expected.map(abs).max()! > 0, "all scores are zero")
+        for (c, (computed, byHand)) in zip(scores, expected).enumerated() {
+            #expect(abs(computed - byHand) <= tolerance(abs(byHand)), "channel \(c): \(computed) vs \(byHand)")
+        }
     }
 
     @Test("a channel read by several convs scores the sum of their input slices' norms; linear readers do not count")
@@ -76,7 +120,7 @@ struct GraphGranularitiesTests {
 
     @Test("pruning at one granularity removes channels of its groups only", arguments: [Granularity.filter, .channel, .neuron])
     func removesOnlyItsGroups(granularity: Granularity) throws {
-        let network = try smallVGGWithBatchNorm().asGraph()
+        let network = try smallVGGWithBatchNorm()
         let indices = try ["features.0", "features.4", "classifier.0"].map { name in
             try #require(network.nodes.firstIndex { $0.name == name })
         }
@@ -90,19 +134,22 @@ struct GraphGranularitiesTests {
         }
     }
 
-    @Test("channel pruning by l1 removes the input channels the VGG planner removes at channel granularity")
-    func channelRemovalMatchesVGG() throws {
-        let vgg = smallVGGWithBatchNorm()
-        let network = try vgg.asGraph()
+    @Test("channel pruning by l1 keeps the channels whose input slices in the reading conv have the largest l1, and their filters")
+    func channelRemovalKeepsTheLargestSlices() throws {
+        let network = try smallVGGWithBatchNorm()
+        let original = network.copy()
+        let (producer, reader) = (nodeIndex(network, "features.0"), nodeIndex(network, "features.4"))
+        let w = original.nodes[reader].layer!.parameters[0].value.values
+        func block(_ f: Int, _ c: Int) -> ArraySlice<Float> { w[((f * 4 + c) * 9)..<((f * 4 + c + 1) * 9)] }
+        let norms: [Double] = (0..<4).map { c in
+            (0..<6).reduce(0.0) { sum, f in sum + block(f, c).reduce(0.0) { $0 + Double(abs($1)) } }
+        }
+        let kept = (0..<4).sorted { norms[$0] > norms[$1] }.prefix(2).sorted()
         _ = try GroupPruner.prune(network, criterion: #require(GroupCriteria.named("l1", seed: 0, granularity: .channel)),
                                   ratio: 0.5, granularity: .channel)
-        let scores = try CriterionEngine(data: data, seed: 0).scores(vgg, criterion: .norm(p: 1), granularity: .channel)
-        let plan = try Planner.plan(scores, granularity: .channel, ratio: 0.5, ranking: .perLayer)
-        try Surgeon.apply(plan, to: vgg, compensation: .none, data: data, batchSize: 5)
-        let images = data.batch(Array(0..<data.count)[...]).images
-        let (graphOutput, vggOutput) = (network.forward(images, training: false), vgg.forward(images, training: false))
-        #expect(graphOutput.shape == vggOutput.shape)
-        let worst = zip(graphOutput.values, vggOutput.values).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst <= 1e-5, "largest output difference \(worst)")
+        let filters = original.nodes[producer].layer!.parameters[0].value.values
+        #expect(network.nodes[producer].layer!.parameters[0].value.values == kept.flatMap { filters[($0 * 9)..<(($0 + 1) * 9)] })
+        let slices: [Float] = (0..<6).flatMap { f in kept.flatMap { c in block(f, c) } }
+        #expect(network.nodes[reader].layer!.parameters[0].value.values == slices)
     }
 }

@@ -74,7 +74,7 @@ struct GroupFlopsPruningTests {
         let groups = try DependencyGraph(network.specification).prunableGroups
         let savings = try GroupPruner.channelSavings(groups, in: network.specification)
         let scores = try Ladder().scores(network, groups: groups, calibration: nil)
-        let candidates = scores.map { Array(GroupPruner.lowestFirst($0).dropLast(1)) }
+        let candidates = scores.map { Array(lowestFirst($0).dropLast(1)) }
         // Normalised, channel 0 of the widest group is the lowest of all: it goes first.
         let normalised = zip(scores, groups).map { s, _ in s[0] / s.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let lowest = normalised.indices.min { normalised[$0] < normalised[$1] }!

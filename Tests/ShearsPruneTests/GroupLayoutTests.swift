@@ -41,6 +41,18 @@ struct GroupLayoutTests {
         #expect(abs(groupNorm(w, indices: all, p: 3) - pow(92.0, 1.0 / 3)) < 1e-12)
     }
 
+    @Test("a layout's l_p norms are each group's, by hand: l1 of filters, l2 of columns, l0 and l∞ of kernels")
+    func layoutNorms() throws {
+        // Value = flat index: filter 1 holds 12..<24, column 5 holds 5 and 17, kernel 0 holds 0..<4.
+        let values = (0..<24).map(Float.init)
+        #expect(try #require(GroupLayout(.filter, weightShape: conv)).norms(of: values, p: 1) == [66, 210])
+        let columns = try #require(GroupLayout(.shape, weightShape: conv)).norms(of: values, p: 2)
+        #expect(columns.count == 12 && abs(columns[5] - (25.0 + 289).squareRoot()) < 1e-12)
+        let kernels = try #require(GroupLayout(.kernel, weightShape: conv))
+        #expect(kernels.norms(of: values, p: 0) == [3, 4, 4, 4, 4, 4])
+        #expect(kernels.norms(of: values, p: .infinity) == [3, 7, 11, 15, 19, 23])
+    }
+
     @Test("criterion names parse and print back; unknown names list the valid ones")
     func names() throws {
         for name in ["random", "l0", "l1", "l2", "linf", "activation", "activation-std", "apoz", "taylor",

@@ -6,10 +6,11 @@ import Testing
 @Suite("Output deviation")
 struct OutputDeviationTests {
     @Test("KL divergence and top-1 agreement against a hand computation; zero for the same model")
-    func deviation() {
+    func deviation() throws {
         let data = Dataset.synthetic(count: 12, height: 4, width: 4, classCount: 3, seed: 1)
-        let a = VGG(.mlp(inputChannels: 1, inputSize: 4, hidden: [5], classes: 3), seed: 1)
-        let b = VGG(.mlp(inputChannels: 1, inputSize: 4, hidden: [5], classes: 3), seed: 2)
+        let mlp = VGGConfiguration.mlp(inputChannels: 1, inputSize: 4, hidden: [5], classes: 3).graph
+        let a = try GraphNetwork(mlp, seed: 1)
+        let b = try GraphNetwork(mlp, seed: 2)
         let (ra, rb) = (ModelOutputs(a, on: data, batchSize: 5), ModelOutputs(b, on: data, batchSize: 5))
         #expect(ra.deviation(from: ra) == (0, 1))
         let (images, _) = data.batch(Array(0..<12)[...])

@@ -2,7 +2,7 @@ import ShearsNet
 import Testing
 @testable import ShearsPrune
 
-@Suite("Rank correlation and FLOPs regularisation")
+@Suite("Rank correlation")
 struct RankCorrelationTests {
     @Test("Spearman: monotone maps give ±1, ties take average ranks, a known value by hand")
     func spearman() {
@@ -11,16 +11,6 @@ struct RankCorrelationTests {
         #expect(RankCorrelation.ranks([5, 1, 5, 3]) == [3.5, 1, 3.5, 2])
         // x ranks 1..5, y ranks [2, 1, 4, 3, 5]: Σd² = 4, ρ = 1 − 6·4/(5·24) = 0.8.
         #expect(abs(RankCorrelation.spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) - 0.8) < 1e-12)
-    }
-
-    @Test("FLOPs regularisation subtracts λ times each group's GFLOPs")
-    func flops() throws {
-        let model = VGG(.vggS, seed: 1)
-        let scores = try WeightCriteria.norms(model, granularity: .filter, p: 1)
-        let regularised = FlopsRegularization.apply(scores, lambda: 0.5)
-        let groups = scores[1].groups
-        #expect(abs(regularised[1].scores[3] - (scores[1].scores[3] - 0.5 * 2 * Double(groups.macsPerGroup[3]) / 1e9)) < 1e-15)
-        #expect(FlopsRegularization.apply(scores, lambda: 0).map(\.scores) == scores.map(\.scores))
     }
 
     @Test("the bootstrap interval of the mean ρ is a point for identical rankings and straddles 0 for unrelated ones")

@@ -35,17 +35,3 @@ func checkFinite(_ tensors: [String: Tensor], path: String) throws {
         guard bad == 0 else { throw CheckpointError.nonFinite(path: path, tensor: name, count: bad, total: tensor.count) }
     }
 }
-
-/// Which family wrote a checkpoint, told by its architecture key.
-public enum NetworkCheckpoint {
-    /// The model in `path`, VGG or graph, by the architecture key in its metadata.
-    public static func load(from path: String) throws -> (model: any CheckpointedNetwork, metadata: [String: String]) {
-        let file = try SafeTensorsFile.read(from: path)
-        if file.metadata[GraphNetwork.architectureKey] != nil {
-            let (model, metadata) = try GraphNetwork.load(file, path: path)
-            return (model, metadata)
-        }
-        let (model, metadata) = try VGG.load(file, path: path)
-        return (model, metadata)
-    }
-}

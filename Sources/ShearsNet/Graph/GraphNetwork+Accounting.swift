@@ -2,7 +2,7 @@
 /// structural pruning, shape-wise included, leaves to compute) or the non-zero ones
 /// (`nonZeroMacs`, what unstructured element and kernel pruning leaves, the shapes unchanged).
 ///
-/// The convention is `ModelCost`'s for VGG (`shared/reference/vgg-s.md`): a conv weight is
+/// The convention is `shared/reference/vgg-s.md`'s: a conv weight is
 /// used once per output position, `H_out · W_out` times per image, a linear weight once; a
 /// weight that is exactly zero (masked or not) does no useful work. FLOPs = 2 x MACs.
 extension GraphNetwork {

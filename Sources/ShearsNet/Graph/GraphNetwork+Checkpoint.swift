@@ -40,10 +40,10 @@ extension GraphNetwork: CheckpointedNetwork {
     }
 
     /// Reads a graph checkpoint, or a VGG checkpoint (`shears.architecture`) as the graph of its
-    /// configuration (`VGGConfiguration.graph`): the node names are the VGG's tensor names.
+    /// configuration (`VGGConfiguration.graph`): the node names are its tensor names.
     public static func load(_ file: SafeTensorsFile, path: String) throws -> (model: GraphNetwork, metadata: [String: String]) {
-        if file.metadata[architectureKey] == nil, file.metadata[VGG.architectureKey] != nil {
-            let configuration = try VGG.configuration(in: file, path: path)
+        if file.metadata[architectureKey] == nil, file.metadata[VGGConfiguration.architectureKey] != nil {
+            let configuration = try VGGConfiguration.stored(in: file, path: path)
             return (try restore(configuration.graph, tensors: file.tensors, source: path), file.metadata)
         }
         guard let json = file.metadata[architectureKey] else {

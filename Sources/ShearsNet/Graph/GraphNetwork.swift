@@ -1,6 +1,6 @@
 /// A network of named nodes run in topological order: any model a user can write down with
-/// `GraphBuilder` (residual sums, concatenations, BatchNorm), trained, evaluated and saved
-/// like VGG.
+/// `GraphBuilder` (residual sums, concatenations, BatchNorm), VGG and resnet-s included,
+/// trained, evaluated, pruned and saved by every command.
 ///
 /// Forward keeps each node's output until its last reader has run. Backward visits nodes in
 /// reverse, and a node read by several others receives the *sum* of their gradients (the

@@ -2,7 +2,7 @@
 extension GraphSpecification {
     /// The most nodes accepted (a ResNet-152 has about 500 modules).
     public static let maximumNodes = 4096
-    /// The most parameters a graph may have, as for VGG: 32 M.
+    /// The most parameters a graph may have, as for a VGG configuration: 32 M.
     public static let maximumParameters = VGGConfiguration.maximumParameters
 
     /// Why this graph cannot be built, as one sentence, or nil when it can: names, wiring,

@@ -1,9 +1,9 @@
 /// Graph networks (`resnet-s`, any `GraphBuilder` model) as ONNX models (opset 17, float32).
 extension GraphNetwork {
-    /// Name of the graph input, the normalised images `[batch, C, H, W]` (`input`, as for VGG).
-    public static let onnxInputName = VGG.onnxInputName
-    /// Name of the graph output, the logits `[batch, classes]` (`logits`, as for VGG).
-    public static let onnxOutputName = VGG.onnxOutputName
+    /// Name of the graph input, the normalised images `[batch, C, H, W]` (`input`).
+    public static let onnxInputName = "input"
+    /// Name of the graph output, the logits `[batch, classes]` (`logits`).
+    public static let onnxOutputName = "logits"
 
     /// The network as an ONNX graph: input `input` (`[batch, C, H, W]`, normalised images as
     /// Shears feeds them), output `logits` (`[batch, classes]`), `batch` free. One ONNX node

@@ -106,3 +106,19 @@ public struct ONNXGraphBuilder {
         return node("Gemm", name, [input, weight, bias], output, [.int("transB", 1)])
     }
 }
+
+extension ONNXGraphBuilder {
+    /// Emits any layer a graph network is built from; another kind is an error naming it.
+    mutating func layer(_ layer: Layer, name: String, input: String, output: String) throws -> String {
+        switch layer {
+        case let conv as Conv2D: return conv2D(conv, name: name, input: input, output: output)
+        case let norm as BatchNorm2D: return batchNorm(norm, name: name, input: input, output: output)
+        case is ReLU: return relu(name: name, input: input, output: output)
+        case let pool as MaxPool2D: return maxPool(pool, name: name, input: input, output: output)
+        case is GlobalAveragePool: return globalAveragePool(name: name, input: input, output: output)
+        case is Flatten: return flatten(name: name, input: input, output: output)
+        case let dense as Linear: return linear(dense, name: name, input: input, output: output)
+        default: throw InteropError.unsupportedLayer(name: name, kind: "\(type(of: layer))")
+        }
+    }
+}

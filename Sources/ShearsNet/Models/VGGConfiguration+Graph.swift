@@ -1,5 +1,6 @@
-/// VGG as a graph: the same layers, initialisation order and PyTorch names as `VGG`
-/// (`features.<i>`, `classifier.<i>`), so a `VGG`'s tensors load into it unchanged.
+/// VGG as a graph with PyTorch's `nn.Sequential` names (`features.<i>`, `classifier.<i>`), so
+/// torchvision-style VGG tensors, and checkpoints of the VGG class of earlier versions, load
+/// into it unchanged.
 extension VGGConfiguration {
     /// The graph of this configuration (dense: the widths as configured).
     public var graph: GraphSpecification {
@@ -22,14 +23,5 @@ extension VGGConfiguration {
         }
         b.linear("classifier.\(2 * hidden.count)", x, outFeatures: classes)
         return b.specification
-    }
-}
-
-extension VGG {
-    /// The same network as a `GraphNetwork`, sharing no storage: weights, masks, running
-    /// statistics, folded offsets and a shape-pruned conv's kept im2col rows (`patchRows`) carry
-    /// over under the same names.
-    public func asGraph() throws -> GraphNetwork {
-        try GraphNetwork.restore(configuration.graph, tensors: stateTensors, source: "VGG.asGraph")
     }
 }

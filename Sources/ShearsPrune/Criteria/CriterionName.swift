@@ -20,7 +20,7 @@ public enum CriterionName: Equatable, Hashable, Sendable, CustomStringConvertibl
     /// effects of opposite sign cancel; l2-normalised per layer.
     case taylorBatch
     /// `(1/B) Σ_b (Σ_{s∈group} w_s g_s^(b))²` over minibatches b of 64 images, a filter's or neuron's bias included
-    /// (Molchanov et al. 2019, §3, eqs. 7–8; `TaylorSquaredCriterion`).
+    /// (Molchanov et al. 2019, §3, eqs. 7–8; `WeightTaylorGroupCriterion`).
     case taylorSquared
     /// `|Σ_{q∈group} w_q · ∂L/∂w_q|`, L the mean loss over the scoring subset (Torch-Pruning's
     /// `TaylorImportance(multivariable=True)`).

@@ -53,6 +53,19 @@ public struct GroupLayout: Sendable {
             indices = { _ in Array(0..<(rows * columns)) }
         }
     }
+
+    /// `groupNorm` of every group of `weight` (which this layout must describe): the l_p scores of element, kernel,
+    /// shape and input-channel groups.
+    public func norms(of weight: [Float], p: Double) -> [Double] {
+        (0..<groupCount).map { groupNorm(weight, indices: indices($0), p: p) }
+    }
+
+    /// `Σ_{q∈group} w_q g_q` for every group (this layout must describe both `w` and `g`): with `g` a loss gradient,
+    /// the first-order Taylor term of zeroing the group (Molchanov et al. 2019, eq. 7), which `taylor-weight` takes
+    /// the magnitude of over the whole subset and `taylor-sq` squares per minibatch.
+    public func weightGradientProducts(weight w: [Float], gradient g: [Float]) -> [Double] {
+        (0..<groupCount).map { group in indices(group).reduce(0.0) { $0 + Double(w[$1]) * Double(g[$1]) } }
+    }
 }
 
 /// l_p norm of a group of values: `(Σ|w|ᵖ)^(1/p)`; p = 0 counts non-zeros, p = ∞ is max |w|.

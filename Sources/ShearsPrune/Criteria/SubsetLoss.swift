@@ -2,7 +2,7 @@ import ShearsNet
 
 /// Mean cross-entropy and accumulated gradients over a scoring subset, in evaluation mode.
 enum SubsetLoss {
-    /// Mean loss of the model (a VGG or a graph network) over all of `data`.
+    /// Mean loss of the model over all of `data`.
     static func meanLoss(_ model: some Layer, data: ImageBatchSource, batchSize: Int) -> Double {
         var total = 0.0
         var start = 0
@@ -16,7 +16,7 @@ enum SubsetLoss {
     }
 
     /// Leaves in every parameter's `gradient` ∂L/∂w of the mean loss over all of `data`
-    /// (each batch's gradient weighted by its share of the subset), for a VGG or a graph network.
+    /// (each batch's gradient weighted by its share of the subset), for any checkpointed network.
     static func accumulateGradients(_ model: some CheckpointedNetwork, data: ImageBatchSource, batchSize: Int) {
         model.zeroGradients()
         var start = 0

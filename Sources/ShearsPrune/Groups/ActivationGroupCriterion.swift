@@ -1,6 +1,6 @@
 import ShearsNet
 
-/// Statistics of post-ReLU activations on dependency groups: the VGG criteria `activation`,
+/// Statistics of post-ReLU activations on dependency groups: the criteria `activation`,
 /// `activation-std` and `apoz`, read at every ReLU that carries the group's channels.
 ///
 /// For ReLU r of the group (`ChannelGroup.rectifiers`: after the producers' BatchNorm, and
@@ -17,8 +17,7 @@ import ShearsNet
 ///   `Σ_r (1 − APoZ_{r,c})`, `APoZ_{r,c} = (1/(N·M_r)) #{(n, m) : a_{r,n,c,m} = 0}`, so that
 ///   channels that are mostly zero go first.
 ///
-/// A group whose channels pass a single ReLU (a VGG filter or hidden neuron) scores exactly as
-/// the VGG criterion does (`GroupCriteriaMatchVGGTests`). A group whose channels
+/// A group whose channels
 /// reach their consumers without passing a ReLU has no activation to read: the criterion does
 /// not apply to it, and `GroupPruner` leaves it whole. Computed in evaluation mode.
 public struct ActivationGroupCriterion: GroupCriterion {

@@ -52,8 +52,8 @@ public struct ChannelGroup: Sendable, Equatable {
 
     /// Whether the group is pruned at `granularity`: `filter` takes conv-produced groups,
     /// `channel` those of them a conv reads, `neuron` linear-produced ones; no other
-    /// granularity removes whole channels. As on VGG, where `filter` is every conv, `channel`
-    /// every conv input after the first conv, and `neuron` every hidden linear layer.
+    /// granularity removes whole channels. On a VGG, `filter` is every conv, `channel` every conv
+    /// input after the first conv, and `neuron` every hidden linear layer.
     public func belongs(to granularity: Granularity) -> Bool {
         switch granularity {
         case .filter: return producerKind == .convolution

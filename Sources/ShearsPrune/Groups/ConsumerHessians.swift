@@ -2,7 +2,7 @@ import Linalg
 import ShearsNet
 
 /// The input Hessians `H = (2/N) Σ x xᵀ` of a graph network's convs and linear layers (the
-/// consumers a group's channels feed), as `LayerHessian` builds them for VGG: every output
+/// consumers a group's channels feed), summed by `LayerHessian`: every output
 /// position of a conv is one sample x (an im2col column, `C·kh·kw` long), every image one
 /// sample of a linear layer. Also `(2/N) Σ x`, the extra row a bias's constant input adds.
 enum ConsumerHessians {

@@ -1,8 +1,8 @@
 import Linalg
 import ShearsNet
 
-/// Repairs the layers that read channels about to be removed from dependency groups, as
-/// `Compensation` does for VGG: each consumer's remaining weights are refitted so that its
+/// Repairs the layers that read channels about to be removed from dependency groups
+/// (`Compensation`): each consumer's remaining weights are refitted so that its
 /// output on calibration images changes least.
 ///
 /// - `.obs`: `δW = −W_S ([H⁻¹]_SS)⁻¹ (H⁻¹)_{S,:}` (Hassibi & Stork 1993, eq. 5), `S` the

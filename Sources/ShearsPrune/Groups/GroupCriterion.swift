@@ -59,9 +59,8 @@ public enum GroupCriteria {
     /// than their order; `obsDamping` is OBS's relative δ.
     ///
     /// At `channel`, the criteria that read weights score the consumers' input slices
-    /// (`InputChannelCriterion`), as VGG's channel groups are scored; the others (activations,
-    /// the oracle, OBS, which already reads the consumers, BatchNorm scales, random) score a
-    /// channel as at `filter`, as VGG's channel criteria do.
+    /// (`InputChannelCriterion`); the others (activations, the oracle, OBS, which already reads
+    /// the consumers, BatchNorm scales, random) score a channel as at `filter`.
     public static func named(_ name: String, seed: UInt64, granularity: Granularity = .filter, pool: Dataset? = nil,
                              obsDamping: Double = OptimalBrainSurgeon.defaultRelativeDamping) -> (any GroupCriterion)? {
         if granularity == .channel, let parsed = try? CriterionName(parsing: name), InputChannelCriterion.readsInputSlices(parsed),
@@ -87,7 +86,7 @@ public enum GroupCriteria {
         case "obs": return ObsGroupCriterion(update: true, pool: pool, damping: obsDamping)
         case "obs-no-update": return ObsGroupCriterion(update: false, pool: pool, damping: obsDamping)
         default:
-            // `l0`, `linf` and `lp:<p>`, parsed once, as the VGG criteria are.
+            // `l0`, `linf` and `lp:<p>`, parsed by `CriterionName`.
             guard case let .norm(p)? = try? CriterionName(parsing: name) else { return nil }
             return GroupNormCriterion(p: p)
         }

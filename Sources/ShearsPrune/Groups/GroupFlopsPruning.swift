@@ -1,7 +1,6 @@
 import ShearsNet
 
-/// Pruning a graph network to a FLOPs target through its dependency groups: the graph
-/// counterpart of `pruneToFlops`, with the same planning rules.
+/// Pruning a graph network to a FLOPs target through its dependency groups.
 extension GroupPruner {
     /// The least number of channels each prunable group of `base` keeps, keyed by the name of
     /// the group's first producer (names survive surgery and layer bypassing, node indices do
@@ -17,8 +16,8 @@ extension GroupPruner {
 
     /// Scores and removes the lowest channels of the groups at `granularity` (filter, channel
     /// or neuron) that `criterion` applies to until the
-    /// network's FLOPs (2 x MACs) are at most `targetFlops`, scoring again after each round,
-    /// as `pruneToFlops` does: removal changes the scores, and the per-channel estimates
+    /// network's FLOPs (2 x MACs) are at most `targetFlops`, scoring again after each round:
+    /// removal changes the scores, and the per-channel estimates
     /// overlap (a channel's saving includes its consumers' input slices, which a removal in
     /// the next group also claims).
     ///
@@ -98,10 +97,5 @@ extension GroupPruner {
             if saving(middle) >= macsToSave { high = middle } else { low = middle }
         }
         return zip(candidates, counts(high)).map { Array($0.prefix($1)) }
-    }
-
-    /// Channel indices from lowest score to highest (ties: the lower index first).
-    static func lowestFirst(_ scores: [Double]) -> [Int] {
-        scores.indices.sorted { (scores[$0], $0) < (scores[$1], $1) }
     }
 }

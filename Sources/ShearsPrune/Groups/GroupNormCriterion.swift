@@ -3,8 +3,7 @@ import ShearsNet
 /// l_p norm of each channel's weights, summed over the group's producers:
 /// `s_c = Σ_producers ‖W_p[c]‖_p` (Li et al. 2017, "Pruning Filters for Efficient ConvNets",
 /// §3.1, use p = 1 on one filter's kernel weights; a coupled group sums its producers).
-/// `p = 0` counts the row's non-zero weights and `p = ∞` takes its largest |w|, as the VGG
-/// `l0` and `linf` do (`groupNorm`), so a channel of a coupled group scores the sum of its
+/// `p = 0` counts the row's non-zero weights and `p = ∞` takes its largest |w| (`groupNorm`), so a channel of a coupled group scores the sum of its
 /// producers' counts or maxima.
 /// Torch-Pruning's `MagnitudeImportance` also counts the consumers' input weights and the
 /// BatchNorm scales of the group; this criterion reads the producers' filters only.

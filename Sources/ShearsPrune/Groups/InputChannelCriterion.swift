@@ -2,16 +2,15 @@ import ShearsNet
 
 /// A weight criterion at `channel` granularity on a graph network: channel c of a group is
 /// scored from the side of the convolutions that read it, on their input slices
-/// `W_k[:, c, :, :]`, as VGG's channel groups are (`GroupEnumeration`: input channel c of
-/// conv k ≥ 1, removed with filter c of conv k − 1), with the per-layer formula of a
+/// `W_k[:, c, :, :]` (on a VGG, input channel c of conv k ≥ 1, removed with filter c of
+/// conv k − 1), with the per-layer formula of a
 /// `MaskedCriterion` on the `.channel` layout (`GroupLayout`): the l_p norms, `taylor-weight`,
 /// `taylor-sq`, `obd` and `obd-exact`.
 ///
 /// A channel read by several convs (a resnet-s stage: each block's `conv1`, the next stage's
 /// first convs) scores the sum over them, as OBS sums its consumers' saliencies:
 /// `s_c = Σ_k s_k(W_k[:, offset_k + c, :, :])`. Linear consumers (after a flatten or global
-/// pooling) have no input channel and are not counted, as VGG has no channel group before its
-/// classifier. A VGG's graph scores as the VGG criterion does (`GraphGranularitiesTests`).
+/// pooling) have no input channel and are not counted (`GraphGranularitiesTests`).
 public struct InputChannelCriterion: GroupCriterion {
     /// The formula applied to each consuming conv's input channels.
     public let perLayer: any MaskedCriterion

@@ -1,8 +1,8 @@
+import Foundation
 import ShearsNet
 
 /// Optimal Brain Damage (LeCun, Denker & Solla 1990) on dependency groups with the exact
-/// Hessian diagonal of the mean cross-entropy, as the VGG `obd-exact` computes it
-/// (`HessianDiagonal.gaussNewton(.crossEntropy)`). The paper expands the loss change of a
+/// Hessian diagonal of the mean cross-entropy. The paper expands the loss change of a
 /// perturbation δu as `δE = Σ_i g_i δu_i + ½ Σ_i h_ii δu_i² + ½ Σ_{i≠j} h_ij δu_i δu_j + O(‖δu‖³)`
 /// (its eq. 1), keeps the diagonal term at a minimum, and prices deleting weight k (δu_k = −u_k)
 /// by the saliency `s_k = h_kk u_k² / 2` (step 4 of its recipe). Channel c of a group sums the
@@ -15,10 +15,9 @@ import ShearsNet
 /// `Σ_k v_nk v_nkᵀ = diag p_n − p_n p_nᵀ` is the cross-entropy's Hessian in the logits: one
 /// backward pass per class from each batch's single forward pass, in evaluation mode. This
 /// Gauss–Newton diagonal is the exact Hessian diagonal when the logits are piecewise linear in
-/// each single weight (ReLU, max-pool, evaluation-mode BatchNorm; `docs/criteria.md`). As in
-/// the VGG criterion, only the producers' weights count, not their biases nor BatchNorm
-/// parameters. A VGG filter or neuron scores as the VGG `obd-exact` does
-/// (`ObdExactGroupCriterionTests`).
+/// each single weight (ReLU, max-pool, evaluation-mode BatchNorm; `docs/criteria.md`;
+/// checked against second differences in `ObdExactGroupCriterionTests`). Only the producers'
+/// weights count, not their biases nor BatchNorm parameters.
 public struct ObdExactGroupCriterion: GroupCriterion {
     public let name = "obd-exact"
     public let input = CriterionInput.calibrationImages
@@ -53,7 +52,7 @@ public struct ObdExactGroupCriterion: GroupCriterion {
             let images = data.batch(Array(start..<end)[...]).images
             let logits = network.forward(images, training: false)
             // The curvature of the loss in the logits does not depend on the labels.
-            for factor in ObdCriterion.outputCurvatureFactors(logits, loss: .crossEntropy) {
+            for factor in Self.curvatureFactors(logits) {
                 _ = network.backward(factor)
                 for (index, producer) in producers.enumerated() {
                     perExample.addSquaredSampleGradients(network, producer, images: images, scale: 1, into: &sums[index])
@@ -63,5 +62,28 @@ public struct ObdExactGroupCriterion: GroupCriterion {
             start = end
         }
         return Dictionary(uniqueKeysWithValues: zip(producers, sums.map { $0.map { $0 / Double(data.count) } }))
+    }
+
+    /// The tensors `V_k` (`N x classes`, row n = `v_nk = √p_nk (p_n − e_k)`, p_n the softmax of
+    /// row n of `logits`), whose `Σ_k v_nk v_nkᵀ = diag p_n − p_n p_nᵀ` is the cross-entropy's
+    /// Hessian in example n's logits; `p_n − e_k` is the loss gradient for label k.
+    static func curvatureFactors(_ logits: Tensor) -> [Tensor] {
+        let (n, classes) = (logits.shape[0], logits.shape[1])
+        var p = logits.values
+        for row in 0..<n {
+            let slice = (row * classes)..<((row + 1) * classes)
+            let top = p[slice].max()!
+            for j in slice { p[j] = exp(p[j] - top) }
+            let sum = p[slice].reduce(0, +)
+            for j in slice { p[j] /= sum }
+        }
+        return (0..<classes).map { k in
+            var v = Tensor(shape: [n, classes])
+            for row in 0..<n {
+                let weight = p[row * classes + k].squareRoot()
+                for j in 0..<classes { v.values[row * classes + j] = weight * (p[row * classes + j] - (j == k ? 1 : 0)) }
+            }
+            return v
+        }
     }
 }

@@ -1,17 +1,16 @@
 import ShearsNet
 
 /// Optimal Brain Damage (LeCun, Denker & Solla 1990) on dependency groups, with the empirical
-/// Fisher diagonal as the VGG `obd` criterion uses: the saliency of channel c sums, over the
+/// Fisher diagonal: the saliency of channel c sums, over the
 /// group's producers p, the saliencies `s_q = ½ h_qq w_q²` of the weights of row c of W_p
 /// (a conv's filter, a linear layer's neuron), the diagonal second-order term of the loss
 /// change when those weights are set to zero (`δw_q = −w_q` in the paper's expansion):
 ///
 ///     s_c = ½ Σ_p Σ_{q ∈ W_p[c]} h_qq w_q²,   h_qq ≈ (1/N) Σ_n (∂ℓ_n/∂w_q)²
 ///
-/// over the N calibration examples, from per-example gradients in evaluation mode. As in the
-/// VGG criterion, only the producers' weights count, not their biases nor BatchNorm
-/// parameters (what removal leaves of those is folded into the consumers). A VGG filter or
-/// neuron scores as the VGG `obd` does (`GroupCriteriaMatchVGGTests`).
+/// over the N calibration examples, from per-example gradients in evaluation mode. Only the
+/// producers' weights count, not their biases nor BatchNorm parameters (what removal leaves
+/// of those is folded into the consumers).
 public struct ObdGroupCriterion: GroupCriterion {
     public let name = "obd"
     public let input = CriterionInput.calibrationImages

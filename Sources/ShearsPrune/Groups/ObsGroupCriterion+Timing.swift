@@ -9,7 +9,7 @@ extension ObsGroupCriterion {
     /// and its damped Cholesky inverse (`OptimalBrainSurgeon`, relative damping `damping`).
     /// The saliencies themselves, small solves per channel, are not timed.
     ///
-    /// FLOPs, as `ObsCriterion.timeHessianPath` counts them for VGG: for a consumer whose
+    /// FLOPs: for a consumer whose
     /// Hessian has order n (a conv's `C·kh·kw`, a linear layer's inputs) and k samples (output
     /// positions per image times images), n(n+1)·k for the `dsyrk`, n³ for `potrf` + `potri`:
     ///

@@ -11,8 +11,7 @@ import ShearsNet
 ///
 /// with `S` the consumer's columns reading channel c (a conv's `kh·kw` im2col rows of that
 /// input channel, a linear layer's `span` flattened columns) and `H` its damped input Hessian
-/// on calibration images. On a VGG's graph a filter scores as the VGG `obs` does
-/// (`GroupCriteriaMatchVGGTests`). `obs` is defined with its update: `definingCompensation`
+/// on calibration images. `obs` is defined with its update: `definingCompensation`
 /// is `.obs`, so pruning applies `δW = −W_S ([H⁻¹]_SS)⁻¹ (H⁻¹)_{S,:}` to every consumer
 /// before the channels go; `obs-no-update` ranks the same and only removes (the ablation).
 public struct ObsGroupCriterion: GroupCriterion {

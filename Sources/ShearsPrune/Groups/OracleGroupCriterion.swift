@@ -5,15 +5,18 @@ import ShearsNet
 /// §2.2, the oracle ranking whose absolute value the Taylor criterion approximates), one pass
 /// over the calibration images per channel.
 ///
-/// Removal is simulated as the VGG `oracle` does: row c of every producer's weight is zeroed
+/// Removal is simulated by zeroing row c of every producer's weight
 /// at once (for a residual stage, the stem or projection and every block's `conv2`), leaving
 /// the biases and BatchNorms, so the channel still carries its input-independent constant.
 /// That is exactly what `GroupSurgery` computes after folding the constant into the consumers
 /// (`DependencyGraphTests.removalEqualsMasking`), so ΔL is the change that pruning the channel
 /// causes. `signed` keeps ΔL (`oracle`: channels whose removal lowers the loss go first),
-/// otherwise |ΔL| (`oracle-abs`). A VGG filter or neuron scores as the VGG oracle does
-/// (`GroupCriteriaMatchVGGTests`).
+/// otherwise |ΔL| (`oracle-abs`).
 public struct OracleGroupCriterion: GroupCriterion {
+    /// Above this many groups (channels, or element, kernel and shape groups for
+    /// `MaskedOracleCriterion`) one pass over the calibration images per group is impractical.
+    public static let maximumGroups = 20_000
+
     /// Whether a channel scores ΔL (`oracle`) or |ΔL| (`oracle-abs`).
     public let signed: Bool
     public var name: String { signed ? "oracle" : "oracle-abs" }
@@ -30,8 +33,8 @@ public struct OracleGroupCriterion: GroupCriterion {
     public func scores(_ network: GraphNetwork, groups: [ChannelGroup], calibration: Dataset?) throws -> [[Double]] {
         guard let data = calibration, data.count > 0 else { throw PruningError.needsCalibration(criterion: name) }
         let total = groups.reduce(0) { $0 + $1.width }
-        guard total <= OracleCriterion.maximumGroups else {
-            let reason = "the oracle would need \(total) passes over the data (limit \(OracleCriterion.maximumGroups))"
+        guard total <= Self.maximumGroups else {
+            let reason = "the oracle would need \(total) passes over the data (limit \(Self.maximumGroups))"
             throw PruningError.granularityNotApplicable(.filter, layer: "the network", reason: reason)
         }
         let base = SubsetLoss.meanLoss(network, data: data, batchSize: batchSize)

@@ -5,17 +5,15 @@ import ShearsNet
 /// so that effects of opposite sign cancel across examples (the per-example form, eq. 8 of
 /// ICLR 2017 §2.2, is `taylor`, `TaylorGroupCriterion`).
 ///
-/// As the VGG criterion does, it reads post-ReLU activations: for ReLU r of the group
+/// It reads post-ReLU activations: for ReLU r of the group
 /// (`ChannelGroup.rectifiers`) with output `a_{r,n,c,m}` for example n, channel c, at its `M_r`
 /// positions per channel, over N calibration examples,
 ///
 ///     s_c = Σ_r |(1/(N·M_r)) Σ_n Σ_m a_{r,n,c,m} · ∂ℓ_n/∂a_{r,n,c,m}|
 ///
 /// so a multi-producer group (a resnet-s stage) sums over every ReLU that carries its channels.
-/// The scores are not normalised: the VGG criterion divides each layer's by their l2 norm,
-/// which global ranking (`GroupFlopsPruning`) already does per group, so a VGG filter or
-/// neuron scores as the VGG `taylor-batch` does up to that per-layer factor
-/// (`GroupCriteriaMatchVGGTests`). Groups without a ReLU are left whole. Computed in
+/// The scores are not normalised: global ranking (`GroupFlopsPruning`) divides each group's by
+/// their l2 norm. Groups without a ReLU are left whole. Computed in
 /// evaluation mode, where the per-example gradient is the batch gradient of the mean loss
 /// times the batch size.
 public struct TaylorBatchGroupCriterion: GroupCriterion {

@@ -2,15 +2,13 @@ import ShearsNet
 
 /// The weight forms of the first-order Taylor criterion on dependency groups, `taylor-sq` and
 /// `taylor-weight`: products `w_s · g_s` of weights and loss gradients, summed over the
-/// group's members S before the absolute value or the square, as the VGG criteria
-/// (`TaylorSquaredCriterion`, `GradientCriteria.taylorWeight`) do.
+/// group's members S before the absolute value or the square.
 ///
 /// A channel's members are row c of every producer of the group (a conv's filter, a linear
 /// layer's neuron): a multi-producer group (a resnet-s stage) sums over all of them. BatchNorm
-/// γ/β are not members, as in the VGG criteria; a producer's bias is for `taylor-sq` (the VGG
-/// form includes a filter's or neuron's bias) and is not for `taylor-weight`. A VGG filter or
-/// neuron scores as the VGG criterion does (`GroupCriteriaMatchVGGTests`). Computed in
-/// evaluation mode; the scores are not normalised (global ranking does that per group).
+/// γ/β are not members; a producer's bias is for `taylor-sq` (the paper's gate on a unit's
+/// output includes it) and is not for `taylor-weight`. Computed in evaluation mode; the scores
+/// are not normalised (global ranking does that per group).
 public struct WeightTaylorGroupCriterion: GroupCriterion {
     /// Which of the two criteria this is; the raw value is its name.
     public enum Form: String, Sendable, CaseIterable {
@@ -29,12 +27,15 @@ public struct WeightTaylorGroupCriterion: GroupCriterion {
     public var name: String { form.rawValue }
     public let input = CriterionInput.calibrationImages
     /// Calibration images per forward and backward pass: for `taylor-sq` the minibatch whose
-    /// squared sums are averaged (64 by definition, `TaylorSquaredCriterion.minibatch`).
+    /// squared sums are averaged (`squaredFormMinibatch` by definition).
     public let batchSize: Int
+
+    /// Images per minibatch of `taylor-sq`: the reference training batch (`vgg-s.md`).
+    public static let squaredFormMinibatch = 64
 
     /// The criterion for `form`, reading the calibration images `batchSize` (≥ 1) at a time.
     public init(_ form: Form, batchSize: Int? = nil) {
-        let size = batchSize ?? (form == .squared ? TaylorSquaredCriterion.minibatch : 128)
+        let size = batchSize ?? (form == .squared ? Self.squaredFormMinibatch : 128)
         precondition(size >= 1, "WeightTaylorGroupCriterion: batch size \(size)")
         (self.form, self.batchSize) = (form, size)
     }

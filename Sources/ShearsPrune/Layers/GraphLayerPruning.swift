@@ -2,14 +2,14 @@ import ShearsNet
 
 /// `layer` granularity on a graph network: a shape-preserving conv with the BatchNorm and ReLU
 /// after it (a VGG conv + ReLU, a residual block's `conv1`/`bn1`/`relu1`) is replaced by the
-/// identity (`GraphNetwork.bypass`), as the VGG path's `replaceWithIdentity` does. The
+/// identity (`GraphNetwork.bypass`). The
 /// candidates are found by walking the graph: a conv whose input and output shapes match
 /// (channels in = out, stride 1, "same" padding), read only by a BatchNorm read only by a
 /// ReLU, or only by a ReLU. The conv's input is usually rectified already (the previous ReLU,
 /// or a block's post-add ReLU), so the identity is what the chain computes with an identity
 /// kernel.
 ///
-/// A layer is one group, so the scores are ranked globally as they are, as on VGG: `random`,
+/// A layer is one group, so the scores are ranked globally as they are: `random`,
 /// the l_p norm of the whole conv weight, and the oracle (the mean loss change on the
 /// calibration images when the chain is bypassed, on a copy). Replacing a layer is not a
 /// deletion of weights, so gradient and Hessian saliencies do not describe it and are refused.
@@ -94,7 +94,7 @@ public enum GraphLayerPruning {
         let candidates = try nonEmptyCandidates(network)
         let scores = try Self.scores(network, candidates: candidates, criterion: criterion, seed: seed, calibration: calibration)
         let count = Int((ratio * Double(candidates.count)).rounded(.down))
-        let chosen = GroupPruner.lowestFirst(scores).prefix(count).map { candidates[$0] }
+        let chosen = lowestFirst(scores).prefix(count).map { candidates[$0] }
         try bypass(chosen, in: network)
         return chosen.sorted { $0.nodes[0] < $1.nodes[0] }.map(\.name)
     }
@@ -114,7 +114,7 @@ public enum GraphLayerPruning {
             }
             let scores = try Self.scores(network, candidates: candidates, criterion: criterion, seed: seed, calibration: calibration)
             var (toSave, chosen) = ((current - targetFlops + 1) / 2, [Candidate]())
-            for index in GroupPruner.lowestFirst(scores) where toSave > 0 {
+            for index in lowestFirst(scores) where toSave > 0 {
                 chosen.append(candidates[index])
                 toSave -= candidates[index].macs
             }

@@ -2,14 +2,13 @@ import ShearsNet
 
 /// Element and kernel pruning of any graph network: every conv and linear node's weight
 /// (`MaskedLayer`) scored by a `MaskedCriterion`, ranked globally, and the lowest groups
-/// masked (`Surgeon.mask`, as on VGG), the dense shapes unchanged.
+/// masked (`MaskedLayer.mask`), the dense shapes unchanged.
 ///
-/// Global ranking is the VGG planner's: each layer's scores divided by their l2 norm
-/// (Molchanov et al. 2017, §2.3; the random baseline's compared as they are), one order over
-/// all layers, ties broken by layer then group index. Per-layer ranking takes the same share
-/// of every layer's groups, its lowest scores first, as the VGG planner's `.perLayer`. Every layer keeps at least
-/// `⌈minimumKeep · groups⌉` (and one) of its groups that still have unmasked (or non-zero)
-/// weights, as the VGG FLOPs planner keeps its floors (`Planner.floors`). Groups already masked
+/// Global ranking divides each layer's scores by their l2 norm (Molchanov et al. 2017, §2.3;
+/// the random baseline's are compared as they are) and takes one order over all layers, ties
+/// broken by layer then group index. Per-layer ranking takes the same share of every layer's
+/// groups, its lowest scores first. Every layer keeps at least `⌈minimumKeep · groups⌉` (and
+/// one) of its groups that still have unmasked (or non-zero) weights. Groups already masked
 /// whole are not candidates.
 public enum GraphMaskedPruning {
     /// Masks the lowest groups until `fraction` (in [0, 1)) of the conv and linear weights are
@@ -41,7 +40,7 @@ public enum GraphMaskedPruning {
     }
 
     /// Masks the lowest groups until the network's FLOPs counted at masked granularities,
-    /// `2 · nonZeroMacs` (`GraphNetwork.nonZeroMacs`, `ModelCost.nonZeroFlops` on VGG), are at
+    /// `2 · nonZeroMacs` (`GraphNetwork.nonZeroMacs`), are at
     /// most `targetFlops`; returns the groups newly masked. A group's saving is exact (its
     /// non-zero weights times their uses), so one scoring reaches the target, overshooting by
     /// less than one group's saving. Each layer keeps its floor (`minimumKeep`, in [0, 1)).
@@ -68,7 +67,7 @@ public enum GraphMaskedPruning {
                            saving: (MaskedLayer, Int) -> Int) throws -> Int {
         let taken = try lowestGroups(network, layers: layers, criterion: criterion, calibration: calibration,
                                      minimumKeep: minimumKeep, toSave: toSave, saving: saving)
-        for (layer, groups) in zip(layers, taken) where !groups.isEmpty { Surgeon.mask(groups, of: layer.weight, layout: layer.layout) }
+        for (layer, groups) in zip(layers, taken) where !groups.isEmpty { layer.mask(groups) }
         return taken.reduce(0) { $0 + $1.count }
     }
 
@@ -87,7 +86,7 @@ public enum GraphMaskedPruning {
             guard groups.count == count else {
                 throw PruningError.maskTargetNotReached(quantity: "masked groups of \(layer.name)", target: count, reached: groups.count)
             }
-            if !groups.isEmpty { Surgeon.mask(groups, of: layer.weight, layout: layer.layout) }
+            if !groups.isEmpty { layer.mask(groups) }
         }
         return taken.reduce(0) { $0 + $1.count }
     }
@@ -143,7 +142,7 @@ public enum GraphMaskedPruning {
         let scores = try checkedScores(network, layers: layers, criterion: criterion, calibration: calibration)
         let savings = layers.map { layer in (0..<layer.layout.groupCount).map { saving(layer, $0) } }
         let candidates = scores.indices.map { index in
-            let alive = Planner.lowest(scores[index], scores[index].count).filter { savings[index][$0] > 0 }
+            let alive = lowestFirst(scores[index]).filter { savings[index][$0] > 0 }
             let floor = max(1, Int((minimumKeep * Double(layers[index].layout.groupCount)).rounded(.up)))
             return Array(alive.dropLast(floor))
         }

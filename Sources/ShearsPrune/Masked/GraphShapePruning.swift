@@ -4,7 +4,7 @@ import ShearsNet
 /// (`MaskedLayer.columns`) scored by a `MaskedCriterion`, ranked globally as
 /// `GraphMaskedPruning` ranks (each layer's scores l2-normalised, Molchanov et al. 2017, §2.3;
 /// every layer keeping `⌈minimumKeep · columns⌉` and at least one), and the lowest removed for
-/// good (`Surgeon.removeColumns`, as on VGG): the conv then reads only its kept im2col rows, so
+/// good (`Conv2D.keepPatchRows`): the conv then reads only its kept im2col rows, so
 /// its MACs per image are `F · K' · H_out · W_out` (`GraphNetwork.macs`), K' the kept columns.
 ///
 /// Removing a column computes exactly what zeroing it would, so nothing is folded elsewhere;
@@ -83,7 +83,9 @@ public enum GraphShapePruning {
                        calibration: Dataset?) throws -> Int {
         try criterion.applyDefiningUpdate(network, layers: layers, removals: taken, calibration: calibration)
         for (layer, columns) in zip(layers, taken) where !columns.isEmpty {
-            Surgeon.removeColumns(columns, of: network.nodes[layer.node].layer as! Conv2D)
+            let conv = network.nodes[layer.node].layer as! Conv2D
+            let removed = Set(columns)
+            conv.keepPatchRows((0..<conv.weight.value.itemSize).filter { !removed.contains($0) })
         }
         return taken.reduce(0) { $0 + $1.count }
     }

@@ -42,7 +42,7 @@ extension GroupLasso {
             }
             if zero.count == layer.layout.groupCount { zero.removeLast() }
             guard !zero.isEmpty else { continue }
-            Surgeon.mask(zero, of: layer.weight, layout: layer.layout)
+            layer.mask(zero)
             masked[layer.name] = zero
         }
         return masked

@@ -2,10 +2,8 @@ import ShearsNet
 
 /// A criterion scoring the element, kernel or shape groups of a graph network's conv and
 /// linear weights: one score per group of each `MaskedLayer`, lower pruned first (masked, or
-/// removed at shape). The per-layer formulas are the VGG criteria's own
-/// (`WeightCriteria.norms(of:layout:p:)`, `GradientCriteria.taylorWeight(weight:gradient:layout:)`,
-/// `ObdCriterion.saliencies`, `ObsCriterion.ownSaliency`), so a VGG's graph scores as the VGG
-/// does (`GraphMaskedCriteriaMatchVGGTests`, `GraphShapeMatchVGGTests`).
+/// removed at shape). Each criterion's formula is on its type, checked against brute force on
+/// small graphs (`GraphMaskedCriteriaTests`, `GraphShapeCriteriaTests`).
 public protocol MaskedCriterion: Sendable {
     /// The name users pick it by (`l1`, `obd`).
     var name: String { get }
@@ -13,7 +11,7 @@ public protocol MaskedCriterion: Sendable {
     var input: CriterionInput { get }
     /// Whether scores of different layers are already on one scale, so that global ranking
     /// compares them as they are instead of l2-normalising each layer's first (the random
-    /// baseline only, as `LayerScores.comparableAcrossLayers`).
+    /// baseline only).
     var scoresComparableAcrossLayers: Bool { get }
     /// One score per group of each of `layers` (in order); `calibration` holds images when `input` asks for them.
     func scores(_ network: GraphNetwork, layers: [MaskedLayer], calibration: Dataset?) throws -> [[Double]]

@@ -3,7 +3,7 @@ import ShearsNet
 /// `taylor-weight` on element or kernel groups: `|Σ_{q∈group} w_q · ∂L/∂w_q|`, the first-order
 /// predicted loss change of zeroing the group, L the mean cross-entropy over the calibration
 /// images in evaluation mode (Molchanov et al. 2019; Torch-Pruning's
-/// `TaylorImportance(multivariable=True)`) — `GradientCriteria.taylorWeight` on each layer.
+/// `TaylorImportance(multivariable=True)`).
 public struct MaskedTaylorWeightCriterion: MaskedCriterion {
     public let name = "taylor-weight"
     public let input = CriterionInput.calibrationImages
@@ -21,7 +21,7 @@ public struct MaskedTaylorWeightCriterion: MaskedCriterion {
         SubsetLoss.accumulateGradients(network, data: data, batchSize: batchSize)
         defer { network.zeroGradients() }
         return layers.map {
-            GradientCriteria.taylorWeight(weight: $0.weight.value.values, gradient: $0.weight.gradient.values, layout: $0.layout)
+            $0.layout.weightGradientProducts(weight: $0.weight.value.values, gradient: $0.weight.gradient.values).map(abs)
         }
     }
 }
@@ -33,11 +33,9 @@ public struct MaskedTaylorWeightCriterion: MaskedCriterion {
 ///     s_group = ½ Σ_{q∈group} h_qq w_q²,
 ///
 /// with, for `obd`, the empirical Fisher diagonal `h_qq ≈ (1/N) Σ_n (∂ℓ_n/∂w_q)²` over the N
-/// calibration examples from per-example gradients in evaluation mode, exactly as the VGG
-/// `obd` (`ObdCriterion`, `.empiricalFisher`) defines it (`ObdGroupCriterion`'s diagonal), and
-/// for `obd-exact` the Gauss–Newton diagonal of the mean cross-entropy, the exact Hessian
-/// diagonal of a piecewise-linear network (`.gaussNewton(.crossEntropy)`,
-/// `ObdExactGroupCriterion`'s diagonal). The saliency is `ObdCriterion.saliencies`.
+/// calibration examples from per-example gradients in evaluation mode (`ObdGroupCriterion`'s
+/// diagonal), and for `obd-exact` the Gauss–Newton diagonal of the mean cross-entropy, the
+/// exact Hessian diagonal of a piecewise-linear network (`ObdExactGroupCriterion`'s diagonal).
 public struct MaskedObdCriterion: MaskedCriterion {
     /// `obd` (empirical Fisher diagonal) or `obd-exact` (Gauss–Newton diagonal).
     public var name: String { exact ? "obd-exact" : "obd" }
@@ -61,7 +59,15 @@ public struct MaskedObdCriterion: MaskedCriterion {
             : ObdGroupCriterion(batchSize: batchSize).fisherDiagonal(network, producers: nodes, data: data)
         return layers.map { layer in
             guard let h = diagonal[layer.node] else { preconditionFailure("MaskedObdCriterion: no diagonal for \(layer.name)") }
-            return ObdCriterion.saliencies(weight: layer.weight.value.values, diagonal: h, layout: layer.layout)
+            return Self.saliencies(weight: layer.weight.value.values, diagonal: h, layout: layer.layout)
+        }
+    }
+
+    /// `½ Σ_{q∈group} h_qq w_q²` for every group of one layer, `h` the Hessian diagonal in the weight's layout
+    /// (`layout` must describe both).
+    static func saliencies(weight w: [Float], diagonal h: [Double], layout: GroupLayout) -> [Double] {
+        (0..<layout.groupCount).map { group in
+            layout.indices(group).reduce(0.0) { $0 + h[$1] * Double(w[$1]) * Double(w[$1]) } / 2
         }
     }
 }
@@ -72,9 +78,8 @@ public struct MaskedObdCriterion: MaskedCriterion {
 ///     I_S = (1/B) Σ_b (Σ_{s∈S} w_s g_s^(b))²,
 ///
 /// `g^(b)` the gradient of minibatch b's mean loss over the calibration images in minibatches
-/// of 64 (`TaylorSquaredCriterion.minibatch`), in evaluation mode; S the group's weights (no
-/// bias: only a whole filter or neuron has one), as the VGG criterion scores these
-/// granularities (`TaylorSquaredCriterion.gateSums`).
+/// of 64 (`WeightTaylorGroupCriterion.squaredFormMinibatch`), in evaluation mode; S the
+/// group's weights (no bias: only a whole filter or neuron has one).
 public struct MaskedTaylorSquaredCriterion: MaskedCriterion {
     public let name = "taylor-sq"
     public let input = CriterionInput.calibrationImages
@@ -82,7 +87,7 @@ public struct MaskedTaylorSquaredCriterion: MaskedCriterion {
     public let minibatch: Int
 
     /// The criterion over minibatches of `minibatch` (≥ 1) images.
-    public init(minibatch: Int = TaylorSquaredCriterion.minibatch) {
+    public init(minibatch: Int = WeightTaylorGroupCriterion.squaredFormMinibatch) {
         precondition(minibatch >= 1, "MaskedTaylorSquaredCriterion: minibatch \(minibatch)")
         self.minibatch = minibatch
     }
@@ -99,8 +104,8 @@ public struct MaskedTaylorSquaredCriterion: MaskedCriterion {
             network.zeroGradients()
             _ = network.backward(CrossEntropy(logits: network.forward(images, training: false), labels: labels).gradient)
             for (index, layer) in layers.enumerated() {
-                let gates = TaylorSquaredCriterion.gateSums(weight: layer.weight.value.values,
-                                                            gradient: layer.weight.gradient.values, layout: layer.layout)
+                let gates = layer.layout.weightGradientProducts(weight: layer.weight.value.values,
+                                                                gradient: layer.weight.gradient.values)
                 for (group, s) in gates.enumerated() { sums[index][group] += s * s }
             }
             batches += 1

@@ -5,9 +5,8 @@ import ShearsNet
 /// granularity (`GraphShapePruning`), with how its groups are laid out and what each costs.
 ///
 /// Every conv and linear node takes part at element granularity and every conv at kernel
-/// (`W[f, c, :, :]`) and shape granularity (`W[:, c, i, j]`, one im2col row still read), as
-/// `GroupEnumeration` has it for VGG; nodes are found by walking the graph, never by position
-/// arithmetic.
+/// (`W[f, c, :, :]`) and shape granularity (`W[:, c, i, j]`, one im2col row still read); nodes
+/// are found by walking the graph, never by position arithmetic.
 public struct MaskedLayer {
     /// Index of the node in `GraphNetwork.nodes`.
     public let node: Int
@@ -62,6 +61,15 @@ public struct MaskedLayer {
             throw PruningError.granularityNotApplicable(.shape, layer: "the network", reason: "it has no convolutions")
         }
         return layers
+    }
+
+    /// Masks `groups` on top of the weight's existing mask and zeroes the masked weights and
+    /// their gradients: how element and kernel groups are removed, the dense shape unchanged.
+    public func mask(_ groups: [Int]) {
+        var mask = weight.mask ?? [Float](repeating: 1, count: weight.value.count)
+        for group in groups { for index in layout.indices(group) { mask[index] = 0 } }
+        weight.mask = mask
+        weight.applyMask()
     }
 
     /// Weights of the layer its mask removes.

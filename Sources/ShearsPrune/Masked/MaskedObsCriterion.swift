@@ -10,10 +10,10 @@ import ShearsNet
 ///     H = (2/N) Σ x xᵀ + λI,  λ = δ · mean(diag H),
 ///
 /// x the layer's im2col columns (a conv) or inputs (a linear layer) on calibration images
-/// (`ConsumerHessians`), as the VGG criterion computes them (`ObsCriterion.ownSaliency`).
+/// (`ConsumerHessians`).
 /// `obs-no-update` only ranks; `obs` (shape groups only) also applies eq. 5's update
 /// `δW = −W_S ([H⁻¹]_SS)⁻¹ (H⁻¹)_{S,:}` to the remaining columns of the same conv before they
-/// are removed, as VGG's `obs` does through `Compensation.obs`. Masks keep no remaining weights
+/// are removed (what `Compensation.obs` applies to a group's consumers). Masks keep no remaining weights
 /// to update, so element and kernel groups have the ablation only.
 public struct MaskedObsCriterion: MaskedCriterion {
     /// Whether removal applies OBS's update of the remaining columns (`obs`) or not (`obs-no-update`).
@@ -42,8 +42,31 @@ public struct MaskedObsCriterion: MaskedCriterion {
         try forEachLayer(network, layers: layers, calibration: calibration) { _, layer, surgeon, w in
             let kernel = layer.weight.value.shape.count == 4 ? layer.weight.value.shape[2] * layer.weight.value.shape[3] : 1
             return try (0..<layer.layout.groupCount).map { group in
-                try ObsCriterion.ownSaliency(group, granularity: layer.granularity, kernel: kernel, weights: w, surgeon: surgeon)
+                try Self.saliency(of: group, granularity: layer.granularity, kernel: kernel, weights: w, surgeon: surgeon)
             }
+        }
+    }
+
+    /// OBS saliency of element, kernel or shape group `group` of a layer's own weights `w`
+    /// (`rows x K`, K = C·kh·kw for a conv, K' once shape-pruned), `surgeon` built on that layer's
+    /// input Hessian: Hassibi & Stork's `w_q² / (2 [H⁻¹]_qq)` for an element (1993, eqs. 5 and 6,
+    /// per layer), `½ w_Sᵀ ([H⁻¹]_SS)⁻¹ w_S` over the `kernel` columns S of one row for a kernel,
+    /// and over column `group` of every row for a shape (`OptimalBrainSurgeon.saliency`).
+    static func saliency(of group: Int, granularity: Granularity, kernel: Int, weights w: Matrix<Double>,
+                         surgeon: OptimalBrainSurgeon) throws -> Double {
+        switch granularity {
+        case .element:
+            let (row, column) = (group / w.cols, group % w.cols)
+            return w[row, column] * w[row, column] / (2 * surgeon.inverseHessian[column, column])
+        case .kernel:
+            let channels = w.cols / kernel
+            let (row, channel) = (group / channels, group % channels)
+            let single = try Matrix<Double>(rows: 1, cols: w.cols, storage: Array(w.storage[(row * w.cols)..<((row + 1) * w.cols)]))
+            return try surgeon.saliency(of: Array((channel * kernel)..<((channel + 1) * kernel)), in: single)
+        case .shape:
+            return try surgeon.saliency(of: [group], in: w)
+        default:
+            preconditionFailure("MaskedObsCriterion.saliency: \(granularity) does not group a layer's own weights")
         }
     }
 

@@ -4,11 +4,10 @@ import ShearsNet
 /// the mean calibration loss when the group alone is removed, `ΔL = L(without group) − L`
 /// (Molchanov et al. 2017, §2.2), one pass over the calibration images per group.
 ///
-/// Removal is simulated as the VGG oracle does at these granularities (`OracleCriterion`):
-/// the group's weights are zeroed, which is exactly what a mask (element, kernel) or removing
+/// Removal is simulated by zeroing the group's weights, which is exactly what a mask (element, kernel) or removing
 /// a GEMM column (shape) computes, and restored after each pass. `signed` keeps ΔL (`oracle`:
 /// groups whose removal lowers the loss go first), otherwise |ΔL| (`oracle-abs`). Networks
-/// with more than `OracleCriterion.maximumGroups` groups at the granularity are refused: one
+/// with more than `OracleGroupCriterion.maximumGroups` groups at the granularity are refused: one
 /// pass per weight of resnet-s would be 270,000 passes.
 public struct MaskedOracleCriterion: MaskedCriterion {
     /// Whether a group scores ΔL (`oracle`) or |ΔL| (`oracle-abs`).
@@ -27,9 +26,9 @@ public struct MaskedOracleCriterion: MaskedCriterion {
     public func scores(_ network: GraphNetwork, layers: [MaskedLayer], calibration: Dataset?) throws -> [[Double]] {
         guard let data = calibration, data.count > 0 else { throw PruningError.needsCalibration(criterion: name) }
         let total = layers.reduce(0) { $0 + $1.layout.groupCount }
-        guard total <= OracleCriterion.maximumGroups else {
+        guard total <= OracleGroupCriterion.maximumGroups else {
             throw PruningError.granularityNotApplicable(layers[0].granularity, layer: "the network",
-                                                        reason: "the oracle would need \(total) passes over the data (limit \(OracleCriterion.maximumGroups))")
+                                                        reason: "the oracle would need \(total) passes over the data (limit \(OracleGroupCriterion.maximumGroups))")
         }
         let base = SubsetLoss.meanLoss(network, data: data, batchSize: batchSize)
         return layers.map { layer in

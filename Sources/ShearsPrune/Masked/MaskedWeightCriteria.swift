@@ -2,7 +2,7 @@ import ShearsNet
 
 /// l_p norm of each element or kernel of a graph's weights (`groupNorm`): |w| for an element
 /// (Han et al. 2015), `(Σ_{q∈kernel} |w_q|ᵖ)^(1/p)` for a kernel, p = 0 counting non-zeros
-/// and p = ∞ taking the largest |w| — `WeightCriteria.norms` on each layer.
+/// and p = ∞ taking the largest |w| (`GroupLayout.norms(of:p:)` on each layer).
 public struct MaskedNormCriterion: MaskedCriterion {
     /// The norm's order, p in [0, ∞].
     public let p: Double
@@ -17,13 +17,12 @@ public struct MaskedNormCriterion: MaskedCriterion {
     }
 
     public func scores(_ network: GraphNetwork, layers: [MaskedLayer], calibration: Dataset?) throws -> [[Double]] {
-        layers.map { WeightCriteria.norms(of: $0.weight.value.values, layout: $0.layout, p: p) }
+        layers.map { $0.layout.norms(of: $0.weight.value.values, p: p) }
     }
 }
 
 /// The baseline every criterion must beat: uniform scores in [0, 1) drawn from
-/// `SeededGenerator(seed:)` layer by layer, group by group in node order, as
-/// `WeightCriteria.random` draws them for VGG; compared across layers as they are, so every
+/// `SeededGenerator(seed:)` layer by layer, group by group in node order; compared across layers as they are, so every
 /// weight or kernel is equally likely to go next.
 public struct MaskedRandomCriterion: MaskedCriterion {
     /// Seeds the draws: the same seed and layers give the same scores.

@@ -16,12 +16,6 @@ public struct HessianImages {
         (self.data, self.pool) = (data, pool)
     }
 
-    /// The images `consumer`'s Hessian is built from: `data`, or the first
-    /// `imagesForFullRank` images of `pool` when `data` has fewer.
-    func images(for consumer: PrunableLayer, in model: VGG) -> Dataset {
-        images(needing: LayerHessian.imagesForFullRank(model, consumer))
-    }
-
     /// `data`, or the first `needed` images of `pool` when `data` has fewer (at most all of `pool`).
     func images(needing needed: Int) -> Dataset {
         guard let pool, needed > data.count else { return data }
@@ -29,106 +23,11 @@ public struct HessianImages {
     }
 }
 
-/// The input Hessian `H = (2/N) Σ x xᵀ` of a conv or linear layer over a data subset, in
-/// Double: for a conv, every output position of every image is one sample x (an im2col
-/// column, length C·kh·kw); for a linear layer every image is one (length in-features).
+/// The sums behind a layer's input Hessian `H = (2/N) Σ x xᵀ`, in Double, fast: for a conv,
+/// every output position of every image is one sample x (an im2col column, length C·kh·kw);
+/// for a linear layer every image is one (length in-features). `ConsumerHessians` runs the
+/// passes and scales the sums.
 enum LayerHessian {
-    /// Hessians of the given consumers' inputs, from one recorded pass over `data`.
-    static func collect(_ model: VGG, consumers: [PrunableLayer], data: ImageBatchSource,
-                        batchSize: Int) throws -> [PrunableLayer: Matrix<Double>] {
-        try collectWithMeans(model, consumers: consumers, data: data, batchSize: batchSize).mapValues(\.hessian)
-    }
-
-    /// Hessians plus `(2/N) Σ x`, the extra row and column a constant-1 input (a bias) adds:
-    /// `H̃ = [[H, m], [mᵀ, 2]]` for `x̃ = [x; 1]`.
-    static func collectWithMeans(_ model: VGG, consumers: [PrunableLayer], data: ImageBatchSource,
-                                 batchSize: Int) throws -> [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] {
-        var sums: [PrunableLayer: Matrix<Double>] = [:]
-        var inputSums: [PrunableLayer: [Double]] = [:]
-        var samples: [PrunableLayer: Int] = [:]
-        for consumer in consumers {
-            let k = model.weight(of: consumer).value.itemSize
-            sums[consumer] = Matrix(rows: k, cols: k)
-            inputSums[consumer] = Array(repeating: 0, count: k)
-            samples[consumer] = 0
-        }
-        try RecordedPasses.run(model, data: data, batchSize: batchSize, backward: false) { images, _ in
-            for consumer in consumers {
-                let input = layerInput(model, consumer, images: images)
-                switch consumer {
-                case let .convolution(k):
-                    try accumulatePatches(model.convolutions[k].layer, input: input, into: &sums[consumer]!,
-                                          inputSums: &inputSums[consumer]!, samples: &samples[consumer]!)
-                case .linear:
-                    try accumulate(input.values, rows: input.shape[0], cols: input.itemSize, into: &sums[consumer]!)
-                    for n in 0..<input.shape[0] {
-                        for q in 0..<input.itemSize { inputSums[consumer]![q] += Double(input.values[n * input.itemSize + q]) }
-                    }
-                    samples[consumer]! += input.shape[0]
-                }
-            }
-        }
-        var result: [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] = [:]
-        for consumer in consumers {
-            let scale = 2 / Double(max(1, samples[consumer]!))
-            var h = sums[consumer]!
-            for i in h.storage.indices { h.storage[i] *= scale }
-            result[consumer] = (h, inputSums[consumer]!.map { $0 * scale })
-        }
-        return result
-    }
-
-    /// Hessian samples one image contributes: the conv's output positions, or 1 for a linear layer.
-    static func samplesPerImage(_ model: VGG, _ consumer: PrunableLayer) -> Int {
-        switch consumer {
-        case let .convolution(k):
-            let size = model.convolutionOutputSizes[k]
-            return size * size
-        case .linear:
-            return 1
-        }
-    }
-
-    /// Images a consumer's Hessian needs to have at least as many samples as its order (so
-    /// that it is not singular by construction): `⌈order / samples per image⌉`. On vgg-s the
-    /// first linear layer needs 1,152 (its inputs, one sample per image); a conv needs one or two.
-    static func imagesForFullRank(_ model: VGG, _ consumer: PrunableLayer) -> Int {
-        let order = model.weight(of: consumer).value.itemSize, perImage = samplesPerImage(model, consumer)
-        return (order + perImage - 1) / perImage
-    }
-
-    /// Hessians of the consumers' inputs, each from `images.images(for:in:)`: one recorded pass
-    /// per distinct image count.
-    static func collect(_ model: VGG, consumers: [PrunableLayer], images: HessianImages,
-                        batchSize: Int) throws -> [PrunableLayer: Matrix<Double>] {
-        try collectWithMeans(model, consumers: consumers, images: images, batchSize: batchSize).mapValues(\.hessian)
-    }
-
-    static func collectWithMeans(_ model: VGG, consumers: [PrunableLayer], images: HessianImages,
-                                 batchSize: Int) throws -> [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] {
-        let byImages = Dictionary(grouping: consumers) { images.images(for: $0, in: model).count }
-        var result: [PrunableLayer: (hessian: Matrix<Double>, mean: [Double])] = [:]
-        for (_, group) in byImages.sorted(by: { $0.key < $1.key }) {
-            let data = images.images(for: group[0], in: model)
-            result.merge(try collectWithMeans(model, consumers: group, data: data, batchSize: batchSize)) { $1 }
-        }
-        return result
-    }
-
-    /// What the consumer layer saw in the last recorded forward pass.
-    static func layerInput(_ model: VGG, _ consumer: PrunableLayer, images: Tensor) -> Tensor {
-        switch consumer {
-        case let .convolution(k):
-            let position = model.convolutions[k].position
-            return position == 0 ? images : model.features.recordedOutputs[position - 1]
-        case let .linear(k):
-            let position = model.classifier.layers.firstIndex { $0 === model.linears[k] }!
-            if position > 0 { return model.classifier.recordedOutputs[position - 1] }
-            let features = model.features.recordedOutputs.last ?? images
-            return features.reshaped([features.shape[0], features.itemSize])
-        }
-    }
-
     /// Bytes of Double patches gathered for one `dsyrk` call. Per-image calls are too small
     /// for BLAS to run fast (k = 49 to 784 samples); a chunk this size gives k in the
     /// thousands yet stays in the last-level cache between being written and read by dsyrk.

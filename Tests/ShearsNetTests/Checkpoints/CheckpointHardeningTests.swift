@@ -23,14 +23,15 @@ struct CheckpointHardeningTests {
         #expect(message?.hasPrefix("x.st: tensor 't': ") == true, "\(message ?? "accepted")")
     }
 
-    /// A small saved model whose architecture metadata is replaced by `architecture`.
+    /// A small VGG checkpoint as the VGG class of earlier versions wrote it (its tensors, under
+    /// the same names, are its graph's), with its architecture metadata replaced by `architecture`.
     func model(architecture: String?, edit: (inout [String: Tensor]) -> Void = { _ in }) throws -> String {
         let path = try temporaryDirectory().appendingPathComponent("m.safetensors").path
-        let model = VGG(.vggS.scaled(by: 0.25), seed: 1)
-        var tensors = model.stateTensors
+        let configuration = VGGConfiguration.vggS.scaled(by: 0.25)
+        var tensors = try GraphNetwork(configuration.graph, seed: 1).stateTensors
         edit(&tensors)
-        var metadata = [VGG.architectureKey: String(decoding: try JSONEncoder().encode(model.configuration), as: UTF8.self)]
-        if let architecture { metadata[VGG.architectureKey] = architecture }
+        var metadata = [VGGConfiguration.architectureKey: String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)]
+        if let architecture { metadata[VGGConfiguration.architectureKey] = architecture }
         try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: path)
         return path
     }
@@ -55,7 +56,7 @@ struct CheckpointHardeningTests {
           arguments: hostileArchitectures)
     func architecture(json: String, expected: String) throws {
         let path = try model(architecture: json)
-        let message = thrownMessage { _ = try VGG.load(from: path) }
+        let message = thrownMessage { _ = try GraphNetwork.load(from: path) }
         #expect(message?.contains(path) == true, "\(message ?? "accepted")")
         #expect(message?.contains(expected) == true, "\(message ?? "accepted")")
         #expect(message?.contains("\n") == false)
@@ -87,9 +88,9 @@ struct CheckpointHardeningTests {
         let path = try model(architecture: nil) { tensors in
             tensors["classifier.0.weight"]!.values = [Float](repeating: value, count: tensors["classifier.0.weight"]!.count)
         }
-        let count = VGG(.vggS.scaled(by: 0.25), seed: 1).stateTensors["classifier.0.weight"]!.count
+        let count = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 1).stateTensors["classifier.0.weight"]!.count
         #expect(throws: CheckpointError.nonFinite(path: path, tensor: "classifier.0.weight", count: count, total: count)) {
-            try VGG.load(from: path)
+            try GraphNetwork.load(from: path)
         }
     }
 
@@ -101,7 +102,7 @@ struct CheckpointHardeningTests {
             tensors["features.0.weight_mask"] = Tensor(shape: tensors["features.0.weight"]!.shape, values: mask)
         }
         #expect(throws: CheckpointError.badTensor(path: path, tensor: "features.0.weight_mask", reason: "a mask must hold only 0 and 1")) {
-            try VGG.load(from: path)
+            try GraphNetwork.load(from: path)
         }
     }
 
@@ -110,13 +111,13 @@ struct CheckpointHardeningTests {
         let path = try model(architecture: nil) { tensors in
             tensors["features.0.patch_rows"] = Tensor(shape: [2], values: [0, value])
         }
-        let message = thrownMessage { _ = try VGG.load(from: path) }
+        let message = thrownMessage { _ = try GraphNetwork.load(from: path) }
         #expect(message?.contains("features.0.patch_rows") == true, "\(message ?? "accepted")")
     }
 
     @Test("a directory given as a checkpoint is named as a directory")
     func directory() throws {
         let dir = try temporaryDirectory()
-        #expect(throws: CheckpointError.unreadable(path: dir.path, reason: "it is a directory")) { try VGG.load(from: dir.path) }
+        #expect(throws: CheckpointError.unreadable(path: dir.path, reason: "it is a directory")) { try GraphNetwork.load(from: dir.path) }
     }
 }

@@ -21,28 +21,41 @@ struct CheckpointTests {
         #expect(buffer == expected.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } })
     }
 
-    @Test("a model round-trips bit-exactly, with masks and batch-norm state, at pruned shapes")
-    func modelRoundTrip() throws {
-        var configuration = VGGConfiguration.vggS.scaled(by: 0.25)
-        configuration.batchNorm = true
-        let model = VGG(configuration, seed: 3)
-        model.keepFilters(ofConvolution: 1, [0, 2, 3])
-        let conv = model.convolutions[0].layer
-        conv.weight.mask = (0..<conv.weight.value.count).map { Float($0 % 3 == 0 ? 0 : 1) }
-        conv.weight.applyMask()
-        (model.features.layers[1] as! BatchNorm2D).runningMean[2] = 0.75
-        model.linears[0].bias.value.values[0] = -0.0
+    @Test("a VGG checkpoint of earlier versions loads as its graph bit-exactly: masks, BatchNorm state, offsets, patch rows")
+    func vggCheckpointLoadsAsGraph() throws {
+        // The VGG class wrote its `stateTensors` (PyTorch's `nn.Sequential` names, which the
+        // configuration's graph uses for its nodes) and the configuration JSON under
+        // `shears.architecture`; pruned widths were written into the configuration.
+        var configuration = VGGConfiguration(features: [.conv(8), .conv(3), .pool, .conv(6), .pool], hidden: [5],
+                                             inputChannels: 1, inputSize: 8, classes: 3, batchNorm: true)
+        let model = try GraphNetwork(configuration.graph, seed: 3)
+        func conv(_ name: String) -> Conv2D { model.nodes.first { $0.name == name }!.layer as! Conv2D }
+        let first = conv("features.0")
+        first.weight.mask = (0..<first.weight.value.count).map { Float($0 % 3 == 0 ? 0 : 1) }
+        first.weight.applyMask()
+        conv("features.3").outputOffset = randomTensor([3, 8, 8], seed: 4)
+        conv("features.7").keepPatchRows(Array(stride(from: 0, to: 27, by: 2)))
+        (model.nodes.first { $0.name == "features.1" }!.layer as! BatchNorm2D).runningMean[2] = 0.75
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let metadata = [VGGConfiguration.architectureKey: String(decoding: try encoder.encode(configuration), as: UTF8.self),
+                        "seed": "3"]
         let path = try temporaryDirectory().appendingPathComponent("m.safetensors").path
-        try model.save(to: path, metadata: ["seed": "3"])
-        let (loaded, metadata) = try VGG.load(from: path)
-        #expect(metadata["seed"] == "3")
-        #expect(loaded.configuration == model.configuration)
+        try SafeTensorsFile(tensors: model.stateTensors, metadata: metadata).write(to: path)
+        let (loaded, read) = try GraphNetwork.load(from: path)
+        #expect(read["seed"] == "3" && loaded.specification == configuration.graph)
         #expect(loaded.stateTensors.keys.sorted() == model.stateTensors.keys.sorted())
         for (name, tensor) in model.stateTensors {
             #expect(loaded.stateTensors[name]!.values.map(\.bitPattern) == tensor.values.map(\.bitPattern), "\(name)")
         }
-        let x = Tensor(shape: [2, 1, 28, 28], values: (0..<1568).map { Float($0 % 13) / 13 })
+        let x = randomTensor([2, 1, 8, 8], seed: 5)
         #expect(loaded.forward(x, training: false) == model.forward(x, training: false))
+        configuration.batchNorm = false
+        #expect(throws: CheckpointError.self) {
+            try SafeTensorsFile(tensors: model.stateTensors, metadata: [VGGConfiguration.architectureKey:
+                String(decoding: try encoder.encode(configuration), as: UTF8.self)]).write(to: path)
+            _ = try GraphNetwork.load(from: path)
+        }
     }
 
     @Test("bad files are clear errors naming the file and the problem")
@@ -70,17 +83,17 @@ struct CheckpointTests {
 
     @Test("loading checks the architecture: missing, misshapen and foreign tensors")
     func architectureChecks() throws {
-        let model = VGG(.vggS.scaled(by: 0.25), seed: 1)
+        let model = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 1)
         let dir = try temporaryDirectory()
         let path = dir.appendingPathComponent("m.safetensors").path
         try model.save(to: path)
         var file = try SafeTensorsFile.read(from: path)
         file.tensors["features.0.bias"] = Tensor(shape: [3])
         try file.write(to: path)
-        #expect(thrownMessage { _ = try VGG.load(from: path) }?.contains("'features.0.bias' has shape [3], the architecture needs [8]") == true)
+        #expect(thrownMessage { _ = try GraphNetwork.load(from: path) }?.contains("'features.0.bias' has shape [3], the architecture needs [8]") == true)
         file.tensors["features.0.bias"] = nil
         try file.write(to: path)
-        #expect(thrownMessage { _ = try VGG.load(from: path) }?.contains("'features.0.bias' is missing") == true)
+        #expect(thrownMessage { _ = try GraphNetwork.load(from: path) }?.contains("'features.0.bias' is missing") == true)
     }
 
     @Test("atomic writes leave no temporary file, and a failed write leaves the old file intact")

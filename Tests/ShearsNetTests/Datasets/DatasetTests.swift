@@ -120,7 +120,7 @@ struct DatasetTests {
         #expect(a.pixels == Dataset.synthetic(count: 200, height: 8, width: 8, classCount: 4, seed: 1).pixels)
         #expect(a.pixels != Dataset.synthetic(count: 200, height: 8, width: 8, classCount: 4, seed: 2).pixels)
         #expect(Set(a.labels).count == 4)
-        let model = VGG(.mlp(inputChannels: 1, inputSize: 8, hidden: [], classes: 4), seed: 3)
+        let model = try GraphNetwork(VGGConfiguration.mlp(inputChannels: 1, inputSize: 8, hidden: [], classes: 4).graph, seed: 3)
         let optimizer = SGD(learningRate: 0.05, momentum: 0.9)
         for epoch in 0..<5 { _ = try Trainer(batchSize: 20, seed: 4).trainEpoch(model, optimizer: optimizer, data: a, epoch: epoch, epochs: 5) }
         let held = Dataset.synthetic(count: 100, height: 8, width: 8, classCount: 4, seed: 5)

@@ -70,28 +70,20 @@ struct GraphNetworkTests {
         #expect(logits.shape == [2, 10] && logits.values.allSatisfy(\.isFinite))
     }
 
-    @Test("VGG written as a graph is initialised as VGG is and computes exactly what VGG computes, from the same tensors")
+    @Test("a VGG configuration's graph: PyTorch's nn.Sequential positions for every layer, and its MACs by hand")
     func vggAsGraph() throws {
         var configuration = VGGConfiguration(features: [.conv(4), .pool, .conv(6), .pool], hidden: [8], inputChannels: 1,
                                              inputSize: 8, classes: 3)
         configuration.batchNorm = true
-        // `shears train --model vgg-s` builds the graph: the same seed gives the VGG class's tensors.
-        #expect(try GraphNetwork(configuration.graph, seed: 9).stateTensors == VGG(configuration, seed: 9).stateTensors)
-        #expect(try GraphNetwork(VGGConfiguration.vggS.graph, seed: 3).stateTensors == VGG(.vggS, seed: 3).stateTensors)
-        let vgg = VGG(configuration, seed: 9)
-        _ = vgg.forward(randomTensor([4, 1, 8, 8], seed: 10), training: true)  // non-trivial running statistics
-        let graph = try vgg.asGraph()
-        let x = randomTensor([3, 1, 8, 8], seed: 11)
-        #expect(graph.forward(x, training: false) == vgg.forward(x, training: false))
+        let network = try GraphNetwork(configuration.graph, seed: 9)
+        #expect(network.nodes.map(\.name) == ["features.0", "features.1", "features.2", "features.3", "features.4", "features.5",
+                                              "features.6", "features.7", "flatten", "classifier.0", "classifier.1", "classifier.2"])
+        #expect(network.nodes.map { $0.layer.map { "\(type(of: $0))" } ?? "-" }
+                    == ["Conv2D", "BatchNorm2D", "ReLU", "MaxPool2D", "Conv2D", "BatchNorm2D", "ReLU", "MaxPool2D", "Flatten",
+                        "Linear", "ReLU", "Linear"])
         #expect(try configuration.graph.macs() == 1 * 9 * 4 * 64 + 4 * 9 * 6 * 16 + 24 * 8 + 8 * 3)
-        // A VGG checkpoint (shears.architecture) loads as that graph, masks and running statistics included.
-        vgg.namedParameters[2].1.mask = (0..<vgg.namedParameters[2].1.value.count).map { $0 % 4 == 0 ? 0 : 1 }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-\(UUID()).safetensors").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try vgg.save(to: path)
-        let loaded = try GraphNetwork.load(from: path).model
-        #expect(loaded.specification == configuration.graph && loaded.stateTensors == vgg.stateTensors)
-        #expect(loaded.forward(x, training: false) == vgg.forward(x, training: false))
+        let x = randomTensor([3, 1, 8, 8], seed: 11)
+        #expect(network.forward(x, training: false).shape == [3, 3])
     }
 
     @Test("a checkpoint round-trips the graph, weights, masks and running statistics")
@@ -102,8 +94,7 @@ struct GraphNetworkTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("graph-\(UUID()).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try network.save(to: path, metadata: ["seed": "12"])
-        let (loaded, metadata) = try NetworkCheckpoint.load(from: path)
-        let graph = try #require(loaded as? GraphNetwork)
+        let (graph, metadata) = try GraphNetwork.load(from: path)
         #expect(metadata["seed"] == "12" && graph.specification == network.specification)
         #expect(graph.stateTensors == network.stateTensors)
         let x = randomTensor([2, 2, 5, 5], seed: 14)

@@ -4,15 +4,15 @@ import Testing
 @Suite("ONNX export")
 struct ONNXExportTests {
     @Test("an exported VGG's initializers are its checkpoint tensors, offsets included, and nodes follow the layers")
-    func onnxGraphOfAPrunedVGG() throws {
-        let model = VGG(.vggS.scaled(by: 0.25), seed: 11)
-        model.keepFilters(ofConvolution: 0, [0, 2, 4, 6])
-        let offsetted = model.convolutions.filter { $0.layer.outputOffset != nil }.map(\.position)
-        try #require(offsetted == [2], "filter removal with positive biases folds an offset into features.2")
+    func onnxGraphOfAVGGWithAnOffset() throws {
+        let model = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 11)
+        // A folded constant, as removing filters of features.0 leaves features.2.
+        let conv = model.nodes.first { $0.name == "features.2" }!.layer as! Conv2D
+        conv.outputOffset = randomTensor([conv.outChannels, 28, 28], seed: 12)
         let graph = try model.onnxModel().graph
         let expected = Set(model.namedParameters.map(\.0) + ["features.2.output_offset"])
         #expect(Set(graph.initializers.map(\.name)) == expected)
-        #expect(graph.initializers.first { $0.name == "features.2.output_offset" }?.tensor == model.convolutions[1].layer.outputOffset)
+        #expect(graph.initializers.first { $0.name == "features.2.output_offset" }?.tensor == conv.outputOffset)
         #expect(graph.nodes.map(\.opType) == ["Conv", "Relu", "Conv", "Add", "Relu", "MaxPool", "Conv", "Relu", "Conv", "Relu",
                                               "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Relu", "Gemm"])
         #expect(graph.inputs.map(\.name) == ["input"] && graph.outputs.map(\.name) == ["logits"])

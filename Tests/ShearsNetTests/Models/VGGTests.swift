@@ -2,11 +2,11 @@ import Foundation
 import Testing
 @testable import ShearsNet
 
-@Suite("VGG builder")
+@Suite("VGG configurations and their graphs")
 struct VGGTests {
     @Test("vgg-s matches the reference table: names, shapes and 436,586 parameters")
-    func vggSMatchesReference() {
-        let model = VGG(.vggS, seed: 1)
+    func vggSMatchesReference() throws {
+        let model = try GraphNetwork(VGGConfiguration.vggS.graph, seed: 1)
         let shapes = model.namedParameters.map { ($0.0, $0.1.value.shape) }
         let expected: [(String, [Int])] = [
             ("features.0.weight", [32, 1, 3, 3]), ("features.0.bias", [32]),
@@ -47,8 +47,8 @@ struct VGGTests {
     }
 
     @Test("initialisation is PyTorch's U(±1/√fan_in) and seeded")
-    func initialisation() {
-        let a = VGG(.vggS, seed: 3), b = VGG(.vggS, seed: 3)
+    func initialisation() throws {
+        let a = try GraphNetwork(VGGConfiguration.vggS.graph, seed: 3), b = try GraphNetwork(VGGConfiguration.vggS.graph, seed: 3)
         #expect(a.parameters.map(\.value) == b.parameters.map(\.value))
         let conv2 = a.namedParameters.first { $0.0 == "features.2.weight" }!.1.value.values
         let bound = 1 / Float(32 * 9).squareRoot()
@@ -57,17 +57,17 @@ struct VGGTests {
     }
 
     @Test("the batch-norm switch inserts BatchNorm2D after every conv, with PyTorch numbering")
-    func batchNorm() {
+    func batchNorm() throws {
         var configuration = VGGConfiguration.vggS
         configuration.batchNorm = true
-        let names = VGG(configuration, seed: 1).namedParameters.map(\.0)
+        let names = try GraphNetwork(configuration.graph, seed: 1).namedParameters.map(\.0)
         #expect(names.prefix(6) == ["features.0.weight", "features.0.bias", "features.1.weight", "features.1.bias",
                                     "features.3.weight", "features.3.bias"])
     }
 
-    @Test("an MLP is a VGG without convolutions")
-    func mlp() {
-        let model = VGG(.mlp(inputChannels: 1, inputSize: 4, hidden: [8, 5], classes: 3), seed: 2)
+    @Test("an MLP is a VGG configuration without convolutions")
+    func mlp() throws {
+        let model = try GraphNetwork(VGGConfiguration.mlp(inputChannels: 1, inputSize: 4, hidden: [8, 5], classes: 3).graph, seed: 2)
         #expect(model.namedParameters.map { $0.1.value.shape } == [[8, 16], [8], [5, 8], [5], [3, 5], [3]])
         #expect(model.forward(Tensor(shape: [2, 1, 4, 4]), training: false).shape == [2, 3])
     }

@@ -27,8 +27,8 @@ struct TrainerTests {
     func lossFalls() throws {
         let train = PrototypeImages(count: 256, classes: 4, noise: 1.0, seed: 1)
         let test = PrototypeImages(count: 128, classes: 4, noise: 1.0, seed: 2)
-        let model = VGG(VGGConfiguration(features: [.conv(4), .pool], hidden: [16], inputChannels: 1, inputSize: 8,
-                                         classes: 4), seed: 3)
+        let model = try GraphNetwork(VGGConfiguration(features: [.conv(4), .pool], hidden: [16], inputChannels: 1, inputSize: 8,
+                                                      classes: 4).graph, seed: 3)
         let trainer = Trainer(batchSize: 16, seed: 4)
         let optimizer = SGD(learningRate: 0.05, momentum: 0.9)
         let before = Trainer.evaluate(model, on: test)
@@ -72,9 +72,9 @@ struct TrainerTests {
     }
 
     @Test("a diverging run stops with an error naming the step")
-    func divergence() {
+    func divergence() throws {
         let data = PrototypeImages(count: 64, classes: 4, noise: 1.0, seed: 6)
-        let model = VGG(.mlp(inputChannels: 1, inputSize: 8, hidden: [32], classes: 4), seed: 7)
+        let model = try GraphNetwork(VGGConfiguration.mlp(inputChannels: 1, inputSize: 8, hidden: [32], classes: 4).graph, seed: 7)
         let optimizer = SGD(learningRate: 1e12)
         #expect(throws: TrainingError.self) {
             for epoch in 0..<5 { _ = try Trainer(batchSize: 16, seed: 8).trainEpoch(model, optimizer: optimizer, data: data, epoch: epoch, epochs: 5) }
