@@ -32,3 +32,18 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A decoding error as the key path and what is wrong with it, on one line.
+func describe(decodingError error: Error) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return keys.isEmpty ? "the top level" : String(keys.drop { $0 == "." })
+    }
+    switch error as? DecodingError {
+    case let .typeMismatch(type, context)?: return "\(path(context)) must be \(type == Int.self ? "an integer" : "\(type)")"
+    case let .valueNotFound(_, context)?: return "\(path(context)) is missing"
+    case let .keyNotFound(key, context)?: return "\(path(context)).\(key.stringValue) is missing"
+    case let .dataCorrupted(context)?: return "\(path(context)): \(context.debugDescription)"
+    default: return "\(error)"
+    }
+}
