@@ -9,15 +9,18 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     /// A plan that would remove every one of the `groups` of `layer` (`removing` were asked for).
     case wouldEmptyLayer(layer: String, groups: Int, removing: Int)
     /// A request that cannot be carried out at that granularity on `layer` (a layer's name, or what was asked, such as
-    /// "the model" or "a FLOPs target"), with the reason. It also carries refusals that are not about the granularity:
-    /// a criterion that applies to no group, more oracle passes than allowed, an unreachable FLOPs target.
+    /// "the network" or "a FLOPs target"), with the reason: a criterion that does not apply there, or applies to none
+    /// of the network's groups at it.
     case granularityNotApplicable(Granularity, layer: String, reason: String)
+    /// The oracle would need one pass over the calibration images for each of `groups` groups, more than `limit`.
+    case tooManyOraclePasses(groups: Int, limit: Int)
     /// A criterion that scores on calibration images was given none.
     case needsCalibration(criterion: String)
     /// `criterion` gave `count` of the `groups` groups of `layer` a NaN or infinite score, which no ranking can order.
     case nonFiniteScores(criterion: String, layer: String, count: Int, groups: Int)
-    /// Masking every group but each layer's floor still leaves more than `target` of `quantity` (`reached`).
-    case maskTargetNotReached(quantity: String, target: Int, reached: Int)
+    /// Pruning stopped at `reached` of `quantity`, above `target`, because of `limit` (every layer or group keeping
+    /// its floor, no candidate left).
+    case targetNotReached(quantity: String, target: Int, reached: Int, limit: String)
 
     public var description: String {
         switch self {
@@ -34,8 +37,10 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
                 + "their ranking would be meaningless"
         case let .needsCalibration(criterion):
             return "criterion '\(criterion)' scores on calibration images, and none were given"
-        case let .maskTargetNotReached(quantity, target, reached):
-            return "cannot bring the \(quantity) down to \(target) with every layer keeping its floor of groups (stuck at \(reached))"
+        case let .tooManyOraclePasses(groups, limit):
+            return "the oracle would need \(groups) passes over the calibration images, one per group (limit \(limit))"
+        case let .targetNotReached(quantity, target, reached, limit):
+            return "cannot bring the \(quantity) down to \(target) with \(limit) (stuck at \(reached))"
         case let .granularityNotApplicable(granularity, layer, reason):
             return "granularity '\(granularity.rawValue)' cannot apply to \(layer): \(reason)"
         }

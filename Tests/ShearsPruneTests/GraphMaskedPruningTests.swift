@@ -110,7 +110,7 @@ struct GraphMaskedPruningTests {
             try GraphMaskedPruning.prune(network.copy(), weightFraction: 0.6, granularity: .kernel,
                                          criterion: MaskedNormCriterion(p: 1), minimumKeep: 0.6)
         } throws: { error in
-            guard case .maskTargetNotReached? = error as? PruningError else { return false }
+            guard case .targetNotReached? = error as? PruningError else { return false }
             return "\(error)".contains("keeping its floor")
         }
     }

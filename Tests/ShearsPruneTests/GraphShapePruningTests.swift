@@ -97,7 +97,7 @@ struct GraphShapePruningTests {
         #expect {
             try GraphShapePruning.prune(network, columnFraction: 0.9, criterion: MaskedNormCriterion(p: 1), minimumKeep: 0.5)
         } throws: { error in
-            guard case .maskTargetNotReached? = error as? PruningError else { return false }
+            guard case .targetNotReached? = error as? PruningError else { return false }
             return !"\(error)".contains("\n")
         }
         #expect(try MaskedCriteria.named("obs", granularity: .shape, seed: 0).name == "obs")

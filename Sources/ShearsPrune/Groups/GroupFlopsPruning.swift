@@ -59,8 +59,8 @@ extension GroupPruner {
         }
         let reached = 2 * (try network.specification.macs())
         guard reached <= targetFlops else {
-            throw PruningError.granularityNotApplicable(granularity, layer: "the network",
-                                                        reason: "cannot reach \(targetFlops) FLOPs with every group keeping its floor (stuck at \(reached))")
+            throw PruningError.targetNotReached(quantity: "FLOPs", target: targetFlops, reached: reached,
+                                                limit: "every group keeping its floor")
         }
     }
 

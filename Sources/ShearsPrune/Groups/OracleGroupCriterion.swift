@@ -34,8 +34,7 @@ public struct OracleGroupCriterion: GroupCriterion {
         guard let data = calibration, data.count > 0 else { throw PruningError.needsCalibration(criterion: name) }
         let total = groups.reduce(0) { $0 + $1.width }
         guard total <= Self.maximumGroups else {
-            let reason = "the oracle would need \(total) passes over the data (limit \(Self.maximumGroups))"
-            throw PruningError.granularityNotApplicable(.filter, layer: "the network", reason: reason)
+            throw PruningError.tooManyOraclePasses(groups: total, limit: Self.maximumGroups)
         }
         let base = SubsetLoss.meanLoss(network, data: data, batchSize: batchSize)
         return groups.map { group in

@@ -109,8 +109,8 @@ public enum GraphLayerPruning {
             guard current > targetFlops else { return }
             let candidates = try Self.candidates(in: network)
             guard !candidates.isEmpty else {
-                throw PruningError.granularityNotApplicable(.layer, layer: "the network",
-                                                            reason: "cannot reach \(targetFlops) FLOPs: no shape-preserving conv is left (at \(current))")
+                throw PruningError.targetNotReached(quantity: "FLOPs", target: targetFlops, reached: current,
+                                                    limit: "no shape-preserving conv left to replace")
             }
             let scores = try Self.scores(network, candidates: candidates, criterion: criterion, seed: seed, calibration: calibration)
             var (toSave, chosen) = ((current - targetFlops + 1) / 2, [Candidate]())

@@ -34,7 +34,8 @@ public enum GraphMaskedPruning {
                                      toSave: target - layers.reduce(0) { $0 + $1.maskedWeights }) { $0.unmaskedWeights($1) }
         let reached = layers.reduce(0) { $0 + $1.maskedWeights }
         guard reached >= target else {
-            throw PruningError.maskTargetNotReached(quantity: "unmasked weights", target: total - target, reached: total - reached)
+            throw PruningError.targetNotReached(quantity: "unmasked weights", target: total - target, reached: total - reached,
+                                                       limit: "every layer keeping its floor of groups")
         }
         return removed
     }
@@ -55,7 +56,8 @@ public enum GraphMaskedPruning {
                                      minimumKeep: minimumKeep, toSave: (current - targetFlops + 1) / 2) { $0.nonZeroMacs($1) }
         let reached = 2 * network.nonZeroMacs
         guard reached <= targetFlops else {
-            throw PruningError.maskTargetNotReached(quantity: "non-zero FLOPs", target: targetFlops, reached: reached)
+            throw PruningError.targetNotReached(quantity: "non-zero FLOPs", target: targetFlops, reached: reached,
+                                                       limit: "every layer keeping its floor of groups")
         }
         return removed
     }
@@ -84,7 +86,8 @@ public enum GraphMaskedPruning {
                                      minimumKeep: minimumKeep, perLayer: counts) { $0.unmaskedWeights($1) }
         for (layer, (groups, count)) in zip(layers, zip(taken, counts)) {
             guard groups.count == count else {
-                throw PruningError.maskTargetNotReached(quantity: "masked groups of \(layer.name)", target: count, reached: groups.count)
+                throw PruningError.targetNotReached(quantity: "masked groups of \(layer.name)", target: count, reached: groups.count,
+                                                           limit: "every layer keeping its floor of groups")
             }
             if !groups.isEmpty { layer.mask(groups) }
         }

@@ -32,7 +32,8 @@ public enum GraphShapePruning {
             let taken = try GraphMaskedPruning.lowestGroups(network, layers: layers, criterion: criterion, calibration: calibration,
                                                             minimumKeep: minimumKeep, perLayer: counts) { _, _ in 1 }
             for (layer, (columns, count)) in zip(layers, zip(taken, counts)) where columns.count < count {
-                throw PruningError.maskTargetNotReached(quantity: "removed columns of \(layer.name)", target: count, reached: columns.count)
+                throw PruningError.targetNotReached(quantity: "removed columns of \(layer.name)", target: count, reached: columns.count,
+                                                           limit: "every layer keeping its floor of groups")
             }
             return try remove(taken, of: layers, network: network, criterion: criterion, calibration: calibration)
         }
@@ -42,7 +43,8 @@ public enum GraphShapePruning {
         let removed = try removeLowest(network, layers: layers, criterion: criterion, calibration: calibration,
                                        minimumKeep: minimumKeep, toSave: target - gone) { _, _ in 1 }
         guard gone + removed >= target else {
-            throw PruningError.maskTargetNotReached(quantity: "kept columns", target: dense - target, reached: dense - gone - removed)
+            throw PruningError.targetNotReached(quantity: "kept columns", target: dense - target, reached: dense - gone - removed,
+                                                       limit: "every layer keeping its floor of groups")
         }
         return removed
     }
@@ -63,7 +65,8 @@ public enum GraphShapePruning {
         }
         let reached = 2 * network.macs
         guard reached <= targetFlops else {
-            throw PruningError.maskTargetNotReached(quantity: "FLOPs", target: targetFlops, reached: reached)
+            throw PruningError.targetNotReached(quantity: "FLOPs", target: targetFlops, reached: reached,
+                                                       limit: "every layer keeping its floor of groups")
         }
         return removed
     }

@@ -27,8 +27,7 @@ public struct MaskedOracleCriterion: MaskedCriterion {
         guard let data = calibration, data.count > 0 else { throw PruningError.needsCalibration(criterion: name) }
         let total = layers.reduce(0) { $0 + $1.layout.groupCount }
         guard total <= OracleGroupCriterion.maximumGroups else {
-            throw PruningError.granularityNotApplicable(layers[0].granularity, layer: "the network",
-                                                        reason: "the oracle would need \(total) passes over the data (limit \(OracleGroupCriterion.maximumGroups))")
+            throw PruningError.tooManyOraclePasses(groups: total, limit: OracleGroupCriterion.maximumGroups)
         }
         let base = SubsetLoss.meanLoss(network, data: data, batchSize: batchSize)
         return layers.map { layer in
