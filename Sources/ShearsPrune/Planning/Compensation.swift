@@ -1,4 +1,3 @@
-
 /// How the layer that reads removed units is repaired, chosen independently of the criterion.
 /// For shape groups the repaired layer is the pruned conv itself (its remaining columns).
 public enum Compensation: String, Sendable, Codable, CaseIterable {
