@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import ShearsNet
 
-/// `shears bench conv`: each distinct convolution of a model timed by im2col and by Winograd,
-/// alternately, at the model's widths and at scaled (pruned) widths — the measurement that
-/// decides where `ConvolutionAlgorithm.automatic` should pick which.
+/// `shears bench conv`: each distinct convolution of a model timed by im2col, by kernel rows and
+/// by Winograd, alternately, at the model's widths and at scaled (pruned) widths — the
+/// measurement that decides where `ConvolutionAlgorithm.automatic` should pick which.
 struct ConvBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Forward and backward time of each distinct conv of a model by im2col and by Winograd, alternately.")
+        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows and Winograd, alternately.")
 
     @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")).")
     var model = "vgg-s"
@@ -53,13 +53,16 @@ struct ConvBenchCommand: ParsableCommand {
                          as: UTF8.self))
             return
         }
-        print("\(model), batch \(batch), \(Compute.workers) threads; ms per pass (median of \(steps)); ratio = Winograd / im2col")
-        print("conv (C -> K, H x W)        im2col fwd   bwd    Winograd fwd   bwd    ratio fwd  bwd  train")
+        print("\(model), batch \(batch), \(Compute.workers) threads; ms per pass (median of \(steps)); "
+              + "train ratio = (forward + backward) / im2col's")
+        print("conv (C -> K, H x W)        im2col fwd   bwd   kernel rows fwd   bwd  ratio   Winograd fwd   bwd  ratio")
         for t in timings {
             let name = "\(t.shape.inChannels) -> \(t.shape.outChannels), \(t.shape.height) x \(t.shape.width)"
+            let (rows, winograd) = (t.kernelRows, t.winograd)
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " %9.2f %6.2f %12.2f %6.2f %10.2f %5.2f %5.2f", t.im2colForward, t.im2colBackward,
-                           t.winogradForward, t.winogradBackward, t.forwardRatio, t.backwardRatio, t.trainRatio))
+                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f", t.im2col.forward, t.im2col.backward,
+                           rows.forward, rows.backward, t.trainRatio(rows), winograd.forward, winograd.backward,
+                           t.trainRatio(winograd)))
         }
     }
 
@@ -103,22 +106,24 @@ struct ConvShape: Codable, Hashable {
 
 /// Median forward and backward milliseconds of one conv shape by each algorithm.
 struct ConvTiming: Codable {
-    var shape: ConvShape
-    var im2colForward: Double
-    var im2colBackward: Double
-    var winogradForward: Double
-    var winogradBackward: Double
-    var forwardRatio: Double { winogradForward / im2colForward }
-    var backwardRatio: Double { winogradBackward / im2colBackward }
-    /// Winograd's forward + backward time over im2col's: below 1, Winograd trains faster.
-    var trainRatio: Double { (winogradForward + winogradBackward) / (im2colForward + im2colBackward) }
-
-    private enum CodingKeys: String, CodingKey {
-        case shape, im2colForward, im2colBackward, winogradForward, winogradBackward
+    /// One algorithm's median milliseconds per pass.
+    struct Time: Codable {
+        var forward: Double
+        var backward: Double
     }
 
-    /// Times `shape` on random input of `batch` images: each repeat runs im2col then Winograd,
-    /// so both see the same machine state; the first repeat is a warm-up.
+    var shape: ConvShape
+    var im2col: Time
+    var kernelRows: Time
+    var winograd: Time
+
+    /// An algorithm's forward + backward time over im2col's: below 1, it trains faster.
+    func trainRatio(_ time: Time) -> Double { (time.forward + time.backward) / (im2col.forward + im2col.backward) }
+
+    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd]
+
+    /// Times `shape` on random input of `batch` images: each repeat runs every algorithm in
+    /// turn, so all see the same machine state; the first repeat is a warm-up.
     static func measure(_ shape: ConvShape, batch: Int, steps: Int) -> ConvTiming {
         var rng = SeededGenerator(seed: 1)
         let conv = Conv2D(inChannels: shape.inChannels, outChannels: shape.outChannels, kernelSize: 3, stride: 1,
@@ -128,21 +133,19 @@ struct ConvTiming: Codable {
                        values: (0..<count).map { _ in rng.nextGaussian() })
         let y = conv.forward(x, training: true)
         let dy = Tensor(shape: y.shape, values: (0..<y.count).map { _ in rng.nextGaussian() })
-        var times: [ConvolutionAlgorithm: (forward: [Double], backward: [Double])] = [.im2col: ([], []), .winograd: ([], [])]
+        var forward: [ConvolutionAlgorithm: [Double]] = [:], backward: [ConvolutionAlgorithm: [Double]] = [:]
         for _ in 0...steps {
-            for algorithm in [ConvolutionAlgorithm.im2col, .winograd] {
+            for algorithm in algorithms {
                 conv.algorithm = algorithm
-                let forward = Stopwatch.seconds { _ = conv.forward(x, training: true) }
-                let backward = Stopwatch.seconds { _ = conv.backward(dy) }
-                times[algorithm]!.forward.append(forward)
-                times[algorithm]!.backward.append(backward)
+                forward[algorithm, default: []].append(Stopwatch.seconds { _ = conv.forward(x, training: true) })
+                backward[algorithm, default: []].append(Stopwatch.seconds { _ = conv.backward(dy) })
             }
         }
-        func milliseconds(_ values: [Double]) -> Double { 1e3 * Stopwatch.median(of: Array(values.dropFirst())) }
-        return ConvTiming(shape: shape, im2colForward: milliseconds(times[.im2col]!.forward),
-                          im2colBackward: milliseconds(times[.im2col]!.backward),
-                          winogradForward: milliseconds(times[.winograd]!.forward),
-                          winogradBackward: milliseconds(times[.winograd]!.backward))
+        func time(_ algorithm: ConvolutionAlgorithm) -> Time {
+            func milliseconds(_ values: [Double]) -> Double { 1e3 * Stopwatch.median(of: Array(values.dropFirst())) }
+            return Time(forward: milliseconds(forward[algorithm]!), backward: milliseconds(backward[algorithm]!))
+        }
+        return ConvTiming(shape: shape, im2col: time(.im2col), kernelRows: time(.kernelRows), winograd: time(.winograd))
     }
 }
 

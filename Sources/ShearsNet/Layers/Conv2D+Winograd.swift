@@ -12,6 +12,12 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// The input gradient is the same algorithm on `∂Y` with the filters rotated by 180°; the
     /// weight gradient is its adjoint, `∂W = Gᵀ [Σ_tiles (A ∂Y Aᵀ) ⊙ (Bᵀ d B)] G`.
     case winograd
+    /// The im2col GEMM regrouped by kernel row (`KernelRowPatches`): `Y = b + Σ_i W_i·P_i`,
+    /// `kh` GEMMs over views of a patch matrix gathered over the kernel's columns only, a
+    /// kh-th the size of im2col's, for stride-1 layers whose output is as wide as their input
+    /// and that are not shape-pruned; elsewhere the layer uses im2col. Same products as
+    /// im2col, summed in a different order.
+    case kernelRows
     /// Winograd where it applies, both channel counts are at least
     /// `Conv2D.winogradMinimumChannels` and OpenBLAS runs generic (pre-AVX) GEMM kernels;
     /// im2col elsewhere. Measured layer by layer (`shears bench conv`, docs/performance.md):
@@ -19,7 +25,10 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// time for every reference conv with ≥ 16 channels; with AVX-512 kernels GEMM is 4–6x
     /// faster, the transforms' memory traffic dominates, and im2col wins on every reference
     /// conv at every width (Winograd 1.05–2.2x slower). With few channels the 16 GEMMs are too
-    /// thin for BLAS either way (vgg-s's 1 → 32 conv: 3.7x slower by Winograd).
+    /// thin for BLAS either way (vgg-s's 1 → 32 conv: 3.7x slower by Winograd). Where Winograd
+    /// is not picked, kernel rows where they apply to a layer of at least
+    /// `Conv2D.kernelRowsMinimumChannels` input channels (faster than im2col on every such
+    /// reference conv: docs/performance.md, "Kernel rows"), im2col elsewhere.
     case automatic
 }
 
@@ -34,11 +43,31 @@ extension Conv2D {
         let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding <= 2
             && patchRows == nil && weight.mask == nil
         switch algorithm {
-        case .im2col: return false
+        case .im2col, .kernelRows: return false
         case .winograd: return applies
         case .automatic:
             return applies && Conv2D.automaticPicksWinograd(inChannels: inChannels, outChannels: outChannels,
                                                             genericGEMM: Conv2D.gemmRunsGenericKernels)
+        }
+    }
+
+    /// The fewest input channels for which `.automatic` picks kernel rows: measured by `shears
+    /// bench conv` (docs/performance.md, "Kernel rows"), a 1-channel conv (the first layer of the
+    /// reference models) trains 1.8x slower by kernel rows than by im2col, whose single GEMM
+    /// then has an inner dimension of 9 instead of 3; from 4 channels on kernel rows are faster.
+    public static let kernelRowsMinimumChannels = 4
+
+    /// Whether forward and backward run by kernel rows: the layer has stride 1, an output as
+    /// wide as its input (`kw = 2p + 1`) and no `patchRows`, and `algorithm` is `.kernelRows`, or
+    /// `.automatic` where Winograd is not used and the layer reads at least
+    /// `kernelRowsMinimumChannels` channels.
+    public var usesKernelRows: Bool {
+        let applies = KernelRowPatches.applies(kernelWidth: kernelWidth, stride: stride, padding: padding)
+            && patchRows == nil
+        switch algorithm {
+        case .im2col, .winograd: return false
+        case .kernelRows: return applies
+        case .automatic: return applies && !usesWinograd && inChannels >= Conv2D.kernelRowsMinimumChannels
         }
     }
 
@@ -106,9 +135,7 @@ extension Conv2D {
                 for channel in 0..<f {
                     for image in 0..<n {
                         let plane = dy.baseAddress! + (image * f + channel) * p
-                        var s: Float = 0
-                        for q in 0..<p { s += plane[q] }
-                        bias.gradient.values[channel] += s
+                        bias.gradient.values[channel] += planeSum(plane, count: p)
                     }
                 }
             }

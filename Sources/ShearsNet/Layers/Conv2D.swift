@@ -3,8 +3,9 @@
 /// Forward per image: `Y = W·col(X) + b` where `col` is im2col (`C·kh·kw x Ho·Wo`).
 /// Backward per image: `∂W += ∂Y·colᵀ`, `∂b += Σ ∂Y`, `∂X = col2im(Wᵀ·∂Y)`.
 /// Images are split across `Compute.workers` threads with private scratch buffers.
-/// 3x3 stride-1 layers with enough channels compute all three by Winograd's F(2x2, 3x3)
-/// instead (`algorithm`, `ConvolutionAlgorithm.automatic`; `Conv2D+Winograd.swift`).
+/// Stride-1 layers whose output is as wide as their input regroup the same GEMM by kernel row
+/// (`Conv2D+KernelRows.swift`), and 3x3 stride-1 layers may compute all three by Winograd's
+/// F(2x2, 3x3) (`Conv2D+Winograd.swift`); `algorithm` and `ConvolutionAlgorithm.automatic` choose.
 ///
 /// Two pruning states change the plain formula: after shape-wise pruning (`patchRows`) the
 /// weight is the `F x K'` matrix of the kept im2col rows, and after removing producers whose
@@ -27,8 +28,8 @@ public final class Conv2D: Layer {
     /// False for a network's first layer, whose input gradient nobody needs: backward then
     /// skips `Wᵀ·∂Y` and col2im and returns zeros.
     public var computesInputGradient = true
-    /// How forward and backward are computed (see `ConvolutionAlgorithm`); layers where
-    /// Winograd does not apply use im2col whatever this says (`usesWinograd`).
+    /// How forward and backward are computed (see `ConvolutionAlgorithm`); layers where the
+    /// chosen algorithm does not apply use im2col (`usesWinograd`, `usesKernelRows`).
     public var algorithm = Conv2D.defaultAlgorithm
 
     /// The `algorithm` new layers start with: `.automatic`, Winograd only where it measured
@@ -105,6 +106,10 @@ public final class Conv2D: Layer {
                 winogradForward(input, start: initial, into: y.baseAddress!)
                 return
             }
+            if usesKernelRows {
+                kernelRowsForward(input, start: initial, into: y.baseAddress!)
+                return
+            }
             input.values.withUnsafeBufferPointer { x in
                 weight.value.values.withUnsafeBufferPointer { w in
                     initial.withUnsafeBufferPointer { start in
@@ -132,6 +137,7 @@ public final class Conv2D: Layer {
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
         requireShape(outputGradient.shape, [n, f, g.outHeight, g.outWidth], "Conv2D.backward")
         if usesWinograd { return winogradBackward(outputGradient, input: input) }
+        if usesKernelRows { return kernelRowsBackward(outputGradient, input: input) }
         var inputGradient = Tensor(shape: input.shape)
         let shares = max(1, min(Compute.workers, n))
         // Per-worker weight/bias gradient accumulators, summed afterwards.
@@ -154,11 +160,7 @@ public final class Conv2D: Layer {
                                                 g.im2col(x.baseAddress! + image * g.inputSize, into: c.baseAddress!)
                                                 gemm(dyImage, [f, p], c.baseAddress!, [k, p], transB: .transposed,
                                                      into: dw, [f, k], beta: 1)
-                                                for channel in 0..<f {
-                                                    var s: Float = 0
-                                                    for q in 0..<p { s += dyImage[channel * p + q] }
-                                                    db[channel] += s
-                                                }
+                                                for channel in 0..<f { db[channel] += planeSum(dyImage + channel * p, count: p) }
                                                 guard computesInputGradient else { continue }
                                                 gemm(w.baseAddress!, [f, k], dyImage, [f, p], transA: .transposed,
                                                      into: dc.baseAddress!, [k, p])
