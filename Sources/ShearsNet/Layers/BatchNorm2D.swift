@@ -18,7 +18,10 @@ public final class BatchNorm2D: Layer {
     public let momentum: Float
     /// `ε` added to the variance before the square root (default 1e-5, as PyTorch).
     public let epsilon: Float
-    private var normalized = Tensor(shape: [0])
+    /// The last forward pass's input, and the mean and `1/√(σ² + ε)` it was normalised with:
+    /// backward recomputes `x̂` from them instead of keeping a normalised copy.
+    private var input = Tensor(shape: [0])
+    private var means: [Float] = []
     private var inverseStd: [Float] = []
     private var trainingMode = true
 
@@ -42,55 +45,56 @@ public final class BatchNorm2D: Layer {
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
     /// `[N, C, H, W]` in and out; in training, normalises with the batch statistics and updates the running ones.
+    ///
+    /// The batch variance is the mean squared deviation from the batch mean (two passes), not
+    /// `E[x²] − E[x]²`, which cancels when the mean is large against the spread.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == channels,
                      "BatchNorm2D.forward: expected [N, \(channels), H, W], got \(input.shape)")
         trainingMode = training
+        self.input = input
         let (n, c, plane) = (input.shape[0], channels, input.shape[2] * input.shape[3])
-        let count = n * c * plane
-        var xHatValues = [Float](repeating: 0, count: count)
-        var outputValues = [Float](repeating: 0, count: count)
+        means = Array(repeating: 0, count: c)
         inverseStd = Array(repeating: 0, count: c)
         let momentum = momentum, epsilon = epsilon
-        input.values.withUnsafeBufferPointer { x in
-            xHatValues.withUnsafeMutableBufferPointer { xHat in
-                outputValues.withUnsafeMutableBufferPointer { y in
-                    runningMean.withUnsafeMutableBufferPointer { runMean in
-                        runningVariance.withUnsafeMutableBufferPointer { runVariance in
+        // Uninitialised: every channel of every image is written below.
+        let outputValues = [Float](unsafeUninitializedCapacity: input.count) { y, initialized in
+            defer { initialized = input.count }
+            input.values.withUnsafeBufferPointer { x in
+                runningMean.withUnsafeMutableBufferPointer { runMean in
+                    runningVariance.withUnsafeMutableBufferPointer { runVariance in
+                        means.withUnsafeMutableBufferPointer { usedMeans in
                             inverseStd.withUnsafeMutableBufferPointer { invStds in
                                 weight.value.values.withUnsafeBufferPointer { gamma in
                                     bias.value.values.withUnsafeBufferPointer { beta in
                                         // Channels are independent: each share writes only its own.
                                         Compute.parallelShares(c) { _, share in
                                             for channel in share {
+                                                func row(_ image: Int) -> UnsafePointer<Float> {
+                                                    x.baseAddress! + (image * c + channel) * plane
+                                                }
                                                 var mean = runMean[channel], variance = runVariance[channel]
                                                 if training {
-                                                    var sum = 0.0, squares = 0.0
-                                                    for image in 0..<n {
-                                                        let row = x.baseAddress! + (image * c + channel) * plane
-                                                        for q in 0..<plane { let v = Double(row[q]); sum += v; squares += v * v }
-                                                    }
                                                     let total = Double(n * plane)
-                                                    let batchMean = sum / total
-                                                    let batchVariance = max(0, squares / total - batchMean * batchMean)
-                                                    (mean, variance) = (Float(batchMean), Float(batchVariance))
-                                                    let unbiased = total > 1 ? batchVariance * total / (total - 1) : batchVariance
+                                                    let sum = (0..<n).reduce(0.0) { $0 + Double(PlaneSums.sum(row($1), count: plane)) }
+                                                    mean = Float(sum / total)
+                                                    let squares = (0..<n).reduce(0.0) {
+                                                        $0 + Double(PlaneSums.squaredDeviations(row($1), count: plane, mean: mean))
+                                                    }
+                                                    let batchVariance = squares / total
+                                                    variance = Float(batchVariance)
+                                                    let unbiased = total > 1 ? squares / (total - 1) : batchVariance
                                                     runMean[channel] = (1 - momentum) * runMean[channel] + momentum * mean
                                                     runVariance[channel] = (1 - momentum) * runVariance[channel]
                                                         + momentum * Float(unbiased)
                                                 }
                                                 let invStd = 1 / (variance + epsilon).squareRoot()
-                                                invStds[channel] = invStd
-                                                let (scale, shift) = (gamma[channel], beta[channel])
+                                                (usedMeans[channel], invStds[channel]) = (mean, invStd)
+                                                // y = γ·(x − μ)/√(σ² + ε) + β = a·x + b.
+                                                let a = gamma[channel] * invStd, b = beta[channel] - mean * a
                                                 for image in 0..<n {
-                                                    let offset = (image * c + channel) * plane
-                                                    let (row, normalized, out) = (x.baseAddress! + offset,
-                                                                                  xHat.baseAddress! + offset, y.baseAddress! + offset)
-                                                    for q in 0..<plane {
-                                                        let value = (row[q] - mean) * invStd
-                                                        normalized[q] = value
-                                                        out[q] = scale * value + shift
-                                                    }
+                                                    let (source, out) = (row(image), y.baseAddress! + (image * c + channel) * plane)
+                                                    for q in 0..<plane { out[q] = a * source[q] + b }
                                                 }
                                             }
                                         }
@@ -102,43 +106,51 @@ public final class BatchNorm2D: Layer {
                 }
             }
         }
-        normalized = Tensor(shape: input.shape, values: xHatValues)
         return Tensor(shape: input.shape, values: outputValues)
     }
 
-    /// Adds `∂γ`, `∂β` and returns `∂x` by the formula above; after an evaluation-mode forward, the mean terms drop
+    /// Adds `∂γ`, `∂β` and returns `∂x` by the formula above, with `x̂ = (x − μ)/√(σ² + ε)`
+    /// recomputed from the stored input; after an evaluation-mode forward, the mean terms drop
     /// out and `∂x = γ·∂y/√(σ²+ε)`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        requireShape(outputGradient.shape, normalized.shape, "BatchNorm2D.backward")
-        let (n, c, plane) = (normalized.shape[0], channels, normalized.shape[2] * normalized.shape[3])
+        requireShape(outputGradient.shape, input.shape, "BatchNorm2D.backward")
+        let (n, c, plane) = (input.shape[0], channels, input.shape[2] * input.shape[3])
         let count = Double(n * plane)
-        var inputValues = [Float](repeating: 0, count: normalized.count)
         let trainingMode = trainingMode
-        outputGradient.values.withUnsafeBufferPointer { dy in
-            normalized.values.withUnsafeBufferPointer { xHat in
-                inputValues.withUnsafeMutableBufferPointer { dx in
+        // Uninitialised: every channel of every image is written below.
+        let inputValues = [Float](unsafeUninitializedCapacity: input.count) { dx, initialized in
+            defer { initialized = input.count }
+            outputGradient.values.withUnsafeBufferPointer { dy in
+                input.values.withUnsafeBufferPointer { x in
                     weight.gradient.values.withUnsafeMutableBufferPointer { dGamma in
                         bias.gradient.values.withUnsafeMutableBufferPointer { dBeta in
                             weight.value.values.withUnsafeBufferPointer { gamma in
-                                inverseStd.withUnsafeBufferPointer { invStds in
-                                    Compute.parallelShares(c) { _, share in
-                                        for channel in share {
-                                            var sumGrad = 0.0, sumGradXHat = 0.0
-                                            for image in 0..<n {
-                                                let offset = (image * c + channel) * plane
-                                                let (g, h) = (dy.baseAddress! + offset, xHat.baseAddress! + offset)
-                                                for q in 0..<plane { sumGrad += Double(g[q]); sumGradXHat += Double(g[q] * h[q]) }
-                                            }
-                                            dGamma[channel] += Float(sumGradXHat)
-                                            dBeta[channel] += Float(sumGrad)
-                                            let scale = gamma[channel] * invStds[channel]
-                                            let meanGrad = trainingMode ? Float(sumGrad / count) : 0
-                                            let meanGradXHat = trainingMode ? Float(sumGradXHat / count) : 0
-                                            for image in 0..<n {
-                                                let offset = (image * c + channel) * plane
-                                                let (g, h, out) = (dy.baseAddress! + offset, xHat.baseAddress! + offset,
-                                                                   dx.baseAddress! + offset)
-                                                for q in 0..<plane { out[q] = scale * (g[q] - meanGrad - h[q] * meanGradXHat) }
+                                means.withUnsafeBufferPointer { usedMeans in
+                                    inverseStd.withUnsafeBufferPointer { invStds in
+                                        Compute.parallelShares(c) { _, share in
+                                            for channel in share {
+                                                let (mean, invStd) = (usedMeans[channel], invStds[channel])
+                                                var sumGrad = 0.0, sumGradDeviation = 0.0
+                                                for image in 0..<n {
+                                                    let offset = (image * c + channel) * plane
+                                                    let (g, v) = (dy.baseAddress! + offset, x.baseAddress! + offset)
+                                                    sumGrad += Double(PlaneSums.sum(g, count: plane))
+                                                    sumGradDeviation += Double(PlaneSums.deviationProducts(g, v, count: plane, mean: mean))
+                                                }
+                                                let sumGradXHat = sumGradDeviation * Double(invStd)
+                                                dGamma[channel] += Float(sumGradXHat)
+                                                dBeta[channel] += Float(sumGrad)
+                                                // ∂x = s·(∂y − m₁ − x̂·m₂) = s·∂y − s·m₂·invStd·(x − μ) − s·m₁.
+                                                let scale = gamma[channel] * invStd
+                                                let meanGrad = trainingMode ? Float(sumGrad / count) : 0
+                                                let meanGradXHat = trainingMode ? Float(sumGradXHat / count) : 0
+                                                let slope = scale * meanGradXHat * invStd
+                                                for image in 0..<n {
+                                                    let offset = (image * c + channel) * plane
+                                                    let (g, v, out) = (dy.baseAddress! + offset, x.baseAddress! + offset,
+                                                                       dx.baseAddress! + offset)
+                                                    for q in 0..<plane { out[q] = scale * (g[q] - meanGrad) - slope * (v[q] - mean) }
+                                                }
                                             }
                                         }
                                     }
@@ -149,6 +161,6 @@ public final class BatchNorm2D: Layer {
                 }
             }
         }
-        return Tensor(shape: normalized.shape, values: inputValues)
+        return Tensor(shape: input.shape, values: inputValues)
     }
 }

@@ -101,7 +101,7 @@ extension Conv2D {
                                             kernelRowGemm(a: dyImage, [f, p], b: patches + i * g.width, [k, p],
                                                           rowStride: g.columns, transB: true, into: dw + i * f * k, [f, k], beta: 1)
                                         }
-                                        for channel in 0..<f { db[channel] += planeSum(dyImage + channel * p, count: p) }
+                                        for channel in 0..<f { db[channel] += PlaneSums.sum(dyImage + channel * p, count: p) }
                                         guard computesInputGradient else {
                                             dxImage.update(repeating: 0, count: g.inputSize)
                                             continue

@@ -135,7 +135,7 @@ extension Conv2D {
                 for channel in 0..<f {
                     for image in 0..<n {
                         let plane = dy.baseAddress! + (image * f + channel) * p
-                        bias.gradient.values[channel] += planeSum(plane, count: p)
+                        bias.gradient.values[channel] += PlaneSums.sum(plane, count: p)
                     }
                 }
             }

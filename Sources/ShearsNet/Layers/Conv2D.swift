@@ -160,7 +160,7 @@ public final class Conv2D: Layer {
                                                 g.im2col(x.baseAddress! + image * g.inputSize, into: c.baseAddress!)
                                                 gemm(dyImage, [f, p], c.baseAddress!, [k, p], transB: .transposed,
                                                      into: dw, [f, k], beta: 1)
-                                                for channel in 0..<f { db[channel] += planeSum(dyImage + channel * p, count: p) }
+                                                for channel in 0..<f { db[channel] += PlaneSums.sum(dyImage + channel * p, count: p) }
                                                 guard computesInputGradient else { continue }
                                                 gemm(w.baseAddress!, [f, k], dyImage, [f, p], transA: .transposed,
                                                      into: dc.baseAddress!, [k, p])

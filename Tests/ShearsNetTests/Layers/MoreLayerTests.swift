@@ -39,6 +39,22 @@ struct MoreLayerTests {
         #expect(abs(evaluated.values[1] - (5 - 2) / (9 + 1e-5 as Float).squareRoot()) < 1e-5)
     }
 
+    @Test("BatchNorm2D's batch variance stays exact when the mean dwarfs the spread (a single-pass E[x²] − E[x]² loses it)")
+    func batchNormVarianceOfOffsetData() {
+        let layer = BatchNorm2D(channels: 1, momentum: 1)
+        // Mean 1000, standard deviation about 0.01: in Float, E[x²] ≈ 1e6 carries an error of
+        // about 0.06, six hundred times the variance of 1e-4.
+        var x = randomTensor([4, 1, 9, 9], seed: 12)
+        for i in x.values.indices { x.values[i] = 1000 + 0.01 * x.values[i] }
+        let values = x.values.map(Double.init)
+        let mean = values.reduce(0, +) / Double(values.count)
+        let unbiased = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+        _ = layer.forward(x, training: true)
+        // With momentum 1 the running variance is the batch's unbiased variance.
+        #expect(abs(Double(layer.runningVariance[0]) / unbiased - 1) < 1e-3,
+                "running variance \(layer.runningVariance[0]) against \(unbiased)")
+    }
+
     @Test("AvgPool2D and global average pooling: values and gradients")
     func averagePooling() {
         let x = Tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 6])
