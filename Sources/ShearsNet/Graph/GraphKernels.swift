@@ -1,9 +1,20 @@
 /// The tensor arithmetic of `add` and `concat` nodes, in tight loops.
 enum GraphKernels {
-    /// Elementwise sum of tensors of one shape.
+    /// Elementwise sum of tensors of one shape. The first two are added into a new buffer in one
+    /// pass (copying the first, which its producer still holds, and then adding would be two).
     static func sum(_ tensors: [Tensor]) -> Tensor {
-        var result = tensors[0]
-        for tensor in tensors.dropFirst() { add(tensor, into: &result) }
+        guard tensors.count > 1 else { return tensors[0] }
+        requireShape(tensors[1].shape, tensors[0].shape, "GraphNetwork add")
+        let values = [Float](unsafeUninitializedCapacity: tensors[0].count) { out, initialized in
+            tensors[0].values.withUnsafeBufferPointer { a in
+                tensors[1].values.withUnsafeBufferPointer { b in
+                    for i in 0..<a.count { out[i] = a[i] + b[i] }
+                }
+            }
+            initialized = tensors[0].count
+        }
+        var result = Tensor(shape: tensors[0].shape, values: values)
+        for tensor in tensors.dropFirst(2) { add(tensor, into: &result) }
         return result
     }
 

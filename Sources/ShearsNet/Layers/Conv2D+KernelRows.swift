@@ -14,23 +14,29 @@ extension Conv2D {
 
     /// The weight regrouped by kernel row: `W_i[f][c·kw + j] = w[f][c][i][j]` (`kh x F x C·kw`),
     /// or with `rotated`, the filters of `∂X`, `W'_i[c][f·kw + j] = w[f][c][kh−1−i][kw−1−j]`
-    /// (`kh x C x F·kw`).
+    /// (`kh x C x F·kw`). Rebuilt on every pass (the weights change every step); on unsafe
+    /// buffers, since at batch 1 it is a visible share of a small layer's time.
     private func weightByKernelRow(rotated: Bool) -> [Float] {
         let (f, c, kh, kw) = (outChannels, inChannels, kernelHeight, kernelWidth)
-        let w = weight.value.values
-        var blocks = [Float](repeating: 0, count: w.count)
-        for filter in 0..<f {
-            for channel in 0..<c {
-                for i in 0..<kh {
-                    for j in 0..<kw {
-                        let target = rotated ? (((kh - 1 - i) * c + channel) * f + filter) * kw + (kw - 1 - j)
-                            : ((i * f + filter) * c + channel) * kw + j
-                        blocks[target] = w[((filter * c + channel) * kh + i) * kw + j]
+        return weight.value.values.withUnsafeBufferPointer { w in
+            [Float](unsafeUninitializedCapacity: w.count) { blocks, initialized in
+                for filter in 0..<f {
+                    for channel in 0..<c {
+                        let kernel = w.baseAddress! + (filter * c + channel) * kh * kw
+                        for i in 0..<kh {
+                            if rotated {
+                                let row = blocks.baseAddress! + (((kh - 1 - i) * c + channel) * f + filter) * kw + kw - 1
+                                for j in 0..<kw { row[-j] = kernel[i * kw + j] }
+                            } else {
+                                let row = blocks.baseAddress! + ((i * f + filter) * c + channel) * kw
+                                for j in 0..<kw { row[j] = kernel[i * kw + j] }
+                            }
+                        }
                     }
                 }
+                initialized = w.count
             }
         }
-        return blocks
     }
 
     /// `out ← Σ_i blocks_i·P_i(source)` (`+ out` with `accumulate`) for one image, `out` being
@@ -124,18 +130,23 @@ extension Conv2D {
     private func addKernelRowGradients(_ partialWeight: [Float], _ partialBias: [Float], shares: Int) {
         let (f, c, kh, kw) = (outChannels, inChannels, kernelHeight, kernelWidth)
         let size = f * c * kh * kw
-        for worker in 0..<shares {
-            for i in 0..<kh {
-                for filter in 0..<f {
-                    for channel in 0..<c {
-                        for j in 0..<kw {
-                            weight.gradient.values[((filter * c + channel) * kh + i) * kw + j]
-                                += partialWeight[worker * size + ((i * f + filter) * c + channel) * kw + j]
+        weight.gradient.values.withUnsafeMutableBufferPointer { dw in
+            partialWeight.withUnsafeBufferPointer { partial in
+                for worker in 0..<shares {
+                    for i in 0..<kh {
+                        for filter in 0..<f {
+                            for channel in 0..<c {
+                                let source = partial.baseAddress! + worker * size + ((i * f + filter) * c + channel) * kw
+                                let target = dw.baseAddress! + ((filter * c + channel) * kh + i) * kw
+                                for j in 0..<kw { target[j] += source[j] }
+                            }
                         }
                     }
                 }
             }
-            guard hasBias else { continue }
+        }
+        guard hasBias else { return }
+        for worker in 0..<shares {
             for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
         }
     }
