@@ -14,8 +14,9 @@ struct KernelRowConvolutionTests {
     /// `(C, F, H, W, batch, kernel)` with padding `(kernel − 1)/2`: vgg-s's and resnet-s's 3x3
     /// convs, pruned widths, 1x1 and 5x5 kernels, and images narrower than the kernel.
     static let shapes: [(Int, Int, Int, Int, Int, Int)] = [
-        (1, 32, 28, 28, 2, 3), (32, 32, 28, 28, 2, 3), (32, 64, 14, 14, 3, 3), (64, 128, 7, 7, 3, 3),
-        (16, 16, 28, 28, 1, 3), (64, 64, 7, 7, 2, 3), (7, 13, 14, 14, 3, 3), (13, 1, 7, 7, 2, 3),
+        (1, 32, 28, 28, 2, 3), (32, 32, 28, 28, 2, 3), (32, 64, 14, 14, 3, 3), (64, 64, 14, 14, 1, 3),
+        (64, 128, 7, 7, 3, 3), (16, 16, 28, 28, 1, 3), (32, 32, 14, 14, 1, 3), (64, 64, 7, 7, 2, 3),
+        (7, 13, 14, 14, 3, 3), (13, 1, 7, 7, 2, 3),
         (3, 4, 9, 6, 2, 5), (3, 4, 2, 1, 2, 5), (2, 3, 1, 1, 1, 3), (4, 5, 6, 7, 2, 1), (3, 2, 4, 3, 2, 7),
     ]
 
@@ -96,7 +97,7 @@ struct KernelRowConvolutionTests {
     }
 
     @Test("small integers: every sum is exact, so kernel rows equal the definition exactly",
-          arguments: [0, 3, 8, 9])
+          arguments: [0, 4, 10, 11])
     func exactIntegers(index: Int) {
         let shape = Self.shapes[index]
         let (c, _, h, w, n, _) = shape
