@@ -7,7 +7,7 @@ import ShearsPrune
 struct CorrelateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "correlate",
-        abstract: "Spearman rank correlation of criteria with the oracle (oracle-abs), per dependency group and averaged.")
+        abstract: "Spearman rank correlation of criteria with the oracle (oracle-abs), per dependency group (- for a group of one unit) and averaged.")
 
     @Option(help: "Checkpoint to score (any graph network; a VGG checkpoint is read as its graph).")
     var model: String
@@ -40,6 +40,10 @@ struct CorrelateCommand: ParsableCommand {
         // A network without such groups (neuron on resnet-s) is refused before any data is read.
         let groups = try DependencyGraph(network.specification).prunableGroups(at: granularity)
         try refuseInapplicable(criterionNames, groups: groups, granularity: granularity)
+        // A rank correlation needs two units to rank; a group pruned to one unit gets `-`.
+        guard groups.contains(where: { $0.width >= 2 }) else {
+            throw ValidationError("\(model): no \(granularity) group has two or more units to rank")
+        }
         let calibration = try data.calibration(samples: samples)
         // The oracle applies to every group, so its groups are all the prunable groups at `granularity`, in order.
         let oracle = try GroupPruner.scoredGroups(network, criterion: OracleGroupCriterion(signed: false),
@@ -55,11 +59,16 @@ struct CorrelateCommand: ParsableCommand {
             // OBS's Hessians may draw more images from the calibration pool than the scoring subset holds.
             let scored = try GroupPruner.scoredGroups(network, criterion: criterion, granularity: granularity,
                                                       calibration: calibration.subset)
-            // Each oracle group with the criterion's scores, nil where it does not apply (bn-scale without BatchNorm).
+            // Each oracle group with the criterion's scores, nil where it does not apply (bn-scale
+            // without BatchNorm) or has a single unit, whose ranking ρ cannot measure.
             let pairs = zip(oracle.groups, oracle.scores).map { group, oracleScores in
-                scored.groups.firstIndex(of: group).map { (criterion: scored.scores[$0], oracle: oracleScores) }
+                group.width < 2 ? nil
+                    : scored.groups.firstIndex(of: group).map { (criterion: scored.scores[$0], oracle: oracleScores) }
             }
             let scoredPairs = pairs.compactMap { $0 }
+            guard !scoredPairs.isEmpty else {
+                throw ValidationError("criterion '\(name)' applies to no group of \(model) with two or more units")
+            }
             let interval = RankCorrelation.meanSpearmanWithInterval(scoredPairs.map(\.criterion), scoredPairs.map(\.oracle),
                                                                     seed: compute.seed)
             let rhos = pairs.map { $0.map { fmt(RankCorrelation.spearman($0.criterion, $0.oracle), 3) } ?? "-" }

@@ -33,6 +33,33 @@ struct CorrelateCLITests {
         #expect(lines[2].dropFirst().prefix(13).allSatisfy { $0 == "1.000" }, "\(lines[2])")
     }
 
+    @Test("a group of one unit (vgg-s at width 0.03: convs of 1, 1, 2, 2 and 4 filters) gets `-` and stays out of the mean instead of trapping")
+    func singleUnitGroups() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-correlate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkpoint = dir.appendingPathComponent("thin.safetensors").path
+        let train = try runShears(["train", "--model", "vgg-s", "--width", "0.03", "--epochs", "1", "--train-limit", "64",
+                                   "--test-limit", "16", "--batch-size", "32", "--threads", "1", "--out", checkpoint])
+        #expect(train.status == 0, "\(train.error)")
+        let correlate = try runShears(["correlate", "--model", checkpoint, "--criteria", "l1,oracle-abs", "--samples", "8",
+                                       "--threads", "1"])
+        #expect(correlate.status == 0, "\(correlate.error)")
+        let lines = correlate.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(lines.count == 3, "\(correlate.output)")
+        guard lines.count == 3 else { return }
+        let columns = Array(lines[0].dropFirst().prefix { $0 != "mean" })
+        #expect(columns.prefix(2) == ["features.0", "features.2"], "\(columns)")
+        for row in lines.dropFirst() {
+            let rhos = Array(row.dropFirst().prefix(columns.count))
+            #expect(rhos.prefix(2) == ["-", "-"], "\(row)")
+            #expect(rhos.dropFirst(2).allSatisfy { Double($0).map { (-1...1).contains($0) } ?? false }, "\(row)")
+            #expect(row.count == 1 + columns.count + 3 && Double(row[1 + columns.count]) != nil, "\(row)")
+        }
+        // The oracle ranks itself perfectly in every group it can rank, so its mean is 1.
+        #expect(lines[2][1 + columns.count] == "1.000", "\(lines[2])")
+    }
+
     @Test("an unknown criterion is refused in one line before any checkpoint is read", arguments: [
         ["correlate", "--model", "/nonexistent.safetensors"], ["bench", "criteria"],
     ])
