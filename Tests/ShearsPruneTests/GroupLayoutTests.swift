@@ -10,22 +10,41 @@ struct GroupLayoutTests {
     @Test("each granularity's groups on a conv weight, by hand")
     func convGroups() throws {
         let filter = try #require(GroupLayout(.filter, weightShape: conv))
-        #expect(filter.groupCount == 2 && filter.indices(1) == Array(12..<24))
+        #expect(filter.groupCount == 2 && Array(filter.indices(1)) == Array(12..<24))
         let channel = try #require(GroupLayout(.channel, weightShape: conv))
-        #expect(channel.groupCount == 3 && channel.indices(1) == [4, 5, 6, 7, 16, 17, 18, 19])
+        #expect(channel.groupCount == 3 && Array(channel.indices(1)) == [4, 5, 6, 7, 16, 17, 18, 19])
         let kernel = try #require(GroupLayout(.kernel, weightShape: conv))
-        #expect(kernel.groupCount == 6 && kernel.indices(4) == [16, 17, 18, 19])
+        #expect(kernel.groupCount == 6 && Array(kernel.indices(4)) == [16, 17, 18, 19])
         let shape = try #require(GroupLayout(.shape, weightShape: conv))
-        #expect(shape.groupCount == 12 && shape.indices(5) == [5, 17])
+        #expect(shape.groupCount == 12 && Array(shape.indices(5)) == [5, 17])
         #expect(GroupLayout(.element, weightShape: conv)?.groupCount == 24)
-        #expect(GroupLayout(.filter, weightShape: conv)?.indices(1) == Array(12..<24))
+        #expect(GroupLayout(.filter, weightShape: conv).map { Array($0.indices(1)) } == Array(12..<24))
+    }
+
+    @Test("every granularity's groups partition the weight: each index in exactly one group, groupSize apiece, in increasing order",
+          arguments: [Granularity.element, .filter, .channel, .kernel, .shape, .layer])
+    func partition(granularity: Granularity) throws {
+        for shape in [[3, 5, 3, 3], [4, 7, 1, 1], [1, 1, 2, 3], [6, 4]] {
+            guard let layout = GroupLayout(granularity, weightShape: shape) else {
+                #expect(shape.count == 2 && [.channel, .kernel].contains(granularity), "\(granularity) \(shape)")
+                continue
+            }
+            var seen = [Int](repeating: 0, count: shape.reduce(1, *))
+            for group in 0..<layout.groupCount {
+                let indices = Array(layout.indices(group))
+                #expect(indices.count == layout.groupSize && layout.indices(group).count == indices.count)
+                #expect(indices == indices.sorted(), "\(granularity) \(shape) group \(group)")
+                for index in indices { seen[index] += 1 }
+            }
+            #expect(seen.allSatisfy { $0 == 1 }, "\(granularity) \(shape)")
+        }
     }
 
     @Test("on a matrix (linear, or a shape-pruned conv's F x K'): rows and columns, but no channels or kernels")
     func matrixGroups() {
-        #expect(GroupLayout(.neuron, weightShape: [4, 5])?.indices(2) == Array(10..<15))
-        #expect(GroupLayout(.filter, weightShape: [4, 5])?.indices(2) == Array(10..<15))
-        #expect(GroupLayout(.shape, weightShape: [4, 5])?.indices(3) == [3, 8, 13, 18])
+        #expect(GroupLayout(.neuron, weightShape: [4, 5]).map { Array($0.indices(2)) } == Array(10..<15))
+        #expect(GroupLayout(.filter, weightShape: [4, 5]).map { Array($0.indices(2)) } == Array(10..<15))
+        #expect(GroupLayout(.shape, weightShape: [4, 5]).map { Array($0.indices(3)) } == [3, 8, 13, 18])
         #expect(GroupLayout(.channel, weightShape: [4, 5]) == nil)
         #expect(GroupLayout(.kernel, weightShape: [4, 5]) == nil)
     }

@@ -10,8 +10,10 @@ public struct GroupLayout: Sendable {
     /// Groups are numbered `0..<groupCount`: `F·C·kh·kw` elements, `F` filters or neurons, `C` channels, `F·C` kernels,
     /// `C·kh·kw` shapes (the kept columns after shape pruning), or 1 layer.
     public let groupCount: Int
-    /// Flat weight indices of group `g`.
-    public let indices: @Sendable (Int) -> [Int]
+    /// Group `g` is `runCount` runs of `runLength` consecutive flat indices, run `r` starting at
+    /// `g·groupStride + r·runStride`: every granularity's groups have this form, so a group's
+    /// indices are walked without building an array (an element granularity has one group per weight).
+    let groupStride: Int, runLength: Int, runCount: Int, runStride: Int
 
     /// The layout of `granularity` on a weight of `shape` (4-D conv or 2-D linear), or nil when
     /// the granularity does not apply to that kind of layer.
@@ -23,35 +25,37 @@ public struct GroupLayout: Sendable {
         switch granularity {
         case .element:
             groupCount = rows * columns
-            indices = { [$0] }
+            (groupStride, runLength, runCount, runStride) = (1, 1, 1, 0)
         case .filter, .neuron:
             // Rows of a conv (4-D, or F x K' after shape pruning) or of a linear weight.
             groupCount = rows
-            indices = { g in Array((g * columns)..<((g + 1) * columns)) }
+            (groupStride, runLength, runCount, runStride) = (columns, columns, 1, 0)
         case .channel:
+            // Channel c: its kernel in every filter.
             guard isConv else { return nil }
             groupCount = channels
-            indices = { c in
-                var flat: [Int] = []
-                for f in 0..<rows {
-                    let start = f * columns + c * kernel
-                    flat.append(contentsOf: start..<(start + kernel))
-                }
-                return flat
-            }
+            (groupStride, runLength, runCount, runStride) = (kernel, kernel, rows, columns)
         case .kernel:
             guard isConv else { return nil }
             groupCount = rows * channels
-            indices = { g in Array((g * kernel)..<((g + 1) * kernel)) }
+            (groupStride, runLength, runCount, runStride) = (kernel, kernel, 1, 0)
         case .shape:
             // A GEMM column: (c, ky, kx) of a dense conv, or one kept column after shape pruning.
             guard isConv || shape.count == 2 else { return nil }
             groupCount = columns
-            indices = { column in (0..<rows).map { $0 * columns + column } }
+            (groupStride, runLength, runCount, runStride) = (1, 1, rows, columns)
         case .layer:
             groupCount = 1
-            indices = { _ in Array(0..<(rows * columns)) }
+            (groupStride, runLength, runCount, runStride) = (0, rows * columns, 1, 0)
         }
+    }
+
+    /// Weights in every group.
+    public var groupSize: Int { runLength * runCount }
+
+    /// Flat weight indices of group `group`, in increasing order (`Array(indices(g))` for an array).
+    public func indices(_ group: Int) -> GroupIndices {
+        GroupIndices(start: group * groupStride, runLength: runLength, runCount: runCount, runStride: runStride)
     }
 
     /// `groupNorm` of every group of `weight` (which this layout must describe): the l_p scores of element, kernel,
@@ -68,11 +72,45 @@ public struct GroupLayout: Sendable {
     }
 }
 
+/// The flat weight indices of one group of a `GroupLayout`: `runCount` runs of `runLength`
+/// consecutive indices, `runStride` apart, generated on the fly (no array per group).
+public struct GroupIndices: Sequence, Sendable {
+    let start: Int, runLength: Int, runCount: Int, runStride: Int
+
+    /// How many indices the group holds.
+    public var count: Int { runLength * runCount }
+    /// How many indices the group holds (exactly).
+    public var underestimatedCount: Int { count }
+
+    /// Walks the runs in order.
+    public func makeIterator() -> Iterator {
+        Iterator(indices: self)
+    }
+
+    /// The next index of the current run, then the first of the next run.
+    public struct Iterator: IteratorProtocol {
+        let indices: GroupIndices
+        var run = 0, offset = 0
+
+        /// The next flat index, nil after the last run.
+        public mutating func next() -> Int? {
+            if offset == indices.runLength {
+                run += 1
+                offset = 0
+            }
+            guard run < indices.runCount && indices.runLength > 0 else { return nil }
+            defer { offset += 1 }
+            return indices.start + run * indices.runStride + offset
+        }
+    }
+}
+
 /// l_p norm of a group of values: `(Σ|w|ᵖ)^(1/p)`; p = 0 counts non-zeros, p = ∞ is max |w|.
 ///
 /// Li et al. 2017 ("Pruning Filters for Efficient ConvNets") use l1 of filters; Han et al.
 /// 2015 use |w| of single weights; both are instances.
-public func groupNorm(_ values: [Float], indices: [Int], p: Double) -> Double {
+public func groupNorm<Indices: Sequence>(_ values: [Float], indices: Indices, p: Double) -> Double
+where Indices.Element == Int {
     if p == 0 { return Double(indices.reduce(0) { $0 + (values[$1] != 0 ? 1 : 0) }) }
     if p == .infinity { return indices.reduce(0.0) { max($0, Double(abs(values[$1]))) } }
     if p == 1 { return indices.reduce(0.0) { $0 + Double(abs(values[$1])) } }

@@ -28,7 +28,7 @@ public struct GroupNormCriterion: GroupCriterion {
                 guard let weight = network.nodes[producer].layer?.parameters.first?.value else { continue }
                 let row = weight.itemSize
                 for channel in 0..<group.width {
-                    scores[channel] += groupNorm(weight.values, indices: Array((channel * row)..<((channel + 1) * row)), p: p)
+                    scores[channel] += groupNorm(weight.values, indices: (channel * row)..<((channel + 1) * row), p: p)
                 }
             }
             return scores

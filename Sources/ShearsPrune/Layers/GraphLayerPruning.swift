@@ -58,7 +58,7 @@ public enum GraphLayerPruning {
         case let .norm(p):
             return candidates.map { candidate in
                 let weight = (network.nodes[candidate.nodes[0]].layer as! Conv2D).weight.value.values
-                return groupNorm(weight, indices: Array(weight.indices), p: p)
+                return groupNorm(weight, indices: weight.indices, p: p)
             }
         case .oracle, .oracleAbs:
             guard let data = calibration, data.count > 0 else { throw PruningError.needsCalibration(criterion: name) }

@@ -10,11 +10,11 @@ extension GroupLasso {
     /// weights, for a gradient step of size `learningRate`.
     func maskedProximalStep(_ network: GraphNetwork, learningRate: Double) throws {
         for layer in try MaskedLayer.all(in: network, granularity: granularity) {
-            let size = layer.layout.indices(0).count
+            let size = layer.layout.groupSize
             let threshold = learningRate * strength * Double(size).squareRoot()
             layer.weight.value.values.withUnsafeMutableBufferPointer { w in
                 guard granularity != .element else {
-                    // One weight per group: ‖w_g‖₂ = |w| exactly, so the same scale without an index array per weight.
+                    // One weight per group: ‖w_g‖₂ = |w| exactly, so the same scale in one pass over the weights.
                     for i in w.indices {
                         let norm = Double(w[i].magnitude)
                         w[i] *= norm > threshold ? Float(1 - threshold / norm) : 0

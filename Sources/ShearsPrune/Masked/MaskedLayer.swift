@@ -77,7 +77,7 @@ public struct MaskedLayer {
 
     /// Weights of group `group` that its mask still keeps (all of them when `weight` has no mask).
     public func unmaskedWeights(_ group: Int) -> Int {
-        guard let mask = weight.mask else { return layout.indices(group).count }
+        guard let mask = weight.mask else { return layout.groupSize }
         return layout.indices(group).reduce(0) { $0 + (mask[$1] != 0 ? 1 : 0) }
     }
 
