@@ -5,18 +5,7 @@ import Testing
 struct CorrelateCLITests {
     @Test("correlate on a resnet-s checkpoint prints one ρ per filter group, named by its first producer; the oracle against itself is 1")
     func resnetColumns() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-correlate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let checkpoint = dir.appendingPathComponent("resnet.safetensors").path
-        let train = try runShears(["train", "--model", "resnet-s", "--epochs", "1", "--train-limit", "64", "--test-limit", "16",
-                                   "--batch-size", "32", "--threads", "1", "--out", checkpoint])
-        #expect(train.status == 0, "\(train.error)")
-        let correlate = try runShears(["correlate", "--model", checkpoint, "--criteria", "l1,oracle-abs", "--samples", "8",
-                                       "--threads", "1"])
-        #expect(correlate.status == 0, "\(correlate.error)")
-        let lines = correlate.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(lines.count == 3, "\(correlate.output)")
+        let lines = try correlateAfterTraining(["--model", "resnet-s"])
         guard lines.count == 3 else { return }
         // resnet-s has 12 filter groups (`prune --granularity filter` reports them); a stage is
         // one group named by its first producer, the stem's conv1 or the first block's conv2.
@@ -35,18 +24,7 @@ struct CorrelateCLITests {
 
     @Test("a group of one unit (vgg-s at width 0.03: convs of 1, 1, 2, 2 and 4 filters) gets `-` and stays out of the mean instead of trapping")
     func singleUnitGroups() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-correlate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let checkpoint = dir.appendingPathComponent("thin.safetensors").path
-        let train = try runShears(["train", "--model", "vgg-s", "--width", "0.03", "--epochs", "1", "--train-limit", "64",
-                                   "--test-limit", "16", "--batch-size", "32", "--threads", "1", "--out", checkpoint])
-        #expect(train.status == 0, "\(train.error)")
-        let correlate = try runShears(["correlate", "--model", checkpoint, "--criteria", "l1,oracle-abs", "--samples", "8",
-                                       "--threads", "1"])
-        #expect(correlate.status == 0, "\(correlate.error)")
-        let lines = correlate.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(lines.count == 3, "\(correlate.output)")
+        let lines = try correlateAfterTraining(["--model", "vgg-s", "--width", "0.03"])
         guard lines.count == 3 else { return }
         let columns = Array(lines[0].dropFirst().prefix { $0 != "mean" })
         #expect(columns.prefix(2) == ["features.0", "features.2"], "\(columns)")
@@ -73,6 +51,25 @@ struct CorrelateCLITests {
 }
 
 extension CorrelateCLITests {
+    /// Trains the model `trainArguments` name for one epoch on 64 images, runs `correlate
+    /// --criteria l1,oracle-abs` on it and returns its output lines split into words (the header
+    /// and one row per criterion when it succeeds; both commands are expected to).
+    func correlateAfterTraining(_ trainArguments: [String]) throws -> [[String]] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-correlate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkpoint = dir.appendingPathComponent("model.safetensors").path
+        let train = try runShears(["train"] + trainArguments + ["--epochs", "1", "--train-limit", "64", "--test-limit", "16",
+                                                                "--batch-size", "32", "--threads", "1", "--out", checkpoint])
+        #expect(train.status == 0, "\(train.error)")
+        let correlate = try runShears(["correlate", "--model", checkpoint, "--criteria", "l1,oracle-abs", "--samples", "8",
+                                       "--threads", "1"])
+        #expect(correlate.status == 0, "\(correlate.error)")
+        let lines = correlate.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(lines.count == 3, "\(correlate.output)")
+        return lines
+    }
+
     @Test("bench criteria refuses, before scoring anything, a criterion that applies to no filter group of vgg-s (bn-scale, no BatchNorm)")
     func inapplicableCriterion() throws {
         let run = try runShears(["bench", "criteria", "--criteria", "l1,bn-scale", "--samples", "16", "--threads", "1"])
