@@ -46,8 +46,8 @@ extension Conv2D {
                                       into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         g.fill(from: source, into: patches)
         for i in 0..<kernelHeight {
-            kernelRowGemm(a: blocks + i * outputs * g.rows, [outputs, g.rows], b: patches + i * g.width,
-                          [g.rows, g.outPixels], rowStride: g.columns, into: out, [outputs, g.outPixels],
+            kernelRowGemm(a: blocks + i * outputs * g.rows, (outputs, g.rows), b: patches + i * g.width,
+                          (g.rows, g.outPixels), rowStride: g.columns, into: out, (outputs, g.outPixels),
                           beta: accumulate || i > 0 ? 1 : 0)
         }
     }
@@ -104,8 +104,8 @@ extension Conv2D {
                                         let dyImage = dy.baseAddress! + image * f * p, dxImage = dx.baseAddress! + image * g.inputSize
                                         g.fill(from: x.baseAddress! + image * g.inputSize, into: patches)
                                         for i in 0..<kernelHeight {
-                                            kernelRowGemm(a: dyImage, [f, p], b: patches + i * g.width, [k, p],
-                                                          rowStride: g.columns, transB: true, into: dw + i * f * k, [f, k], beta: 1)
+                                            kernelRowGemm(a: dyImage, (f, p), b: patches + i * g.width, (k, p),
+                                                          rowStride: g.columns, transB: true, into: dw + i * f * k, (f, k), beta: 1)
                                         }
                                         for channel in 0..<f { db[channel] += PlaneSums.sum(dyImage + channel * p, count: p) }
                                         guard computesInputGradient else {
@@ -153,14 +153,14 @@ extension Conv2D {
 }
 
 /// `C ← A·op(B) + beta·C` where `B` (`k x p`, or its transpose) is a view with row stride `rowStride`
-/// into a kernel-row patch matrix. Shapes are the stored shapes; a mismatch is a programming error.
-private func kernelRowGemm(a: UnsafePointer<Float>, _ aShape: [Int], b: UnsafePointer<Float>, _ bShape: [Int],
-                           rowStride: Int, transB: Bool = false, into c: UnsafeMutablePointer<Float>, _ cShape: [Int],
+/// into a kernel-row patch matrix. Shapes are the stored (rows, columns); a mismatch is a programming error.
+private func kernelRowGemm(a: UnsafePointer<Float>, _ aShape: (Int, Int), b: UnsafePointer<Float>, _ bShape: (Int, Int),
+                           rowStride: Int, transB: Bool = false, into c: UnsafeMutablePointer<Float>, _ cShape: (Int, Int),
                            beta: Float) {
     do {
-        try BLAS.gemm(MatrixView(base: a, rows: aShape[0], cols: aShape[1]),
-                      MatrixView(base: b, rows: bShape[0], cols: bShape[1], rowStride: rowStride),
-                      into: MutableMatrixView(base: c, rows: cShape[0], cols: cShape[1]),
+        try BLAS.gemm(MatrixView(base: a, rows: aShape.0, cols: aShape.1),
+                      MatrixView(base: b, rows: bShape.0, cols: bShape.1, rowStride: rowStride),
+                      into: MutableMatrixView(base: c, rows: cShape.0, cols: cShape.1),
                       transB: transB ? .transposed : .none, beta: beta)
     } catch {
         preconditionFailure("kernel-row GEMM: \(error)")
