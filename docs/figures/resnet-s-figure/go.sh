@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The resnet-s figure of issue #11 at a fixed commit: per-seed base models, every group criterion
+# (obs and obs-no-update included). Resumable: run again after an interruption.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product shears
+. scripts/blas-kernels .build/release/shears
+.build/release/shears curve --config runs/resnet-s-figure.yaml --out runs/resnet-s-figure.csv --threads 2
