@@ -27,6 +27,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "How the convs compute forward and backward: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd only for 3x3 stride-1 dense layers; automatic: Winograd only where OpenBLAS runs generic kernels and both channel counts are ≥ \(Conv2D.winogradMinimumChannels)).")
     var convAlgorithm = Conv2D.defaultAlgorithm
 
+    @Flag(help: "Run every ReLU as its own pass instead of inside the conv or BatchNorm before it (to measure the fusion).")
+    var noReluFusion = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -43,13 +46,15 @@ struct TrainBenchCommand: ParsableCommand {
 
     func run() throws {
         BLASKernelNote.print()
-        let benchmark = try TrainBenchmark(model: model, steps: steps, convolutionAlgorithm: convAlgorithm)
+        var benchmark = try TrainBenchmark(model: model, steps: steps, convolutionAlgorithm: convAlgorithm)
+        benchmark.fusesReLUs = !noReluFusion
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
         }
         let report = TrainBenchReport(
-            environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, trainBatch: trainBatch,
+            environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, reluFusion: !noReluFusion,
+            trainBatch: trainBatch,
             inferenceBatch: inferenceBatch,
             trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())
         var profiles: [[LayerTiming]] = []
@@ -61,7 +66,7 @@ struct TrainBenchCommand: ParsableCommand {
             }
         }
         if json { try printJSON(ProfiledReport(report: report, layerProfiles: profiles)); return }
-        print("\(model), \(convAlgorithm.rawValue) convs: \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
+        print("\(model), \(convAlgorithm.rawValue) convs\(noReluFusion ? ", ReLUs unfused" : ""): \(fmt(benchmark.trainFlopsPerImage / 1e6)) MFLOP per training image; batch \(trainBatch) / \(inferenceBatch)")
         print("threads  train img/s  infer img/s  train GFLOP/s  sgemm GFLOP/s  train/sgemm")
         for r in results {
             print(pad("\(r.threads)", 7), pad(fmt(r.trainImagesPerSecond), 12), pad(fmt(r.inferenceImagesPerSecond), 12),

@@ -17,8 +17,10 @@ struct TrainBenchResult: Codable {
 struct TrainBenchReport: Codable {
     var environment: EnvironmentReport
     var model: String
-    /// `ConvolutionAlgorithm` of the model's convs (`im2col` or `winograd`).
+    /// `ConvolutionAlgorithm` of the model's convs.
     var convAlgorithm: String
+    /// Whether ReLUs were computed inside the layer before them (`GraphNetwork.fusesReLUs`).
+    var reluFusion: Bool
     var trainBatch: Int
     var inferenceBatch: Int
     var trainFlopsPerImage: Double
@@ -40,6 +42,8 @@ struct TrainBenchmark {
     let firstLayerMacs: Int
     var steps: Int
     var convolutionAlgorithm = Conv2D.defaultAlgorithm
+    /// `GraphNetwork.fusesReLUs` of the benchmarked model.
+    var fusesReLUs = true
 
     /// The benchmark of model `name`, a VGG preset or `resnet-s`, as a graph network, its convs
     /// computed by `convolutionAlgorithm`.
@@ -64,6 +68,7 @@ struct TrainBenchmark {
     func measure(threads: Int, trainBatch: Int, inferenceBatch: Int) throws -> TrainBenchResult {
         let model = try GraphNetwork(specification, seed: 1)
         setConvolutionAlgorithm(convolutionAlgorithm, in: model)
+        model.fusesReLUs = fusesReLUs
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         var rng = SeededGenerator(seed: 2)
         func batch(_ n: Int) -> Tensor {

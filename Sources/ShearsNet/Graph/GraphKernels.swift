@@ -2,19 +2,32 @@
 enum GraphKernels {
     /// Elementwise sum of tensors of one shape. The first two are added into a new buffer in one
     /// pass (copying the first, which its producer still holds, and then adding would be two).
-    static func sum(_ tensors: [Tensor]) -> Tensor {
-        guard tensors.count > 1 else { return tensors[0] }
+    /// With `thenReLU`, `max(0, ·)` of the sum, in the same pass when there are two (an `add`
+    /// fused with the ReLU after it, `GraphNetwork.reluFusions`).
+    static func sum(_ tensors: [Tensor], thenReLU: Bool = false) -> Tensor {
+        guard tensors.count > 1 else {
+            guard thenReLU else { return tensors[0] }
+            return Tensor(shape: tensors[0].shape, values: tensors[0].values.map { max($0, 0) })
+        }
         requireShape(tensors[1].shape, tensors[0].shape, "GraphNetwork add")
+        let clampsInPass = thenReLU && tensors.count == 2
         let values = [Float](unsafeUninitializedCapacity: tensors[0].count) { out, initialized in
             tensors[0].values.withUnsafeBufferPointer { a in
                 tensors[1].values.withUnsafeBufferPointer { b in
-                    for i in 0..<a.count { out[i] = a[i] + b[i] }
+                    if clampsInPass {
+                        for i in 0..<a.count { out[i] = max(a[i] + b[i], 0) }
+                    } else {
+                        for i in 0..<a.count { out[i] = a[i] + b[i] }
+                    }
                 }
             }
             initialized = tensors[0].count
         }
         var result = Tensor(shape: tensors[0].shape, values: values)
         for tensor in tensors.dropFirst(2) { add(tensor, into: &result) }
+        if thenReLU && !clampsInPass {
+            result.values.withUnsafeMutableBufferPointer { ReLU.clampNegatives($0.baseAddress!, count: $0.count) }
+        }
         return result
     }
 

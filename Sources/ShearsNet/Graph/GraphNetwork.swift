@@ -38,6 +38,10 @@ public final class GraphNetwork: Layer {
     /// Called with each node's index, the pass, and the node's computation to run, when set: a
     /// profiler times `work` (it must run it exactly once). Nil costs one check per node.
     public var nodeObserver: ((_ node: Int, _ backward: Bool, _ work: () -> Void) -> Void)?
+    /// Whether `forward` computes each ReLU in `reluFusions` inside the layer before it (same
+    /// values, one pass over memory fewer; off while recording or profiling). A switch for
+    /// measuring the difference (`shears bench train --no-relu-fusion`).
+    public var fusesReLUs = true
     /// For each node, the index of the last node that reads it.
     var lastReader: [Int]
     private var inputShape: [Int] = []
@@ -97,12 +101,21 @@ public final class GraphNetwork: Layer {
                      "GraphNetwork.forward: expected [N] + \(specification.inputShape), got \(input.shape)")
         inputShape = input.shape
         var outputs = [Tensor?](repeating: nil, count: nodes.count)
+        let fusions = fusesReLUsNow ? reluFusions : [:]
+        var computedByFusion = Set<Int>()
         for (position, node) in nodes.enumerated() {
-            let inputs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
-            if let observe = nodeObserver {
-                observe(position, false) { outputs[position] = Self.run(node, inputs, training: training) }
-            } else {
-                outputs[position] = Self.run(node, inputs, training: training)
+            if !computedByFusion.contains(position) {
+                let inputs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
+                if let relu = fusions[position] {
+                    let output = Self.runThenReLU(node, inputs, training: training)
+                    (nodes[relu].layer as! ReLU).adopt(fusedOutput: output)
+                    (outputs[position], outputs[relu]) = (output, output)
+                    computedByFusion.insert(relu)
+                } else if let observe = nodeObserver {
+                    observe(position, false) { outputs[position] = Self.run(node, inputs, training: training) }
+                } else {
+                    outputs[position] = Self.run(node, inputs, training: training)
+                }
             }
             for reader in node.inputs where !isRecording && reader >= 0 && lastReader[reader] == position { outputs[reader] = nil }
         }

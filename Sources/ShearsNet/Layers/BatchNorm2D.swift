@@ -5,7 +5,7 @@
 /// PyTorch. Evaluation uses the running statistics. Backward (training mode):
 /// `∂x = γ/√(σ²+ε) · (∂y − mean(∂y) − x̂·mean(∂y·x̂))`, `∂γ = Σ ∂y·x̂`, `∂β = Σ ∂y`.
 /// Running statistics are *state*: checkpoints and pruning see them, optimizers do not.
-public final class BatchNorm2D: Layer {
+public final class BatchNorm2D: ReLUFusing {
     /// Scale `γ`, one per channel, initialised to 1; not decayed.
     public let weight: Parameter
     /// Shift `β`, one per channel, initialised to 0; not decayed.
@@ -49,6 +49,12 @@ public final class BatchNorm2D: Layer {
     /// The batch variance is the mean squared deviation from the batch mean (two passes), not
     /// `E[x²] − E[x]²`, which cancels when the mean is large against the spread.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        forward(input, training: training, thenReLU: false)
+    }
+
+    /// `forward(input, training:)`, with `max(0, ·)` applied as each value is written when
+    /// `thenReLU` (`ReLUFusing`; backward reads only the input, which fusion leaves alone).
+    public func forward(_ input: Tensor, training: Bool, thenReLU: Bool) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == channels,
                      "BatchNorm2D.forward: expected [N, \(channels), H, W], got \(input.shape)")
         trainingMode = training
@@ -94,7 +100,11 @@ public final class BatchNorm2D: Layer {
                                                 let a = gamma[channel] * invStd, b = beta[channel] - mean * a
                                                 for image in 0..<n {
                                                     let (source, out) = (row(image), y.baseAddress! + (image * c + channel) * plane)
-                                                    for q in 0..<plane { out[q] = a * source[q] + b }
+                                                    if thenReLU {
+                                                        for q in 0..<plane { out[q] = max(a * source[q] + b, 0) }
+                                                    } else {
+                                                        for q in 0..<plane { out[q] = a * source[q] + b }
+                                                    }
                                                 }
                                             }
                                         }

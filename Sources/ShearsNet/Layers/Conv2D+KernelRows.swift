@@ -52,8 +52,9 @@ extension Conv2D {
         }
     }
 
-    /// Forward by kernel rows: `y[n] = start + Σ_i W_i·P_i(x[n])`, `start` the bias (+ offset).
-    func kernelRowsForward(_ input: Tensor, start: [Float], into y: UnsafeMutablePointer<Float>) {
+    /// Forward by kernel rows: `y[n] = start + Σ_i W_i·P_i(x[n])`, `start` the bias (+ offset),
+    /// then `max(0, ·)` on each image's block while it is in cache when `thenReLU`.
+    func kernelRowsForward(_ input: Tensor, start: [Float], thenReLU: Bool, into y: UnsafeMutablePointer<Float>) {
         let g = kernelRowPatches(channels: inChannels, height: input.shape[2], width: input.shape[3])
         let (n, f, p) = (input.shape[0], outChannels, g.outPixels)
         let blocks = weightByKernelRow(rotated: false)
@@ -68,6 +69,7 @@ extension Conv2D {
                             out.update(from: s.baseAddress!, count: f * p)
                             convolveByKernelRows(g, blocks: w.baseAddress!, outputs: f, source: x.baseAddress! + image * g.inputSize,
                                                  patches: patches, into: out, accumulate: true)
+                            if thenReLU { ReLU.clampNegatives(out, count: f * p) }
                         }
                     }
                 }

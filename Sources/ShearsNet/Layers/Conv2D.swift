@@ -15,7 +15,7 @@
 /// A conv built without a bias (ResNet's convs, whose BatchNorm supplies the shift) keeps a
 /// zero `bias` that is not a parameter: it is never trained nor saved, and surgery may slice
 /// it like any other.
-public final class Conv2D: Layer {
+public final class Conv2D: ReLUFusing {
     /// Kernels, `F x C x kh x kw` while dense (`F x K'` after shape-wise pruning, see `patchRows`),
     /// initialised U(−1/√(C·kh·kw), 1/√(C·kh·kw)) as PyTorch's default.
     public let weight: Parameter
@@ -85,6 +85,12 @@ public final class Conv2D: Layer {
 
     /// `[N, C, H, W] → [N, F, Ho, Wo]` with `Ho = ⌊(H + 2·padding − kh)/stride⌋ + 1` (same for `Wo`).
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        forward(input, training: training, thenReLU: false)
+    }
+
+    /// `forward(input, training:)`, with `max(0, ·)` applied to each image's output as soon as
+    /// it is computed when `thenReLU` (`ReLUFusing`).
+    public func forward(_ input: Tensor, training: Bool, thenReLU: Bool) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == inChannels,
                      "Conv2D.forward: expected [N, \(inChannels), H, W], got \(input.shape)")
         self.input = input
@@ -104,10 +110,12 @@ public final class Conv2D: Layer {
             defer { initialized = n * f * p }
             if usesWinograd {
                 winogradForward(input, start: initial, into: y.baseAddress!)
+                // Winograd computes tiles of every image at once: one pass at the end.
+                if thenReLU { ReLU.clampNegatives(y.baseAddress!, count: n * f * p) }
                 return
             }
             if usesKernelRows {
-                kernelRowsForward(input, start: initial, into: y.baseAddress!)
+                kernelRowsForward(input, start: initial, thenReLU: thenReLU, into: y.baseAddress!)
                 return
             }
             input.values.withUnsafeBufferPointer { x in
@@ -121,6 +129,7 @@ public final class Conv2D: Layer {
                                     g.im2col(x.baseAddress! + image * g.inputSize, into: colBuffer.baseAddress!)
                                     out.update(from: start.baseAddress!, count: f * p)
                                     gemm(w.baseAddress!, [f, k], colBuffer.baseAddress!, [k, p], into: out, [f, p], beta: 1)
+                                    if thenReLU { ReLU.clampNegatives(out, count: f * p) }
                                 }
                             }
                         }

@@ -23,6 +23,10 @@ public final class ReLU: Layer {
         return output
     }
 
+    /// Takes `output`, computed by the layer before with this ReLU fused into it
+    /// (`ReLUFusing`), as this layer's last output, for `backward`.
+    func adopt(fusedOutput output: Tensor) { self.output = output }
+
     /// Returns `∂y` where the last output was positive and 0 elsewhere (the subgradient at 0 is 0, as PyTorch).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(outputGradient.count == output.count, "ReLU.backward: \(outputGradient.shape) vs \(output.shape)")
