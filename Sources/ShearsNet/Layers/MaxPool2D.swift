@@ -27,10 +27,13 @@ public final class MaxPool2D: Layer {
         inputShape = input.shape
         let outShape = outputShape(for: input.shape)
         let (planes, h, w, ho, wo) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3], outShape[2], outShape[3])
-        var output = Tensor(shape: outShape)
-        argmax = [Int32](repeating: 0, count: output.count)
+        let count = outShape.reduce(1, *)
+        // Uninitialised: every output and its arg-max is written below (a zero fill first was
+        // a pass over both buffers).
+        var outputValues = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        argmax = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         input.values.withUnsafeBufferPointer { x in
-            output.values.withUnsafeMutableBufferPointer { y in
+            outputValues.withUnsafeMutableBufferPointer { y in
                 argmax.withUnsafeMutableBufferPointer { arg in
                     Compute.parallelShares(planes) { _, planeRange in
                         for plane in planeRange {
@@ -58,7 +61,7 @@ public final class MaxPool2D: Layer {
                 }
             }
         }
-        return output
+        return Tensor(shape: outShape, values: outputValues)
     }
 
     /// The common 2x2, stride-2 window, written with selects instead of branches (a branch per
