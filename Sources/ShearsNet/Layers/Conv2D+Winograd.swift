@@ -28,8 +28,7 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// thin for BLAS either way (vgg-s's 1 → 32 conv: 3.7x slower by Winograd). Where Winograd
     /// is not picked, kernel rows where they apply to a layer of at least
     /// `Conv2D.kernelRowsMinimumChannels` input channels (faster than im2col on every such
-    /// reference conv: docs/performance.md, "Kernel rows"), im2col elsewhere; the forward pass
-    /// of a small batch on a small map runs by im2col (`Conv2D.forwardUsesKernelRows`).
+    /// reference conv: docs/performance.md, "Kernel rows"), im2col elsewhere.
     case automatic
 }
 
