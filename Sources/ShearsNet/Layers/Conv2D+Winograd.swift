@@ -71,32 +71,6 @@ extension Conv2D {
         }
     }
 
-    /// The largest output map, in pixels, on which `.automatic` runs the forward pass of a small
-    /// batch by im2col although the layer `usesKernelRows`.
-    public static let kernelRowsSmallMapPixels = 64
-    /// Images per worker up to which a forward pass on a small map counts as a small batch.
-    ///
-    /// Kernel rows pay a per-call cost (the weights regrouped by kernel row, three GEMM calls
-    /// instead of one) that a large batch shares and one image does not; on a 7x7 map the
-    /// forward pass is slower by kernel rows up to 4–6 images per worker (`shears bench conv
-    /// --batch B`, 2 workers: vgg-s 64 → 128 at batch 1, 0.18 against 0.12 ms; at 8, 0.53
-    /// against 0.49; at 16, 0.94 against 0.96; resnet-s 64 → 64 at 8, 0.29 against 0.30). On
-    /// 14x14 and larger maps kernel rows are as fast or faster at every batch size
-    /// (docs/performance.md, "Kernel rows against im2col by batch size"). Backward keeps kernel
-    /// rows (at batch 1 on the 7x7 layer, 0.41 against im2col's 0.49 ms).
-    public static let kernelRowsSmallBatchPerWorker = 4
-
-    /// Whether a forward pass of `images` images of `outPixels` output pixels each, split over
-    /// `workers`, runs by kernel rows: the layer `usesKernelRows`, and with `.automatic` the map
-    /// is larger than `kernelRowsSmallMapPixels` or each worker has more than
-    /// `kernelRowsSmallBatchPerWorker` images.
-    public func forwardUsesKernelRows(images: Int, outPixels: Int, workers: Int = Compute.workers) -> Bool {
-        guard usesKernelRows else { return false }
-        guard algorithm == .automatic else { return true }
-        let perWorker = (images + workers - 1) / max(1, workers)
-        return outPixels > Conv2D.kernelRowsSmallMapPixels || perWorker > Conv2D.kernelRowsSmallBatchPerWorker
-    }
-
     /// Whether OpenBLAS runs generic pre-AVX kernels in this process (read once: OpenBLAS
     /// chooses its kernels when it is loaded), the case where `.automatic` picks Winograd.
     public static let gemmRunsGenericKernels = BLASRuntime.runsGenericKernels

@@ -114,7 +114,7 @@ public final class Conv2D: ReLUFusing {
                 if thenReLU { ReLU.clampNegatives(y.baseAddress!, count: n * f * p) }
                 return
             }
-            if forwardUsesKernelRows(images: n, outPixels: p) {
+            if usesKernelRows {
                 kernelRowsForward(input, start: initial, thenReLU: thenReLU, into: y.baseAddress!)
                 return
             }

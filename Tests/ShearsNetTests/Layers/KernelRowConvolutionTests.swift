@@ -204,30 +204,4 @@ struct KernelRowConvolutionTests {
         let pointwise = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 1, rng: &rng)
         #expect(pointwise.usesKernelRows)
     }
-
-    @Test("automatic runs a small batch's forward pass on a 7x7 map by im2col, larger batches and maps by kernel rows; explicit kernel rows always")
-    func smallBatchForward() throws {
-        var rng = SeededGenerator(seed: 531)
-        let conv = Conv2D(inChannels: 8, outChannels: 5, kernelSize: 3, padding: 1, rng: &rng)
-        try #require(conv.usesKernelRows)
-        #expect(!conv.forwardUsesKernelRows(images: 1, outPixels: 49, workers: 2))
-        #expect(!conv.forwardUsesKernelRows(images: 8, outPixels: 49, workers: 2))
-        #expect(conv.forwardUsesKernelRows(images: 9, outPixels: 49, workers: 2))
-        #expect(conv.forwardUsesKernelRows(images: 1, outPixels: 196, workers: 2))
-        conv.algorithm = .kernelRows
-        #expect(conv.forwardUsesKernelRows(images: 1, outPixels: 49, workers: 2))
-        conv.algorithm = .im2col
-        #expect(!conv.forwardUsesKernelRows(images: 64, outPixels: 196, workers: 2))
-        // Forward by im2col at batch 1, backward by kernel rows: the pair still gives the
-        // gradients of the forward it follows (against explicit kernel rows throughout).
-        conv.algorithm = .automatic
-        let twin = Conv2D(inChannels: 8, outChannels: 5, kernelSize: 3, padding: 1, rng: &rng)
-        (twin.weight.value, twin.bias.value, twin.algorithm) = (conv.weight.value, conv.bias.value, .kernelRows)
-        let input = randomTensor([1, 8, 7, 7], seed: 532), gradient = randomTensor([1, 5, 7, 7], seed: 533)
-        let (y, yTwin) = (conv.forward(input, training: true), twin.forward(input, training: true))
-        let worst = zip(y.values, yTwin.values).map { abs($0 - $1) }.max()!
-        #expect(worst < 1e-5, "forward differs by \(worst)")
-        let (dx, dxTwin) = (conv.backward(gradient), twin.backward(gradient))
-        #expect(dx.values == dxTwin.values && conv.weight.gradient.values == twin.weight.gradient.values)
-    }
 }
