@@ -31,7 +31,9 @@ let package = Package(
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
         // glibc's malloc tuning (mallopt), header only; the CLI's, never a library's.
         .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
-        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib"]),
+        // The direct 3x3 convolution kernels (AVX2 + FMA, chosen at run time), C: `Conv2D+Direct.swift`.
+        .target(name: "CDirectConvolution"),
+        .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib", "CDirectConvolution"]),
         .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg"]),
         // The experiment harness (`shears curve`): configuration, grid, runner, store.
         .target(name: "ShearsExperiments", dependencies: ["ShearsPrune", "ShearsNet", "Linalg", "Yams"]),

@@ -18,6 +18,12 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// and that are not shape-pruned; elsewhere the layer uses im2col. Same products as
     /// im2col, summed in a different order.
     case kernelRows
+    /// The direct 3x3 convolution (`Conv2D+Direct.swift`): forward and input gradient by
+    /// register-tiled kernels over a zero-padded copy of each image, with no patch matrix and
+    /// no BLAS call, the weight gradient by kernel rows. For 3x3, stride-1, padding-1 layers
+    /// that are not shape-pruned; elsewhere the layer uses im2col. Same products as im2col,
+    /// summed channel by channel and tap by tap with fused multiply-adds.
+    case direct
     /// Winograd where it applies, both channel counts are at least
     /// `Conv2D.winogradMinimumChannels` and OpenBLAS runs generic (pre-AVX) GEMM kernels;
     /// im2col elsewhere. Measured layer by layer (`shears bench conv`, docs/performance.md):
@@ -43,7 +49,7 @@ extension Conv2D {
         let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding <= 2
             && patchRows == nil && weight.mask == nil
         switch algorithm {
-        case .im2col, .kernelRows: return false
+        case .im2col, .kernelRows, .direct: return false
         case .winograd: return applies
         case .automatic:
             return applies && Conv2D.automaticPicksWinograd(inChannels: inChannels, outChannels: outChannels,
@@ -67,7 +73,10 @@ extension Conv2D {
         switch algorithm {
         case .im2col, .winograd: return false
         case .kernelRows: return applies
-        case .automatic: return applies && !usesWinograd && inChannels >= Conv2D.kernelRowsMinimumChannels
+        // The direct kernels compute forward and ∂X; kernel rows still compute ∂W.
+        case .direct: return false
+        case .automatic:
+            return applies && !usesWinograd && !usesDirect && inChannels >= Conv2D.kernelRowsMinimumChannels
         }
     }
 

@@ -5,7 +5,8 @@
 /// Images are split across `Compute.workers` threads with private scratch buffers.
 /// Stride-1 layers whose output is as wide as their input regroup the same GEMM by kernel row
 /// (`Conv2D+KernelRows.swift`), and 3x3 stride-1 layers may compute all three by Winograd's
-/// F(2x2, 3x3) (`Conv2D+Winograd.swift`); `algorithm` and `ConvolutionAlgorithm.automatic` choose.
+/// F(2x2, 3x3) (`Conv2D+Winograd.swift`) or by direct kernels (`Conv2D+Direct.swift`);
+/// `algorithm` and `ConvolutionAlgorithm.automatic` choose.
 ///
 /// Two pruning states change the plain formula: after shape-wise pruning (`patchRows`) the
 /// weight is the `F x K'` matrix of the kept im2col rows, and after removing producers whose
@@ -114,6 +115,10 @@ public final class Conv2D: ReLUFusing {
                 if thenReLU { ReLU.clampNegatives(y.baseAddress!, count: n * f * p) }
                 return
             }
+            if usesDirect {
+                directForward(input, start: initial, thenReLU: thenReLU, into: y.baseAddress!)
+                return
+            }
             if usesKernelRows {
                 kernelRowsForward(input, start: initial, thenReLU: thenReLU, into: y.baseAddress!)
                 return
@@ -146,7 +151,7 @@ public final class Conv2D: ReLUFusing {
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
         requireShape(outputGradient.shape, [n, f, g.outHeight, g.outWidth], "Conv2D.backward")
         if usesWinograd { return winogradBackward(outputGradient, input: input) }
-        if usesKernelRows { return kernelRowsBackward(outputGradient, input: input) }
+        if usesDirect || usesKernelRows { return kernelRowsBackward(outputGradient, input: input) }
         var inputGradient = Tensor(shape: input.shape)
         let shares = max(1, min(Compute.workers, n))
         // Per-worker weight/bias gradient accumulators, summed afterwards.

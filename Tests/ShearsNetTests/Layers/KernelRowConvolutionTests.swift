@@ -20,56 +20,6 @@ struct KernelRowConvolutionTests {
         (3, 4, 9, 6, 2, 5), (3, 4, 2, 1, 2, 5), (2, 3, 1, 1, 1, 3), (4, 5, 6, 7, 2, 1), (3, 2, 4, 3, 2, 7),
     ]
 
-    /// Definitions in Double, with `S` per entry: `y = b + Σ w·x`, `∂x[c][y][x] = Σ w·∂y` over
-    /// the outputs that read the pixel, `∂w[f][c][i][j] = Σ ∂y·x` over images and outputs.
-    struct Definition {
-        var y, yScale, dx, dxScale, dw, dwScale: [Double]
-    }
-
-    func definition(_ layer: Conv2D, _ x: Tensor, _ dy: Tensor) -> Definition {
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (f, k, p) = (layer.outChannels, layer.kernelHeight, layer.padding)
-        let weights = layer.weight.value.values.map(Double.init), inputs = x.values.map(Double.init)
-        let upstream = dy.values.map(Double.init)
-        var d = Definition(y: [Double](repeating: 0, count: n * f * h * w), yScale: [], dx: [Double](repeating: 0, count: x.count),
-                           dxScale: [], dw: [Double](repeating: 0, count: weights.count), dwScale: [])
-        (d.yScale, d.dxScale, d.dwScale) = (d.y, d.dx, d.dw)
-        for image in 0..<n {
-            for filter in 0..<f {
-                for oy in 0..<h {
-                    for ox in 0..<w {
-                        let out = ((image * f + filter) * h + oy) * w + ox
-                        d.y[out] = Double(layer.bias.value.values[filter])
-                        d.yScale[out] = abs(d.y[out])
-                        for channel in 0..<c {
-                            for i in 0..<k {
-                                for j in 0..<k {
-                                    let (iy, ix) = (oy - p + i, ox - p + j)
-                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                                    let wi = ((filter * c + channel) * k + i) * k + j
-                                    let xi = ((image * c + channel) * h + iy) * w + ix
-                                    d.y[out] += weights[wi] * inputs[xi]
-                                    d.yScale[out] += abs(weights[wi] * inputs[xi])
-                                    d.dx[xi] += weights[wi] * upstream[out]
-                                    d.dxScale[xi] += abs(weights[wi] * upstream[out])
-                                    d.dw[wi] += upstream[out] * inputs[xi]
-                                    d.dwScale[wi] += abs(upstream[out] * inputs[xi])
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return d
-    }
-
-    /// Worst `|computed − exact| / S` (S floored at the smallest normal float, for all-zero terms).
-    func worstRelative(_ computed: [Float], _ exact: [Double], _ scale: [Double]) -> Double {
-        precondition(computed.count == exact.count, "\(computed.count) values against \(exact.count)")
-        return zip(computed, zip(exact, scale)).map { abs(Double($0) - $1.0) / max($1.1, 1e-30) }.max() ?? 0
-    }
-
     func layer(_ shape: (Int, Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
         let (c, f, _, _, _, k) = shape
         var rng = SeededGenerator(seed: seed)
@@ -88,9 +38,10 @@ struct KernelRowConvolutionTests {
         let y = conv.forward(x, training: true)
         let dy = randomTensor(y.shape, seed: 400 + UInt64(index))
         let dx = conv.backward(dy)
-        let exact = definition(conv, x, dy)
-        let errors = (worstRelative(y.values, exact.y, exact.yScale), worstRelative(dx.values, exact.dx, exact.dxScale),
-                      worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
+        let exact = ConvolutionDefinition(conv, x, dy)
+        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
+                      ConvolutionDefinition.worstRelative(dx.values, exact.dx, exact.dxScale),
+                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
         #expect(y.shape == [n, conv.outChannels, h, w])
         #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance && errors.2 < Self.tolerance,
                 "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
@@ -110,7 +61,7 @@ struct KernelRowConvolutionTests {
         let y = conv.forward(x, training: true)
         let dy = Tensor(shape: y.shape, values: y.values.map { _ in integer() })
         let dx = conv.backward(dy)
-        let exact = definition(conv, x, dy)
+        let exact = ConvolutionDefinition(conv, x, dy)
         #expect(y.values.map(Double.init) == exact.y)
         #expect(dx.values.map(Double.init) == exact.dx)
         #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
@@ -186,7 +137,7 @@ struct KernelRowConvolutionTests {
     func selection() {
         var rng = SeededGenerator(seed: 530)
         let dense = Conv2D(inChannels: Conv2D.kernelRowsMinimumChannels, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
-        #expect(dense.usesKernelRows == !dense.usesWinograd)
+        #expect(dense.usesKernelRows == !(dense.usesWinograd || dense.usesDirect))
         dense.algorithm = .im2col
         #expect(!dense.usesKernelRows)
         let first = Conv2D(inChannels: 1, outChannels: 32, kernelSize: 3, padding: 1, rng: &rng)

@@ -1,0 +1,273 @@
+// Direct 3x3 convolution (stride 1, padding 1) without a patch matrix.
+//
+// The image is copied once into a zero-padded "flat" layout per channel: rows of W + 1 floats,
+// a zero column first, the height padded by a zero row above and below, so that row r,
+// column q holds x[r − 1][q − 1]. With this stride the zero column closing one row is the
+// one opening the next, so output pixel o = y·(W + 1) + x (x ≤ W; x = W is a junk column that
+// is never copied out) reads its tap (i, j) at o + i·(W + 1) + j of every channel: the whole
+// convolution is a one-dimensional correlation with nine fixed offsets. A tile of 4 filters
+// x 24 consecutive outputs (12 AVX2 registers of 8 floats) then accumulates, channel by
+// channel and tap by tap, three unaligned loads of the padded input times four broadcast
+// weights: 12 FMAs per 7 loads, with no copy of patches and no packing of them, each output
+// stored once. Written as inline assembly because compilers spill the 12 accumulators when
+// the loads are spelled as intrinsics (measured: 0.7x of OpenBLAS with the spills, 1.1–1.5x
+// without; docs/performance.md, "A direct convolution").
+//
+// Order of the sums, for every output: channel by channel, and within a channel the taps
+// (i, j) in row-major order, each a fused multiply-add (one rounding) into the running sum,
+// which starts at 0; then the start value is added and the ReLU applied. The portable path
+// does the same with fmaf, so both give the same bits.
+
+#include "CDirectConvolution.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+enum { filtersPerTile = 4, floatsPerVector = 8, taps = 9 };
+
+// Padded-image geometry of one channel.
+typedef struct {
+    long rowStride;   // W + 1
+    long plane;       // (H + 2)(W + 1) + 1 floats per channel
+    long outputs;     // H(W + 1) flat outputs, junk columns included
+    long fullTiles;   // tiles of 24 outputs
+    long rest;        // outputs after them
+    long outputPlane; // scratch floats per filter: the outputs rounded up to a vector
+} Geometry;
+
+static Geometry geometry(int height, int width) {
+    Geometry g;
+    g.rowStride = (long)width + 1;
+    g.plane = ((long)height + 2) * g.rowStride + 1;
+    g.outputs = (long)height * g.rowStride;
+    g.fullTiles = g.outputs / (3 * floatsPerVector);
+    g.rest = g.outputs - g.fullTiles * 3 * floatsPerVector;
+    g.outputPlane = (g.outputs + floatsPerVector - 1) / floatsPerVector * floatsPerVector;
+    return g;
+}
+
+// Floats read past the last channel's plane by the last tile (at most a vector's worth of
+// junk outputs, each reading up to 2(W + 1) + 2 further on, all within `plane` but for the
+// rounding): kept zero so that junk lanes hold finite values.
+enum { tailFloats = 2 * floatsPerVector };
+
+static long blocks(int outputs) { return (outputs + filtersPerTile - 1) / filtersPerTile; }
+
+size_t shears_direct3x3_packed_count(int inputs, int outputs) {
+    return (size_t)blocks(outputs) * (size_t)inputs * taps * filtersPerTile;
+}
+
+size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int width) {
+    Geometry g = geometry(height, width);
+    return (size_t)(inputs * g.plane + tailFloats) + (size_t)(blocks(outputs) * filtersPerTile * g.outputPlane);
+}
+
+// packed[block][input][tap][lane] = weight of filter block·4 + lane (zero past the last).
+void shears_direct3x3_pack(const float *w, int filters, int channels, int rotated, float *packed) {
+    int outputs = rotated ? channels : filters, inputs = rotated ? filters : channels;
+    for (long block = 0; block < blocks(outputs); block++) {
+        for (int input = 0; input < inputs; input++) {
+            for (int tap = 0; tap < taps; tap++) {
+                float *lanes = packed + ((block * inputs + input) * taps + tap) * filtersPerTile;
+                for (int lane = 0; lane < filtersPerTile; lane++) {
+                    long output = block * filtersPerTile + lane;
+                    if (output >= outputs) {
+                        lanes[lane] = 0;
+                    } else if (rotated) {
+                        lanes[lane] = w[((long)input * channels + output) * taps + (taps - 1 - tap)];
+                    } else {
+                        lanes[lane] = w[((long)output * channels + input) * taps + tap];
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void padInput(const float *x, int inputs, int height, int width, Geometry g, float *padded) {
+    size_t rowBytes = (size_t)width * sizeof(float);
+    for (int c = 0; c < inputs; c++) {
+        float *plane = padded + c * g.plane;
+        const float *source = x + (long)c * height * width;
+        memset(plane, 0, (size_t)(g.rowStride + 1) * sizeof(float));
+        for (int y = 0; y < height; y++) {
+            float *row = plane + (y + 1) * g.rowStride + 1;
+            memcpy(row, source + (long)y * width, rowBytes);
+            row[width] = 0;
+        }
+        memset(plane + (height + 1) * g.rowStride + 1, 0, (size_t)g.rowStride * sizeof(float));
+    }
+    memset(padded + inputs * g.plane, 0, tailFloats * sizeof(float));
+}
+
+// y = out + start, then the ReLU, dropping the junk column of every row.
+static void copyOut(const float *out, Geometry g, int outputs, int height, int width,
+                    const float *start, int relu, float *y) {
+    long pixels = (long)height * width;
+    for (int o = 0; o < outputs; o++) {
+        for (int row = 0; row < height; row++) {
+            const float *source = out + o * g.outputPlane + row * g.rowStride;
+            float *target = y + o * pixels + (long)row * width;
+            const float *offset = start ? start + o * pixels + (long)row * width : NULL;
+            for (int x = 0; x < width; x++) {
+                float value = offset ? source[x] + offset[x] : source[x];
+                // As Swift's max(value, 0): NaN stays NaN, −0 becomes 0.
+                target[x] = relu && value <= 0 ? 0 : value;
+            }
+        }
+    }
+}
+
+// The same sums as the tiles below, in the same order, in plain C.
+static void convolvePortable(const float *padded, int inputs, Geometry g, const float *packed, int outputs,
+                             float *out) {
+    long offsets[taps];
+    for (int tap = 0; tap < taps; tap++) offsets[tap] = (tap / 3) * g.rowStride + tap % 3;
+    for (int o = 0; o < outputs; o++) {
+        const float *weights = packed + (long)(o / filtersPerTile) * inputs * taps * filtersPerTile + o % filtersPerTile;
+        for (long p = 0; p < g.outputs; p++) {
+            float sum = 0;
+            for (int c = 0; c < inputs; c++) {
+                for (int tap = 0; tap < taps; tap++) {
+                    sum = fmaf(weights[(c * taps + tap) * filtersPerTile], padded[c * g.plane + p + offsets[tap]], sum);
+                }
+            }
+            out[o * g.outputPlane + p] = sum;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+
+// AVX2 and FMA in the CPU, and YMM state saved by the OS (OSXSAVE, XCR0 bits 1 and 2).
+static int cpuRunsAVX2FMA(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!(fma && osxsave && avx)) return 0;
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 5) & 1;
+}
+
+// Tap (i, j) of channel `%[x]` (row stride `%[rs]` bytes): V vectors of 8 outputs from the
+// padded input, each times the tap's weight for each of the 4 filters of the tile.
+// Vector v (2, 3 or 4, named after its register) starts (v − 2)·8 floats after tap column j.
+#define ROW0(j, v) #j "*4+" #v "*32-64(%[x])"
+#define ROW1(j, v) #j "*4+" #v "*32-64(%[x],%[rs],1)"
+#define ROW2(j, v) #j "*4+" #v "*32-64(%[x],%[rs],2)"
+#define LOAD(row, j, v) "vmovups " row(j, v) ", %%ymm1" #v "\n\t"
+#define BROADCAST(tap, lane) "vbroadcastss " #tap "*16+" #lane "*4(%[w]), %%ymm15\n\t"
+#define FMA(lane, v) "vfmadd231ps %%ymm1" #v ", %%ymm15, %[a" #lane #v "]\n\t"
+
+#define FILTERS1(tap) BROADCAST(tap, 0) FMA(0, 2) BROADCAST(tap, 1) FMA(1, 2) \
+    BROADCAST(tap, 2) FMA(2, 2) BROADCAST(tap, 3) FMA(3, 2)
+#define FILTERS2(tap) BROADCAST(tap, 0) FMA(0, 2) FMA(0, 3) BROADCAST(tap, 1) FMA(1, 2) FMA(1, 3) \
+    BROADCAST(tap, 2) FMA(2, 2) FMA(2, 3) BROADCAST(tap, 3) FMA(3, 2) FMA(3, 3)
+#define FILTERS3(tap) BROADCAST(tap, 0) FMA(0, 2) FMA(0, 3) FMA(0, 4) BROADCAST(tap, 1) FMA(1, 2) FMA(1, 3) FMA(1, 4) \
+    BROADCAST(tap, 2) FMA(2, 2) FMA(2, 3) FMA(2, 4) BROADCAST(tap, 3) FMA(3, 2) FMA(3, 3) FMA(3, 4)
+
+#define TAP1(row, j, tap) LOAD(row, j, 2) FILTERS1(tap)
+#define TAP2(row, j, tap) LOAD(row, j, 2) LOAD(row, j, 3) FILTERS2(tap)
+#define TAP3(row, j, tap) LOAD(row, j, 2) LOAD(row, j, 3) LOAD(row, j, 4) FILTERS3(tap)
+#define CHANNEL(TAP) TAP(ROW0, 0, 0) TAP(ROW0, 1, 1) TAP(ROW0, 2, 2) TAP(ROW1, 0, 3) TAP(ROW1, 1, 4) \
+    TAP(ROW1, 2, 5) TAP(ROW2, 0, 6) TAP(ROW2, 1, 7) TAP(ROW2, 2, 8)
+
+// Vectors 2, 3, 4 use ymm12–ymm14 ("ymm1" #v), the broadcast ymm15; the accumulators `a<lane><v>`
+// (filter `lane` of the tile, vector `v`) take the other twelve registers.
+#define ACCUMULATORS1 [a02] "+x"(a02), [a12] "+x"(a12), [a22] "+x"(a22), [a32] "+x"(a32)
+#define ACCUMULATORS2 ACCUMULATORS1, [a03] "+x"(a03), [a13] "+x"(a13), [a23] "+x"(a23), [a33] "+x"(a33)
+#define ACCUMULATORS3 ACCUMULATORS2, [a04] "+x"(a04), [a14] "+x"(a14), [a24] "+x"(a24), [a34] "+x"(a34)
+#define OPERANDS [x] "r"(x), [rs] "r"(rowBytes), [w] "r"(w)
+#define STORE(lane, v) _mm256_storeu_ps(out + lane * outputPlane + (v - 2) * floatsPerVector, a##lane##v);
+
+// One tile: 4 filters x 8 outputs (`tile1`), 16 (`tile2`) or 24 (`tile3`), summed over every
+// channel of the padded input `x` (channel stride `plane`) into `out` (filter stride
+// `outputPlane`); `w` is the tile's block of packed filters.
+#define TILE_PARAMETERS const float *x, long plane, int inputs, long rowBytes, const float *w, float *out, long outputPlane
+
+__attribute__((target("avx2,fma"))) static void tile1(TILE_PARAMETERS) {
+    __m256 a02 = _mm256_setzero_ps(), a12 = a02, a22 = a02, a32 = a02;
+    for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
+        __asm__ volatile(CHANNEL(TAP1) : ACCUMULATORS1 : OPERANDS : "xmm12", "xmm15", "memory");
+    }
+    STORE(0, 2) STORE(1, 2) STORE(2, 2) STORE(3, 2)
+}
+
+__attribute__((target("avx2,fma"))) static void tile2(TILE_PARAMETERS) {
+    __m256 a02 = _mm256_setzero_ps(), a12 = a02, a22 = a02, a32 = a02, a03 = a02, a13 = a02, a23 = a02, a33 = a02;
+    for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
+        __asm__ volatile(CHANNEL(TAP2) : ACCUMULATORS2 : OPERANDS : "xmm12", "xmm13", "xmm15", "memory");
+    }
+    STORE(0, 2) STORE(1, 2) STORE(2, 2) STORE(3, 2)
+    STORE(0, 3) STORE(1, 3) STORE(2, 3) STORE(3, 3)
+}
+
+__attribute__((target("avx2,fma"))) static void tile3(TILE_PARAMETERS) {
+    __m256 a02 = _mm256_setzero_ps(), a12 = a02, a22 = a02, a32 = a02, a03 = a02, a13 = a02, a23 = a02, a33 = a02,
+           a04 = a02, a14 = a02, a24 = a02, a34 = a02;
+    for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
+        __asm__ volatile(CHANNEL(TAP3) : ACCUMULATORS3 : OPERANDS : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+    }
+    STORE(0, 2) STORE(1, 2) STORE(2, 2) STORE(3, 2)
+    STORE(0, 3) STORE(1, 3) STORE(2, 3) STORE(3, 3)
+    STORE(0, 4) STORE(1, 4) STORE(2, 4) STORE(3, 4)
+}
+
+// Every block of 4 filters over tiles of 24 outputs, the rest by one narrower tile.
+static void convolveAVX2(const float *padded, int inputs, Geometry g, const float *packed, int outputs, float *out) {
+    long rowBytes = g.rowStride * (long)sizeof(float), tileOutputs = 3 * floatsPerVector;
+    for (long block = 0; block < blocks(outputs); block++) {
+        const float *w = packed + block * inputs * taps * filtersPerTile;
+        float *blockOut = out + block * filtersPerTile * g.outputPlane;
+        for (long tile = 0; tile < g.fullTiles; tile++) {
+            tile3(padded + tile * tileOutputs, g.plane, inputs, rowBytes, w, blockOut + tile * tileOutputs, g.outputPlane);
+        }
+        const float *x = padded + g.fullTiles * tileOutputs;
+        float *restOut = blockOut + g.fullTiles * tileOutputs;
+        if (g.rest > 2 * floatsPerVector) {
+            tile3(x, g.plane, inputs, rowBytes, w, restOut, g.outputPlane);
+        } else if (g.rest > floatsPerVector) {
+            tile2(x, g.plane, inputs, rowBytes, w, restOut, g.outputPlane);
+        } else if (g.rest > 0) {
+            tile1(x, g.plane, inputs, rowBytes, w, restOut, g.outputPlane);
+        }
+    }
+}
+
+int shears_direct3x3_fast(void) {
+    static int answer = -1;
+    if (answer < 0) answer = cpuRunsAVX2FMA();
+    return answer;
+}
+
+#else
+
+int shears_direct3x3_fast(void) { return 0; }
+
+#endif
+
+void shears_direct3x3(const float *x, int inputs, int height, int width, const float *packed, int outputs,
+                      const float *start, int relu, int portable, float *scratch, float *y) {
+    Geometry g = geometry(height, width);
+    float *padded = scratch, *out = scratch + inputs * g.plane + tailFloats;
+    padInput(x, inputs, height, width, g, padded);
+#if defined(__x86_64__)
+    if (!portable && shears_direct3x3_fast()) {
+        convolveAVX2(padded, inputs, g, packed, outputs, out);
+    } else {
+        convolvePortable(padded, inputs, g, packed, outputs, out);
+    }
+#else
+    (void)portable;
+    convolvePortable(padded, inputs, g, packed, outputs, out);
+#endif
+    copyOut(out, g, outputs, height, width, start, relu, y);
+}

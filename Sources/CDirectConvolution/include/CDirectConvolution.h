@@ -1,0 +1,37 @@
+#ifndef SHEARS_C_DIRECT_CONVOLUTION_H
+#define SHEARS_C_DIRECT_CONVOLUTION_H
+
+#include <stddef.h>
+
+/// Direct 3x3, stride-1, padding-1 convolution of one image (NCHW), for `Conv2D`'s
+/// `ConvolutionAlgorithm.direct`. See DirectConvolution.c for the method.
+///
+/// Every function takes sizes that the caller (Swift, `Conv2D+Direct.swift`) has checked to be
+/// positive; none allocates.
+
+/// 1 when this CPU and its OS run the AVX2 + FMA kernels (x86-64), else 0. Without them
+/// `shears_direct3x3` computes the same sums in plain C, in the same order per output.
+int shears_direct3x3_fast(void);
+
+/// Floats of packed filters for `outputs` filters reading `inputs` channels.
+size_t shears_direct3x3_packed_count(int inputs, int outputs);
+
+/// Packs `w[filters][channels][3][3]` for `shears_direct3x3`: with `rotated` 0, the conv's own
+/// filters (`outputs = filters`, `inputs = channels`); with `rotated` 1, the filters of its
+/// input gradient, rotated by 180° and transposed (`outputs = channels`, `inputs = filters`,
+/// `w'[c][f][i][j] = w[f][c][2−i][2−j]`).
+void shears_direct3x3_pack(const float *w, int filters, int channels, int rotated, float *packed);
+
+/// Floats of scratch `shears_direct3x3` needs for one image.
+size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int width);
+
+/// `y[o][p] = start[o][p] + Σ_c,i,j w[o][c][i][j]·x[c][p_y + i − 1][p_x + j − 1]` (zero outside
+/// the image) for one image, `x` `inputs x height x width`, `y` `outputs x height x width`,
+/// `start` the same size as `y` or NULL for zeros; then `max(0, ·)` when `relu` is 1.
+/// `packed` from `shears_direct3x3_pack`, `scratch` of `shears_direct3x3_scratch_count` floats.
+/// With `portable` 1 the plain C loop runs even where the AVX2 kernels would (the tests'
+/// reference: both must give the same bits).
+void shears_direct3x3(const float *x, int inputs, int height, int width, const float *packed, int outputs,
+                      const float *start, int relu, int portable, float *scratch, float *y);
+
+#endif

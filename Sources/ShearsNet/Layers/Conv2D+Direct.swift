@@ -1,0 +1,86 @@
+import CDirectConvolution
+
+/// Forward and input gradient by the direct 3x3 kernels (`ConvolutionAlgorithm.direct`,
+/// `Sources/CDirectConvolution`): per image, the input is copied once into a zero-padded
+/// layout whose nine taps are fixed offsets, and register tiles of 4 filters x 24 outputs sum
+/// `y[f][p] = start[f][p] + Σ_c Σ_i,j w[f][c][i][j]·x[c][p_y + i − 1][p_x + j − 1]` with no patch
+/// matrix and no BLAS packing, each output stored once with the start value and the ReLU.
+/// `∂X` is the same convolution of `∂Y` with the filters rotated by 180° and transposed in their
+/// channels (as by kernel rows); `∂W` stays a GEMM by kernel rows (`kernelRowsBackward`).
+extension Conv2D {
+    /// Whether this CPU runs the direct kernels' AVX2 + FMA code (x86-64, read once). Elsewhere
+    /// `.direct` computes the same sums in plain C, in the same order, much more slowly, and
+    /// `.automatic` does not pick it.
+    public static let directKernelsAreFast = shears_direct3x3_fast() == 1
+
+    /// Whether forward and `∂X` run by the direct kernels: the layer is 3x3, stride 1, padding
+    /// 1 and not shape-pruned, and `algorithm` is `.direct`, or `.automatic` on a CPU where they
+    /// are fast (`directKernelsAreFast`), Winograd not picked, and the layer reads at least
+    /// `kernelRowsMinimumChannels` channels (a 1-channel first layer stays on im2col).
+    public var usesDirect: Bool {
+        let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1 && patchRows == nil
+        switch algorithm {
+        case .im2col, .winograd, .kernelRows: return false
+        case .direct: return applies
+        case .automatic:
+            return applies && Conv2D.directKernelsAreFast && !usesWinograd
+                && inChannels >= Conv2D.kernelRowsMinimumChannels
+        }
+    }
+
+    /// The layer's filters packed for the direct kernels, or with `rotated` those of `∂X`.
+    func directPackedFilters(rotated: Bool) -> [Float] {
+        let (f, c) = (outChannels, inChannels)
+        let count = rotated ? shears_direct3x3_packed_count(Int32(f), Int32(c)) : shears_direct3x3_packed_count(Int32(c), Int32(f))
+        return weight.value.values.withUnsafeBufferPointer { w in
+            [Float](unsafeUninitializedCapacity: count) { packed, initialized in
+                shears_direct3x3_pack(w.baseAddress!, Int32(f), Int32(c), rotated ? 1 : 0, packed.baseAddress!)
+                initialized = count
+            }
+        }
+    }
+
+    /// Forward by the direct kernels: `y[n] = start + conv(x[n])`, then `max(0, ·)` when
+    /// `thenReLU`, each image by one worker with its own scratch.
+    func directForward(_ input: Tensor, start: [Float], thenReLU: Bool, into y: UnsafeMutablePointer<Float>) {
+        let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
+        let f = outChannels
+        let packed = directPackedFilters(rotated: false)
+        input.values.withUnsafeBufferPointer { x in
+            packed.withUnsafeBufferPointer { filters in
+                start.withUnsafeBufferPointer { s in
+                    Compute.parallelShares(n) { _, images in
+                        let direct = DirectScratch(inputs: c, outputs: f, height: h, width: w)
+                        for image in images {
+                            direct.convolve(x.baseAddress! + image * c * h * w, filters.baseAddress!, start: s.baseAddress!,
+                                            relu: thenReLU, into: y + image * f * h * w)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One worker's scratch for the direct kernels (the padded image and the tiles' outputs),
+/// sized once per pass, and the call for one image.
+final class DirectScratch {
+    let inputs: Int32, outputs: Int32, height: Int32, width: Int32
+    private let scratch: UnsafeMutablePointer<Float>
+
+    init(inputs: Int, outputs: Int, height: Int, width: Int) {
+        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0,
+                     "DirectScratch: \(inputs) -> \(outputs) channels, \(height) x \(width)")
+        (self.inputs, self.outputs, self.height, self.width) = (Int32(inputs), Int32(outputs), Int32(height), Int32(width))
+        scratch = .allocate(capacity: shears_direct3x3_scratch_count(self.inputs, self.outputs, self.height, self.width))
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// `y = start + conv(x)` (`start` nil for zeros), then the ReLU when `relu`, for one image;
+    /// by the plain C loop when `portable` (the same bits, for tests).
+    func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, start: UnsafePointer<Float>?, relu: Bool,
+                  portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
+        shears_direct3x3(x, inputs, height, width, packed, outputs, start, relu ? 1 : 0, portable ? 1 : 0, scratch, y)
+    }
+}

@@ -1,0 +1,157 @@
+import Testing
+@testable import ShearsNet
+
+/// The direct 3x3 convolution (`ConvolutionAlgorithm.direct`) against the definition in
+/// Double, within `τ·S` as `KernelRowConvolutionTests` (the same products, summed channel by
+/// channel and tap by tap with fused multiply-adds, so the same bound holds); exactly on small
+/// integers; and its AVX2 kernels against its plain C loop, bit for bit.
+@Suite("Direct 3x3 convolution against the definition")
+struct DirectConvolutionTests {
+    static let tolerance = 4e-6
+
+    /// `(C, F, H, W, batch)`: vgg-s's and resnet-s's 3x3 convs, pruned and odd widths, 7x7
+    /// maps, a first layer, and maps whose flat outputs (`H·(W + 1)`) end in a tile of 8, 16
+    /// or 24 outputs, down to a 1 x 1 image.
+    static let shapes: [(Int, Int, Int, Int, Int)] = [
+        (32, 32, 28, 28, 2), (32, 64, 14, 14, 2), (64, 64, 14, 14, 1), (64, 128, 7, 7, 3), (16, 16, 28, 28, 1),
+        (32, 32, 14, 14, 1), (64, 64, 7, 7, 2), (1, 32, 28, 28, 2), (7, 13, 14, 14, 3), (13, 1, 7, 7, 2),
+        (23, 27, 28, 28, 1), (45, 50, 14, 14, 1), (3, 5, 3, 4, 2), (4, 6, 3, 3, 1), (5, 3, 5, 4, 2),
+        (2, 3, 1, 1, 1), (3, 2, 2, 1, 2), (4, 7, 1, 9, 1),
+    ]
+
+    func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
+        var rng = SeededGenerator(seed: seed)
+        let layer = Conv2D(inChannels: shape.0, outChannels: shape.1, kernelSize: 3, padding: 1, rng: &rng)
+        layer.algorithm = .direct
+        return layer
+    }
+
+    @Test("forward, ∂x and ∂w are within τ·S of the definition", arguments: shapes.indices)
+    func againstDefinition(index: Int) {
+        let shape = Self.shapes[index]
+        let (c, f, h, w, n) = shape
+        let conv = layer(shape, seed: 600 + UInt64(index))
+        #expect(conv.usesDirect)
+        let x = randomTensor([n, c, h, w], seed: 700 + UInt64(index))
+        let y = conv.forward(x, training: true)
+        let dy = randomTensor(y.shape, seed: 800 + UInt64(index))
+        let dx = conv.backward(dy)
+        let exact = ConvolutionDefinition(conv, x, dy)
+        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
+                      ConvolutionDefinition.worstRelative(dx.values, exact.dx, exact.dxScale),
+                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
+        #expect(y.shape == [n, f, h, w])
+        #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance && errors.2 < Self.tolerance,
+                "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
+    }
+
+    @Test("small integers: every sum is exact, so the direct kernels equal the definition exactly",
+          arguments: [0, 3, 12, 15])
+    func exactIntegers(index: Int) {
+        let shape = Self.shapes[index]
+        let (c, _, h, w, n) = shape
+        let conv = layer(shape, seed: 900)
+        var rng = SeededGenerator(seed: 901)
+        func integer() -> Float { Float(Int(rng.next() % 7) - 3) }
+        conv.weight.value.values = conv.weight.value.values.map { _ in integer() }
+        conv.bias.value.values = conv.bias.value.values.map { _ in integer() }
+        let x = Tensor(shape: [n, c, h, w], values: (0..<(n * c * h * w)).map { _ in integer() })
+        let y = conv.forward(x, training: true)
+        let dy = Tensor(shape: y.shape, values: y.values.map { _ in integer() })
+        let dx = conv.backward(dy)
+        let exact = ConvolutionDefinition(conv, x, dy)
+        #expect(y.values.map(Double.init) == exact.y)
+        #expect(dx.values.map(Double.init) == exact.dx)
+        #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
+    }
+
+    @Test("the AVX2 kernels give the plain C loop's bits, with a start, with and without the ReLU",
+          arguments: shapes.indices)
+    func fastEqualsPortable(index: Int) {
+        let (c, f, h, w, _) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 1000 + UInt64(index))
+        let x = randomTensor([c, h, w], seed: 1100 + UInt64(index))
+        let start = randomTensor([f, h, w], seed: 1200 + UInt64(index)).values
+        let packed = conv.directPackedFilters(rotated: false)
+        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w)
+        func run(portable: Bool, relu: Bool) -> [Float] {
+            [Float](unsafeUninitializedCapacity: f * h * w) { y, initialized in
+                x.values.withUnsafeBufferPointer { image in
+                    scratch.convolve(image.baseAddress!, packed, start: start, relu: relu, portable: portable, into: y.baseAddress!)
+                }
+                initialized = f * h * w
+            }
+        }
+        for relu in [false, true] {
+            let fast = run(portable: false, relu: relu), portable = run(portable: true, relu: relu)
+            #expect(fast == portable, "shape \(Self.shapes[index]), relu \(relu)")
+            #expect(!relu || fast.allSatisfy { $0 >= 0 })
+        }
+    }
+
+    @Test("with an output offset and a mask, direct and im2col agree on outputs and all gradients")
+    func agreesWithIm2col() {
+        var rng = SeededGenerator(seed: 1300)
+        let conv = Conv2D(inChannels: 7, outChannels: 5, kernelSize: 3, padding: 1, rng: &rng)
+        conv.outputOffset = randomTensor([5, 7, 8], seed: 1301)
+        conv.weight.mask = (0..<conv.weight.value.count).map { $0 % 3 == 0 ? 0 : 1 }
+        conv.weight.applyMask()
+        let x = randomTensor([3, 7, 7, 8], seed: 1302)
+        func run(_ algorithm: ConvolutionAlgorithm, thenReLU: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+            conv.algorithm = algorithm
+            for parameter in conv.parameters { parameter.zeroGradient() }
+            let y = conv.forward(x, training: true, thenReLU: thenReLU)
+            let dx = conv.backward(randomTensor(y.shape, seed: 1303))
+            conv.weight.applyMask()
+            return (y.values, dx.values, conv.weight.gradient.values, conv.bias.gradient.values)
+        }
+        func worst(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
+        for thenReLU in [false, true] {
+            let im2col = run(.im2col, thenReLU: thenReLU), direct = run(.direct, thenReLU: thenReLU)
+            #expect(worst(im2col.y, direct.y) < 1e-5 && worst(im2col.dx, direct.dx) < 1e-5)
+            #expect(worst(im2col.dw, direct.dw) < 1e-4 && worst(im2col.db, direct.db) < 1e-4)
+        }
+    }
+
+    @Test("an image's outputs and input gradient do not depend on its batch or on the workers")
+    func sameBitsWhateverTheBatch() {
+        func run(images: Range<Int>, threads: Int) -> ([Float], [Float]) {
+            Compute.configure(threads: threads)
+            var rng = SeededGenerator(seed: 1400)
+            let conv = Conv2D(inChannels: 9, outChannels: 10, kernelSize: 3, padding: 1, rng: &rng)
+            conv.algorithm = .direct
+            let all = randomTensor([5, 9, 7, 6], seed: 1401), allGradients = randomTensor([5, 10, 7, 6], seed: 1402)
+            let (x, dy) = (all.selecting(Array(images), alongAxis: 0), allGradients.selecting(Array(images), alongAxis: 0))
+            let y = conv.forward(x, training: true)
+            return (y.values, conv.backward(dy).values)
+        }
+        let whole = run(images: 0..<5, threads: 2), alone = run(images: 3..<4, threads: 1)
+        Compute.configure(threads: 1)
+        let perImage = 10 * 7 * 6, perInput = 9 * 7 * 6
+        #expect(Array(whole.0[(3 * perImage)..<(4 * perImage)]) == alone.0)
+        #expect(Array(whole.1[(3 * perInput)..<(4 * perInput)]) == alone.1)
+    }
+
+    @Test("which layers run direct: 3x3, stride 1, padding 1, not shape-pruned; automatic where the kernels are fast, from 4 input channels")
+    func selection() {
+        var rng = SeededGenerator(seed: 1500)
+        let dense = Conv2D(inChannels: Conv2D.kernelRowsMinimumChannels, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
+        #expect(dense.usesDirect == (Conv2D.directKernelsAreFast && !dense.usesWinograd))
+        #expect(dense.usesDirect != dense.usesKernelRows || dense.usesWinograd)
+        dense.algorithm = .kernelRows
+        #expect(!dense.usesDirect && dense.usesKernelRows)
+        let first = Conv2D(inChannels: 1, outChannels: 32, kernelSize: 3, padding: 1, rng: &rng)
+        #expect(!first.usesDirect)
+        first.algorithm = .direct
+        #expect(first.usesDirect && !first.usesKernelRows)
+        let strided = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
+        let unpadded = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, padding: 0, rng: &rng)
+        let wide = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 5, padding: 2, rng: &rng)
+        let pruned = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
+        pruned.patchRows = Array(0..<17)
+        for conv in [strided, unpadded, wide, pruned] {
+            conv.algorithm = .direct
+            #expect(!conv.usesDirect)
+        }
+    }
+}
