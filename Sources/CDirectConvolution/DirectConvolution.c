@@ -19,6 +19,7 @@
 // does the same with fmaf, so both give the same bits.
 
 #include "CDirectConvolution.h"
+#include "DirectLayout.h"
 
 #include <math.h>
 #include <string.h>
@@ -27,34 +28,6 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
-
-enum { filtersPerTile = 4, floatsPerVector = 8, taps = 9 };
-
-// Padded-image geometry of one channel.
-typedef struct {
-    long rowStride;   // W + 1
-    long plane;       // (H + 2)(W + 1) + 1 floats per channel
-    long outputs;     // H(W + 1) flat outputs, junk columns included
-    long fullTiles;   // tiles of 24 outputs
-    long rest;        // outputs after them
-    long outputPlane; // scratch floats per filter: the outputs rounded up to a vector
-} Geometry;
-
-static Geometry geometry(int height, int width) {
-    Geometry g;
-    g.rowStride = (long)width + 1;
-    g.plane = ((long)height + 2) * g.rowStride + 1;
-    g.outputs = (long)height * g.rowStride;
-    g.fullTiles = g.outputs / (3 * floatsPerVector);
-    g.rest = g.outputs - g.fullTiles * 3 * floatsPerVector;
-    g.outputPlane = (g.outputs + floatsPerVector - 1) / floatsPerVector * floatsPerVector;
-    return g;
-}
-
-// Floats read past the last channel's plane by the last tile (at most a vector's worth of
-// junk outputs, each reading up to 2(W + 1) + 2 further on, all within `plane` but for the
-// rounding): kept zero so that junk lanes hold finite values.
-enum { tailFloats = 2 * floatsPerVector };
 
 static long blocks(int outputs) { return (outputs + filtersPerTile - 1) / filtersPerTile; }
 
@@ -89,7 +62,7 @@ void shears_direct3x3_pack(const float *w, int filters, int channels, int rotate
     }
 }
 
-static void padInput(const float *x, int inputs, int height, int width, Geometry g, float *padded) {
+void directPadInput(const float *x, int inputs, int planes, int height, int width, Geometry g, float *padded) {
     size_t rowBytes = (size_t)width * sizeof(float);
     for (int c = 0; c < inputs; c++) {
         float *plane = padded + c * g.plane;
@@ -102,7 +75,7 @@ static void padInput(const float *x, int inputs, int height, int width, Geometry
         }
         memset(plane + (height + 1) * g.rowStride + 1, 0, (size_t)g.rowStride * sizeof(float));
     }
-    memset(padded + inputs * g.plane, 0, tailFloats * sizeof(float));
+    memset(padded + inputs * g.plane, 0, ((size_t)(planes - inputs) * g.plane + tailFloats) * sizeof(float));
 }
 
 // y = out + start, then the ReLU, dropping the junk column of every row.
@@ -258,7 +231,7 @@ void shears_direct3x3(const float *x, int inputs, int height, int width, const f
                       const float *start, int relu, int portable, float *scratch, float *y) {
     Geometry g = geometry(height, width);
     float *padded = scratch, *out = scratch + inputs * g.plane + tailFloats;
-    padInput(x, inputs, height, width, g, padded);
+    directPadInput(x, inputs, inputs, height, width, g, padded);
 #if defined(__x86_64__)
     if (!portable && shears_direct3x3_fast()) {
         convolveAVX2(padded, inputs, g, packed, outputs, out);

@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import ShearsNet
 
-/// `shears bench conv`: each distinct convolution of a model timed by im2col, by kernel rows and
-/// by Winograd, alternately, at the model's widths and at scaled (pruned) widths — the
+/// `shears bench conv`: each distinct convolution of a model timed by im2col, by kernel rows, by
+/// Winograd and by the direct kernels, alternately, at the model's widths and at scaled (pruned) widths — the
 /// measurement that decides where `ConvolutionAlgorithm.automatic` should pick which.
 struct ConvBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows and Winograd, alternately.")
+        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows, Winograd and the direct kernels, alternately.")
 
     @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")).")
     var model = "vgg-s"
@@ -55,14 +55,15 @@ struct ConvBenchCommand: ParsableCommand {
         }
         print("\(model), batch \(batch), \(Compute.workers) threads; ms per pass (median of \(steps)); "
               + "train ratio = (forward + backward) / im2col's")
-        print("conv (C -> K, H x W)        im2col fwd   bwd   kernel rows fwd   bwd  ratio   Winograd fwd   bwd  ratio")
+        print("conv (C -> K, H x W)        im2col fwd   bwd   kernel rows fwd   bwd  ratio   Winograd fwd   bwd  ratio"
+              + "   direct fwd   bwd  ratio")
         for t in timings {
             let name = "\(t.shape.inChannels) -> \(t.shape.outChannels), \(t.shape.height) x \(t.shape.width)"
-            let (rows, winograd) = (t.kernelRows, t.winograd)
+            let (rows, winograd, direct) = (t.kernelRows, t.winograd, t.direct)
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f", t.im2col.forward, t.im2col.backward,
-                           rows.forward, rows.backward, t.trainRatio(rows), winograd.forward, winograd.backward,
-                           t.trainRatio(winograd)))
+                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f %12.2f %6.2f %6.2f", t.im2col.forward,
+                           t.im2col.backward, rows.forward, rows.backward, t.trainRatio(rows), winograd.forward,
+                           winograd.backward, t.trainRatio(winograd), direct.forward, direct.backward, t.trainRatio(direct)))
         }
     }
 
@@ -116,11 +117,12 @@ struct ConvTiming: Codable {
     var im2col: Time
     var kernelRows: Time
     var winograd: Time
+    var direct: Time
 
     /// An algorithm's forward + backward time over im2col's: below 1, it trains faster.
     func trainRatio(_ time: Time) -> Double { (time.forward + time.backward) / (im2col.forward + im2col.backward) }
 
-    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd]
+    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct]
 
     /// Times `shape` on random input of `batch` images: each repeat runs every algorithm in
     /// turn, so all see the same machine state; the first repeat is a warm-up.
@@ -145,7 +147,8 @@ struct ConvTiming: Codable {
             func milliseconds(_ values: [Double]) -> Double { 1e3 * Stopwatch.median(of: Array(values.dropFirst())) }
             return Time(forward: milliseconds(forward[algorithm]!), backward: milliseconds(backward[algorithm]!))
         }
-        return ConvTiming(shape: shape, im2col: time(.im2col), kernelRows: time(.kernelRows), winograd: time(.winograd))
+        return ConvTiming(shape: shape, im2col: time(.im2col), kernelRows: time(.kernelRows), winograd: time(.winograd),
+                          direct: time(.direct))
     }
 }
 

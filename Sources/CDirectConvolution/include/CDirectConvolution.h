@@ -34,4 +34,19 @@ size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int w
 void shears_direct3x3(const float *x, int inputs, int height, int width, const float *packed, int outputs,
                       const float *start, int relu, int portable, float *scratch, float *y);
 
+/// Images per call of `shears_direct3x3_weight_gradient` on `height x width` maps: enough
+/// that the stacked images give runs of several hundred outputs (1 from 28 x 28 up).
+int shears_direct3x3_weight_gradient_group(int height, int width);
+
+/// Floats of scratch `shears_direct3x3_weight_gradient` needs for a group of images.
+size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, int height, int width);
+
+/// `dw[o][c][i][j] += Σ_n Σ_p dy[n][o][p]·x[n][c][p_y + i − 1][p_x + j − 1]` (zero outside the
+/// image) over `images` consecutive images (at most `shears_direct3x3_weight_gradient_group`),
+/// `x` `images x inputs x height x width`, `dy` `images x outputs x height x width`, `dw`
+/// `outputs x inputs x 3 x 3`: the weight gradient of `shears_direct3x3`'s convolution.
+/// `portable` and `scratch` as there (`shears_direct3x3_weight_gradient_scratch_count` floats).
+void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, const float *dy,
+                                      int outputs, int portable, float *scratch, float *dw);
+
 #endif

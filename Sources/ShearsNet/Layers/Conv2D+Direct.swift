@@ -6,7 +6,9 @@ import CDirectConvolution
 /// `y[f][p] = start[f][p] + Σ_c Σ_i,j w[f][c][i][j]·x[c][p_y + i − 1][p_x + j − 1]` with no patch
 /// matrix and no BLAS packing, each output stored once with the start value and the ReLU.
 /// `∂X` is the same convolution of `∂Y` with the filters rotated by 180° and transposed in their
-/// channels (as by kernel rows); `∂W` stays a GEMM by kernel rows (`kernelRowsBackward`).
+/// channels (as by kernel rows); `∂W[f][c][i][j] = Σ_p ∂Y[f][p]·X[c][p + (i − 1, j − 1)]` is a dot
+/// product of two contiguous runs of the same padded layout per weight, summed by register
+/// tiles of 4 filters x 3 channels.
 extension Conv2D {
     /// Whether this CPU runs the direct kernels' AVX2 + FMA code (x86-64, read once). Elsewhere
     /// `.direct` computes the same sums in plain C, in the same order, much more slowly, and
@@ -62,6 +64,59 @@ extension Conv2D {
     }
 }
 
+extension Conv2D {
+    /// Backward by the direct kernels: adds `∂W` and `∂b` (summed over the batch) and returns
+    /// `∂X` (zeros when `computesInputGradient` is false). Each worker sums its images' `∂W` in
+    /// its own buffer (`F x C x 3 x 3`); the buffers are added in worker order at the end.
+    func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
+        let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
+        let (f, p) = (outChannels, h * w)
+        let filters = computesInputGradient ? directPackedFilters(rotated: true) : []
+        let shares = max(1, min(Compute.workers, n)), size = f * c * 9
+        var partialWeight = [Float](repeating: 0, count: shares * size)
+        var partialBias = [Float](repeating: 0, count: shares * f)
+        let dx = [Float](unsafeUninitializedCapacity: input.count) { dx, initialized in
+            defer { initialized = input.count }
+            input.values.withUnsafeBufferPointer { x in
+                outputGradient.values.withUnsafeBufferPointer { dy in
+                    filters.withUnsafeBufferPointer { rotated in
+                        partialWeight.withUnsafeMutableBufferPointer { dwAll in
+                            partialBias.withUnsafeMutableBufferPointer { dbAll in
+                                Compute.parallelShares(n) { worker, images in
+                                    let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
+                                    let inputGradient = computesInputGradient
+                                        ? DirectScratch(inputs: f, outputs: c, height: h, width: w) : nil
+                                    let dw = dwAll.baseAddress! + worker * size, db = dbAll.baseAddress! + worker * f
+                                    for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
+                                        gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
+                                                            images: min(gradient.group, images.upperBound - first), into: dw)
+                                    }
+                                    for image in images {
+                                        let dyImage = dy.baseAddress! + image * f * p
+                                        for filter in 0..<f { db[filter] += PlaneSums.sum(dyImage + filter * p, count: p) }
+                                        let dxImage = dx.baseAddress! + image * c * p
+                                        if let inputGradient {
+                                            inputGradient.convolve(dyImage, rotated.baseAddress!, start: nil, relu: false, into: dxImage)
+                                        } else {
+                                            dxImage.update(repeating: 0, count: c * p)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for worker in 0..<shares {
+            for i in 0..<size { weight.gradient.values[i] += partialWeight[worker * size + i] }
+            guard hasBias else { continue }
+            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
+        }
+        return Tensor(shape: input.shape, values: dx)
+    }
+}
+
 /// One worker's scratch for the direct kernels (the padded image and the tiles' outputs),
 /// sized once per pass, and the call for one image.
 final class DirectScratch {
@@ -82,5 +137,33 @@ final class DirectScratch {
     func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, start: UnsafePointer<Float>?, relu: Bool,
                   portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
         shears_direct3x3(x, inputs, height, width, packed, outputs, start, relu ? 1 : 0, portable ? 1 : 0, scratch, y)
+    }
+}
+
+/// One worker's scratch for the direct weight gradient (a group of images stacked into one
+/// padded image, and their flat output gradients), sized once per pass, and the call for a group.
+final class DirectGradientScratch {
+    let inputs: Int32, outputs: Int32, height: Int32, width: Int32
+    /// Images per call: on small maps several, stacked, so that the kernel's runs are long.
+    let group: Int
+    private let scratch: UnsafeMutablePointer<Float>
+
+    init(inputs: Int, outputs: Int, height: Int, width: Int) {
+        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0,
+                     "DirectGradientScratch: \(inputs) -> \(outputs) channels, \(height) x \(width)")
+        (self.inputs, self.outputs, self.height, self.width) = (Int32(inputs), Int32(outputs), Int32(height), Int32(width))
+        group = Int(shears_direct3x3_weight_gradient_group(self.height, self.width))
+        scratch = .allocate(capacity: shears_direct3x3_weight_gradient_scratch_count(self.inputs, self.outputs,
+                                                                                     self.height, self.width))
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// `dw += ∂W` of `images` consecutive images (at most `group`; `dw` `F x C x 3 x 3`); by the
+    /// plain C loop when `portable`.
+    func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, portable: Bool = false,
+                    into dw: UnsafeMutablePointer<Float>) {
+        precondition((1...group).contains(images), "DirectGradientScratch: \(images) images, groups of at most \(group)")
+        shears_direct3x3_weight_gradient(x, Int32(images), inputs, height, width, dy, outputs, portable ? 1 : 0, scratch, dw)
     }
 }

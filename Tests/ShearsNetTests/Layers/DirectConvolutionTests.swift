@@ -10,13 +10,14 @@ struct DirectConvolutionTests {
     static let tolerance = 4e-6
 
     /// `(C, F, H, W, batch)`: vgg-s's and resnet-s's 3x3 convs, pruned and odd widths, 7x7
-    /// maps, a first layer, and maps whose flat outputs (`H·(W + 1)`) end in a tile of 8, 16
-    /// or 24 outputs, down to a 1 x 1 image.
+    /// maps, a first layer, maps whose flat outputs (`H·(W + 1)`) end in a tile of 8, 16 or 24
+    /// outputs, down to a 1 x 1 image, and a batch larger than the weight gradient's group of
+    /// stacked images (4 on 14 x 14 maps).
     static let shapes: [(Int, Int, Int, Int, Int)] = [
         (32, 32, 28, 28, 2), (32, 64, 14, 14, 2), (64, 64, 14, 14, 1), (64, 128, 7, 7, 3), (16, 16, 28, 28, 1),
         (32, 32, 14, 14, 1), (64, 64, 7, 7, 2), (1, 32, 28, 28, 2), (7, 13, 14, 14, 3), (13, 1, 7, 7, 2),
         (23, 27, 28, 28, 1), (45, 50, 14, 14, 1), (3, 5, 3, 4, 2), (4, 6, 3, 3, 1), (5, 3, 5, 4, 2),
-        (2, 3, 1, 1, 1), (3, 2, 2, 1, 2), (4, 7, 1, 9, 1),
+        (2, 3, 1, 1, 1), (3, 2, 2, 1, 2), (4, 7, 1, 9, 1), (4, 6, 14, 14, 6),
     ]
 
     func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
@@ -65,10 +66,10 @@ struct DirectConvolutionTests {
         #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
     }
 
-    @Test("the AVX2 kernels give the plain C loop's bits, with a start, with and without the ReLU",
+    @Test("the AVX2 kernels give the plain C loop's bits: forward with a start, with and without the ReLU, and ∂W",
           arguments: shapes.indices)
     func fastEqualsPortable(index: Int) {
-        let (c, f, h, w, _) = Self.shapes[index]
+        let (c, f, h, w, n) = Self.shapes[index]
         let conv = layer(Self.shapes[index], seed: 1000 + UInt64(index))
         let x = randomTensor([c, h, w], seed: 1100 + UInt64(index))
         let start = randomTensor([f, h, w], seed: 1200 + UInt64(index)).values
@@ -87,6 +88,20 @@ struct DirectConvolutionTests {
             #expect(fast == portable, "shape \(Self.shapes[index]), relu \(relu)")
             #expect(!relu || fast.allSatisfy { $0 >= 0 })
         }
+        let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
+        let images = min(n, gradient.group)
+        let xs = randomTensor([images, c, h, w], seed: 1250 + UInt64(index)), dys = randomTensor([images, f, h, w], seed: 1260)
+        func weightGradient(portable: Bool) -> [Float] {
+            var dw = [Float](repeating: 0.5, count: f * c * 9)
+            xs.values.withUnsafeBufferPointer { x in
+                dys.values.withUnsafeBufferPointer { dy in
+                    dw.withUnsafeMutableBufferPointer { gradient.accumulate(x.baseAddress!, dy.baseAddress!, images: images,
+                                                                            portable: portable, into: $0.baseAddress!) }
+                }
+            }
+            return dw
+        }
+        #expect(weightGradient(portable: false) == weightGradient(portable: true), "shape \(Self.shapes[index]): ∂W")
     }
 
     @Test("with an output offset and a mask, direct and im2col agree on outputs and all gradients")
