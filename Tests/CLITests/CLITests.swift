@@ -177,7 +177,7 @@ struct CLITests {
     func badInput() throws {
         let unknown = try runShears(["train", "--model", "resnet", "--out", "/tmp/x.safetensors"])
         #expect(unknown.status != 0 && unknown.error.contains("unknown --model 'resnet'"))
-        let algorithm = try runShears(["bench", "train", "--conv-algorithm", "direct"])
+        let algorithm = try runShears(["bench", "train", "--conv-algorithm", "fft"])
         #expect(algorithm.status != 0 && algorithm.error.contains("--conv-algorithm"), "\(algorithm.error)")
         let noData = try runShears(["train", "--data-dir", "/nonexistent", "--out", "/tmp/x.safetensors"])
         #expect(noData.status != 0 && noData.error.contains("--data-dir must hold"))
