@@ -78,7 +78,8 @@ void directPadInput(const float *x, int inputs, int planes, int height, int widt
     memset(padded + inputs * g.plane, 0, ((size_t)(planes - inputs) * g.plane + tailFloats) * sizeof(float));
 }
 
-// y = out + start, then the ReLU, dropping the junk column of every row.
+// y = out + start, then the ReLU, dropping the junk column of every row. Each row is copied
+// (or added to its start) and then clamped in place, two loops simple enough to vectorise.
 static void copyOut(const float *out, Geometry g, int outputs, int height, int width,
                     const float *start, int relu, float *y) {
     long pixels = (long)height * width;
@@ -86,12 +87,15 @@ static void copyOut(const float *out, Geometry g, int outputs, int height, int w
         for (int row = 0; row < height; row++) {
             const float *source = out + o * g.outputPlane + row * g.rowStride;
             float *target = y + o * pixels + (long)row * width;
-            const float *offset = start ? start + o * pixels + (long)row * width : NULL;
-            for (int x = 0; x < width; x++) {
-                float value = offset ? source[x] + offset[x] : source[x];
-                // As Swift's max(value, 0): NaN stays NaN, −0 becomes 0.
-                target[x] = relu && value <= 0 ? 0 : value;
+            if (start) {
+                const float *offset = start + o * pixels + (long)row * width;
+                for (int x = 0; x < width; x++) target[x] = source[x] + offset[x];
+            } else {
+                memcpy(target, source, (size_t)width * sizeof(float));
             }
+            if (!relu) continue;
+            // As Swift's max(value, 0): NaN stays NaN, −0 becomes 0.
+            for (int x = 0; x < width; x++) target[x] = target[x] <= 0 ? 0 : target[x];
         }
     }
 }

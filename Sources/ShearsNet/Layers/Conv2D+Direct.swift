@@ -15,19 +15,25 @@ extension Conv2D {
     /// `.automatic` does not pick it.
     public static let directKernelsAreFast = shears_direct3x3_fast() == 1
 
-    /// Whether forward and `∂X` run by the direct kernels: the layer is 3x3, stride 1, padding
+    /// Whether the forward pass runs by the direct kernels: the layer is 3x3, stride 1, padding
     /// 1 and not shape-pruned, and `algorithm` is `.direct`, or `.automatic` on a CPU where they
-    /// are fast (`directKernelsAreFast`), Winograd not picked, and the layer reads at least
-    /// `kernelRowsMinimumChannels` channels (a 1-channel first layer stays on im2col).
+    /// are fast (`directKernelsAreFast`) and Winograd is not picked.
     public var usesDirect: Bool {
         let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1 && patchRows == nil
         switch algorithm {
         case .im2col, .winograd, .kernelRows: return false
         case .direct: return applies
-        case .automatic:
-            return applies && Conv2D.directKernelsAreFast && !usesWinograd
-                && inChannels >= Conv2D.kernelRowsMinimumChannels
+        case .automatic: return applies && Conv2D.directKernelsAreFast && !usesWinograd
         }
+    }
+
+    /// Whether backward runs by the direct kernels too: where the forward pass does, except
+    /// under `.automatic` on a layer of fewer than `kernelRowsMinimumChannels` input channels
+    /// (a first layer), whose weight gradient the direct kernels' tiles of 3 channels would
+    /// mostly spend on zeros; such a layer's backward runs by im2col (measured: `shears bench
+    /// conv`, docs/performance.md, "A direct convolution").
+    public var usesDirectBackward: Bool {
+        usesDirect && (algorithm == .direct || inChannels >= Conv2D.kernelRowsMinimumChannels)
     }
 
     /// The layer's filters packed for the direct kernels, or with `rotated` those of `∂X`.

@@ -78,15 +78,13 @@ extension Conv2D {
     }
 
     /// Backward by kernel rows: adds `∂W` and `∂b` (summed over the batch) and returns `∂X`
-    /// (zeros when `computesInputGradient` is false), by the direct kernels when `usesDirect`.
+    /// (zeros when `computesInputGradient` is false).
     func kernelRowsBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, f) = (input.shape[0], inChannels, outChannels)
         let g = kernelRowPatches(channels: c, height: input.shape[2], width: input.shape[3])
         let transposed = kernelRowPatches(channels: f, height: g.outHeight, width: g.width)
         let (k, p) = (g.rows, g.outPixels)
         let rotated = weightByKernelRow(rotated: true)
-        let direct = usesDirect && computesInputGradient
-        let directFilters = direct ? directPackedFilters(rotated: true) : []
         let shares = max(1, min(Compute.workers, n))
         // Per-worker gradient accumulators (by kernel row, `kh x F x C·kw`), summed afterwards.
         var partialWeight = [Float](repeating: 0, count: shares * rotated.count)
@@ -101,10 +99,8 @@ extension Conv2D {
                             partialBias.withUnsafeMutableBufferPointer { dbAll in
                                 Compute.parallelShares(n) { worker, images in
                                     let patches = UnsafeMutablePointer<Float>.allocate(
-                                        capacity: max(g.rows * g.columns, direct ? 0 : transposed.rows * transposed.columns))
+                                        capacity: max(g.rows * g.columns, transposed.rows * transposed.columns))
                                     defer { patches.deallocate() }
-                                    let inputGradient = direct
-                                        ? DirectScratch(inputs: f, outputs: c, height: g.outHeight, width: g.width) : nil
                                     let dw = dwAll.baseAddress! + worker * rotated.count, db = dbAll.baseAddress! + worker * f
                                     for image in images {
                                         let dyImage = dy.baseAddress! + image * f * p, dxImage = dx.baseAddress! + image * g.inputSize
@@ -118,14 +114,8 @@ extension Conv2D {
                                             dxImage.update(repeating: 0, count: g.inputSize)
                                             continue
                                         }
-                                        if let inputGradient {
-                                            directFilters.withUnsafeBufferPointer { filters in
-                                                inputGradient.convolve(dyImage, filters.baseAddress!, start: nil, relu: false, into: dxImage)
-                                            }
-                                        } else {
-                                            convolveByKernelRows(transposed, blocks: wRotated.baseAddress!, outputs: c, source: dyImage,
-                                                                 patches: patches, into: dxImage, accumulate: false)
-                                        }
+                                        convolveByKernelRows(transposed, blocks: wRotated.baseAddress!, outputs: c, source: dyImage,
+                                                             patches: patches, into: dxImage, accumulate: false)
                                     }
                                 }
                             }

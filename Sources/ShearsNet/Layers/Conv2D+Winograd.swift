@@ -32,11 +32,13 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// faster, the transforms' memory traffic dominates, and im2col wins on every reference
     /// conv at every width (Winograd 1.05–2.2x slower). With few channels the 16 GEMMs are too
     /// thin for BLAS either way (vgg-s's 1 → 32 conv: 3.7x slower by Winograd). Where Winograd
-    /// is not picked, on a layer of at least `Conv2D.kernelRowsMinimumChannels` input
-    /// channels: the direct kernels where they apply and the CPU runs them fast
-    /// (`Conv2D.directKernelsAreFast`; faster than kernel rows on every such reference conv:
-    /// docs/performance.md, "A direct convolution"), else kernel rows where they apply (faster
-    /// than im2col on every such conv: "Kernel rows"); im2col elsewhere.
+    /// is not picked: the direct kernels where they apply and the CPU runs them fast
+    /// (`Conv2D.directKernelsAreFast`; faster than kernel rows on every reference conv with at
+    /// least `Conv2D.kernelRowsMinimumChannels` input channels, and than im2col in the forward
+    /// pass of the 1-channel first layers, whose backward stays on im2col:
+    /// docs/performance.md, "A direct convolution"); else kernel rows where they apply to a
+    /// layer of at least `Conv2D.kernelRowsMinimumChannels` input channels (faster than im2col
+    /// on every such conv: "Kernel rows"); im2col elsewhere.
     case automatic
 }
 

@@ -151,7 +151,7 @@ public final class Conv2D: ReLUFusing {
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
         requireShape(outputGradient.shape, [n, f, g.outHeight, g.outWidth], "Conv2D.backward")
         if usesWinograd { return winogradBackward(outputGradient, input: input) }
-        if usesDirect { return directBackward(outputGradient, input: input) }
+        if usesDirectBackward { return directBackward(outputGradient, input: input) }
         if usesKernelRows { return kernelRowsBackward(outputGradient, input: input) }
         var inputGradient = Tensor(shape: input.shape)
         let shares = max(1, min(Compute.workers, n))

@@ -147,18 +147,36 @@ struct DirectConvolutionTests {
         #expect(Array(whole.1[(3 * perInput)..<(4 * perInput)]) == alone.1)
     }
 
-    @Test("which layers run direct: 3x3, stride 1, padding 1, not shape-pruned; automatic where the kernels are fast, from 4 input channels")
+    @Test("a first layer under automatic (forward direct where fast, backward by im2col, no ∂x) is within τ·S of the definition")
+    func firstLayerUnderAutomatic() {
+        var rng = SeededGenerator(seed: 1600)
+        let conv = Conv2D(inChannels: 1, outChannels: 32, kernelSize: 3, padding: 1, rng: &rng)
+        conv.computesInputGradient = false
+        #expect(conv.usesDirect == Conv2D.directKernelsAreFast && !conv.usesDirectBackward && !conv.usesKernelRows)
+        let x = randomTensor([3, 1, 28, 28], seed: 1601)
+        let y = conv.forward(x, training: true)
+        let dy = randomTensor(y.shape, seed: 1602)
+        let dx = conv.backward(dy)
+        let exact = ConvolutionDefinition(conv, x, dy)
+        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
+                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
+        #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance, "forward, ∂w errors \(errors) of S")
+        #expect(dx.values.allSatisfy { $0 == 0 })
+    }
+
+    @Test("which layers run direct: 3x3, stride 1, padding 1, not shape-pruned; automatic where the kernels are fast, backward from 4 input channels")
     func selection() {
         var rng = SeededGenerator(seed: 1500)
         let dense = Conv2D(inChannels: Conv2D.kernelRowsMinimumChannels, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
         #expect(dense.usesDirect == (Conv2D.directKernelsAreFast && !dense.usesWinograd))
+        #expect(dense.usesDirectBackward == dense.usesDirect)
         #expect(dense.usesDirect != dense.usesKernelRows || dense.usesWinograd)
         dense.algorithm = .kernelRows
-        #expect(!dense.usesDirect && dense.usesKernelRows)
+        #expect(!dense.usesDirect && !dense.usesDirectBackward && dense.usesKernelRows)
         let first = Conv2D(inChannels: 1, outChannels: 32, kernelSize: 3, padding: 1, rng: &rng)
-        #expect(!first.usesDirect)
+        #expect(first.usesDirect == Conv2D.directKernelsAreFast && !first.usesDirectBackward)
         first.algorithm = .direct
-        #expect(first.usesDirect && !first.usesKernelRows)
+        #expect(first.usesDirect && first.usesDirectBackward && !first.usesKernelRows)
         let strided = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
         let unpadded = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, padding: 0, rng: &rng)
         let wide = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 5, padding: 2, rng: &rng)
@@ -166,7 +184,7 @@ struct DirectConvolutionTests {
         pruned.patchRows = Array(0..<17)
         for conv in [strided, unpadded, wide, pruned] {
             conv.algorithm = .direct
-            #expect(!conv.usesDirect)
+            #expect(!conv.usesDirect && !conv.usesDirectBackward)
         }
     }
 }
