@@ -1,6 +1,6 @@
 import CDirectConvolution
 
-/// Forward and input gradient by the direct 3x3 kernels (`ConvolutionAlgorithm.direct`,
+/// Forward, input and weight gradients by the direct 3x3 kernels (`ConvolutionAlgorithm.direct`,
 /// `Sources/CDirectConvolution`): per image, the input is copied once into a zero-padded
 /// layout whose nine taps are fixed offsets, and register tiles of 4 filters x 24 outputs sum
 /// `y[f][p] = start[f][p] + Σ_c Σ_i,j w[f][c][i][j]·x[c][p_y + i − 1][p_x + j − 1]` with no patch
@@ -8,7 +8,7 @@ import CDirectConvolution
 /// `∂X` is the same convolution of `∂Y` with the filters rotated by 180° and transposed in their
 /// channels (as by kernel rows); `∂W[f][c][i][j] = Σ_p ∂Y[f][p]·X[c][p + (i − 1, j − 1)]` is a dot
 /// product of two contiguous runs of the same padded layout per weight, summed by register
-/// tiles of 4 filters x 3 channels.
+/// tiles of 4 filters x 3 channels over a group of images stacked into one padded image.
 extension Conv2D {
     /// Whether this CPU runs the direct kernels' AVX2 + FMA code (x86-64, read once). Elsewhere
     /// `.direct` computes the same sums in plain C, in the same order, much more slowly, and
