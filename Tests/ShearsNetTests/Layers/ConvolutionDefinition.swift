@@ -46,6 +46,23 @@ struct ConvolutionDefinition {
         }
     }
 
+    /// One forward and backward pass of `conv` on small integers (weights, bias, input and
+    /// output gradient in −3…3, seeded), where every sum is exact: the results, with the
+    /// definition, must then equal it exactly.
+    static func onSmallIntegers(_ conv: Conv2D, batch n: Int, height h: Int, width w: Int, seed: UInt64)
+        -> (y: Tensor, dx: Tensor, dy: Tensor, exact: ConvolutionDefinition) {
+        var rng = SeededGenerator(seed: seed)
+        func integer() -> Float { Float(Int(rng.next() % 7) - 3) }
+        conv.weight.value.values = conv.weight.value.values.map { _ in integer() }
+        conv.bias.value.values = conv.bias.value.values.map { _ in integer() }
+        let c = conv.inChannels
+        let x = Tensor(shape: [n, c, h, w], values: (0..<(n * c * h * w)).map { _ in integer() })
+        let y = conv.forward(x, training: true)
+        let dy = Tensor(shape: y.shape, values: y.values.map { _ in integer() })
+        let dx = conv.backward(dy)
+        return (y, dx, dy, ConvolutionDefinition(conv, x, dy))
+    }
+
     /// Worst `|computed − exact| / S` (S floored at the smallest normal float, for all-zero terms).
     static func worstRelative(_ computed: [Float], _ exact: [Double], _ scale: [Double]) -> Double {
         precondition(computed.count == exact.count, "\(computed.count) values against \(exact.count)")

@@ -50,17 +50,9 @@ struct DirectConvolutionTests {
           arguments: [0, 3, 12, 15])
     func exactIntegers(index: Int) {
         let shape = Self.shapes[index]
-        let (c, _, h, w, n) = shape
+        let (_, _, h, w, n) = shape
         let conv = layer(shape, seed: 900)
-        var rng = SeededGenerator(seed: 901)
-        func integer() -> Float { Float(Int(rng.next() % 7) - 3) }
-        conv.weight.value.values = conv.weight.value.values.map { _ in integer() }
-        conv.bias.value.values = conv.bias.value.values.map { _ in integer() }
-        let x = Tensor(shape: [n, c, h, w], values: (0..<(n * c * h * w)).map { _ in integer() })
-        let y = conv.forward(x, training: true)
-        let dy = Tensor(shape: y.shape, values: y.values.map { _ in integer() })
-        let dx = conv.backward(dy)
-        let exact = ConvolutionDefinition(conv, x, dy)
+        let (y, dx, _, exact) = ConvolutionDefinition.onSmallIntegers(conv, batch: n, height: h, width: w, seed: 901)
         #expect(y.values.map(Double.init) == exact.y)
         #expect(dx.values.map(Double.init) == exact.dx)
         #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)

@@ -51,17 +51,9 @@ struct KernelRowConvolutionTests {
           arguments: [0, 4, 10, 11])
     func exactIntegers(index: Int) {
         let shape = Self.shapes[index]
-        let (c, _, h, w, n, _) = shape
+        let (_, _, h, w, n, _) = shape
         let conv = layer(shape, seed: 500)
-        var rng = SeededGenerator(seed: 501)
-        func integer() -> Float { Float(Int(rng.next() % 7) - 3) }
-        conv.weight.value.values = conv.weight.value.values.map { _ in integer() }
-        conv.bias.value.values = conv.bias.value.values.map { _ in integer() }
-        let x = Tensor(shape: [n, c, h, w], values: (0..<(n * c * h * w)).map { _ in integer() })
-        let y = conv.forward(x, training: true)
-        let dy = Tensor(shape: y.shape, values: y.values.map { _ in integer() })
-        let dx = conv.backward(dy)
-        let exact = ConvolutionDefinition(conv, x, dy)
+        let (y, dx, dy, exact) = ConvolutionDefinition.onSmallIntegers(conv, batch: n, height: h, width: w, seed: 501)
         #expect(y.values.map(Double.init) == exact.y)
         #expect(dx.values.map(Double.init) == exact.dx)
         #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
