@@ -37,6 +37,9 @@ struct EnvironmentReport: Codable {
     var cores: Int
     var os: String
     var swift: String
+    /// Which code the direct convolution kernels run here (`Conv2D.directKernelsAreFast`);
+    /// optional so that reports written before it still decode.
+    var directConvolution: String?
 
     static func current() -> EnvironmentReport {
         EnvironmentReport(
@@ -45,12 +48,15 @@ struct EnvironmentReport: Codable {
             cores: ProcessInfo.processInfo.activeProcessorCount,
             os: (firstValue(in: "/etc/os-release", key: "PRETTY_NAME", separator: "=") ?? "unknown")
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
-            swift: compilerVersion)
+            swift: compilerVersion,
+            directConvolution: Conv2D.directKernelsAreFast
+                ? "AVX2 + FMA kernels (automatic picks them)" : "portable C loop (automatic keeps kernel rows)")
     }
 
     var fields: [(String, String)] {
         [("blas", blasConfig), ("blas core", blasCore), ("blas threads", "\(blasThreads)"),
-         ("cpu", "\(cpu) (\(cores) cores)"), ("os", os), ("swift", swift)]
+         ("cpu", "\(cpu) (\(cores) cores)"), ("os", os), ("swift", swift),
+         ("direct conv", directConvolution ?? "unknown")]
     }
 
     private static var compilerVersion: String {
