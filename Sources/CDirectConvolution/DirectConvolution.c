@@ -10,8 +10,8 @@
 // channel and tap by tap, three unaligned loads of the padded input times four broadcast
 // weights: 12 FMAs per 7 loads, with no copy of patches and no packing of them, each output
 // stored once. Written as inline assembly because compilers spill the 12 accumulators when
-// the loads are spelled as intrinsics (measured: 0.7x of OpenBLAS with the spills, 1.1–1.5x
-// without; docs/performance.md, "A direct convolution").
+// the loads are spelled as intrinsics (measured: 0.7–0.9x of OpenBLAS with the spills,
+// 1.1–1.5x without; docs/performance.md, "A direct convolution").
 //
 // Order of the sums, for every output: channel by channel, and within a channel the taps
 // (i, j) in row-major order, each a fused multiply-add (one rounding) into the running sum,
@@ -28,6 +28,29 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
+
+enum { filtersPerTile = 4 };
+
+// Padded-image geometry of one channel.
+typedef struct {
+    long rowStride;   // W + 1
+    long plane;       // (H + 2)(W + 1) + 1 floats per channel
+    long outputs;     // H(W + 1) flat outputs, junk columns included
+    long fullTiles;   // tiles of 24 outputs
+    long rest;        // outputs after them
+    long outputPlane; // scratch floats per filter: the outputs rounded up to a vector
+} Geometry;
+
+static Geometry geometry(int height, int width) {
+    Geometry g;
+    g.rowStride = (long)width + 1;
+    g.plane = ((long)height + 2) * g.rowStride + 1;
+    g.outputs = (long)height * g.rowStride;
+    g.fullTiles = g.outputs / (3 * floatsPerVector);
+    g.rest = g.outputs - g.fullTiles * 3 * floatsPerVector;
+    g.outputPlane = (g.outputs + floatsPerVector - 1) / floatsPerVector * floatsPerVector;
+    return g;
+}
 
 static long blocks(int outputs) { return (outputs + filtersPerTile - 1) / filtersPerTile; }
 
@@ -62,7 +85,8 @@ void shears_direct3x3_pack(const float *w, int filters, int channels, int rotate
     }
 }
 
-void directPadInput(const float *x, int inputs, int planes, int height, int width, Geometry g, float *padded) {
+// x (`inputs x height x width`) into the padded layout, and the zero tail after it.
+static void padInput(const float *x, int inputs, int height, int width, Geometry g, float *padded) {
     size_t rowBytes = (size_t)width * sizeof(float);
     for (int c = 0; c < inputs; c++) {
         float *plane = padded + c * g.plane;
@@ -75,7 +99,7 @@ void directPadInput(const float *x, int inputs, int planes, int height, int widt
         }
         memset(plane + (height + 1) * g.rowStride + 1, 0, (size_t)g.rowStride * sizeof(float));
     }
-    memset(padded + inputs * g.plane, 0, ((size_t)(planes - inputs) * g.plane + tailFloats) * sizeof(float));
+    memset(padded + inputs * g.plane, 0, tailFloats * sizeof(float));
 }
 
 // y = out + start, then the ReLU, dropping the junk column of every row. Each row is copied
@@ -235,7 +259,7 @@ void shears_direct3x3(const float *x, int inputs, int height, int width, const f
                       const float *start, int relu, int portable, float *scratch, float *y) {
     Geometry g = geometry(height, width);
     float *padded = scratch, *out = scratch + inputs * g.plane + tailFloats;
-    directPadInput(x, inputs, inputs, height, width, g, padded);
+    padInput(x, inputs, height, width, g, padded);
 #if defined(__x86_64__)
     if (!portable && shears_direct3x3_fast()) {
         convolveAVX2(padded, inputs, g, packed, outputs, out);

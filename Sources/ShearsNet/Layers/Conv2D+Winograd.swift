@@ -69,15 +69,15 @@ extension Conv2D {
 
     /// Whether forward and backward run by kernel rows: the layer has stride 1, an output as
     /// wide as its input (`kw = 2p + 1`) and no `patchRows`, and `algorithm` is `.kernelRows`, or
-    /// `.automatic` where Winograd is not used and the layer reads at least
-    /// `kernelRowsMinimumChannels` channels.
+    /// `.automatic` where neither Winograd nor the direct kernels are used and the layer reads
+    /// at least `kernelRowsMinimumChannels` channels.
     public var usesKernelRows: Bool {
         let applies = KernelRowPatches.applies(kernelWidth: kernelWidth, stride: stride, padding: padding)
             && patchRows == nil
         switch algorithm {
         case .im2col, .winograd: return false
         case .kernelRows: return applies
-        // The direct kernels compute forward and ∂X; kernel rows still compute ∂W.
+        // Forced direct runs everything by the direct kernels, or by im2col where they do not apply.
         case .direct: return false
         case .automatic:
             return applies && !usesWinograd && !usesDirect && inChannels >= Conv2D.kernelRowsMinimumChannels
