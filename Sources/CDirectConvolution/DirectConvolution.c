@@ -243,10 +243,17 @@ static void convolveAVX2(const float *padded, int inputs, Geometry g, const floa
     }
 }
 
+// Cached: CPUID traps to the hypervisor in a VM (microseconds), and every call of the kernels
+// asks. Workers may ask at once, so the cache is read and written atomically (they can only
+// store the same answer).
 int shears_direct3x3_fast(void) {
     static int answer = -1;
-    if (answer < 0) answer = cpuRunsAVX2FMA();
-    return answer;
+    int known = __atomic_load_n(&answer, __ATOMIC_RELAXED);
+    if (known < 0) {
+        known = cpuRunsAVX2FMA();
+        __atomic_store_n(&answer, known, __ATOMIC_RELAXED);
+    }
+    return known;
 }
 
 #else
