@@ -124,6 +124,39 @@ static void copyOut(const float *out, Geometry g, int outputs, int height, int w
     }
 }
 
+// The same values as `copyOut` followed by a 2x2, stride-2 max-pool (floor: a last odd row or
+// column is dropped), written straight into the pooled `y`. The two rows of a window row get
+// their start value and the ReLU in place in `out` (scratch), as `copyOut` computes them; then
+// each window's four values are compared in MaxPool2D's order (top left, top right, bottom
+// left, bottom right) by the same `>`, keeping the first largest, so that NaN, −0 and ties come
+// out as the separate passes give them. Each loop is simple enough to vectorise.
+static void copyOutPooled(float *out, Geometry g, int outputs, int height, int width,
+                          const float *start, int relu, float *y) {
+    long pixels = (long)height * width, pooledHeight = height / 2, pooledWidth = width / 2;
+    for (int o = 0; o < outputs; o++) {
+        for (long row = 0; row < pooledHeight; row++) {
+            float *top = out + o * g.outputPlane + 2 * row * g.rowStride, *bottom = top + g.rowStride;
+            for (int half = 0; half < 2; half++) {
+                float *values = half ? bottom : top;
+                if (start) {
+                    const float *offset = start + o * pixels + (2 * row + half) * width;
+                    for (long x = 0; x < 2 * pooledWidth; x++) values[x] += offset[x];
+                }
+                if (relu) {
+                    for (long x = 0; x < 2 * pooledWidth; x++) values[x] = values[x] <= 0 ? 0 : values[x];
+                }
+            }
+            float *target = y + (o * pooledHeight + row) * pooledWidth;
+            for (long x = 0; x < pooledWidth; x++) {
+                float best = top[2 * x];
+                best = top[2 * x + 1] > best ? top[2 * x + 1] : best;
+                best = bottom[2 * x] > best ? bottom[2 * x] : best;
+                target[x] = bottom[2 * x + 1] > best ? bottom[2 * x + 1] : best;
+            }
+        }
+    }
+}
+
 // The same sums as the tiles below, in the same order, in plain C.
 static void convolvePortable(const float *padded, int inputs, Geometry g, const float *packed, int outputs,
                              float *out) {
@@ -263,7 +296,7 @@ int shears_direct3x3_fast(void) { return 0; }
 #endif
 
 void shears_direct3x3(const float *x, int inputs, int height, int width, const float *packed, int outputs,
-                      const float *start, int relu, int portable, float *scratch, float *y) {
+                      const float *start, int relu, int pool, int portable, float *scratch, float *y) {
     Geometry g = geometry(height, width);
     float *padded = scratch, *out = scratch + inputs * g.plane + tailFloats;
     padInput(x, inputs, height, width, g, padded);
@@ -277,5 +310,9 @@ void shears_direct3x3(const float *x, int inputs, int height, int width, const f
     (void)portable;
     convolvePortable(padded, inputs, g, packed, outputs, out);
 #endif
-    copyOut(out, g, outputs, height, width, start, relu, y);
+    if (pool) {
+        copyOutPooled(out, g, outputs, height, width, start, relu, y);
+    } else {
+        copyOut(out, g, outputs, height, width, start, relu, y);
+    }
 }

@@ -30,6 +30,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Flag(help: "Run every ReLU as its own pass instead of inside the conv or BatchNorm before it (to measure the fusion).")
     var noReluFusion = false
 
+    @Flag(help: "Run inference's max-pools as their own pass instead of inside the direct conv before them (to measure the fusion).")
+    var noPoolFusion = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -48,12 +51,14 @@ struct TrainBenchCommand: ParsableCommand {
         BLASKernelNote.print()
         var benchmark = try TrainBenchmark(model: model, steps: steps, convolutionAlgorithm: convAlgorithm)
         benchmark.fusesReLUs = !noReluFusion
+        benchmark.fusesPooling = !noPoolFusion
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
         }
         let report = TrainBenchReport(
             environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, reluFusion: !noReluFusion,
+            poolFusion: !noPoolFusion,
             trainBatch: trainBatch,
             inferenceBatch: inferenceBatch,
             trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())

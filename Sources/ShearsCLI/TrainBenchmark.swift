@@ -21,6 +21,8 @@ struct TrainBenchReport: Codable {
     var convAlgorithm: String
     /// Whether ReLUs were computed inside the layer before them (`GraphNetwork.fusesReLUs`).
     var reluFusion: Bool
+    /// Whether inference computed conv → ReLU → max-pool chains inside the conv (`GraphNetwork.fusesPooling`).
+    var poolFusion: Bool
     var trainBatch: Int
     var inferenceBatch: Int
     var trainFlopsPerImage: Double
@@ -44,6 +46,8 @@ struct TrainBenchmark {
     var convolutionAlgorithm = Conv2D.defaultAlgorithm
     /// `GraphNetwork.fusesReLUs` of the benchmarked model.
     var fusesReLUs = true
+    /// `GraphNetwork.fusesPooling` of the benchmarked model.
+    var fusesPooling = true
 
     /// The benchmark of model `name`, a VGG preset or `resnet-s`, as a graph network, its convs
     /// computed by `convolutionAlgorithm`.
@@ -69,6 +73,7 @@ struct TrainBenchmark {
         let model = try GraphNetwork(specification, seed: 1)
         setConvolutionAlgorithm(convolutionAlgorithm, in: model)
         model.fusesReLUs = fusesReLUs
+        model.fusesPooling = fusesPooling
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         var rng = SeededGenerator(seed: 2)
         func batch(_ n: Int) -> Tensor {
@@ -84,7 +89,7 @@ struct TrainBenchmark {
             optimizer.step(model.parameters)
         }
         let inferenceSeconds = Stopwatch.median(repeats: max(3, steps / 4), warmups: 1) {
-            _ = model.forward(inference, training: false)
+            _ = model.predict(inference)
         }
         BLASRuntime.threads = threads
         let sgemm = try LinalgBenchmark(repeats: 3, syrkRows: 1).gemm(n: 2048, scalar: Float.self, threads: threads)

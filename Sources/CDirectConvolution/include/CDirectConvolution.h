@@ -28,11 +28,14 @@ size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int w
 /// `y[o][p] = start[o][p] + Σ_c,i,j w[o][c][i][j]·x[c][p_y + i − 1][p_x + j − 1]` (zero outside
 /// the image) for one image, `x` `inputs x height x width`, `y` `outputs x height x width`,
 /// `start` the same size as `y` or NULL for zeros; then `max(0, ·)` when `relu` is 1.
+/// With `pool` 1, `y` is instead that output max-pooled over 2x2 windows with stride 2
+/// (`outputs x ⌊height/2⌋ x ⌊width/2⌋`, PyTorch's floor mode), computed as `MaxPool2D` would
+/// from it (the same bits), without writing the unpooled output.
 /// `packed` from `shears_direct3x3_pack`, `scratch` of `shears_direct3x3_scratch_count` floats.
 /// With `portable` 1 the plain C loop runs even where the AVX2 kernels would (the tests'
 /// reference: both must give the same bits).
 void shears_direct3x3(const float *x, int inputs, int height, int width, const float *packed, int outputs,
-                      const float *start, int relu, int portable, float *scratch, float *y);
+                      const float *start, int relu, int pool, int portable, float *scratch, float *y);
 
 /// Images per call of `shears_direct3x3_weight_gradient` on `height x width` maps: enough
 /// that the stacked images give runs of several hundred outputs (1 from 28 x 28 up).

@@ -42,6 +42,11 @@ public final class GraphNetwork: Layer {
     /// values, one pass over memory fewer; off while recording or profiling). A switch for
     /// measuring the difference (`shears bench train --no-relu-fusion`).
     public var fusesReLUs = true
+    /// Whether `predict` computes each conv → ReLU → 2x2 max-pool chain in `poolingFusions` inside
+    /// the conv (`shears bench train --no-pool-fusion` measures the difference).
+    public var fusesPooling = true
+    /// Whether the last pass was a `forward`, whose caches `backward` reads (not a `predict`).
+    var lastPassWasForward = false
     /// For each node, the index of the last node that reads it.
     var lastReader: [Int]
     private var inputShape: [Int] = []
@@ -100,13 +105,22 @@ public final class GraphNetwork: Layer {
         precondition(Array(input.shape.dropFirst()) == specification.inputShape,
                      "GraphNetwork.forward: expected [N] + \(specification.inputShape), got \(input.shape)")
         inputShape = input.shape
+        lastPassWasForward = true
+        return run(input, training: training, reluFusions: fusesReLUsNow ? reluFusions : [:], poolingFusions: [:])
+    }
+
+    /// Every node in order on `input`, each fused ReLU inside the node before it and each fused
+    /// chain in `poolingFusions` (conv → pool) inside its conv; the last node's output.
+    func run(_ input: Tensor, training: Bool, reluFusions fusions: [Int: Int], poolingFusions: [Int: (relu: Int, pool: Int)]) -> Tensor {
         var outputs = [Tensor?](repeating: nil, count: nodes.count)
-        let fusions = fusesReLUsNow ? reluFusions : [:]
         var computedByFusion = Set<Int>()
         for (position, node) in nodes.enumerated() {
             if !computedByFusion.contains(position) {
                 let inputs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
-                if let relu = fusions[position] {
+                if let chain = poolingFusions[position], let conv = node.layer as? Conv2D {
+                    outputs[chain.pool] = conv.predictThenReLUAndMaxPool(inputs[0])
+                    computedByFusion.formUnion([chain.relu, chain.pool])
+                } else if let relu = fusions[position] {
                     let output = Self.runThenReLU(node, inputs, training: training)
                     (nodes[relu].layer as! ReLU).adopt(fusedOutput: output)
                     (outputs[position], outputs[relu]) = (output, output)
@@ -162,6 +176,7 @@ public final class GraphNetwork: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
+        precondition(lastPassWasForward, "GraphNetwork.backward: the last pass was predict, which keeps nothing for backward")
         var gradients = [Tensor?](repeating: nil, count: nodes.count)
         gradients[nodes.count - 1] = outputGradient
         var inputGradient: Tensor?

@@ -48,11 +48,30 @@ extension Conv2D {
         }
     }
 
+    /// Evaluation-mode `MaxPool2D(size: 2)(ReLU(forward(input)))` for a layer that `usesDirect`:
+    /// each image's output is pooled as it is copied out of the kernels' scratch, still in
+    /// cache, and the unpooled output is never written (`GraphNetwork.predict`). The same
+    /// bits as the three layers run one after another. Nothing is kept for `backward`.
+    public func predictThenReLUAndMaxPool(_ input: Tensor) -> Tensor {
+        precondition(usesDirect && input.shape.count == 4 && input.shape[1] == inChannels && input.shape[2] >= 2
+                        && input.shape[3] >= 2,
+                     "Conv2D.predictThenReLUAndMaxPool: a direct layer of \(inChannels) channels on maps of 2 x 2 or more, got \(input.shape)")
+        let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
+        let shape = [n, outChannels, h / 2, w / 2]
+        let count = shape.reduce(1, *)
+        let values = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+            directForward(input, start: startValues(geometry(input.shape)), thenReLU: true, pooled: true, into: y.baseAddress!)
+            initialized = count
+        }
+        return Tensor(shape: shape, values: values)
+    }
+
     /// Forward by the direct kernels: `y[n] = start + conv(x[n])`, then `max(0, ·)` when
-    /// `thenReLU`, each image by one worker with its own scratch.
-    func directForward(_ input: Tensor, start: [Float], thenReLU: Bool, into y: UnsafeMutablePointer<Float>) {
+    /// `thenReLU`, then 2x2 max-pooled when `pooled`; each image by one worker with its own scratch.
+    func directForward(_ input: Tensor, start: [Float], thenReLU: Bool, pooled: Bool = false,
+                       into y: UnsafeMutablePointer<Float>) {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
-        let f = outChannels
+        let f = outChannels, imageOutputs = pooled ? f * (h / 2) * (w / 2) : f * h * w
         let packed = directPackedFilters(rotated: false)
         input.values.withUnsafeBufferPointer { x in
             packed.withUnsafeBufferPointer { filters in
@@ -61,7 +80,7 @@ extension Conv2D {
                         let direct = DirectScratch(inputs: c, outputs: f, height: h, width: w)
                         for image in images {
                             direct.convolve(x.baseAddress! + image * c * h * w, filters.baseAddress!, start: s.baseAddress!,
-                                            relu: thenReLU, into: y + image * f * h * w)
+                                            relu: thenReLU, pooled: pooled, into: y + image * imageOutputs)
                         }
                     }
                 }
@@ -138,11 +157,13 @@ final class DirectScratch {
 
     deinit { scratch.deallocate() }
 
-    /// `y = start + conv(x)` (`start` nil for zeros), then the ReLU when `relu`, for one image;
-    /// by the plain C loop when `portable` (the same bits, for tests).
+    /// `y = start + conv(x)` (`start` nil for zeros), then the ReLU when `relu`, then 2x2
+    /// max-pooled when `pooled`, for one image; by the plain C loop when `portable` (the same
+    /// bits, for tests).
     func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, start: UnsafePointer<Float>?, relu: Bool,
-                  portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
-        shears_direct3x3(x, inputs, height, width, packed, outputs, start, relu ? 1 : 0, portable ? 1 : 0, scratch, y)
+                  pooled: Bool = false, portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
+        shears_direct3x3(x, inputs, height, width, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0, portable ? 1 : 0,
+                         scratch, y)
     }
 }
 

@@ -98,13 +98,7 @@ public final class Conv2D: ReLUFusing {
         let g = geometry(input.shape)
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
         // Every image's output starts as bias (+ offset), then the GEMM accumulates into it.
-        var initial = outputOffset?.values ?? [Float](repeating: 0, count: f * p)
-        precondition(initial.count == f * p,
-                     "Conv2D.forward: output offset \(outputOffset?.shape ?? []) for outputs [\(f), \(g.outHeight), \(g.outWidth)]")
-        for channel in 0..<f {
-            let b = bias.value.values[channel]
-            for q in (channel * p)..<((channel + 1) * p) { initial[q] += b }
-        }
+        let initial = startValues(g)
         // Uninitialised: every image's block is first set to `initial` (a zero fill first was a
         // whole extra pass over the largest activations).
         let values = [Float](unsafeUninitializedCapacity: n * f * p) { y, initialized in
@@ -143,6 +137,20 @@ public final class Conv2D: ReLUFusing {
             }
         }
         return Tensor(shape: [n, f, g.outHeight, g.outWidth], values: values)
+    }
+
+    /// What every image's output starts from before the convolution's sums are added: the bias,
+    /// plus `outputOffset` where surgery left one (`F x Ho x Wo`).
+    func startValues(_ g: ConvGeometry) -> [Float] {
+        let (f, p) = (outChannels, g.outPixels)
+        var initial = outputOffset?.values ?? [Float](repeating: 0, count: f * p)
+        precondition(initial.count == f * p,
+                     "Conv2D.forward: output offset \(outputOffset?.shape ?? []) for outputs [\(f), \(g.outHeight), \(g.outWidth)]")
+        for channel in 0..<f {
+            let b = bias.value.values[channel]
+            for q in (channel * p)..<((channel + 1) * p) { initial[q] += b }
+        }
+        return initial
     }
 
     /// Adds `∂W` and `∂b` (summed over the batch) and returns `∂X` (zeros when `computesInputGradient` is false).

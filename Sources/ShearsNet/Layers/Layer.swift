@@ -14,8 +14,14 @@ public protocol Layer: AnyObject {
     func backward(_ outputGradient: Tensor) -> Tensor
     /// Trainable parameters, in checkpoint order.
     var parameters: [Parameter] { get }
+    /// The evaluation-mode output for a batch, when no `backward` follows: `forward(input,
+    /// training: false)`'s values, computed however is fastest (`GraphNetwork` fuses more
+    /// layers than a forward pass whose caches backward reads can).
+    func predict(_ input: Tensor) -> Tensor
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
+
+    public func predict(_ input: Tensor) -> Tensor { forward(input, training: false) }
 }

@@ -109,7 +109,7 @@ public struct Trainer {
         while start < data.count {
             let end = min(data.count, start + batchSize)
             let (images, labels) = data.batch(Array(start..<end)[...])
-            let logits = model.forward(images, training: false)
+            let logits = model.predict(images)
             let result = CrossEntropy(logits: logits, labels: labels)
             lossSum += Double(result.loss) * Double(end - start)
             correct += result.correct

@@ -54,17 +54,17 @@ public enum Latency {
     /// fastest of three passes, after a warm-up pass).
     public static func measure(_ model: some Layer, data: ImageBatchSource, singles: Int) -> (batch1: Double, batch256: Double) {
         let batch = data.batch(Array(0..<min(256, data.count))[...]).images
-        _ = model.forward(batch, training: false)
+        _ = model.predict(batch)
         var best = Double.infinity
         for _ in 0..<3 {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = model.forward(batch, training: false)
+            _ = model.predict(batch)
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batch.shape[0]))
         }
         let count = min(singles, data.count)
         let images = (0..<count).map { data.batch([$0]).images }
         let start = DispatchTime.now().uptimeNanoseconds
-        for image in images { _ = model.forward(image, training: false) }
+        for image in images { _ = model.predict(image) }
         let single = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(max(1, count))
         return (single, best)
     }
