@@ -43,7 +43,8 @@ public final class GraphNetwork: Layer {
     /// measuring the difference (`shears bench train --no-relu-fusion`).
     public var fusesReLUs = true
     /// Whether `predict` computes each conv → ReLU → 2x2 max-pool chain in `poolingFusions` inside
-    /// the conv (`shears bench train --no-pool-fusion` measures the difference).
+    /// the conv, when it fuses ReLUs at all (`shears bench train --no-pool-fusion` measures the
+    /// difference).
     public var fusesPooling = true
     /// Whether the last pass was a `forward`, whose caches `backward` reads (not a `predict`).
     var lastPassWasForward = false

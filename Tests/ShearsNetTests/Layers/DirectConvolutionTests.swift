@@ -123,17 +123,17 @@ struct DirectConvolutionTests {
     @Test("an image's outputs and input gradient do not depend on its batch or on the workers")
     func sameBitsWhateverTheBatch() {
         func run(images: Range<Int>, threads: Int) -> ([Float], [Float]) {
-            Compute.configure(threads: threads)
-            var rng = SeededGenerator(seed: 1400)
-            let conv = Conv2D(inChannels: 9, outChannels: 10, kernelSize: 3, padding: 1, rng: &rng)
-            conv.algorithm = .direct
-            let all = randomTensor([5, 9, 7, 6], seed: 1401), allGradients = randomTensor([5, 10, 7, 6], seed: 1402)
-            let (x, dy) = (all.selecting(Array(images), alongAxis: 0), allGradients.selecting(Array(images), alongAxis: 0))
-            let y = conv.forward(x, training: true)
-            return (y.values, conv.backward(dy).values)
+            Compute.withWorkers(threads) {
+                var rng = SeededGenerator(seed: 1400)
+                let conv = Conv2D(inChannels: 9, outChannels: 10, kernelSize: 3, padding: 1, rng: &rng)
+                conv.algorithm = .direct
+                let all = randomTensor([5, 9, 7, 6], seed: 1401), allGradients = randomTensor([5, 10, 7, 6], seed: 1402)
+                let (x, dy) = (all.selecting(Array(images), alongAxis: 0), allGradients.selecting(Array(images), alongAxis: 0))
+                let y = conv.forward(x, training: true)
+                return (y.values, conv.backward(dy).values)
+            }
         }
         let whole = run(images: 0..<5, threads: 2), alone = run(images: 3..<4, threads: 1)
-        Compute.configure(threads: 1)
         let perImage = 10 * 7 * 6, perInput = 9 * 7 * 6
         #expect(Array(whole.0[(3 * perImage)..<(4 * perImage)]) == alone.0)
         #expect(Array(whole.1[(3 * perInput)..<(4 * perInput)]) == alone.1)

@@ -109,17 +109,17 @@ struct KernelRowConvolutionTests {
     @Test("1 and 2 workers give the same outputs and input gradients")
     func workersAgree() {
         func run(threads: Int) -> ([Float], [Float], [Float]) {
-            Compute.configure(threads: threads)
-            var rng = SeededGenerator(seed: 520)
-            let conv = Conv2D(inChannels: 9, outChannels: 10, kernelSize: 3, padding: 1, rng: &rng)
-            conv.algorithm = .kernelRows
-            let x = randomTensor([5, 9, 7, 6], seed: 521)
-            let y = conv.forward(x, training: true)
-            let dx = conv.backward(randomTensor(y.shape, seed: 522))
-            return (y.values, dx.values, conv.weight.gradient.values)
+            Compute.withWorkers(threads) {
+                var rng = SeededGenerator(seed: 520)
+                let conv = Conv2D(inChannels: 9, outChannels: 10, kernelSize: 3, padding: 1, rng: &rng)
+                conv.algorithm = .kernelRows
+                let x = randomTensor([5, 9, 7, 6], seed: 521)
+                let y = conv.forward(x, training: true)
+                let dx = conv.backward(randomTensor(y.shape, seed: 522))
+                return (y.values, dx.values, conv.weight.gradient.values)
+            }
         }
         let single = run(threads: 1), double = run(threads: 2)
-        Compute.configure(threads: 1)
         #expect(single.0 == double.0 && single.1 == double.1)
         let worst = zip(single.2, double.2).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst < 1e-4, "weight gradients differ by \(worst)")

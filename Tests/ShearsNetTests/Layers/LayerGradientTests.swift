@@ -116,16 +116,18 @@ struct LayerGradientTests {
     @Test("Conv2D gives the same outputs and gradients with 1 and 2 workers")
     func workersAgree() {
         func run(threads: Int) -> (Tensor, Tensor, [Float]) {
-            Compute.configure(threads: threads)
-            var rng = SeededGenerator(seed: 13)
-            let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, rng: &rng)
-            let x = randomTensor([5, 3, 8, 8], seed: 14)
-            let y = layer.forward(x, training: true)
-            let dx = layer.backward(randomTensor(y.shape, seed: 15))
-            return (y, dx, layer.weight.gradient.values)
+            Compute.withWorkers(threads) {
+                var rng = SeededGenerator(seed: 13)
+                let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, rng: &rng)
+                let x = randomTensor([5, 3, 8, 8], seed: 14)
+                let y = layer.forward(x, training: true)
+                let dx = layer.backward(randomTensor(y.shape, seed: 15))
+                return (y, dx, layer.weight.gradient.values)
+            }
         }
         let single = run(threads: 1), double = run(threads: 2)
-        Compute.configure(threads: 1)
+        // The count holds inside the body only (other tests running at once keep theirs).
+        #expect(Compute.withWorkers(2) { Compute.workers } == 2 && Compute.withWorkers(1) { Compute.workers } == 1)
         #expect(single.0 == double.0 && single.1 == double.1)
         let worst = zip(single.2, double.2).map { abs($0 - $1) }.max() ?? 0
         #expect(worst < 1e-4, "weight gradients differ by \(worst)")

@@ -245,16 +245,16 @@ struct WinogradConvolutionTests {
     @Test("a Winograd layer gives the same outputs and gradients with 1 and 2 workers")
     func workersAgree() {
         func run(threads: Int) -> (Tensor, Tensor, [Float]) {
-            Compute.configure(threads: threads)
-            var rng = SeededGenerator(seed: 68)
-            let layer = Conv2D(inChannels: 9, outChannels: 10, kernelSize: 3, padding: 1, rng: &rng)
-            let x = randomTensor([37, 9, 7, 7], seed: 69)
-            let y = layer.forward(x, training: true)
-            let dx = layer.backward(randomTensor(y.shape, seed: 70))
-            return (y, dx, layer.weight.gradient.values)
+            Compute.withWorkers(threads) {
+                var rng = SeededGenerator(seed: 68)
+                let layer = Conv2D(inChannels: 9, outChannels: 10, kernelSize: 3, padding: 1, rng: &rng)
+                let x = randomTensor([37, 9, 7, 7], seed: 69)
+                let y = layer.forward(x, training: true)
+                let dx = layer.backward(randomTensor(y.shape, seed: 70))
+                return (y, dx, layer.weight.gradient.values)
+            }
         }
         let single = run(threads: 1), double = run(threads: 2)
-        Compute.configure(threads: 1)
         // 37 images of 16 tiles: groups of 16 and 5 images per worker, so a short last group.
         #expect(single.0 == double.0 && single.1 == double.1)
         let worst = zip(single.2, double.2).map { abs($0 - $1) }.max() ?? .infinity
