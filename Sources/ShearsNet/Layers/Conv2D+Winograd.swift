@@ -2,8 +2,8 @@ import Linalg
 
 /// How a `Conv2D` computes its forward pass and gradients; all agree up to rounding.
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
-    /// im2col and one GEMM per image, `Y = W·col(X) + b` (any kernel, stride and padding,
-    /// masked weights, shape-wise pruning).
+    /// im2col and one GEMM per group of images, `Y = W·col(X) + b` (any kernel, stride and
+    /// padding, masked weights, shape-wise pruning; `Conv2D+Im2col.swift`).
     case im2col
     /// Winograd's F(2x2, 3x3) (Lavin & Gray 2016, §4.1), `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A` per
     /// 2x2 output tile, with the 16 transform-domain products as GEMMs over all tiles of a group

@@ -96,10 +96,10 @@ public final class Conv2D: ReLUFusing {
                      "Conv2D.forward: expected [N, \(inChannels), H, W], got \(input.shape)")
         self.input = input
         let g = geometry(input.shape)
-        let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
-        // Every image's output starts as bias (+ offset), then the GEMM accumulates into it.
+        let (n, f, p) = (input.shape[0], outChannels, g.outPixels)
+        // Every image's output is bias (+ offset) plus the convolution's sums.
         let initial = startValues(g)
-        // Uninitialised: every image's block is first set to `initial` (a zero fill first was a
+        // Uninitialised: every algorithm writes each output value (a zero fill first was a
         // whole extra pass over the largest activations).
         let values = [Float](unsafeUninitializedCapacity: n * f * p) { y, initialized in
             defer { initialized = n * f * p }
@@ -117,24 +117,7 @@ public final class Conv2D: ReLUFusing {
                 kernelRowsForward(input, start: initial, thenReLU: thenReLU, into: y.baseAddress!)
                 return
             }
-            input.values.withUnsafeBufferPointer { x in
-                weight.value.values.withUnsafeBufferPointer { w in
-                    initial.withUnsafeBufferPointer { start in
-                        Compute.parallelShares(n) { _, images in
-                            var col = [Float](repeating: 0, count: k * p)
-                            col.withUnsafeMutableBufferPointer { colBuffer in
-                                for image in images {
-                                    let out = y.baseAddress! + image * f * p
-                                    g.im2col(x.baseAddress! + image * g.inputSize, into: colBuffer.baseAddress!)
-                                    out.update(from: start.baseAddress!, count: f * p)
-                                    gemm(w.baseAddress!, [f, k], colBuffer.baseAddress!, [k, p], into: out, [f, p], beta: 1)
-                                    if thenReLU { ReLU.clampNegatives(out, count: f * p) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            im2colForward(input, start: initial, thenReLU: thenReLU, into: y.baseAddress!)
         }
         return Tensor(shape: [n, f, g.outHeight, g.outWidth], values: values)
     }
@@ -156,53 +139,10 @@ public final class Conv2D: ReLUFusing {
     /// Adds `∂W` and `∂b` (summed over the batch) and returns `∂X` (zeros when `computesInputGradient` is false).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(input.shape)
-        let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
-        requireShape(outputGradient.shape, [n, f, g.outHeight, g.outWidth], "Conv2D.backward")
+        requireShape(outputGradient.shape, [input.shape[0], outChannels, g.outHeight, g.outWidth], "Conv2D.backward")
         if usesWinograd { return winogradBackward(outputGradient, input: input) }
         if usesDirectBackward { return directBackward(outputGradient, input: input) }
         if usesKernelRows { return kernelRowsBackward(outputGradient, input: input) }
-        var inputGradient = Tensor(shape: input.shape)
-        let shares = max(1, min(Compute.workers, n))
-        // Per-worker weight/bias gradient accumulators, summed afterwards.
-        var partialWeight = [Float](repeating: 0, count: shares * f * k)
-        var partialBias = [Float](repeating: 0, count: shares * f)
-        input.values.withUnsafeBufferPointer { x in
-            outputGradient.values.withUnsafeBufferPointer { dy in
-                inputGradient.values.withUnsafeMutableBufferPointer { dx in
-                    weight.value.values.withUnsafeBufferPointer { w in
-                        partialWeight.withUnsafeMutableBufferPointer { dwAll in
-                            partialBias.withUnsafeMutableBufferPointer { dbAll in
-                                Compute.parallelShares(n) { worker, images in
-                                    var col = [Float](repeating: 0, count: k * p)
-                                    var colGradient = [Float](repeating: 0, count: k * p)
-                                    let dw = dwAll.baseAddress! + worker * f * k, db = dbAll.baseAddress! + worker * f
-                                    col.withUnsafeMutableBufferPointer { c in
-                                        colGradient.withUnsafeMutableBufferPointer { dc in
-                                            for image in images {
-                                                let dyImage = dy.baseAddress! + image * f * p
-                                                g.im2col(x.baseAddress! + image * g.inputSize, into: c.baseAddress!)
-                                                gemm(dyImage, [f, p], c.baseAddress!, [k, p], transB: .transposed,
-                                                     into: dw, [f, k], beta: 1)
-                                                for channel in 0..<f { db[channel] += PlaneSums.sum(dyImage + channel * p, count: p) }
-                                                guard computesInputGradient else { continue }
-                                                gemm(w.baseAddress!, [f, k], dyImage, [f, p], transA: .transposed,
-                                                     into: dc.baseAddress!, [k, p])
-                                                g.col2imAdd(dc.baseAddress!, into: dx.baseAddress! + image * g.inputSize)
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for worker in 0..<shares {
-            for i in 0..<(f * k) { weight.gradient.values[i] += partialWeight[worker * f * k + i] }
-            guard hasBias else { continue }
-            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
-        }
-        return inputGradient
+        return im2colBackward(outputGradient, input: input)
     }
 }

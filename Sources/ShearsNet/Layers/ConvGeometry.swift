@@ -37,16 +37,19 @@ struct ConvGeometry {
         }
     }
 
-    /// Fills `col` (`patchSize x outPixels`) from one image.
-    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>) {
+    /// Fills `col` (`patchSize x outPixels`) from one image; consecutive patch rows start
+    /// `rowStride` floats apart (default `outPixels`: a matrix of its own; larger, the image's
+    /// columns of a patch matrix that holds several images side by side).
+    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let (ho, wo) = (outHeight, outWidth)
         let sameSize = stride == 1 && wo == width
+        let step = rowStride ?? ho * wo
         var row = col
         forEachPatchRow { c, i, j in
             let valid = validColumns(j)
             if sameSize {
                 copyShiftedPlane(x + c * height * width, i: i, j: j, valid: valid, into: row)
-                row += ho * wo
+                row += step
                 return
             }
             for oy in 0..<ho {
@@ -65,7 +68,7 @@ struct ConvGeometry {
                 }
                 (line + valid.upperBound).update(repeating: 0, count: wo - valid.upperBound)
             }
-            row += ho * wo
+            row += step
         }
     }
 
@@ -109,18 +112,20 @@ struct ConvGeometry {
         (block + lines.count * wo).update(repeating: 0, count: (ho - lines.upperBound) * wo)
     }
 
-    /// Adds the columns' contributions back into one image's gradient (the adjoint of im2col).
-    /// `col` is scratch: for same-size stride-1 layers its border entries are zeroed first, so
-    /// that each patch row adds to the plane in one contiguous loop (see `copyShiftedPlane`).
-    func col2imAdd(_ col: UnsafeMutablePointer<Float>, into x: UnsafeMutablePointer<Float>) {
+    /// Adds the columns' contributions back into one image's gradient (the adjoint of im2col,
+    /// `rowStride` as there). `col` is scratch: for same-size stride-1 layers its border
+    /// entries are zeroed first, so that each patch row adds to the plane in one contiguous
+    /// loop (see `copyShiftedPlane`).
+    func col2imAdd(_ col: UnsafeMutablePointer<Float>, into x: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let (ho, wo) = (outHeight, outWidth)
         let sameSize = stride == 1 && wo == width
+        let step = rowStride ?? ho * wo
         var row = col
         forEachPatchRow { c, i, j in
             let valid = validColumns(j)
             if sameSize {
                 addShiftedPlane(row, i: i, j: j, valid: valid, into: x + c * height * width)
-                row += ho * wo
+                row += step
                 return
             }
             for oy in 0..<ho {
@@ -130,7 +135,7 @@ struct ConvGeometry {
                 let dst = x + (c * height + iy) * width - padding + j
                 for ox in valid { dst[ox * stride] += line[ox] }
             }
-            row += ho * wo
+            row += step
         }
     }
 
