@@ -20,8 +20,7 @@ extension GraphNetwork {
     /// stride-2 max-pool, that ReLU's and that pool's indices (vgg-s: its three conv → ReLU →
     /// pool chains; resnet-s has none).
     public var poolingFusions: [Int: (relu: Int, pool: Int)] {
-        var readers = [[Int]](repeating: [], count: nodes.count)
-        for (reader, node) in nodes.enumerated() { for input in node.inputs where input >= 0 { readers[input].append(reader) } }
+        let readers = nodeReaders
         var chains: [Int: (relu: Int, pool: Int)] = [:]
         for (index, relu) in reluFusions {
             guard let conv = nodes[index].layer as? Conv2D, conv.usesDirect, readers[relu].count == 1,

@@ -9,13 +9,19 @@ extension GraphNetwork {
     /// ten BatchNorm → ReLU pairs and its nine add → ReLU pairs (a block's second BatchNorm
     /// feeds an `add`, not a ReLU).
     public var reluFusions: [Int: Int] {
-        var readers = [[Int]](repeating: [], count: nodes.count)
-        for (reader, node) in nodes.enumerated() { for input in node.inputs where input >= 0 { readers[input].append(reader) } }
+        let readers = nodeReaders
         var fusions: [Int: Int] = [:]
         for (index, node) in nodes.enumerated() where node.layer is ReLUFusing || node.operation == .add {
             if readers[index].count == 1, case .relu = nodes[readers[index][0]].operation { fusions[index] = readers[index][0] }
         }
         return fusions
+    }
+
+    /// For each node, the nodes that read its output, in order.
+    var nodeReaders: [[Int]] {
+        var readers = [[Int]](repeating: [], count: nodes.count)
+        for (reader, node) in nodes.enumerated() { for input in node.inputs where input >= 0 { readers[input].append(reader) } }
+        return readers
     }
 
     /// Whether `forward` fuses now: never while recording (criteria read the layers' own
