@@ -3,12 +3,13 @@ import Foundation
 import ShearsNet
 
 /// `shears bench conv`: each distinct convolution of a model timed by im2col, by kernel rows, by
-/// Winograd and by the direct kernels, alternately, at the model's widths and at scaled (pruned) widths — the
+/// Winograd, by the direct kernels and as `.automatic` runs it, alternately, at the model's widths and at
+/// scaled (pruned) widths, with the weight gradient alone by kernel rows and by the direct kernel — the
 /// measurement that decides where `ConvolutionAlgorithm.automatic` should pick which.
 struct ConvBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows, Winograd and the direct kernels, alternately.")
+        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows, Winograd, the direct kernels and automatic, alternately.")
 
     @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")).")
     var model = "vgg-s"
@@ -54,16 +55,19 @@ struct ConvBenchCommand: ParsableCommand {
             return
         }
         print("\(model), batch \(batch), \(Compute.workers) threads; ms per pass (median of \(steps)); "
-              + "train ratio = (forward + backward) / im2col's")
+              + "train ratio = (forward + backward) / im2col's; ∂W alone = backward without ∂X")
         print("conv (C -> K, H x W)        im2col fwd   bwd   kernel rows fwd   bwd  ratio   Winograd fwd   bwd  ratio"
-              + "   direct fwd   bwd  ratio")
+              + "   direct fwd   bwd  ratio   automatic fwd   bwd  ratio   ∂W alone: kernel rows  direct")
         for t in timings {
             let name = "\(t.shape.inChannels) -> \(t.shape.outChannels), \(t.shape.height) x \(t.shape.width)"
-            let (rows, winograd, direct) = (t.kernelRows, t.winograd, t.direct)
+            let (rows, winograd, direct, automatic) = (t.kernelRows, t.winograd, t.direct, t.automatic)
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f %12.2f %6.2f %6.2f", t.im2col.forward,
+                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f %12.2f %6.2f %6.2f %15.2f %6.2f %6.2f"
+                           + " %22.2f %7.2f", t.im2col.forward,
                            t.im2col.backward, rows.forward, rows.backward, t.trainRatio(rows), winograd.forward,
-                           winograd.backward, t.trainRatio(winograd), direct.forward, direct.backward, t.trainRatio(direct)))
+                           winograd.backward, t.trainRatio(winograd), direct.forward, direct.backward, t.trainRatio(direct),
+                           automatic.forward, automatic.backward, t.trainRatio(automatic), t.kernelRowsWeightGradient,
+                           t.directWeightGradient))
         }
     }
 
@@ -118,14 +122,20 @@ struct ConvTiming: Codable {
     var kernelRows: Time
     var winograd: Time
     var direct: Time
+    var automatic: Time
+    /// Median milliseconds of a backward pass that computes no `∂X` (`computesInputGradient`
+    /// false): `∂W` and `∂b` alone, by kernel rows and by the direct kernel.
+    var kernelRowsWeightGradient: Double
+    var directWeightGradient: Double
 
     /// An algorithm's forward + backward time over im2col's: below 1, it trains faster.
     func trainRatio(_ time: Time) -> Double { (time.forward + time.backward) / (im2col.forward + im2col.backward) }
 
-    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct]
+    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct, .automatic]
 
     /// Times `shape` on random input of `batch` images: each repeat runs every algorithm in
-    /// turn, so all see the same machine state; the first repeat is a warm-up.
+    /// turn (kernel rows and direct a second time without `∂X`), so all see the same machine
+    /// state; the first repeat is a warm-up.
     static func measure(_ shape: ConvShape, batch: Int, steps: Int) -> ConvTiming {
         var rng = SeededGenerator(seed: 1)
         let conv = Conv2D(inChannels: shape.inChannels, outChannels: shape.outChannels, kernelSize: 3, stride: 1,
@@ -136,19 +146,26 @@ struct ConvTiming: Codable {
         let y = conv.forward(x, training: true)
         let dy = Tensor(shape: y.shape, values: (0..<y.count).map { _ in rng.nextGaussian() })
         var forward: [ConvolutionAlgorithm: [Double]] = [:], backward: [ConvolutionAlgorithm: [Double]] = [:]
+        var weightGradient: [ConvolutionAlgorithm: [Double]] = [:]
         for _ in 0...steps {
             for algorithm in algorithms {
                 conv.algorithm = algorithm
                 forward[algorithm, default: []].append(Stopwatch.seconds { _ = conv.forward(x, training: true) })
                 backward[algorithm, default: []].append(Stopwatch.seconds { _ = conv.backward(dy) })
+                guard algorithm == .kernelRows || algorithm == .direct else { continue }
+                conv.computesInputGradient = false
+                weightGradient[algorithm, default: []].append(Stopwatch.seconds { _ = conv.backward(dy) })
+                conv.computesInputGradient = true
             }
         }
+        func milliseconds(_ values: [Double]) -> Double { 1e3 * Stopwatch.median(of: Array(values.dropFirst())) }
         func time(_ algorithm: ConvolutionAlgorithm) -> Time {
-            func milliseconds(_ values: [Double]) -> Double { 1e3 * Stopwatch.median(of: Array(values.dropFirst())) }
-            return Time(forward: milliseconds(forward[algorithm]!), backward: milliseconds(backward[algorithm]!))
+            Time(forward: milliseconds(forward[algorithm]!), backward: milliseconds(backward[algorithm]!))
         }
         return ConvTiming(shape: shape, im2col: time(.im2col), kernelRows: time(.kernelRows), winograd: time(.winograd),
-                          direct: time(.direct))
+                          direct: time(.direct), automatic: time(.automatic),
+                          kernelRowsWeightGradient: milliseconds(weightGradient[.kernelRows]!),
+                          directWeightGradient: milliseconds(weightGradient[.direct]!))
     }
 }
 

@@ -90,14 +90,33 @@ extension Conv2D {
 }
 
 extension Conv2D {
+    /// Whether backward's `∂W` runs by the direct weight-gradient kernel: always when `algorithm`
+    /// is `.direct`; under `.automatic`, for a layer that `usesDirectBackward` with at least
+    /// `directWeightGradientChannels` input channels and at most as many filters. Other layers
+    /// take `∂W` by kernel rows (`accumulateKernelRowWeightGradient`), their `∂X` staying
+    /// direct. Measured (`shears bench conv`, ∂W alone, docs/performance.md, "The weight gradient
+    /// by kernel rows"): the direct kernel spends FMAs on its stacked layout's junk column and
+    /// rows (a quarter of them on 7 x 7 maps) and wins on the 32 → 32 convs of vgg-s and
+    /// resnet-s (1.03–1.17x) and on 16 → 16 at 7 x 7; kernel rows win on every conv with 64
+    /// filters (1.15–1.45x) and on the narrower ones at 28 x 28 (1.04–1.34x).
+    public var usesDirectWeightGradient: Bool {
+        usesDirectBackward && (algorithm == .direct || (inChannels >= Conv2D.directWeightGradientChannels
+                                                        && outChannels <= Conv2D.directWeightGradientChannels))
+    }
+
+    /// See `usesDirectWeightGradient`.
+    public static let directWeightGradientChannels = 32
+
     /// Backward by the direct kernels: adds `∂W` and `∂b` (summed over the batch) and returns
-    /// `∂X` (zeros when `computesInputGradient` is false). Each worker sums its images' `∂W` in
-    /// its own buffer (`F x C x 3 x 3`); the buffers are added in worker order at the end.
+    /// `∂X` (zeros when `computesInputGradient` is false), `∂W` by kernel rows unless
+    /// `usesDirectWeightGradient`. Each worker sums its images' `∂W` in its own buffer
+    /// (`F x C x 3 x 3`, or `3 x F x 3C` by kernel row); the buffers are added in worker order at the end.
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let (f, p) = (outChannels, h * w)
         let filters = computesInputGradient ? directPackedFilters(rotated: true) : []
         let shares = max(1, min(Compute.workers, n)), size = f * c * 9
+        let directWeightGradient = usesDirectWeightGradient, rows = kernelRowPatches(channels: c, height: h, width: w)
         var partialWeight = [Float](repeating: 0, count: shares * size)
         var partialBias = [Float](repeating: 0, count: shares * f)
         let dx = [Float](unsafeUninitializedCapacity: input.count) { dx, initialized in
@@ -108,14 +127,24 @@ extension Conv2D {
                         partialWeight.withUnsafeMutableBufferPointer { dwAll in
                             partialBias.withUnsafeMutableBufferPointer { dbAll in
                                 Compute.parallelShares(n) { worker, images in
-                                    let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
+                                    let dw = dwAll.baseAddress! + worker * size, db = dbAll.baseAddress! + worker * f
+                                    if directWeightGradient {
+                                        let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
+                                        for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
+                                            gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
+                                                                images: min(gradient.group, images.upperBound - first), into: dw)
+                                        }
+                                    } else {
+                                        let patches = UnsafeMutablePointer<Float>.allocate(capacity: rows.rows * rows.columns)
+                                        defer { patches.deallocate() }
+                                        for image in images {
+                                            accumulateKernelRowWeightGradient(rows, x: x.baseAddress! + image * c * p,
+                                                                              dy: dy.baseAddress! + image * f * p, patches: patches,
+                                                                              into: dw)
+                                        }
+                                    }
                                     let inputGradient = computesInputGradient
                                         ? DirectScratch(inputs: f, outputs: c, height: h, width: w) : nil
-                                    let dw = dwAll.baseAddress! + worker * size, db = dbAll.baseAddress! + worker * f
-                                    for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
-                                        gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
-                                                            images: min(gradient.group, images.upperBound - first), into: dw)
-                                    }
                                     for image in images {
                                         let dyImage = dy.baseAddress! + image * f * p
                                         for filter in 0..<f { db[filter] += PlaneSums.sum(dyImage + filter * p, count: p) }
@@ -132,6 +161,10 @@ extension Conv2D {
                     }
                 }
             }
+        }
+        guard directWeightGradient else {
+            addKernelRowGradients(partialWeight, partialBias, shares: shares)
+            return Tensor(shape: input.shape, values: dx)
         }
         for worker in 0..<shares {
             for i in 0..<size { weight.gradient.values[i] += partialWeight[worker * size + i] }

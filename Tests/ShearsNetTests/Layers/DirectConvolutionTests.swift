@@ -139,6 +139,34 @@ struct DirectConvolutionTests {
         #expect(Array(whole.1[(3 * perInput)..<(4 * perInput)]) == alone.1)
     }
 
+    @Test("under automatic, direct backward takes ∂W by kernel rows but on 32+ channels into at most 32 filters; all within τ·S of the definition",
+          arguments: shapes.indices.filter { shapes[$0].0 >= Conv2D.kernelRowsMinimumChannels })
+    func weightGradientUnderAutomatic(index: Int) {
+        let shape = Self.shapes[index]
+        let (c, _, h, w, n) = shape
+        var rng = SeededGenerator(seed: 1700 + UInt64(index))
+        let conv = Conv2D(inChannels: c, outChannels: shape.1, kernelSize: 3, padding: 1, rng: &rng)
+        #expect(conv.usesDirectBackward == (Conv2D.directKernelsAreFast && !conv.usesWinograd))
+        #expect(conv.usesDirectWeightGradient == (conv.usesDirectBackward && c >= 32 && shape.1 <= 32))
+        let x = randomTensor([n, c, h, w], seed: 1800 + UInt64(index))
+        let y = conv.forward(x, training: true)
+        let dy = randomTensor(y.shape, seed: 1900 + UInt64(index))
+        let dx = conv.backward(dy)
+        let exact = ConvolutionDefinition(conv, x, dy)
+        // ∂b[f] = Σ ∂y over images and pixels, and its scale Σ |∂y|.
+        var db = [Double](repeating: 0, count: shape.1), dbScale = db
+        for (index, value) in dy.values.enumerated() {
+            db[(index / (h * w)) % shape.1] += Double(value)
+            dbScale[(index / (h * w)) % shape.1] += abs(Double(value))
+        }
+        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
+                      ConvolutionDefinition.worstRelative(dx.values, exact.dx, exact.dxScale),
+                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale),
+                      ConvolutionDefinition.worstRelative(conv.bias.gradient.values, db, dbScale))
+        #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance && errors.2 < Self.tolerance
+                    && errors.3 < Self.tolerance, "shape \(shape): forward, ∂x, ∂w, ∂b errors \(errors) of S")
+    }
+
     @Test("a first layer under automatic (forward direct where fast, backward by im2col, no ∂x) is within τ·S of the definition")
     func firstLayerUnderAutomatic() {
         var rng = SeededGenerator(seed: 1600)
@@ -161,14 +189,14 @@ struct DirectConvolutionTests {
         var rng = SeededGenerator(seed: 1500)
         let dense = Conv2D(inChannels: Conv2D.kernelRowsMinimumChannels, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
         #expect(dense.usesDirect == (Conv2D.directKernelsAreFast && !dense.usesWinograd))
-        #expect(dense.usesDirectBackward == dense.usesDirect)
+        #expect(dense.usesDirectBackward == dense.usesDirect && !dense.usesDirectWeightGradient)
         #expect(dense.usesDirect != dense.usesKernelRows || dense.usesWinograd)
         dense.algorithm = .kernelRows
         #expect(!dense.usesDirect && !dense.usesDirectBackward && dense.usesKernelRows)
         let first = Conv2D(inChannels: 1, outChannels: 32, kernelSize: 3, padding: 1, rng: &rng)
         #expect(first.usesDirect == Conv2D.directKernelsAreFast && !first.usesDirectBackward)
         first.algorithm = .direct
-        #expect(first.usesDirect && first.usesDirectBackward && !first.usesKernelRows)
+        #expect(first.usesDirect && first.usesDirectBackward && first.usesDirectWeightGradient && !first.usesKernelRows)
         let strided = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
         let unpadded = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, padding: 0, rng: &rng)
         let wide = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 5, padding: 2, rng: &rng)
