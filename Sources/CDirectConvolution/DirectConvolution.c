@@ -1,4 +1,4 @@
-// Direct 3x3 convolution (stride 1, padding 1) without a patch matrix.
+// Direct 3x3 convolution (stride 1 or 2, padding 1) without a patch matrix.
 //
 // The image is copied once into a zero-padded "flat" layout per channel: rows of W + 1 floats,
 // a zero column first, the height padded by a zero row above and below, so that row r,
@@ -12,6 +12,15 @@
 // stored once. Written as inline assembly because compilers spill the 12 accumulators when
 // the loads are spelled as intrinsics (measured: 0.7–0.9x of OpenBLAS with the spills,
 // 1.1–1.5x without; docs/performance.md, "A direct convolution").
+//
+// Stride 2 reads every other row and column, which no single row stride turns into fixed
+// offsets; the input's four phases do: phase (a, b) holds padded[2r + a][2s + b] in rows of
+// Wo + 1 floats (Ho + 1 rows), so that output o = y·(Wo + 1) + x reads its tap (i, j) at
+// o + (i/2)·(Wo + 1) + j/2 of phase (i mod 2, j mod 2). The four phases of a channel sit one
+// after another, so every tap is one of three bases (the channel's first phase, its second,
+// and their distance doubled) plus a fixed offset, and the same tiles run with nine other
+// addresses. The copy into phases costs what the padded copy does; no FMA is spent on the
+// skipped positions.
 //
 // Order of the sums, for every output: channel by channel, and within a channel the taps
 // (i, j) in row-major order, each a fused multiply-add (one rounding) into the running sum,
@@ -33,19 +42,27 @@ enum { filtersPerTile = 4 };
 
 // Padded-image geometry of one channel.
 typedef struct {
-    long rowStride;   // W + 1
-    long plane;       // (H + 2)(W + 1) + 1 floats per channel
-    long outputs;     // H(W + 1) flat outputs, junk columns included
+    int stride;       // 1 or 2
+    int outHeight;    // Ho: H, or ⌊(H − 1)/2⌋ + 1 with stride 2
+    int outWidth;     // Wo, likewise
+    long rowStride;   // Wo + 1
+    long phase;       // stride 2: floats per phase, (Ho + 1)(Wo + 1); stride 1: 0
+    long plane;       // floats per channel: (H + 2)(W + 1) + 1, or the four phases
+    long outputs;     // Ho(Wo + 1) flat outputs, junk columns included
     long fullTiles;   // tiles of 24 outputs
     long rest;        // outputs after them
     long outputPlane; // scratch floats per filter: the outputs rounded up to a vector
 } Geometry;
 
-static Geometry geometry(int height, int width) {
+static Geometry geometry(int height, int width, int stride) {
     Geometry g;
-    g.rowStride = (long)width + 1;
-    g.plane = ((long)height + 2) * g.rowStride + 1;
-    g.outputs = (long)height * g.rowStride;
+    g.stride = stride;
+    g.outHeight = stride == 1 ? height : (height - 1) / 2 + 1;
+    g.outWidth = stride == 1 ? width : (width - 1) / 2 + 1;
+    g.rowStride = (long)g.outWidth + 1;
+    g.phase = stride == 1 ? 0 : ((long)g.outHeight + 1) * g.rowStride;
+    g.plane = stride == 1 ? ((long)height + 2) * g.rowStride + 1 : 4 * g.phase;
+    g.outputs = (long)g.outHeight * g.rowStride;
     g.fullTiles = g.outputs / (3 * floatsPerVector);
     g.rest = g.outputs - g.fullTiles * 3 * floatsPerVector;
     g.outputPlane = (g.outputs + floatsPerVector - 1) / floatsPerVector * floatsPerVector;
@@ -58,8 +75,8 @@ size_t shears_direct3x3_packed_count(int inputs, int outputs) {
     return (size_t)blocks(outputs) * (size_t)inputs * taps * filtersPerTile;
 }
 
-size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int width) {
-    Geometry g = geometry(height, width);
+size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int width, int stride) {
+    Geometry g = geometry(height, width, stride);
     return (size_t)(inputs * g.plane + tailFloats) + (size_t)(blocks(outputs) * filtersPerTile * g.outputPlane);
 }
 
@@ -100,6 +117,50 @@ static void padInput(const float *x, int inputs, int height, int width, Geometry
         memset(plane + (height + 1) * g.rowStride + 1, 0, (size_t)g.rowStride * sizeof(float));
     }
     memset(padded + inputs * g.plane, 0, tailFloats * sizeof(float));
+}
+
+// One input line into its two column phases for stride 2: `left[q]` = line[2q − 1] (phase
+// column 0, whose first column is the left padding) and `right[q]` = line[2q] (phase column
+// 1), zero past the line, `rowStride` floats each. One pass over the line's pairs.
+static void splitLine(const float *line, int width, long rowStride, float *left, float *right) {
+    long pairs = width / 2, q = pairs;
+    left[0] = 0;
+    for (long t = 0; t < pairs; t++) {
+        right[t] = line[2 * t];
+        left[t + 1] = line[2 * t + 1];
+    }
+    if (width % 2) right[q++] = line[width - 1];
+    for (long t = q; t < rowStride; t++) right[t] = 0;
+    for (long t = pairs + 1; t < rowStride; t++) left[t] = 0;
+}
+
+// x into its four phases for stride 2: phase (a, b) of channel c, row r, column s holds
+// x[2r + a − 1][2s + b − 1], zero outside the image; then the zero tail.
+static void splitPhases(const float *x, int inputs, int height, int width, Geometry g, float *padded) {
+    for (int c = 0; c < inputs; c++) {
+        const float *source = x + (long)c * height * width;
+        for (int a = 0; a < 2; a++) {
+            float *left = padded + c * g.plane + 2 * a * g.phase, *right = left + g.phase;
+            for (long r = 0; r <= g.outHeight; r++, left += g.rowStride, right += g.rowStride) {
+                long y = 2 * r + a - 1;
+                if (y < 0 || y >= height) {
+                    memset(left, 0, (size_t)g.rowStride * sizeof(float));
+                    memset(right, 0, (size_t)g.rowStride * sizeof(float));
+                } else {
+                    splitLine(source + y * width, width, g.rowStride, left, right);
+                }
+            }
+        }
+    }
+    memset(padded + inputs * g.plane, 0, tailFloats * sizeof(float));
+}
+
+// Where tap (i, j) of output 0 reads, in floats from its channel's start (DirectConvolution.c's
+// top comment).
+static long tapOffset(Geometry g, int tap) {
+    int i = tap / 3, j = tap % 3;
+    if (g.stride == 1) return i * g.rowStride + j;
+    return (2 * (i % 2) + j % 2) * g.phase + (i / 2) * g.rowStride + j / 2;
 }
 
 // y = out + start, then the ReLU, dropping the junk column of every row. Each row is copied
@@ -161,7 +222,7 @@ static void copyOutPooled(float *out, Geometry g, int outputs, int height, int w
 static void convolvePortable(const float *padded, int inputs, Geometry g, const float *packed, int outputs,
                              float *out) {
     long offsets[taps];
-    for (int tap = 0; tap < taps; tap++) offsets[tap] = (tap / 3) * g.rowStride + tap % 3;
+    for (int tap = 0; tap < taps; tap++) offsets[tap] = tapOffset(g, tap);
     for (int o = 0; o < outputs; o++) {
         const float *weights = packed + (long)(o / filtersPerTile) * inputs * taps * filtersPerTile + o % filtersPerTile;
         for (long p = 0; p < g.outputs; p++) {
@@ -214,31 +275,58 @@ static int cpuRunsAVX2FMA(void) {
 #define CHANNEL(TAP) TAP(ROW0, 0, 0) TAP(ROW0, 1, 1) TAP(ROW0, 2, 2) TAP(ROW1, 0, 3) TAP(ROW1, 1, 4) \
     TAP(ROW1, 2, 5) TAP(ROW2, 0, 6) TAP(ROW2, 1, 7) TAP(ROW2, 2, 8)
 
+// Stride 2: tap (i, j) in phase (i mod 2, j mod 2), `%[x]` the channel's phase (0, 0), `%[x1]`
+// its phase (0, 1), `%[q]` a phase's bytes (so (1, 0) and (1, 1) are `2·q` further), `j/2`
+// floats and `i/2` rows (`%[rs]`) on. The `j` argument of `TAP` is unused (0).
+#define PHASE00(j, v) #v "*32-64(%[x])"
+#define PHASE01(j, v) #v "*32-64(%[x1])"
+#define PHASE00R(j, v) "4+" #v "*32-64(%[x])"
+#define PHASE10(j, v) #v "*32-64(%[x],%[q],2)"
+#define PHASE11(j, v) #v "*32-64(%[x1],%[q],2)"
+#define PHASE10R(j, v) "4+" #v "*32-64(%[x],%[q],2)"
+#define PHASE00D(j, v) #v "*32-64(%[x],%[rs],1)"
+#define PHASE01D(j, v) #v "*32-64(%[x1],%[rs],1)"
+#define PHASE00DR(j, v) "4+" #v "*32-64(%[x],%[rs],1)"
+#define PHASES(TAP) TAP(PHASE00, 0, 0) TAP(PHASE01, 0, 1) TAP(PHASE00R, 0, 2) TAP(PHASE10, 0, 3) TAP(PHASE11, 0, 4) \
+    TAP(PHASE10R, 0, 5) TAP(PHASE00D, 0, 6) TAP(PHASE01D, 0, 7) TAP(PHASE00DR, 0, 8)
+
 // Vectors 2, 3, 4 use ymm12–ymm14 ("ymm1" #v), the broadcast ymm15; the accumulators `a<lane><v>`
 // (filter `lane` of the tile, vector `v`) take the other twelve registers.
 #define ACCUMULATORS1 [a02] "+x"(a02), [a12] "+x"(a12), [a22] "+x"(a22), [a32] "+x"(a32)
 #define ACCUMULATORS2 ACCUMULATORS1, [a03] "+x"(a03), [a13] "+x"(a13), [a23] "+x"(a23), [a33] "+x"(a33)
 #define ACCUMULATORS3 ACCUMULATORS2, [a04] "+x"(a04), [a14] "+x"(a14), [a24] "+x"(a24), [a34] "+x"(a34)
 #define OPERANDS [x] "r"(x), [rs] "r"(rowBytes), [w] "r"(w)
+#define PHASE_OPERANDS OPERANDS, [x1] "r"(x + phase), [q] "r"(phaseBytes)
 #define STORE(lane, v) _mm256_storeu_ps(out + lane * outputPlane + (v - 2) * floatsPerVector, a##lane##v);
 
 // One tile: 4 filters x 8 outputs (`tile1`), 16 (`tile2`) or 24 (`tile3`), summed over every
 // channel of the padded input `x` (channel stride `plane`) into `out` (filter stride
-// `outputPlane`); `w` is the tile's block of packed filters.
-#define TILE_PARAMETERS const float *x, long plane, int inputs, long rowBytes, const float *w, float *out, long outputPlane
+// `outputPlane`); `w` is the tile's block of packed filters. With `phase` (floats) nonzero the
+// input is in stride 2's phases.
+#define TILE_PARAMETERS const float *x, long plane, long phase, int inputs, long rowBytes, const float *w, float *out, \
+    long outputPlane
+// One channel's nine taps, by the stride's addresses.
+#define TILE_CHANNEL(TAP, ACCUMULATORS, ...) \
+    if (phase) { \
+        __asm__ volatile(PHASES(TAP) : ACCUMULATORS : PHASE_OPERANDS : __VA_ARGS__, "memory"); \
+    } else { \
+        __asm__ volatile(CHANNEL(TAP) : ACCUMULATORS : OPERANDS : __VA_ARGS__, "memory"); \
+    }
 
 __attribute__((target("avx2,fma"))) static void tile1(TILE_PARAMETERS) {
     __m256 a02 = _mm256_setzero_ps(), a12 = a02, a22 = a02, a32 = a02;
+    long phaseBytes = phase * (long)sizeof(float);
     for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
-        __asm__ volatile(CHANNEL(TAP1) : ACCUMULATORS1 : OPERANDS : "xmm12", "xmm15", "memory");
+        TILE_CHANNEL(TAP1, ACCUMULATORS1, "xmm12", "xmm15")
     }
     STORE(0, 2) STORE(1, 2) STORE(2, 2) STORE(3, 2)
 }
 
 __attribute__((target("avx2,fma"))) static void tile2(TILE_PARAMETERS) {
     __m256 a02 = _mm256_setzero_ps(), a12 = a02, a22 = a02, a32 = a02, a03 = a02, a13 = a02, a23 = a02, a33 = a02;
+    long phaseBytes = phase * (long)sizeof(float);
     for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
-        __asm__ volatile(CHANNEL(TAP2) : ACCUMULATORS2 : OPERANDS : "xmm12", "xmm13", "xmm15", "memory");
+        TILE_CHANNEL(TAP2, ACCUMULATORS2, "xmm12", "xmm13", "xmm15")
     }
     STORE(0, 2) STORE(1, 2) STORE(2, 2) STORE(3, 2)
     STORE(0, 3) STORE(1, 3) STORE(2, 3) STORE(3, 3)
@@ -247,8 +335,9 @@ __attribute__((target("avx2,fma"))) static void tile2(TILE_PARAMETERS) {
 __attribute__((target("avx2,fma"))) static void tile3(TILE_PARAMETERS) {
     __m256 a02 = _mm256_setzero_ps(), a12 = a02, a22 = a02, a32 = a02, a03 = a02, a13 = a02, a23 = a02, a33 = a02,
            a04 = a02, a14 = a02, a24 = a02, a34 = a02;
+    long phaseBytes = phase * (long)sizeof(float);
     for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
-        __asm__ volatile(CHANNEL(TAP3) : ACCUMULATORS3 : OPERANDS : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+        TILE_CHANNEL(TAP3, ACCUMULATORS3, "xmm12", "xmm13", "xmm14", "xmm15")
     }
     STORE(0, 2) STORE(1, 2) STORE(2, 2) STORE(3, 2)
     STORE(0, 3) STORE(1, 3) STORE(2, 3) STORE(3, 3)
@@ -262,16 +351,17 @@ static void convolveAVX2(const float *padded, int inputs, Geometry g, const floa
         const float *w = packed + block * inputs * taps * filtersPerTile;
         float *blockOut = out + block * filtersPerTile * g.outputPlane;
         for (long tile = 0; tile < g.fullTiles; tile++) {
-            tile3(padded + tile * tileOutputs, g.plane, inputs, rowBytes, w, blockOut + tile * tileOutputs, g.outputPlane);
+            tile3(padded + tile * tileOutputs, g.plane, g.phase, inputs, rowBytes, w, blockOut + tile * tileOutputs,
+                  g.outputPlane);
         }
         const float *x = padded + g.fullTiles * tileOutputs;
         float *restOut = blockOut + g.fullTiles * tileOutputs;
         if (g.rest > 2 * floatsPerVector) {
-            tile3(x, g.plane, inputs, rowBytes, w, restOut, g.outputPlane);
+            tile3(x, g.plane, g.phase, inputs, rowBytes, w, restOut, g.outputPlane);
         } else if (g.rest > floatsPerVector) {
-            tile2(x, g.plane, inputs, rowBytes, w, restOut, g.outputPlane);
+            tile2(x, g.plane, g.phase, inputs, rowBytes, w, restOut, g.outputPlane);
         } else if (g.rest > 0) {
-            tile1(x, g.plane, inputs, rowBytes, w, restOut, g.outputPlane);
+            tile1(x, g.plane, g.phase, inputs, rowBytes, w, restOut, g.outputPlane);
         }
     }
 }
@@ -295,11 +385,15 @@ int shears_direct3x3_fast(void) { return 0; }
 
 #endif
 
-void shears_direct3x3(const float *x, int inputs, int height, int width, const float *packed, int outputs,
+void shears_direct3x3(const float *x, int inputs, int height, int width, int stride, const float *packed, int outputs,
                       const float *start, int relu, int pool, int portable, float *scratch, float *y) {
-    Geometry g = geometry(height, width);
+    Geometry g = geometry(height, width, stride);
     float *padded = scratch, *out = scratch + inputs * g.plane + tailFloats;
-    padInput(x, inputs, height, width, g, padded);
+    if (stride == 1) {
+        padInput(x, inputs, height, width, g, padded);
+    } else {
+        splitPhases(x, inputs, height, width, g, padded);
+    }
 #if defined(__x86_64__)
     if (!portable && shears_direct3x3_fast()) {
         convolveAVX2(padded, inputs, g, packed, outputs, out);
@@ -311,8 +405,8 @@ void shears_direct3x3(const float *x, int inputs, int height, int width, const f
     convolvePortable(padded, inputs, g, packed, outputs, out);
 #endif
     if (pool) {
-        copyOutPooled(out, g, outputs, height, width, start, relu, y);
+        copyOutPooled(out, g, outputs, g.outHeight, g.outWidth, start, relu, y);
     } else {
-        copyOut(out, g, outputs, height, width, start, relu, y);
+        copyOut(out, g, outputs, g.outHeight, g.outWidth, start, relu, y);
     }
 }

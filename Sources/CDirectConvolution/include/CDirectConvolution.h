@@ -3,8 +3,8 @@
 
 #include <stddef.h>
 
-/// Direct 3x3, stride-1, padding-1 convolution of one image (NCHW), for `Conv2D`'s
-/// `ConvolutionAlgorithm.direct`. See DirectConvolution.c for the method.
+/// Direct 3x3, padding-1 convolution of one image (NCHW), stride 1 or (forward only) 2, for
+/// `Conv2D`'s `ConvolutionAlgorithm.direct`. See DirectConvolution.c for the method.
 ///
 /// Every function takes sizes that the caller (Swift, `Conv2D+Direct.swift`) has checked to be
 /// positive; none allocates.
@@ -22,19 +22,20 @@ size_t shears_direct3x3_packed_count(int inputs, int outputs);
 /// `w'[c][f][i][j] = w[f][c][2−i][2−j]`).
 void shears_direct3x3_pack(const float *w, int filters, int channels, int rotated, float *packed);
 
-/// Floats of scratch `shears_direct3x3` needs for one image.
-size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int width);
+/// Floats of scratch `shears_direct3x3` needs for one image of `height x width` at `stride`.
+size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int width, int stride);
 
-/// `y[o][p] = start[o][p] + Σ_c,i,j w[o][c][i][j]·x[c][p_y + i − 1][p_x + j − 1]` (zero outside
-/// the image) for one image, `x` `inputs x height x width`, `y` `outputs x height x width`,
-/// `start` the same size as `y` or NULL for zeros; then `max(0, ·)` when `relu` is 1.
+/// `y[o][p] = start[o][p] + Σ_c,i,j w[o][c][i][j]·x[c][s·p_y + i − 1][s·p_x + j − 1]` (zero
+/// outside the image) for one image and `stride` s (1 or 2), `x` `inputs x height x width`, `y`
+/// `outputs x Ho x Wo` (`Ho = height` for stride 1, `⌊(height − 1)/2⌋ + 1` for stride 2; `Wo`
+/// likewise), `start` the same size as `y` or NULL for zeros; then `max(0, ·)` when `relu` is 1.
 /// With `pool` 1, `y` is instead that output max-pooled over 2x2 windows with stride 2
-/// (`outputs x ⌊height/2⌋ x ⌊width/2⌋`, PyTorch's floor mode), computed as `MaxPool2D` would
+/// (`outputs x ⌊Ho/2⌋ x ⌊Wo/2⌋`, PyTorch's floor mode), computed as `MaxPool2D` would
 /// from it (the same bits), without writing the unpooled output.
 /// `packed` from `shears_direct3x3_pack`, `scratch` of `shears_direct3x3_scratch_count` floats.
 /// With `portable` 1 the plain C loop runs even where the AVX2 kernels would (the tests'
 /// reference: both must give the same bits).
-void shears_direct3x3(const float *x, int inputs, int height, int width, const float *packed, int outputs,
+void shears_direct3x3(const float *x, int inputs, int height, int width, int stride, const float *packed, int outputs,
                       const float *start, int relu, int pool, int portable, float *scratch, float *y);
 
 /// Images per call of `shears_direct3x3_weight_gradient` on `height x width` maps: enough

@@ -2,8 +2,9 @@ import CDirectConvolution
 
 /// Forward, input and weight gradients by the direct 3x3 kernels (`ConvolutionAlgorithm.direct`,
 /// `Sources/CDirectConvolution`): per image, the input is copied once into a zero-padded
-/// layout whose nine taps are fixed offsets, and register tiles of 4 filters x 24 outputs sum
-/// `y[f][p] = start[f][p] + Σ_c Σ_i,j w[f][c][i][j]·x[c][p_y + i − 1][p_x + j − 1]` with no patch
+/// layout whose nine taps are fixed offsets (for stride 2, into its four row and column
+/// phases), and register tiles of 4 filters x 24 outputs sum
+/// `y[f][p] = start[f][p] + Σ_c Σ_i,j w[f][c][i][j]·x[c][s·p_y + i − 1][s·p_x + j − 1]` with no patch
 /// matrix and no BLAS packing, each output stored once with the start value and the ReLU.
 /// `∂X` is the same convolution of `∂Y` with the filters rotated by 180° and transposed in their
 /// channels (as by kernel rows); `∂W[f][c][i][j] = Σ_p ∂Y[f][p]·X[c][p + (i − 1, j − 1)]` is a dot
@@ -15,11 +16,12 @@ extension Conv2D {
     /// `.automatic` does not pick it.
     public static let directKernelsAreFast = shears_direct3x3_fast() == 1
 
-    /// Whether the forward pass runs by the direct kernels: the layer is 3x3, stride 1, padding
-    /// 1 and not shape-pruned, and `algorithm` is `.direct`, or `.automatic` on a CPU where they
-    /// are fast (`directKernelsAreFast`) and Winograd is not picked.
+    /// Whether the forward pass runs by the direct kernels: the layer is 3x3, stride 1 or 2,
+    /// padding 1 and not shape-pruned, and `algorithm` is `.direct`, or `.automatic` on a CPU
+    /// where they are fast (`directKernelsAreFast`) and Winograd is not picked.
     public var usesDirect: Bool {
-        let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1 && patchRows == nil
+        let applies = kernelHeight == 3 && kernelWidth == 3 && (stride == 1 || stride == 2) && padding == 1
+            && patchRows == nil
         switch algorithm {
         case .im2col, .winograd, .kernelRows: return false
         case .direct: return applies
@@ -27,13 +29,14 @@ extension Conv2D {
         }
     }
 
-    /// Whether backward runs by the direct kernels too: where the forward pass does, except
-    /// under `.automatic` on a layer of fewer than `kernelRowsMinimumChannels` input channels
-    /// (a first layer), whose weight gradient the direct kernels' tiles of 3 channels would
-    /// mostly spend on zeros; such a layer's backward runs by im2col (measured: `shears bench
-    /// conv`, docs/performance.md, "A direct convolution").
+    /// Whether backward runs by the direct kernels too: where the forward pass does with stride
+    /// 1 (a stride-2 layer's backward runs by im2col), except under `.automatic` on a layer of
+    /// fewer than `kernelRowsMinimumChannels` input channels (a first layer), whose weight
+    /// gradient the direct kernels' tiles of 3 channels would mostly spend on zeros; such a
+    /// layer's backward runs by im2col (measured: `shears bench conv`, docs/performance.md, "A
+    /// direct convolution").
     public var usesDirectBackward: Bool {
-        usesDirect && (algorithm == .direct || inChannels >= Conv2D.kernelRowsMinimumChannels)
+        usesDirect && stride == 1 && (algorithm == .direct || inChannels >= Conv2D.kernelRowsMinimumChannels)
     }
 
     /// The layer's filters packed for the direct kernels, or with `rotated` those of `∂X`.
@@ -53,14 +56,15 @@ extension Conv2D {
     /// cache, and the unpooled output is never written (`GraphNetwork.predict`). The same
     /// bits as the three layers run one after another. Nothing is kept for `backward`.
     public func predictThenReLUAndMaxPool(_ input: Tensor) -> Tensor {
-        precondition(usesDirect && input.shape.count == 4 && input.shape[1] == inChannels && input.shape[2] >= 2
-                        && input.shape[3] >= 2,
-                     "Conv2D.predictThenReLUAndMaxPool: a direct layer of \(inChannels) channels on maps of 2 x 2 or more, got \(input.shape)")
-        let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
-        let shape = [n, outChannels, h / 2, w / 2]
+        precondition(usesDirect && input.shape.count == 4 && input.shape[1] == inChannels,
+                     "Conv2D.predictThenReLUAndMaxPool: a direct layer of \(inChannels) channels, got \(input.shape)")
+        let g = geometry(input.shape)
+        precondition(g.outHeight >= 2 && g.outWidth >= 2,
+                     "Conv2D.predictThenReLUAndMaxPool: outputs of 2 x 2 or more, got \(g.outHeight) x \(g.outWidth)")
+        let shape = [input.shape[0], outChannels, g.outHeight / 2, g.outWidth / 2]
         let count = shape.reduce(1, *)
         let values = [Float](unsafeUninitializedCapacity: count) { y, initialized in
-            directForward(input, start: startValues(geometry(input.shape)), thenReLU: true, pooled: true, into: y.baseAddress!)
+            directForward(input, start: startValues(g), thenReLU: true, pooled: true, into: y.baseAddress!)
             initialized = count
         }
         return Tensor(shape: shape, values: values)
@@ -71,13 +75,14 @@ extension Conv2D {
     func directForward(_ input: Tensor, start: [Float], thenReLU: Bool, pooled: Bool = false,
                        into y: UnsafeMutablePointer<Float>) {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
-        let f = outChannels, imageOutputs = pooled ? f * (h / 2) * (w / 2) : f * h * w
+        let g = geometry(input.shape)
+        let f = outChannels, imageOutputs = pooled ? f * (g.outHeight / 2) * (g.outWidth / 2) : f * g.outPixels
         let packed = directPackedFilters(rotated: false)
         input.values.withUnsafeBufferPointer { x in
             packed.withUnsafeBufferPointer { filters in
                 start.withUnsafeBufferPointer { s in
                     Compute.parallelShares(n) { _, images in
-                        let direct = DirectScratch(inputs: c, outputs: f, height: h, width: w)
+                        let direct = DirectScratch(inputs: c, outputs: f, height: h, width: w, stride: stride)
                         for image in images {
                             direct.convolve(x.baseAddress! + image * c * h * w, filters.baseAddress!, start: s.baseAddress!,
                                             relu: thenReLU, pooled: pooled, into: y + image * imageOutputs)
@@ -175,17 +180,20 @@ extension Conv2D {
     }
 }
 
-/// One worker's scratch for the direct kernels (the padded image and the tiles' outputs),
-/// sized once per pass, and the call for one image.
+/// One worker's scratch for the direct kernels (the padded image, or its four phases for
+/// stride 2, and the tiles' outputs), sized once per pass, and the call for one image.
 final class DirectScratch {
-    let inputs: Int32, outputs: Int32, height: Int32, width: Int32
+    let inputs: Int32, outputs: Int32, height: Int32, width: Int32, stride: Int32
     private let scratch: UnsafeMutablePointer<Float>
 
-    init(inputs: Int, outputs: Int, height: Int, width: Int) {
-        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0,
-                     "DirectScratch: \(inputs) -> \(outputs) channels, \(height) x \(width)")
+    /// For images of `inputs x height x width` convolved at `stride` (1 or 2) into `outputs` maps.
+    init(inputs: Int, outputs: Int, height: Int, width: Int, stride: Int = 1) {
+        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0 && (stride == 1 || stride == 2),
+                     "DirectScratch: \(inputs) -> \(outputs) channels, \(height) x \(width), stride \(stride)")
         (self.inputs, self.outputs, self.height, self.width) = (Int32(inputs), Int32(outputs), Int32(height), Int32(width))
-        scratch = .allocate(capacity: shears_direct3x3_scratch_count(self.inputs, self.outputs, self.height, self.width))
+        self.stride = Int32(stride)
+        scratch = .allocate(capacity: shears_direct3x3_scratch_count(self.inputs, self.outputs, self.height, self.width,
+                                                                     self.stride))
     }
 
     deinit { scratch.deallocate() }
@@ -195,8 +203,8 @@ final class DirectScratch {
     /// bits, for tests).
     func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, start: UnsafePointer<Float>?, relu: Bool,
                   pooled: Bool = false, portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
-        shears_direct3x3(x, inputs, height, width, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0, portable ? 1 : 0,
-                         scratch, y)
+        shears_direct3x3(x, inputs, height, width, stride, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0,
+                         portable ? 1 : 0, scratch, y)
     }
 }
 

@@ -184,7 +184,7 @@ struct DirectConvolutionTests {
         #expect(dx.values.allSatisfy { $0 == 0 })
     }
 
-    @Test("which layers run direct: 3x3, stride 1, padding 1, not shape-pruned; automatic where the kernels are fast, backward from 4 input channels")
+    @Test("which layers run direct: 3x3, stride 1 (or 2, forward only), padding 1, not shape-pruned; automatic where the kernels are fast, backward from 4 input channels")
     func selection() {
         var rng = SeededGenerator(seed: 1500)
         let dense = Conv2D(inChannels: Conv2D.kernelRowsMinimumChannels, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
@@ -198,11 +198,14 @@ struct DirectConvolutionTests {
         first.algorithm = .direct
         #expect(first.usesDirect && first.usesDirectBackward && first.usesDirectWeightGradient && !first.usesKernelRows)
         let strided = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
+        strided.algorithm = .direct
+        #expect(strided.usesDirect && !strided.usesDirectBackward && !strided.usesKernelRows)
+        let threeStrides = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 3, padding: 1, rng: &rng)
         let unpadded = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, padding: 0, rng: &rng)
         let wide = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 5, padding: 2, rng: &rng)
         let pruned = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
         pruned.patchRows = Array(0..<17)
-        for conv in [strided, unpadded, wide, pruned] {
+        for conv in [threeStrides, unpadded, wide, pruned] {
             conv.algorithm = .direct
             #expect(!conv.usesDirect && !conv.usesDirectBackward)
         }

@@ -1,0 +1,120 @@
+import Testing
+@testable import ShearsNet
+
+/// The direct 3x3 kernels at stride 2 (the input split into its four row and column phases):
+/// the forward pass against the definition in Double within `τ·S` (the same products summed
+/// channel by channel and tap by tap with fused multiply-adds, so `DirectConvolutionTests`'s
+/// bound holds), the AVX2 kernels against the plain C loop bit for bit, pooled outputs against
+/// `MaxPool2D`, and backward left to im2col.
+@Suite("Direct 3x3 convolution at stride 2")
+struct StridedDirectConvolutionTests {
+    /// `(C, F, H, W, batch)`: resnet-s's two stride-2 3x3 convs (28 x 28 → 14 x 14, 14 x 14 →
+    /// 7 x 7) and a pruned width of each, odd maps (7 x 7 → 4 x 4, 5 x 3), maps whose flat outputs
+    /// (`Ho·(Wo + 1)`) end in a tile of 8, 16 or 24, and 1 x 1 and 2 x 2 images.
+    static let shapes: [(Int, Int, Int, Int, Int)] = [
+        (16, 32, 28, 28, 2), (32, 64, 14, 14, 2), (9, 17, 28, 28, 1), (23, 45, 14, 14, 1), (7, 5, 7, 7, 3),
+        (3, 4, 5, 3, 2), (2, 3, 1, 1, 1), (4, 6, 2, 2, 1), (5, 9, 6, 9, 1), (13, 1, 8, 7, 1), (6, 7, 30, 11, 1),
+    ]
+
+    func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
+        var rng = SeededGenerator(seed: seed)
+        let layer = Conv2D(inChannels: shape.0, outChannels: shape.1, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
+        layer.algorithm = .direct
+        return layer
+    }
+
+    /// `y[n][f][oy][ox] = start[f][oy][ox] + Σ_c,i,j w[f][c][i][j]·x[n][c][2oy + i − 1][2ox + j − 1]`
+    /// in Double, and `S`, the sum of its terms' magnitudes.
+    func definition(_ conv: Conv2D, _ x: Tensor, start: [Float]) -> (y: [Double], scale: [Double]) {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (f, ho, wo) = (conv.outChannels, (h - 1) / 2 + 1, (w - 1) / 2 + 1)
+        var y = [Double](repeating: 0, count: n * f * ho * wo), scale = y
+        for image in 0..<n {
+            for filter in 0..<f {
+                for oy in 0..<ho {
+                    for ox in 0..<wo {
+                        let out = ((image * f + filter) * ho + oy) * wo + ox
+                        y[out] = Double(start[(filter * ho + oy) * wo + ox])
+                        scale[out] = abs(y[out])
+                        for channel in 0..<c {
+                            for i in 0..<3 {
+                                for j in 0..<3 {
+                                    let (iy, ix) = (2 * oy + i - 1, 2 * ox + j - 1)
+                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                    let term = Double(conv.weight.value.values[((filter * c + channel) * 3 + i) * 3 + j])
+                                        * Double(x.values[((image * c + channel) * h + iy) * w + ix])
+                                    y[out] += term
+                                    scale[out] += abs(term)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (y, scale)
+    }
+
+    @Test("forward is within τ·S of the definition, with an output offset", arguments: shapes.indices)
+    func againstDefinition(index: Int) {
+        let shape = Self.shapes[index]
+        let (c, f, h, w, n) = shape
+        let conv = layer(shape, seed: 2000 + UInt64(index))
+        let (ho, wo) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1)
+        conv.outputOffset = randomTensor([f, ho, wo], seed: 2100 + UInt64(index))
+        #expect(conv.usesDirect && !conv.usesDirectBackward)
+        let x = randomTensor([n, c, h, w], seed: 2200 + UInt64(index))
+        let y = conv.forward(x, training: true)
+        let start = conv.startValues(conv.geometry(x.shape))
+        let exact = definition(conv, x, start: start)
+        #expect(y.shape == [n, f, ho, wo])
+        let error = ConvolutionDefinition.worstRelative(y.values, exact.y, exact.scale)
+        #expect(error < DirectConvolutionTests.tolerance, "shape \(shape): forward error \(error) of S")
+    }
+
+    @Test("the AVX2 kernels give the plain C loop's bits: with a start, with and without the ReLU, pooled",
+          arguments: shapes.indices)
+    func fastEqualsPortable(index: Int) {
+        let (c, f, h, w, _) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 2300 + UInt64(index))
+        let (ho, wo) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1)
+        let x = randomTensor([c, h, w], seed: 2400 + UInt64(index))
+        let start = randomTensor([f, ho, wo], seed: 2500 + UInt64(index)).values
+        let packed = conv.directPackedFilters(rotated: false)
+        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, stride: 2)
+        func run(portable: Bool, relu: Bool, pooled: Bool) -> [Float] {
+            let count = pooled ? f * (ho / 2) * (wo / 2) : f * ho * wo
+            return [Float](unsafeUninitializedCapacity: count) { y, initialized in
+                x.values.withUnsafeBufferPointer { image in
+                    scratch.convolve(image.baseAddress!, packed, start: start, relu: relu, pooled: pooled, portable: portable,
+                                     into: y.baseAddress!)
+                }
+                initialized = count
+            }
+        }
+        for relu in [false, true] {
+            let fast = run(portable: false, relu: relu, pooled: false), portable = run(portable: true, relu: relu, pooled: false)
+            #expect(fast == portable, "shape \(Self.shapes[index]), relu \(relu)")
+            #expect(!relu || fast.allSatisfy { $0 >= 0 })
+        }
+        guard ho >= 2 && wo >= 2 else { return }
+        let pooled = run(portable: false, relu: true, pooled: true)
+        #expect(pooled == run(portable: true, relu: true, pooled: true), "shape \(Self.shapes[index]), pooled")
+        let unpooled = Tensor(shape: [1, f, ho, wo], values: run(portable: false, relu: true, pooled: false))
+        #expect(pooled == MaxPool2D(size: 2).forward(unpooled, training: false).values, "shape \(Self.shapes[index]), pooled")
+    }
+
+    @Test("backward after a direct stride-2 forward is im2col's: the same bits as a layer run by im2col throughout")
+    func backwardIsIm2col() {
+        let shape = Self.shapes[1]
+        let (direct, im2col) = (layer(shape, seed: 2600), layer(shape, seed: 2600))
+        im2col.algorithm = .im2col
+        let x = randomTensor([2, shape.0, shape.2, shape.3], seed: 2601)
+        let dy = randomTensor([2, shape.1, 7, 7], seed: 2602)
+        _ = direct.forward(x, training: true)
+        _ = im2col.forward(x, training: true)
+        #expect(direct.backward(dy).values == im2col.backward(dy).values)
+        #expect(direct.weight.gradient.values == im2col.weight.gradient.values)
+        #expect(direct.bias.gradient.values == im2col.bias.gradient.values)
+    }
+}
