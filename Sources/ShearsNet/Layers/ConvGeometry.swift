@@ -15,10 +15,14 @@ struct ConvGeometry {
     var patchSize: Int { rows?.count ?? channels * kernelHeight * kernelWidth }
     var inputSize: Int { channels * height * width }
 
-    /// Output columns `ox` with `0 ≤ ox·s − p + j < width`.
+    /// Output columns `ox` with `0 ≤ ox·s − p + j < width`. `reach`, the last such `ox·s`, is
+    /// negative when the offset passes the image's right edge even at `ox = 0` (a map narrower
+    /// than the kernel's reach): none then, where Swift's division, truncating toward zero,
+    /// would give one for `s > 1`.
     private func validColumns(_ j: Int) -> Range<Int> {
         let first = max(0, (padding - j + stride - 1) / stride)
-        let last = min(outWidth, (width - 1 + padding - j) / stride + 1)
+        let reach = width - 1 + padding - j
+        let last = reach < 0 ? 0 : min(outWidth, reach / stride + 1)
         return first..<max(first, last)
     }
 

@@ -40,7 +40,21 @@ struct ConvDefinitionTests {
     func definition(kernel: Int, stride: Int, padding: Int) {
         var rng = SeededGenerator(seed: 31)
         let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: kernel, stride: stride, padding: padding, rng: &rng)
-        let x = randomTensor([2, 3, 7, 5], seed: 32)
+        expectDefinition(layer, randomTensor([2, 3, 7, 5], seed: 32))
+    }
+
+    /// A kernel offset past a 1- or 2-pixel-wide map's right edge even at the first output once
+    /// read a neighbouring pixel at stride > 1 (Swift's division truncates toward zero).
+    @Test("im2col at strides 2 and 3 on maps narrower than the kernel's reach equals the definition",
+          arguments: [(3, 2, 1, 1, 1), (3, 2, 1, 2, 1), (3, 2, 1, 1, 3), (5, 3, 2, 2, 2), (3, 3, 1, 1, 4)])
+    func narrowMaps(kernel: Int, stride: Int, padding: Int, height: Int, width: Int) {
+        var rng = SeededGenerator(seed: 34)
+        let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: kernel, stride: stride, padding: padding, rng: &rng)
+        layer.algorithm = .im2col
+        expectDefinition(layer, randomTensor([2, 3, height, width], seed: 35))
+    }
+
+    func expectDefinition(_ layer: Conv2D, _ x: Tensor) {
         let y = layer.forward(x, training: true)
         let expected = direct(layer, x)
         let worst = zip(y.values, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
