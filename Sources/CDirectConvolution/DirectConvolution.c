@@ -38,8 +38,6 @@
 #include <immintrin.h>
 #endif
 
-enum { filtersPerTile = 4 };
-
 // Padded-image geometry of one channel.
 typedef struct {
     int stride;       // 1 or 2
@@ -49,8 +47,6 @@ typedef struct {
     long phase;       // stride 2: floats per phase, (Ho + 1)(Wo + 1); stride 1: 0
     long plane;       // floats per channel: (H + 2)(W + 1) + 1, or the four phases
     long outputs;     // Ho(Wo + 1) flat outputs, junk columns included
-    long fullTiles;   // tiles of 24 outputs
-    long rest;        // outputs after them
     long outputPlane; // scratch floats per filter: the outputs rounded up to a vector
 } Geometry;
 
@@ -63,27 +59,23 @@ static Geometry geometry(int height, int width, int stride) {
     g.phase = stride == 1 ? 0 : ((long)g.outHeight + 1) * g.rowStride;
     g.plane = stride == 1 ? ((long)height + 2) * g.rowStride + 1 : 4 * g.phase;
     g.outputs = (long)g.outHeight * g.rowStride;
-    g.fullTiles = g.outputs / (3 * floatsPerVector);
-    g.rest = g.outputs - g.fullTiles * 3 * floatsPerVector;
     g.outputPlane = (g.outputs + floatsPerVector - 1) / floatsPerVector * floatsPerVector;
     return g;
 }
 
-static long blocks(int outputs) { return (outputs + filtersPerTile - 1) / filtersPerTile; }
-
 size_t shears_direct3x3_packed_count(int inputs, int outputs) {
-    return (size_t)blocks(outputs) * (size_t)inputs * taps * filtersPerTile;
+    return (size_t)filterBlocks(outputs) * (size_t)inputs * taps * filtersPerTile;
 }
 
 size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int width, int stride) {
     Geometry g = geometry(height, width, stride);
-    return (size_t)(inputs * g.plane + tailFloats) + (size_t)(blocks(outputs) * filtersPerTile * g.outputPlane);
+    return (size_t)(inputs * g.plane + tailFloats) + (size_t)(filterBlocks(outputs) * filtersPerTile * g.outputPlane);
 }
 
 // packed[block][input][tap][lane] = weight of filter block·4 + lane (zero past the last).
 void shears_direct3x3_pack(const float *w, int filters, int channels, int rotated, float *packed) {
     int outputs = rotated ? channels : filters, inputs = rotated ? filters : channels;
-    for (long block = 0; block < blocks(outputs); block++) {
+    for (long block = 0; block < filterBlocks(outputs); block++) {
         for (int input = 0; input < inputs; input++) {
             for (int tap = 0; tap < taps; tap++) {
                 float *lanes = packed + ((block * inputs + input) * taps + tap) * filtersPerTile;
@@ -155,14 +147,6 @@ static void splitPhases(const float *x, int inputs, int height, int width, Geome
     memset(padded + inputs * g.plane, 0, tailFloats * sizeof(float));
 }
 
-// Where tap (i, j) of output 0 reads, in floats from its channel's start (DirectConvolution.c's
-// top comment).
-static long tapOffset(Geometry g, int tap) {
-    int i = tap / 3, j = tap % 3;
-    if (g.stride == 1) return i * g.rowStride + j;
-    return (2 * (i % 2) + j % 2) * g.phase + (i / 2) * g.rowStride + j / 2;
-}
-
 // y = out + start, then the ReLU, dropping the junk column of every row. Each row is copied
 // (or added to its start) and then clamped in place, two loops simple enough to vectorise.
 static void copyOut(const float *out, Geometry g, int outputs, int height, int width,
@@ -218,21 +202,54 @@ static void copyOutPooled(float *out, Geometry g, int outputs, int height, int w
     }
 }
 
+// `layout`'s taps in the tiles' order: each one's slot in a channel's packed weights and
+// where output 0 reads it, in floats from its channel's start; returns how many.
+static int tapTable(TapLayout layout, TileGeometry t, int slots[taps], long offsets[taps]) {
+    long s = t.rowStride;
+    switch (layout) {
+    case stride1Taps:
+    case stride2Taps:
+        for (int tap = 0; tap < taps; tap++) {
+            int i = tap / 3, j = tap % 3;
+            slots[tap] = tap;
+            offsets[tap] = layout == stride1Taps ? i * s + j : (2 * (i % 2) + j % 2) * t.phase + (i / 2) * s + j / 2;
+        }
+        return taps;
+    // DirectStridedGradient.c: the rotated filters' slots (8 − 3i − j for tap (i, j)) and
+    // offsets into the padded output gradient.
+    case gradientPhase00Taps:
+        slots[0] = 8, slots[1] = 6, slots[2] = 2, slots[3] = 0;
+        offsets[0] = s + 1, offsets[1] = s, offsets[2] = 1, offsets[3] = 0;
+        return 4;
+    case gradientPhase01Taps:
+        slots[0] = 7, slots[1] = 1, offsets[0] = s + 1, offsets[1] = 1;
+        return 2;
+    case gradientPhase10Taps:
+        slots[0] = 5, slots[1] = 3, offsets[0] = s + 1, offsets[1] = s;
+        return 2;
+    case gradientPhase11Taps:
+        slots[0] = 4, offsets[0] = s + 1;
+        return 1;
+    }
+    return 0;
+}
+
 // The same sums as the tiles below, in the same order, in plain C.
-static void convolvePortable(const float *padded, int inputs, Geometry g, const float *packed, int outputs,
-                             float *out) {
+static void tilesPortable(const float *padded, int inputs, TileGeometry t, TapLayout layout, const float *packed,
+                          int outputs, float *out) {
+    int slots[taps];
     long offsets[taps];
-    for (int tap = 0; tap < taps; tap++) offsets[tap] = tapOffset(g, tap);
+    int count = tapTable(layout, t, slots, offsets);
     for (int o = 0; o < outputs; o++) {
         const float *weights = packed + (long)(o / filtersPerTile) * inputs * taps * filtersPerTile + o % filtersPerTile;
-        for (long p = 0; p < g.outputs; p++) {
+        for (long p = 0; p < t.outputs; p++) {
             float sum = 0;
             for (int c = 0; c < inputs; c++) {
-                for (int tap = 0; tap < taps; tap++) {
-                    sum = fmaf(weights[(c * taps + tap) * filtersPerTile], padded[c * g.plane + p + offsets[tap]], sum);
+                for (int tap = 0; tap < count; tap++) {
+                    sum = fmaf(weights[(c * taps + slots[tap]) * filtersPerTile], padded[c * t.plane + p + offsets[tap]], sum);
                 }
             }
-            out[o * g.outputPlane + p] = sum;
+            out[o * t.outputPlane + p] = sum;
         }
     }
 }
@@ -290,6 +307,13 @@ static int cpuRunsAVX2FMA(void) {
 #define PHASES(TAP) TAP(PHASE00, 0, 0) TAP(PHASE01, 0, 1) TAP(PHASE00R, 0, 2) TAP(PHASE10, 0, 3) TAP(PHASE11, 0, 4) \
     TAP(PHASE10R, 0, 5) TAP(PHASE00D, 0, 6) TAP(PHASE01D, 0, 7) TAP(PHASE00DR, 0, 8)
 
+// A stride-2 conv's input gradient, one phase of it (`tapTable`'s order): offsets 0, 1, a row
+// and a row + 1 of the padded output gradient, the `TAP`'s last argument the weight slot.
+#define GRADIENT00(TAP) TAP(ROW1, 1, 8) TAP(ROW1, 0, 6) TAP(ROW0, 1, 2) TAP(ROW0, 0, 0)
+#define GRADIENT01(TAP) TAP(ROW1, 1, 7) TAP(ROW0, 1, 1)
+#define GRADIENT10(TAP) TAP(ROW1, 1, 5) TAP(ROW1, 0, 3)
+#define GRADIENT11(TAP) TAP(ROW1, 1, 4)
+
 // Vectors 2, 3, 4 use ymm12–ymm14 ("ymm1" #v), the broadcast ymm15; the accumulators `a<lane><v>`
 // (filter `lane` of the tile, vector `v`) take the other twelve registers.
 #define ACCUMULATORS1 [a02] "+x"(a02), [a12] "+x"(a12), [a22] "+x"(a22), [a32] "+x"(a32)
@@ -300,17 +324,34 @@ static int cpuRunsAVX2FMA(void) {
 #define STORE(lane, v) _mm256_storeu_ps(out + lane * outputPlane + (v - 2) * floatsPerVector, a##lane##v);
 
 // One tile: 4 filters x 8 outputs (`tile1`), 16 (`tile2`) or 24 (`tile3`), summed over every
-// channel of the padded input `x` (channel stride `plane`) into `out` (filter stride
-// `outputPlane`); `w` is the tile's block of packed filters. With `phase` (floats) nonzero the
-// input is in stride 2's phases.
-#define TILE_PARAMETERS const float *x, long plane, long phase, int inputs, long rowBytes, const float *w, float *out, \
-    long outputPlane
-// One channel's nine taps, by the stride's addresses.
+// channel of the padded input `x` (channel stride `plane`, `phase` floats between a stride-2
+// input's phases) into `out` (filter stride `outputPlane`) over `layout`'s taps; `w` is the
+// tile's block of packed filters.
+#define TILE_PARAMETERS const float *x, long plane, long phase, TapLayout layout, int inputs, long rowBytes, \
+    const float *w, float *out, long outputPlane
+// One channel's taps, by the layout's addresses (a branch the predictor always gets right).
+// The accumulator and operand lists are named here, not passed on: their commas would split
+// another macro's arguments.
 #define TILE_CHANNEL(TAP, ACCUMULATORS, ...) \
-    if (phase) { \
-        __asm__ volatile(PHASES(TAP) : ACCUMULATORS : PHASE_OPERANDS : __VA_ARGS__, "memory"); \
-    } else { \
+    switch (layout) { \
+    case stride1Taps: \
         __asm__ volatile(CHANNEL(TAP) : ACCUMULATORS : OPERANDS : __VA_ARGS__, "memory"); \
+        break; \
+    case stride2Taps: \
+        __asm__ volatile(PHASES(TAP) : ACCUMULATORS : PHASE_OPERANDS : __VA_ARGS__, "memory"); \
+        break; \
+    case gradientPhase00Taps: \
+        __asm__ volatile(GRADIENT00(TAP) : ACCUMULATORS : OPERANDS : __VA_ARGS__, "memory"); \
+        break; \
+    case gradientPhase01Taps: \
+        __asm__ volatile(GRADIENT01(TAP) : ACCUMULATORS : OPERANDS : __VA_ARGS__, "memory"); \
+        break; \
+    case gradientPhase10Taps: \
+        __asm__ volatile(GRADIENT10(TAP) : ACCUMULATORS : OPERANDS : __VA_ARGS__, "memory"); \
+        break; \
+    case gradientPhase11Taps: \
+        __asm__ volatile(GRADIENT11(TAP) : ACCUMULATORS : OPERANDS : __VA_ARGS__, "memory"); \
+        break; \
     }
 
 __attribute__((target("avx2,fma"))) static void tile1(TILE_PARAMETERS) {
@@ -345,23 +386,25 @@ __attribute__((target("avx2,fma"))) static void tile3(TILE_PARAMETERS) {
 }
 
 // Every block of 4 filters over tiles of 24 outputs, the rest by one narrower tile.
-static void convolveAVX2(const float *padded, int inputs, Geometry g, const float *packed, int outputs, float *out) {
-    long rowBytes = g.rowStride * (long)sizeof(float), tileOutputs = 3 * floatsPerVector;
-    for (long block = 0; block < blocks(outputs); block++) {
+static void tilesAVX2(const float *padded, int inputs, TileGeometry t, TapLayout layout, const float *packed, int outputs,
+                      float *out) {
+    long rowBytes = t.rowStride * (long)sizeof(float), tileOutputs = 3 * floatsPerVector;
+    long fullTiles = t.outputs / tileOutputs, rest = t.outputs - fullTiles * tileOutputs;
+    for (long block = 0; block < filterBlocks(outputs); block++) {
         const float *w = packed + block * inputs * taps * filtersPerTile;
-        float *blockOut = out + block * filtersPerTile * g.outputPlane;
-        for (long tile = 0; tile < g.fullTiles; tile++) {
-            tile3(padded + tile * tileOutputs, g.plane, g.phase, inputs, rowBytes, w, blockOut + tile * tileOutputs,
-                  g.outputPlane);
+        float *blockOut = out + block * filtersPerTile * t.outputPlane;
+        for (long tile = 0; tile < fullTiles; tile++) {
+            tile3(padded + tile * tileOutputs, t.plane, t.phase, layout, inputs, rowBytes, w, blockOut + tile * tileOutputs,
+                  t.outputPlane);
         }
-        const float *x = padded + g.fullTiles * tileOutputs;
-        float *restOut = blockOut + g.fullTiles * tileOutputs;
-        if (g.rest > 2 * floatsPerVector) {
-            tile3(x, g.plane, g.phase, inputs, rowBytes, w, restOut, g.outputPlane);
-        } else if (g.rest > floatsPerVector) {
-            tile2(x, g.plane, g.phase, inputs, rowBytes, w, restOut, g.outputPlane);
-        } else if (g.rest > 0) {
-            tile1(x, g.plane, g.phase, inputs, rowBytes, w, restOut, g.outputPlane);
+        const float *x = padded + fullTiles * tileOutputs;
+        float *restOut = blockOut + fullTiles * tileOutputs;
+        if (rest > 2 * floatsPerVector) {
+            tile3(x, t.plane, t.phase, layout, inputs, rowBytes, w, restOut, t.outputPlane);
+        } else if (rest > floatsPerVector) {
+            tile2(x, t.plane, t.phase, layout, inputs, rowBytes, w, restOut, t.outputPlane);
+        } else if (rest > 0) {
+            tile1(x, t.plane, t.phase, layout, inputs, rowBytes, w, restOut, t.outputPlane);
         }
     }
 }
@@ -385,6 +428,18 @@ int shears_direct3x3_fast(void) { return 0; }
 
 #endif
 
+void directTiles(const float *padded, int inputs, TileGeometry t, TapLayout layout, const float *packed, int outputs,
+                 int portable, float *out) {
+#if defined(__x86_64__)
+    if (!portable && shears_direct3x3_fast()) {
+        tilesAVX2(padded, inputs, t, layout, packed, outputs, out);
+        return;
+    }
+#endif
+    (void)portable;
+    tilesPortable(padded, inputs, t, layout, packed, outputs, out);
+}
+
 void shears_direct3x3(const float *x, int inputs, int height, int width, int stride, const float *packed, int outputs,
                       const float *start, int relu, int pool, int portable, float *scratch, float *y) {
     Geometry g = geometry(height, width, stride);
@@ -394,16 +449,8 @@ void shears_direct3x3(const float *x, int inputs, int height, int width, int str
     } else {
         splitPhases(x, inputs, height, width, g, padded);
     }
-#if defined(__x86_64__)
-    if (!portable && shears_direct3x3_fast()) {
-        convolveAVX2(padded, inputs, g, packed, outputs, out);
-    } else {
-        convolvePortable(padded, inputs, g, packed, outputs, out);
-    }
-#else
-    (void)portable;
-    convolvePortable(padded, inputs, g, packed, outputs, out);
-#endif
+    TileGeometry t = {g.plane, g.phase, g.rowStride, g.outputs, g.outputPlane};
+    directTiles(padded, inputs, t, stride == 1 ? stride1Taps : stride2Taps, packed, outputs, portable, out);
     if (pool) {
         copyOutPooled(out, g, outputs, g.outHeight, g.outWidth, start, relu, y);
     } else {

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/// Direct 3x3, padding-1 convolution of one image (NCHW), stride 1 or (forward only) 2, for
+/// Direct 3x3, padding-1 convolution of one image (NCHW), stride 1 or 2 (forward and input gradient), for
 /// `Conv2D`'s `ConvolutionAlgorithm.direct`. See DirectConvolution.c for the method.
 ///
 /// Every function takes sizes that the caller (Swift, `Conv2D+Direct.swift`) has checked to be
@@ -37,6 +37,17 @@ size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int w
 /// reference: both must give the same bits).
 void shears_direct3x3(const float *x, int inputs, int height, int width, int stride, const float *packed, int outputs,
                       const float *start, int relu, int pool, int portable, float *scratch, float *y);
+
+/// Floats of scratch `shears_direct3x3_stride2_input_gradient` needs for one image.
+size_t shears_direct3x3_stride2_input_gradient_scratch_count(int filters, int channels, int height, int width);
+
+/// `dx[c][y][x] = Σ_f,i,j w[f][c][i][j]·dy[f][oy][ox]` over the outputs (oy, ox) with
+/// `2·oy + i − 1 = y` and `2·ox + j − 1 = x`: the input gradient of `shears_direct3x3`'s stride-2
+/// convolution for one image, `dy` `filters x Ho x Wo`, `dx` `channels x height x width` (every
+/// value written). `packed` from `shears_direct3x3_pack` with `rotated` 1; `portable` as there,
+/// `scratch` of `shears_direct3x3_stride2_input_gradient_scratch_count` floats.
+void shears_direct3x3_stride2_input_gradient(const float *dy, int filters, int height, int width, const float *packed,
+                                            int channels, int portable, float *scratch, float *dx);
 
 /// Images per call of `shears_direct3x3_weight_gradient` on `height x width` maps: enough
 /// that the stacked images give runs of several hundred outputs (1 from 28 x 28 up).

@@ -57,45 +57,51 @@ extension Conv2D {
     }
 
     /// Backward by im2col: adds `∂W` and `∂b` (summed over the batch) and returns `∂X` (zeros
-    /// when `computesInputGradient` is false). Each worker sums its images' `∂W` in its own
-    /// buffer; the buffers are added in worker order at the end.
+    /// when `computesInputGradient` is false).
     func im2colBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
+        var inputGradient = Tensor(shape: input.shape)
+        inputGradient.values.withUnsafeMutableBufferPointer { dx in
+            im2colGradients(outputGradient, input: input, addingInputGradientTo: computesInputGradient ? dx.baseAddress! : nil)
+        }
+        return inputGradient
+    }
+
+    /// Adds `∂W` and `∂b` (summed over the batch) and, when `dx` is given, `∂X` to it. Each
+    /// worker sums its images' `∂W` in its own buffer; the buffers are added in worker order at the end.
+    func im2colGradients(_ outputGradient: Tensor, input: Tensor, addingInputGradientTo dx: UnsafeMutablePointer<Float>?) {
         let g = geometry(input.shape)
         let (n, f, k, p) = (input.shape[0], outChannels, g.patchSize, g.outPixels)
-        var inputGradient = Tensor(shape: input.shape)
         let shares = max(1, min(Compute.workers, n))
         var partialWeight = [Float](repeating: 0, count: shares * f * k)
         var partialBias = [Float](repeating: 0, count: shares * f)
         input.values.withUnsafeBufferPointer { x in
             outputGradient.values.withUnsafeBufferPointer { dy in
-                inputGradient.values.withUnsafeMutableBufferPointer { dx in
-                    weight.value.values.withUnsafeBufferPointer { w in
-                        partialWeight.withUnsafeMutableBufferPointer { dwAll in
-                            partialBias.withUnsafeMutableBufferPointer { dbAll in
-                                Compute.parallelShares(n) { worker, images in
-                                    let dw = dwAll.baseAddress! + worker * f * k, db = dbAll.baseAddress! + worker * f
-                                    let groups = Conv2D.im2colGroups(images, pixels: p)
-                                    let most = groups.map(\.count).max() ?? 0
-                                    let col = UnsafeMutablePointer<Float>.allocate(capacity: k * most * p)
-                                    let dyGroup = UnsafeMutablePointer<Float>.allocate(capacity: f * most * p)
-                                    let dc = computesInputGradient ? UnsafeMutablePointer<Float>.allocate(capacity: k * most * p) : nil
-                                    defer { col.deallocate(); dyGroup.deallocate(); dc?.deallocate() }
-                                    for group in groups {
-                                        let columns = group.count * p
-                                        for (i, image) in group.enumerated() {
-                                            g.im2col(x.baseAddress! + image * g.inputSize, into: col + i * p, rowStride: columns)
-                                            let dyImage = dy.baseAddress! + image * f * p
-                                            for filter in 0..<f {
-                                                (dyGroup + filter * columns + i * p).update(from: dyImage + filter * p, count: p)
-                                                db[filter] += PlaneSums.sum(dyImage + filter * p, count: p)
-                                            }
+                weight.value.values.withUnsafeBufferPointer { w in
+                    partialWeight.withUnsafeMutableBufferPointer { dwAll in
+                        partialBias.withUnsafeMutableBufferPointer { dbAll in
+                            Compute.parallelShares(n) { worker, images in
+                                let dw = dwAll.baseAddress! + worker * f * k, db = dbAll.baseAddress! + worker * f
+                                let groups = Conv2D.im2colGroups(images, pixels: p)
+                                let most = groups.map(\.count).max() ?? 0
+                                let col = UnsafeMutablePointer<Float>.allocate(capacity: k * most * p)
+                                let dyGroup = UnsafeMutablePointer<Float>.allocate(capacity: f * most * p)
+                                let dc = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * most * p)
+                                defer { col.deallocate(); dyGroup.deallocate(); dc?.deallocate() }
+                                for group in groups {
+                                    let columns = group.count * p
+                                    for (i, image) in group.enumerated() {
+                                        g.im2col(x.baseAddress! + image * g.inputSize, into: col + i * p, rowStride: columns)
+                                        let dyImage = dy.baseAddress! + image * f * p
+                                        for filter in 0..<f {
+                                            (dyGroup + filter * columns + i * p).update(from: dyImage + filter * p, count: p)
+                                            db[filter] += PlaneSums.sum(dyImage + filter * p, count: p)
                                         }
-                                        gemm(dyGroup, [f, columns], col, [k, columns], transB: .transposed, into: dw, [f, k], beta: 1)
-                                        guard let dc else { continue }
-                                        gemm(w.baseAddress!, [f, k], dyGroup, [f, columns], transA: .transposed, into: dc, [k, columns])
-                                        for (i, image) in group.enumerated() {
-                                            g.col2imAdd(dc + i * p, into: dx.baseAddress! + image * g.inputSize, rowStride: columns)
-                                        }
+                                    }
+                                    gemm(dyGroup, [f, columns], col, [k, columns], transB: .transposed, into: dw, [f, k], beta: 1)
+                                    guard let dc, let dx else { continue }
+                                    gemm(w.baseAddress!, [f, k], dyGroup, [f, columns], transA: .transposed, into: dc, [k, columns])
+                                    for (i, image) in group.enumerated() {
+                                        g.col2imAdd(dc + i * p, into: dx + image * g.inputSize, rowStride: columns)
                                     }
                                 }
                             }
@@ -109,6 +115,5 @@ extension Conv2D {
             guard hasBias else { continue }
             for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
         }
-        return inputGradient
     }
 }

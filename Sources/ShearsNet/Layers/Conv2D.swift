@@ -142,6 +142,7 @@ public final class Conv2D: ReLUFusing {
         requireShape(outputGradient.shape, [input.shape[0], outChannels, g.outHeight, g.outWidth], "Conv2D.backward")
         if usesWinograd { return winogradBackward(outputGradient, input: input) }
         if usesDirectBackward { return directBackward(outputGradient, input: input) }
+        if usesDirectStridedInputGradient { return stridedDirectBackward(outputGradient, input: input) }
         if usesKernelRows { return kernelRowsBackward(outputGradient, input: input) }
         return im2colBackward(outputGradient, input: input)
     }

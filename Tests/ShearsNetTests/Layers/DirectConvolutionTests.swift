@@ -199,7 +199,9 @@ struct DirectConvolutionTests {
         #expect(first.usesDirect && first.usesDirectBackward && first.usesDirectWeightGradient && !first.usesKernelRows)
         let strided = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
         strided.algorithm = .direct
-        #expect(strided.usesDirect && !strided.usesDirectBackward && !strided.usesKernelRows)
+        #expect(strided.usesDirect && !strided.usesDirectBackward && strided.usesDirectStridedInputGradient
+                    && !strided.usesKernelRows)
+        #expect(!dense.usesDirectStridedInputGradient && !first.usesDirectStridedInputGradient)
         let threeStrides = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 3, padding: 1, rng: &rng)
         let unpadded = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, padding: 0, rng: &rng)
         let wide = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 5, padding: 2, rng: &rng)

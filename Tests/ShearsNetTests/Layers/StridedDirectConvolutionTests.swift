@@ -1,11 +1,12 @@
 import Testing
 @testable import ShearsNet
 
-/// The direct 3x3 kernels at stride 2 (the input split into its four row and column phases):
-/// the forward pass against the definition in Double within `τ·S` (the same products summed
-/// channel by channel and tap by tap with fused multiply-adds, so `DirectConvolutionTests`'s
-/// bound holds), the AVX2 kernels against the plain C loop bit for bit, pooled outputs against
-/// `MaxPool2D`, and backward left to im2col.
+/// The direct 3x3 kernels at stride 2 (the forward pass over the input's four row and column
+/// phases, `∂X` as four small correlations of `∂Y`, one per phase of `∂X`): outputs, `∂X` and
+/// `∂W` against the definition in Double within `τ·S` (the same products summed channel by
+/// channel and tap by tap with fused multiply-adds, so `DirectConvolutionTests`'s bound holds),
+/// the AVX2 kernels against the plain C loop bit for bit, pooled outputs against `MaxPool2D`,
+/// and `∂W` and `∂b` as im2col's.
 @Suite("Direct 3x3 convolution at stride 2")
 struct StridedDirectConvolutionTests {
     /// `(C, F, H, W, batch)`: resnet-s's two stride-2 3x3 convs (28 x 28 → 14 x 14, 14 x 14 →
@@ -23,12 +24,19 @@ struct StridedDirectConvolutionTests {
         return layer
     }
 
-    /// `y[n][f][oy][ox] = start[f][oy][ox] + Σ_c,i,j w[f][c][i][j]·x[n][c][2oy + i − 1][2ox + j − 1]`
-    /// in Double, and `S`, the sum of its terms' magnitudes.
-    func definition(_ conv: Conv2D, _ x: Tensor, start: [Float]) -> (y: [Double], scale: [Double]) {
+    /// The definition in Double, with `S` per entry (the sum of its terms' magnitudes):
+    /// `y[n][f][oy][ox] = start[f][oy][ox] + Σ_c,i,j w[f][c][i][j]·x[n][c][2oy + i − 1][2ox + j − 1]`,
+    /// `∂x` the sum of `w·∂y` over the outputs that read a pixel, `∂w[f][c][i][j] = Σ ∂y·x`.
+    struct Definition {
+        var y, yScale, dx, dxScale, dw, dwScale: [Double]
+    }
+
+    func definition(_ conv: Conv2D, _ x: Tensor, start: [Float], dy: Tensor) -> Definition {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (f, ho, wo) = (conv.outChannels, (h - 1) / 2 + 1, (w - 1) / 2 + 1)
         var y = [Double](repeating: 0, count: n * f * ho * wo), scale = y
+        var dx = [Double](repeating: 0, count: x.count), dxScale = dx
+        var dw = [Double](repeating: 0, count: conv.weight.value.count), dwScale = dw
         for image in 0..<n {
             for filter in 0..<f {
                 for oy in 0..<ho {
@@ -41,10 +49,15 @@ struct StridedDirectConvolutionTests {
                                 for j in 0..<3 {
                                     let (iy, ix) = (2 * oy + i - 1, 2 * ox + j - 1)
                                     guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                                    let term = Double(conv.weight.value.values[((filter * c + channel) * 3 + i) * 3 + j])
-                                        * Double(x.values[((image * c + channel) * h + iy) * w + ix])
-                                    y[out] += term
-                                    scale[out] += abs(term)
+                                    let wi = ((filter * c + channel) * 3 + i) * 3 + j, xi = ((image * c + channel) * h + iy) * w + ix
+                                    let (weight, input) = (Double(conv.weight.value.values[wi]), Double(x.values[xi]))
+                                    let upstream = Double(dy.values[out])
+                                    y[out] += weight * input
+                                    scale[out] += abs(weight * input)
+                                    dx[xi] += weight * upstream
+                                    dxScale[xi] += abs(weight * upstream)
+                                    dw[wi] += upstream * input
+                                    dwScale[wi] += abs(upstream * input)
                                 }
                             }
                         }
@@ -52,27 +65,32 @@ struct StridedDirectConvolutionTests {
                 }
             }
         }
-        return (y, scale)
+        return Definition(y: y, yScale: scale, dx: dx, dxScale: dxScale, dw: dw, dwScale: dwScale)
     }
 
-    @Test("forward is within τ·S of the definition, with an output offset", arguments: shapes.indices)
+    @Test("forward, ∂x and ∂w are within τ·S of the definition, with an output offset", arguments: shapes.indices)
     func againstDefinition(index: Int) {
         let shape = Self.shapes[index]
         let (c, f, h, w, n) = shape
         let conv = layer(shape, seed: 2000 + UInt64(index))
         let (ho, wo) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1)
         conv.outputOffset = randomTensor([f, ho, wo], seed: 2100 + UInt64(index))
-        #expect(conv.usesDirect && !conv.usesDirectBackward)
+        #expect(conv.usesDirect && !conv.usesDirectBackward && conv.usesDirectStridedInputGradient)
         let x = randomTensor([n, c, h, w], seed: 2200 + UInt64(index))
         let y = conv.forward(x, training: true)
-        let start = conv.startValues(conv.geometry(x.shape))
-        let exact = definition(conv, x, start: start)
+        let dy = randomTensor(y.shape, seed: 2250 + UInt64(index))
+        let dx = conv.backward(dy)
+        let exact = definition(conv, x, start: conv.startValues(conv.geometry(x.shape)), dy: dy)
         #expect(y.shape == [n, f, ho, wo])
-        let error = ConvolutionDefinition.worstRelative(y.values, exact.y, exact.scale)
-        #expect(error < DirectConvolutionTests.tolerance, "shape \(shape): forward error \(error) of S")
+        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
+                      ConvolutionDefinition.worstRelative(dx.values, exact.dx, exact.dxScale),
+                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
+        let tolerance = DirectConvolutionTests.tolerance
+        #expect(errors.0 < tolerance && errors.1 < tolerance && errors.2 < tolerance,
+                "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
     }
 
-    @Test("the AVX2 kernels give the plain C loop's bits: with a start, with and without the ReLU, pooled",
+    @Test("the AVX2 kernels give the plain C loop's bits: with a start, with and without the ReLU, pooled, and ∂x",
           arguments: shapes.indices)
     func fastEqualsPortable(index: Int) {
         let (c, f, h, w, _) = Self.shapes[index]
@@ -97,6 +115,17 @@ struct StridedDirectConvolutionTests {
             #expect(fast == portable, "shape \(Self.shapes[index]), relu \(relu)")
             #expect(!relu || fast.allSatisfy { $0 >= 0 })
         }
+        let dy = randomTensor([f, ho, wo], seed: 2550 + UInt64(index))
+        let rotated = conv.directPackedFilters(rotated: true)
+        let gradient = DirectStridedGradientScratch(filters: f, channels: c, height: h, width: w)
+        func inputGradient(portable: Bool) -> [Float] {
+            [Float](unsafeUninitializedCapacity: c * h * w) { dx, initialized in
+                dy.values.withUnsafeBufferPointer { gradient.inputGradient($0.baseAddress!, rotated, portable: portable,
+                                                                            into: dx.baseAddress!) }
+                initialized = c * h * w
+            }
+        }
+        #expect(inputGradient(portable: false) == inputGradient(portable: true), "shape \(Self.shapes[index]): ∂x")
         guard ho >= 2 && wo >= 2 else { return }
         let pooled = run(portable: false, relu: true, pooled: true)
         #expect(pooled == run(portable: true, relu: true, pooled: true), "shape \(Self.shapes[index]), pooled")
@@ -104,8 +133,8 @@ struct StridedDirectConvolutionTests {
         #expect(pooled == MaxPool2D(size: 2).forward(unpooled, training: false).values, "shape \(Self.shapes[index]), pooled")
     }
 
-    @Test("backward after a direct stride-2 forward is im2col's: the same bits as a layer run by im2col throughout")
-    func backwardIsIm2col() {
+    @Test("∂W and ∂b of a direct stride-2 layer are im2col's, bit for bit; without ∂x, zeros")
+    func weightGradientIsIm2col() {
         let shape = Self.shapes[1]
         let (direct, im2col) = (layer(shape, seed: 2600), layer(shape, seed: 2600))
         im2col.algorithm = .im2col
@@ -113,7 +142,9 @@ struct StridedDirectConvolutionTests {
         let dy = randomTensor([2, shape.1, 7, 7], seed: 2602)
         _ = direct.forward(x, training: true)
         _ = im2col.forward(x, training: true)
-        #expect(direct.backward(dy).values == im2col.backward(dy).values)
+        direct.computesInputGradient = false
+        #expect(direct.backward(dy).values.allSatisfy { $0 == 0 })
+        _ = im2col.backward(dy)
         #expect(direct.weight.gradient.values == im2col.weight.gradient.values)
         #expect(direct.bias.gradient.values == im2col.bias.gradient.values)
     }
