@@ -20,9 +20,11 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     case kernelRows
     /// The direct 3x3 convolution (`Conv2D+Direct.swift`): forward, input and weight gradients
     /// by register-tiled kernels over a zero-padded copy of each image (C, AVX2 + FMA where
-    /// the CPU has them), with no patch matrix and no BLAS call. For 3x3, stride-1, padding-1
-    /// layers that are not shape-pruned; elsewhere the layer uses im2col. Same products as
-    /// im2col, summed channel by channel and tap by tap with fused multiply-adds.
+    /// the CPU has them), with no patch matrix and no BLAS call. For 3x3, padding-1 layers of
+    /// stride 1 that are not shape-pruned; at stride 2 the forward pass and the input gradient
+    /// (`Conv2D+StridedDirect.swift`, over phases), the weight gradient by im2col; elsewhere the
+    /// layer uses im2col. Same products as im2col, summed channel by channel and tap by tap with
+    /// fused multiply-adds.
     case direct
     /// Winograd where it applies, both channel counts are at least
     /// `Conv2D.winogradMinimumChannels` and OpenBLAS runs generic (pre-AVX) GEMM kernels;
