@@ -40,7 +40,6 @@
 
 // Padded-image geometry of one channel.
 typedef struct {
-    int stride;       // 1 or 2
     int outHeight;    // Ho: H, or ⌊(H − 1)/2⌋ + 1 with stride 2
     int outWidth;     // Wo, likewise
     long rowStride;   // Wo + 1
@@ -52,7 +51,6 @@ typedef struct {
 
 static Geometry geometry(int height, int width, int stride) {
     Geometry g;
-    g.stride = stride;
     g.outHeight = stride == 1 ? height : (height - 1) / 2 + 1;
     g.outWidth = stride == 1 ? width : (width - 1) / 2 + 1;
     g.rowStride = (long)g.outWidth + 1;
