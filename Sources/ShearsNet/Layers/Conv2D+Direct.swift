@@ -9,7 +9,9 @@ import CDirectConvolution
 /// `∂X` is the same convolution of `∂Y` with the filters rotated by 180° and transposed in their
 /// channels (as by kernel rows); `∂W[f][c][i][j] = Σ_p ∂Y[f][p]·X[c][p + (i − 1, j − 1)]` is a dot
 /// product of two contiguous runs of the same padded layout per weight, summed by register
-/// tiles of 4 filters x 3 channels over a group of images stacked into one padded image.
+/// tiles of 4 filters x 3 channels over a group of images stacked into one padded image, where
+/// that measured faster than kernel rows' GEMMs (`usesDirectWeightGradient`). Stride 2:
+/// `Conv2D+StridedDirect.swift`.
 extension Conv2D {
     /// Whether this CPU runs the direct kernels' AVX2 + FMA code (x86-64, read once). Elsewhere
     /// `.direct` computes the same sums in plain C, in the same order, much more slowly, and
@@ -30,7 +32,7 @@ extension Conv2D {
     }
 
     /// Whether backward runs by the direct kernels too: where the forward pass does with stride
-    /// 1 (a stride-2 layer's backward runs by im2col), except under `.automatic` on a layer of
+    /// 1 (a stride-2 layer's backward is `usesDirectStridedInputGradient`'s), except under `.automatic` on a layer of
     /// fewer than `kernelRowsMinimumChannels` input channels (a first layer), whose weight
     /// gradient the direct kernels' tiles of 3 channels would mostly spend on zeros; such a
     /// layer's backward runs by im2col (measured: `shears bench conv`, docs/performance.md, "A
@@ -99,9 +101,9 @@ extension Conv2D {
     /// is `.direct`; under `.automatic`, for a layer that `usesDirectBackward` with at least
     /// `directWeightGradientChannels` input channels and at most as many filters. Other layers
     /// take `∂W` by kernel rows (`accumulateKernelRowWeightGradient`), their `∂X` staying
-    /// direct. Measured (`shears bench conv`, ∂W alone, docs/performance.md, "The weight gradient
-    /// by kernel rows"): the direct kernel spends FMAs on its stacked layout's junk column and
-    /// rows (a quarter of them on 7 x 7 maps) and wins on the 32 → 32 convs of vgg-s and
+    /// direct. Measured (`shears bench conv`, ∂W alone, docs/performance.md, "∂W by kernel rows,
+    /// stride 2 by the direct kernels, …"): the direct kernel spends FMAs on its stacked layout's
+    /// junk column and rows (nearly a quarter of them on 7 x 7 maps) and wins on the 32 → 32 convs of vgg-s and
     /// resnet-s (1.03–1.17x) and on 16 → 16 at 7 x 7; kernel rows win on every conv with 64
     /// filters (1.15–1.45x) and on the narrower ones at 28 x 28 (1.04–1.34x).
     public var usesDirectWeightGradient: Bool {
@@ -109,7 +111,8 @@ extension Conv2D {
                                                         && outChannels <= Conv2D.directWeightGradientChannels))
     }
 
-    /// See `usesDirectWeightGradient`.
+    /// The fewest input channels, and the most filters, of a layer whose `∂W` `.automatic` takes
+    /// by the direct kernel (`usesDirectWeightGradient`): the 32 → 32 convs.
     public static let directWeightGradientChannels = 32
 
     /// Backward by the direct kernels: adds `∂W` and `∂b` (summed over the batch) and returns

@@ -39,10 +39,10 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// least `Conv2D.kernelRowsMinimumChannels` input channels, and than im2col in the forward
     /// pass of the 1-channel first layers, whose backward stays on im2col:
     /// docs/performance.md, "A direct convolution"), with the weight gradient by kernel rows
-    /// (`Conv2D.usesDirectWeightGradient`: faster on 24 of 27 measured shapes, "The weight
-    /// gradient by kernel rows"); else kernel rows where they apply to a
-    /// layer of at least `Conv2D.kernelRowsMinimumChannels` input channels (faster than im2col
-    /// on every such conv: "Kernel rows"); im2col elsewhere.
+    /// but on the 32 → 32 convs (`Conv2D.usesDirectWeightGradient`: faster on 16 of the 21
+    /// measured shapes, "∂W by kernel rows, stride 2 by the direct kernels, …"); else kernel rows
+    /// where they apply to a layer of at least `Conv2D.kernelRowsMinimumChannels` input channels
+    /// (faster than im2col on every such conv: "Kernel rows"); im2col elsewhere.
     case automatic
 }
 
