@@ -46,13 +46,19 @@ void shears_direct3x3_stride2_input_gradient(const float *dy, int filters, int h
     int outHeight, outWidth;
     TileGeometry t = gradientGeometry(height, width, &outHeight, &outWidth);
     float *padded = scratch, *out = scratch + filters * t.plane + tailFloats;
-    memset(padded, 0, (size_t)(filters * t.plane + tailFloats) * sizeof(float));
+    // Each row written once: the zero rows above and below, the zero columns either side.
     for (int f = 0; f < filters; f++) {
+        float *plane = padded + f * t.plane;
+        memset(plane, 0, (size_t)t.rowStride * sizeof(float));
         for (int oy = 0; oy < outHeight; oy++) {
-            memcpy(padded + f * t.plane + (oy + 1) * t.rowStride + 1, dy + ((long)f * outHeight + oy) * outWidth,
-                   (size_t)outWidth * sizeof(float));
+            float *row = plane + (oy + 1) * t.rowStride;
+            row[0] = 0;
+            memcpy(row + 1, dy + ((long)f * outHeight + oy) * outWidth, (size_t)outWidth * sizeof(float));
+            row[outWidth + 1] = 0;
         }
+        memset(plane + (outHeight + 1) * t.rowStride, 0, (size_t)t.rowStride * sizeof(float));
     }
+    memset(padded + filters * t.plane, 0, tailFloats * sizeof(float));
     static const TapLayout layouts[4] = {gradientPhase00Taps, gradientPhase01Taps, gradientPhase10Taps,
                                          gradientPhase11Taps};
     for (int phase = 0; phase < 4; phase++) {
