@@ -33,6 +33,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Flag(help: "Run inference's max-pools as their own pass instead of inside the direct conv before them (to measure the fusion).")
     var noPoolFusion = false
 
+    @Flag(help: "Run inference's chains of direct convs layer by layer over the batch instead of image by image (to measure depth-first inference).")
+    var noDepthFirst = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -52,13 +55,14 @@ struct TrainBenchCommand: ParsableCommand {
         var benchmark = try TrainBenchmark(model: model, steps: steps, convolutionAlgorithm: convAlgorithm)
         benchmark.fusesReLUs = !noReluFusion
         benchmark.fusesPooling = !noPoolFusion
+        benchmark.runsImagesDepthFirst = !noDepthFirst
         var results: [TrainBenchResult] = []
         for threadCount in try parsedList(threads, "--threads") {
             results.append(try benchmark.measure(threads: threadCount, trainBatch: trainBatch, inferenceBatch: inferenceBatch))
         }
         let report = TrainBenchReport(
             environment: .current(), model: model, convAlgorithm: convAlgorithm.rawValue, reluFusion: !noReluFusion,
-            poolFusion: !noPoolFusion,
+            poolFusion: !noPoolFusion, depthFirst: !noDepthFirst,
             trainBatch: trainBatch,
             inferenceBatch: inferenceBatch,
             trainFlopsPerImage: benchmark.trainFlopsPerImage, results: results, peakResidentMiB: peakResidentMiB())

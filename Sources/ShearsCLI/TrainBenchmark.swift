@@ -23,6 +23,8 @@ struct TrainBenchReport: Codable {
     var reluFusion: Bool
     /// Whether inference computed conv → ReLU → max-pool chains inside the conv (`GraphNetwork.fusesPooling`).
     var poolFusion: Bool
+    /// Whether inference ran chains of direct convs image by image (`GraphNetwork.runsImagesDepthFirst`).
+    var depthFirst: Bool
     var trainBatch: Int
     var inferenceBatch: Int
     var trainFlopsPerImage: Double
@@ -48,6 +50,8 @@ struct TrainBenchmark {
     var fusesReLUs = true
     /// `GraphNetwork.fusesPooling` of the benchmarked model.
     var fusesPooling = true
+    /// `GraphNetwork.runsImagesDepthFirst` of the benchmarked model.
+    var runsImagesDepthFirst = true
 
     /// The benchmark of model `name`, a VGG preset or `resnet-s`, as a graph network, its convs
     /// computed by `convolutionAlgorithm`.
@@ -74,6 +78,7 @@ struct TrainBenchmark {
         setConvolutionAlgorithm(convolutionAlgorithm, in: model)
         model.fusesReLUs = fusesReLUs
         model.fusesPooling = fusesPooling
+        model.runsImagesDepthFirst = runsImagesDepthFirst
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
         var rng = SeededGenerator(seed: 2)
         func batch(_ n: Int) -> Tensor {

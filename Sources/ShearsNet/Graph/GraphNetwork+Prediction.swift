@@ -12,7 +12,8 @@ extension GraphNetwork {
         let chains = fusesPooling ? poolingFusions : [:]
         var fusions = reluFusions
         for conv in chains.keys { fusions[conv] = nil }
-        return run(input, training: false, reluFusions: fusions, poolingFusions: chains)
+        return run(input, training: false, reluFusions: fusions, poolingFusions: chains,
+                   imageChains: runsImagesDepthFirst && fusesPooling ? imageChains : [])
     }
 
     /// The chains `predict` runs inside their conv: for each conv that runs by the direct
