@@ -2,8 +2,9 @@ extension GraphNetwork {
     /// `forward(input, training: false)`'s output, with each conv → ReLU → 2x2 max-pool chain in
     /// `poolingFusions` computed inside the conv: every image's output is pooled while still in
     /// cache and the unpooled activations are never written, which a forward pass cannot do
-    /// (the ReLU's and the pool's backward read them). The same bits as `forward`; `backward`
-    /// may not follow (it checks).
+    /// (the ReLU's and the pool's backward read them); and each of `depthFirstSegments` run
+    /// image by image (`DepthFirstSegment`), so that only what is read after a segment is
+    /// written for the batch. The same bits as `forward`; `backward` may not follow (it checks).
     public func predict(_ input: Tensor) -> Tensor {
         precondition(Array(input.shape.dropFirst()) == specification.inputShape,
                      "GraphNetwork.predict: expected [N] + \(specification.inputShape), got \(input.shape)")
@@ -13,7 +14,7 @@ extension GraphNetwork {
         var fusions = reluFusions
         for conv in chains.keys { fusions[conv] = nil }
         return run(input, training: false, reluFusions: fusions, poolingFusions: chains,
-                   imageChains: runsImagesDepthFirst && fusesPooling ? imageChains : [])
+                   depthFirst: runsImagesDepthFirst && fusesPooling ? depthFirstSegments : [])
     }
 
     /// The chains `predict` runs inside their conv: for each conv that runs by the direct

@@ -46,8 +46,8 @@ public final class GraphNetwork: Layer {
     /// the conv, when it fuses ReLUs at all (`shears bench train --no-pool-fusion` measures the
     /// difference).
     public var fusesPooling = true
-    /// Whether `predict` runs each chain of direct convs in `imageChains` image by image, when it
-    /// fuses pooling (`shears bench train --no-depth-first` measures the difference).
+    /// Whether `predict` runs each of `depthFirstSegments` image by image, when it fuses pooling
+    /// (`shears bench train --no-depth-first` measures the difference).
     public var runsImagesDepthFirst = true
     /// Whether the last pass was a `forward`, whose caches `backward` reads (not a `predict`).
     var lastPassWasForward = false
@@ -113,19 +113,20 @@ public final class GraphNetwork: Layer {
         return run(input, training: training, reluFusions: fusesReLUsNow ? reluFusions : [:], poolingFusions: [:])
     }
 
-    /// Every node in order on `input`, each fused ReLU inside the node before it and each fused
-    /// chain in `poolingFusions` (conv → pool) inside its conv; the last node's output.
+    /// Every node in order on `input`, each fused ReLU inside the node before it, each fused
+    /// chain in `poolingFusions` (conv → pool) inside its conv, and each of `segments` image by
+    /// image; the last node's output.
     func run(_ input: Tensor, training: Bool, reluFusions fusions: [Int: Int], poolingFusions: [Int: (relu: Int, pool: Int)],
-             imageChains: [[ImageChainStep]] = []) -> Tensor {
+             depthFirst segments: [DepthFirstSegment] = []) -> Tensor {
         var outputs = [Tensor?](repeating: nil, count: nodes.count)
         var computedByFusion = Set<Int>()
-        let chainStarts = Dictionary(uniqueKeysWithValues: imageChains.map { ($0[0].conv, $0) })
+        let segmentStarts = Dictionary(uniqueKeysWithValues: segments.map { ($0.steps[0].node, $0) })
         for (position, node) in nodes.enumerated() {
             if !computedByFusion.contains(position) {
                 let inputs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
-                if let chain = chainStarts[position] {
-                    outputs[chain[chain.count - 1].last] = runImageChain(chain, input: inputs[0])
-                    computedByFusion.formUnion(chain.flatMap(\.covered))
+                if let segment = segmentStarts[position] {
+                    for (index, output) in runDepthFirst(segment, input: input, outputs: outputs) { outputs[index] = output }
+                    computedByFusion.formUnion(segment.steps.flatMap(\.covered))
                 } else if let chain = poolingFusions[position], let conv = node.layer as? Conv2D {
                     outputs[chain.pool] = conv.predictThenReLUAndMaxPool(inputs[0])
                     computedByFusion.formUnion([chain.relu, chain.pool])

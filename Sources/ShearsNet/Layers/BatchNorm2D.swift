@@ -119,6 +119,19 @@ public final class BatchNorm2D: ReLUFusing {
         return Tensor(shape: input.shape, values: outputValues)
     }
 
+    /// Evaluation mode's `y = a·x + b` for each channel, from the running statistics:
+    /// `a = γ/√(σ² + ε)`, `b = β − μ·a`, by the same expressions `forward` uses (so the same
+    /// bits; depth-first inference applies them image by image, `GraphNetwork+DepthFirst.swift`).
+    public var evaluationAffine: (scale: [Float], shift: [Float]) {
+        var (scale, shift) = ([Float](repeating: 0, count: channels), [Float](repeating: 0, count: channels))
+        for channel in 0..<channels {
+            let invStd = 1 / (runningVariance[channel] + epsilon).squareRoot()
+            scale[channel] = weight.value.values[channel] * invStd
+            shift[channel] = bias.value.values[channel] - runningMean[channel] * scale[channel]
+        }
+        return (scale, shift)
+    }
+
     /// Adds `∂γ`, `∂β` and returns `∂x` by the formula above, with `x̂ = (x − μ)/√(σ² + ε)`
     /// recomputed from the stored input; after an evaluation-mode forward, the mean terms drop
     /// out and `∂x = γ·∂y/√(σ²+ε)`.
