@@ -17,6 +17,25 @@ extension GraphNetwork {
         return fusions
     }
 
+    /// The ReLUs whose backward pass `backward` computes inside the conv after them: for each
+    /// conv whose input is a ReLU's output that no other node reads, that ReLU's index. The conv
+    /// masks its `∂X` by its input, which is the ReLU's output (`Conv2D.masksInputGradientByInput`;
+    /// the direct kernels do it image by image while `∂X` is in cache, in parallel): the same
+    /// bits as the ReLU's own pass, which ran on one thread over the whole batch. vgg-s:
+    /// `features.1` and `features.6`; resnet-s: each block's first ReLU. (The same for a ReLU
+    /// before a max-pool, unpooling and masking in one pass, measured slower than the two
+    /// passes: a scalar loop over the windows.)
+    public var reluBackwardFusions: [Int: Int] {
+        let readers = nodeReaders
+        var fusions: [Int: Int] = [:]
+        for (index, node) in nodes.enumerated() where node.layer is Conv2D {
+            let input = node.inputs[0]
+            guard input >= 0, nodes[input].operation == .relu, readers[input] == [index] else { continue }
+            fusions[index] = input
+        }
+        return fusions
+    }
+
     /// For each node, the nodes that read its output, in order.
     var nodeReaders: [[Int]] {
         var readers = [[Int]](repeating: [], count: nodes.count)

@@ -191,6 +191,7 @@ public final class GraphNetwork: Layer {
         gradients[nodes.count - 1] = outputGradient
         var inputGradient: Tensor?
         if isRecording { recordedGradients = Array(repeating: Tensor(shape: [0]), count: nodes.count) }
+        let fusions = fusesReLUsNow ? reluBackwardFusions : [:]
         for position in nodes.indices.reversed() {
             guard let gradient = gradients[position] else { continue }
             gradients[position] = nil
@@ -198,11 +199,14 @@ public final class GraphNetwork: Layer {
             var inputGradients: [Tensor] = []
             if let observe = nodeObserver {
                 observe(position, true) { inputGradients = nodeBackward(position, gradient) }
+            } else if let relu = fusions[position] {
+                inputGradients = nodeBackward(position, gradient, throughReLU: relu)
             } else {
                 inputGradients = nodeBackward(position, gradient)
             }
-            let node = nodes[position]
-            for (input, g) in zip(node.inputs, inputGradients) {
+            // A fused ReLU's input receives the gradient; the ReLU's own pass never runs.
+            let node = nodes[position], inputs = fusions[position].map { nodes[$0].inputs } ?? node.inputs
+            for (input, g) in zip(inputs, inputGradients) {
                 if input < 0 { GraphKernels.accumulate(g, into: &inputGradient) } else { GraphKernels.accumulate(g, into: &gradients[input]) }
             }
         }
@@ -217,6 +221,15 @@ public final class GraphNetwork: Layer {
         case .concat: return GraphKernels.splitChannels(gradient, counts: node.inputs.map { channels(of: $0) })
         default: return [node.layer!.backward(gradient)]
         }
+    }
+
+    /// The gradient of ReLU `relu`'s input from conv `position`'s output gradient, for a conv in
+    /// `reluBackwardFusions`: its `∂X` masked by its input, the ReLU's output.
+    private func nodeBackward(_ position: Int, _ gradient: Tensor, throughReLU relu: Int) -> [Tensor] {
+        let conv = nodes[position].layer as! Conv2D
+        conv.masksInputGradientByInput = true
+        defer { conv.masksInputGradientByInput = false }
+        return [conv.backward(gradient)]
     }
 
     /// Channels (dimension 1) of node `index`'s output, or of the input for -1.

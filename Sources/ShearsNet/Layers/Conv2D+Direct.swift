@@ -116,7 +116,8 @@ extension Conv2D {
     public static let directWeightGradientChannels = 32
 
     /// Backward by the direct kernels: adds `∂W` and `∂b` (summed over the batch) and returns
-    /// `∂X` (zeros when `computesInputGradient` is false), `∂W` by kernel rows unless
+    /// `∂X` (zeros when `computesInputGradient` is false; masked by the input image by image
+    /// when `masksInputGradientByInput`), `∂W` by kernel rows unless
     /// `usesDirectWeightGradient`. Each worker sums its images' `∂W` in its own buffer
     /// (`F x C x 3 x 3`, or `3 x F x 3C` by kernel row); the buffers are added in worker order at the end.
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
@@ -125,6 +126,7 @@ extension Conv2D {
         let filters = computesInputGradient ? directPackedFilters(rotated: true) : []
         let shares = max(1, min(Compute.workers, n)), size = f * c * 9
         let directWeightGradient = usesDirectWeightGradient, rows = kernelRowPatches(channels: c, height: h, width: w)
+        let masks = masksInputGradientByInput
         var partialWeight = [Float](repeating: 0, count: shares * size)
         var partialBias = [Float](repeating: 0, count: shares * f)
         let dx = [Float](unsafeUninitializedCapacity: input.count) { dx, initialized in
@@ -159,6 +161,9 @@ extension Conv2D {
                                         let dxImage = dx.baseAddress! + image * c * p
                                         if let inputGradient {
                                             inputGradient.convolve(dyImage, rotated.baseAddress!, start: nil, relu: false, into: dxImage)
+                                            if masks {
+                                                ReLU.maskGradient(dxImage, by: x.baseAddress! + image * c * p, count: c * p, into: dxImage)
+                                            }
                                         } else {
                                             dxImage.update(repeating: 0, count: c * p)
                                         }

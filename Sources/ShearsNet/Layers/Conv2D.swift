@@ -29,6 +29,11 @@ public final class Conv2D: ReLUFusing {
     /// False for a network's first layer, whose input gradient nobody needs: backward then
     /// skips `Wᵀ·∂Y` and col2im and returns zeros.
     public var computesInputGradient = true
+    /// Whether `backward` returns `∂X` zeroed where the input is zero, as the backward pass of a
+    /// ReLU that produced the input would: set by the graph around the call for a conv that is
+    /// its ReLU's only reader, whose backward it then skips (`GraphNetwork.reluBackwardFusions`).
+    /// The direct kernels mask each image's `∂X` while it is in cache.
+    var masksInputGradientByInput = false
     /// How forward and backward are computed (see `ConvolutionAlgorithm`); layers where the
     /// chosen algorithm does not apply use im2col (`usesWinograd`, `usesKernelRows`).
     public var algorithm = Conv2D.defaultAlgorithm
@@ -140,10 +145,20 @@ public final class Conv2D: ReLUFusing {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(input.shape)
         requireShape(outputGradient.shape, [input.shape[0], outChannels, g.outHeight, g.outWidth], "Conv2D.backward")
-        if usesWinograd { return winogradBackward(outputGradient, input: input) }
         if usesDirectBackward { return directBackward(outputGradient, input: input) }
-        if usesDirectStridedInputGradient { return stridedDirectBackward(outputGradient, input: input) }
-        if usesKernelRows { return kernelRowsBackward(outputGradient, input: input) }
-        return im2colBackward(outputGradient, input: input)
+        var inputGradient = if usesWinograd {
+            winogradBackward(outputGradient, input: input)
+        } else if usesDirectStridedInputGradient {
+            stridedDirectBackward(outputGradient, input: input)
+        } else if usesKernelRows {
+            kernelRowsBackward(outputGradient, input: input)
+        } else {
+            im2colBackward(outputGradient, input: input)
+        }
+        guard masksInputGradientByInput else { return inputGradient }
+        inputGradient.values.withUnsafeMutableBufferPointer { g in
+            input.values.withUnsafeBufferPointer { x in ReLU.maskGradient(g.baseAddress!, by: x.baseAddress!, count: x.count, into: g.baseAddress!) }
+        }
+        return inputGradient
     }
 }

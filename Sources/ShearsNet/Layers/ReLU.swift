@@ -33,16 +33,25 @@ public final class ReLU: Layer {
         let values = [Float](unsafeUninitializedCapacity: output.count) { g, initialized in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 output.values.withUnsafeBufferPointer { y in
-                    // Branch-free: y ≥ 0, so y > 0 ⇔ its bits are non-zero. A branch here
-                    // mispredicts on every other element and cost 4x the forward pass.
-                    for i in 0..<y.count {
-                        let keep: UInt32 = y[i].bitPattern == 0 ? 0 : ~0
-                        g[i] = Float(bitPattern: dy[i].bitPattern & keep)
-                    }
+                    ReLU.maskGradient(dy.baseAddress!, by: y.baseAddress!, count: y.count, into: g.baseAddress!)
                 }
             }
             initialized = output.count
         }
         return Tensor(shape: output.shape, values: values)
+    }
+
+    /// `g[i] = ∂y[i]` where the ReLU's output `y[i]` is positive, else 0: the backward pass, for
+    /// `count` values (`g` may be `dy`: in place; a conv after the ReLU calls it on its `∂X`,
+    /// `Conv2D.masksInputGradientByInput`).
+    ///
+    /// Branch-free: y ≥ 0, so y > 0 ⇔ its bits are non-zero. A branch here mispredicts on
+    /// every other element and cost 4x the forward pass.
+    static func maskGradient(_ dy: UnsafePointer<Float>, by y: UnsafePointer<Float>, count: Int,
+                             into g: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            let keep: UInt32 = y[i].bitPattern == 0 ? 0 : ~0
+            g[i] = Float(bitPattern: dy[i].bitPattern & keep)
+        }
     }
 }
