@@ -284,9 +284,18 @@ static int cpuRunsAVX2FMA(void) {
 #define FILTERS3(tap) BROADCAST(tap, 0) FMA(0, 2) FMA(0, 3) FMA(0, 4) BROADCAST(tap, 1) FMA(1, 2) FMA(1, 3) FMA(1, 4) \
     BROADCAST(tap, 2) FMA(2, 2) FMA(2, 3) FMA(2, 4) BROADCAST(tap, 3) FMA(3, 2) FMA(3, 3) FMA(3, 4)
 
+// The last block's 1, 2 or 3 filters of a width that is not a multiple of 4 (a pruned layer's),
+// over three vectors: `FILTERS3`'s FMAs for those lanes only, in the same order.
+#define FILTERS3N1(tap) BROADCAST(tap, 0) FMA(0, 2) FMA(0, 3) FMA(0, 4)
+#define FILTERS3N2(tap) FILTERS3N1(tap) BROADCAST(tap, 1) FMA(1, 2) FMA(1, 3) FMA(1, 4)
+#define FILTERS3N3(tap) FILTERS3N2(tap) BROADCAST(tap, 2) FMA(2, 2) FMA(2, 3) FMA(2, 4)
+
 #define TAP1(row, j, tap) LOAD(row, j, 2) FILTERS1(tap)
 #define TAP2(row, j, tap) LOAD(row, j, 2) LOAD(row, j, 3) FILTERS2(tap)
 #define TAP3(row, j, tap) LOAD(row, j, 2) LOAD(row, j, 3) LOAD(row, j, 4) FILTERS3(tap)
+#define TAP3N1(row, j, tap) LOAD(row, j, 2) LOAD(row, j, 3) LOAD(row, j, 4) FILTERS3N1(tap)
+#define TAP3N2(row, j, tap) LOAD(row, j, 2) LOAD(row, j, 3) LOAD(row, j, 4) FILTERS3N2(tap)
+#define TAP3N3(row, j, tap) LOAD(row, j, 2) LOAD(row, j, 3) LOAD(row, j, 4) FILTERS3N3(tap)
 #define CHANNEL(TAP) TAP(ROW0, 0, 0) TAP(ROW0, 1, 1) TAP(ROW0, 2, 2) TAP(ROW1, 0, 3) TAP(ROW1, 1, 4) \
     TAP(ROW1, 2, 5) TAP(ROW2, 0, 6) TAP(ROW2, 1, 7) TAP(ROW2, 2, 8)
 
@@ -317,6 +326,9 @@ static int cpuRunsAVX2FMA(void) {
 #define ACCUMULATORS1 [a02] "+x"(a02), [a12] "+x"(a12), [a22] "+x"(a22), [a32] "+x"(a32)
 #define ACCUMULATORS2 ACCUMULATORS1, [a03] "+x"(a03), [a13] "+x"(a13), [a23] "+x"(a23), [a33] "+x"(a33)
 #define ACCUMULATORS3 ACCUMULATORS2, [a04] "+x"(a04), [a14] "+x"(a14), [a24] "+x"(a24), [a34] "+x"(a34)
+#define ACCUMULATORS3N1 [a02] "+x"(a02), [a03] "+x"(a03), [a04] "+x"(a04)
+#define ACCUMULATORS3N2 ACCUMULATORS3N1, [a12] "+x"(a12), [a13] "+x"(a13), [a14] "+x"(a14)
+#define ACCUMULATORS3N3 ACCUMULATORS3N2, [a22] "+x"(a22), [a23] "+x"(a23), [a24] "+x"(a24)
 #define OPERANDS [x] "r"(x), [rs] "r"(rowBytes), [w] "r"(w)
 #define PHASE_OPERANDS OPERANDS, [x1] "r"(x + phase), [q] "r"(phaseBytes)
 #define STORE(lane, v) _mm256_storeu_ps(out + lane * outputPlane + (v - 2) * floatsPerVector, a##lane##v);
@@ -383,17 +395,54 @@ __attribute__((target("avx2,fma"))) static void tile3(TILE_PARAMETERS) {
     STORE(0, 4) STORE(1, 4) STORE(2, 4) STORE(3, 4)
 }
 
-// Every block of 4 filters over tiles of 24 outputs, the rest by one narrower tile.
+// `tile3` for the first 1, 2 or 3 filters of a block only (its other lanes are zero filters):
+// 3, 6 or 9 accumulators, each summed as `tile3` sums it; only those filters' outputs are stored.
+__attribute__((target("avx2,fma"))) static void tile3n1(TILE_PARAMETERS) {
+    __m256 a02 = _mm256_setzero_ps(), a03 = a02, a04 = a02;
+    long phaseBytes = phase * (long)sizeof(float);
+    for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
+        TILE_CHANNEL(TAP3N1, ACCUMULATORS3N1, "xmm12", "xmm13", "xmm14", "xmm15")
+    }
+    STORE(0, 2) STORE(0, 3) STORE(0, 4)
+}
+
+__attribute__((target("avx2,fma"))) static void tile3n2(TILE_PARAMETERS) {
+    __m256 a02 = _mm256_setzero_ps(), a03 = a02, a04 = a02, a12 = a02, a13 = a02, a14 = a02;
+    long phaseBytes = phase * (long)sizeof(float);
+    for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
+        TILE_CHANNEL(TAP3N2, ACCUMULATORS3N2, "xmm12", "xmm13", "xmm14", "xmm15")
+    }
+    STORE(0, 2) STORE(0, 3) STORE(0, 4) STORE(1, 2) STORE(1, 3) STORE(1, 4)
+}
+
+__attribute__((target("avx2,fma"))) static void tile3n3(TILE_PARAMETERS) {
+    __m256 a02 = _mm256_setzero_ps(), a03 = a02, a04 = a02, a12 = a02, a13 = a02, a14 = a02, a22 = a02, a23 = a02,
+           a24 = a02;
+    long phaseBytes = phase * (long)sizeof(float);
+    for (int c = 0; c < inputs; c++, x += plane, w += taps * filtersPerTile) {
+        TILE_CHANNEL(TAP3N3, ACCUMULATORS3N3, "xmm12", "xmm13", "xmm14", "xmm15")
+    }
+    STORE(0, 2) STORE(0, 3) STORE(0, 4) STORE(1, 2) STORE(1, 3) STORE(1, 4) STORE(2, 2) STORE(2, 3) STORE(2, 4)
+}
+
+typedef void (*FullTile)(TILE_PARAMETERS);
+
+// Every block of 4 filters over tiles of 24 outputs, the rest by one narrower tile; the last
+// block of a width that is not a multiple of 4 takes its full tiles by `tile3n1`–`tile3n3`,
+// spending no FMAs on its zero filters (a pruned width; docs/performance.md).
 static void tilesAVX2(const float *padded, int inputs, TileGeometry t, TapLayout layout, const float *packed, int outputs,
                       float *out) {
     long rowBytes = t.rowStride * (long)sizeof(float), tileOutputs = 3 * floatsPerVector;
     long fullTiles = t.outputs / tileOutputs, rest = t.outputs - fullTiles * tileOutputs;
-    for (long block = 0; block < filterBlocks(outputs); block++) {
+    long blocks = filterBlocks(outputs);
+    static const FullTile narrow[filtersPerTile] = {tile3, tile3n1, tile3n2, tile3n3};
+    for (long block = 0; block < blocks; block++) {
         const float *w = packed + block * inputs * taps * filtersPerTile;
         float *blockOut = out + block * filtersPerTile * t.outputPlane;
+        FullTile full = block == blocks - 1 ? narrow[outputs % filtersPerTile] : tile3;
         for (long tile = 0; tile < fullTiles; tile++) {
-            tile3(padded + tile * tileOutputs, t.plane, t.phase, layout, inputs, rowBytes, w, blockOut + tile * tileOutputs,
-                  t.outputPlane);
+            full(padded + tile * tileOutputs, t.plane, t.phase, layout, inputs, rowBytes, w, blockOut + tile * tileOutputs,
+                 t.outputPlane);
         }
         const float *x = padded + fullTiles * tileOutputs;
         float *restOut = blockOut + fullTiles * tileOutputs;
