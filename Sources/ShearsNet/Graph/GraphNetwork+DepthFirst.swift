@@ -3,15 +3,6 @@
 /// for the batch. Every step computes exactly what its layer computes on that image (the same
 /// kernels, start values and expressions, in the same order), so `predict` keeps the bits of
 /// `forward(training: false)`.
-/// What a step needs for every image, prepared once per pass.
-private enum PreparedStep {
-    case directConv(Conv2D, packed: [Float], start: [Float], input: [Int])
-    case batchNorm(scale: [Float], shift: [Float], plane: Int)
-    case add
-    case relu
-    case globalAveragePool(plane: Int)
-}
-
 extension GraphNetwork {
     /// The materialized outputs of `segment` (node index and batch tensor) for a batch of `n`
     /// images, reading node outputs outside the segment from `outputs` (`-1`: `input`).
@@ -21,40 +12,49 @@ extension GraphNetwork {
         let sizes = segment.steps.map { imageShape($0.last).reduce(1, *) }
         let prepared = segment.steps.map { prepare($0, inputShape: imageShape($0.inputs[0])) }
         let slotSize = zip(segment.slots, sizes).compactMap { $0 == nil ? nil : $1 }.max() ?? 0
-        // Outside tensors a step reads: node index → (values, floats per image).
-        var external: [Int: (Tensor, Int)] = [:]
+        // Outside tensors the steps read, each node's once, and where each step's inputs are.
+        var externalNodes: [Int] = []
         let producer = Dictionary(uniqueKeysWithValues: segment.steps.enumerated().map { ($1.last, $0) })
-        for step in segment.steps {
-            for node in step.inputs where producer[node] == nil {
-                external[node] = (node < 0 ? input : outputs[node]!, imageShape(node).reduce(1, *))
-            }
+        for node in segment.steps.flatMap(\.inputs) where producer[node] == nil && !externalNodes.contains(node) {
+            externalNodes.append(node)
         }
+        let external = externalNodes.map { $0 < 0 ? input : outputs[$0]! }
+        let externalSizes = externalNodes.map { imageShape($0).reduce(1, *) }
         let written = segment.steps.indices.filter { segment.materialized[$0] }
-        let buffers = written.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: n * sizes[$0]) }
-        defer { for buffer in buffers { buffer.deallocate() } }
-        let bufferOf = Dictionary(uniqueKeysWithValues: zip(written, buffers.map { $0.baseAddress! }))
-        let inputs = external.mapValues { tensor, size in (tensor.values.withUnsafeBufferPointer { $0.baseAddress! }, size) }
-        withExtendedLifetime(external) {
-            Compute.parallelShares(n) { _, images in
-                let scratch = DepthFirstScratch(prepared, slots: segment.slotCount, slotSize: slotSize)
-                for image in images {
-                    func output(_ step: Int) -> UnsafeMutablePointer<Float> {
-                        segment.slots[step].map { scratch.slot($0) } ?? bufferOf[step]! + image * sizes[step]
-                    }
-                    for (index, step) in segment.steps.enumerated() {
-                        let sources = step.inputs.map { node in
-                            if let source = producer[node] { return UnsafePointer(output(source)) }
-                            let (base, size) = inputs[node]!
-                            return base + image * size
+        let most = segment.steps.map(\.inputs.count).max() ?? 1
+        let results = withReadPointers(external) { bases in
+            withNewArrays(written.map { n * sizes[$0] }) { targets in
+                // Per step: its batch output (materialized steps), and per input the step that
+                // produces it or an outside tensor's values and floats per image.
+                let batchOutput = segment.steps.indices.map { step in written.firstIndex(of: step).map { targets[$0] } }
+                let externalBase = Dictionary(uniqueKeysWithValues: zip(externalNodes, zip(bases, externalSizes)))
+                let sourcesOf = segment.steps.map { step in
+                    step.inputs.map { node in (step: producer[node], outside: externalBase[node]) }
+                }
+                Compute.parallelShares(n) { _, images in
+                    let scratch = DepthFirstScratch(prepared, slots: segment.slotCount, slotSize: slotSize, inputs: most)
+                    for image in images {
+                        func output(_ step: Int) -> UnsafeMutablePointer<Float> {
+                            segment.slots[step].map { scratch.slot($0) } ?? batchOutput[step]! + image * sizes[step]
                         }
-                        run(prepared[index], step, scratch: scratch, index: index, inputs: sources, count: sizes[index],
-                            into: output(index))
+                        for (index, step) in segment.steps.enumerated() {
+                            for (k, source) in sourcesOf[index].enumerated() {
+                                if let producing = source.step {
+                                    scratch.sources[k] = UnsafePointer(output(producing))
+                                } else {
+                                    scratch.sources[k] = source.outside!.0 + image * source.outside!.1
+                                }
+                            }
+                            run(prepared[index], step, scratch: scratch, index: index,
+                                inputs: UnsafeBufferPointer(start: scratch.sources, count: step.inputs.count), count: sizes[index],
+                                into: output(index))
+                        }
                     }
                 }
             }
         }
-        return zip(written, buffers).map { index, buffer in
-            (node: segment.steps[index].last, output: Tensor(shape: [n] + imageShape(segment.steps[index].last), values: Array(buffer)))
+        return zip(written, results).map { index, values in
+            (node: segment.steps[index].last, output: Tensor(shape: [n] + imageShape(segment.steps[index].last), values: values))
         }
     }
 
@@ -76,7 +76,7 @@ extension GraphNetwork {
 
     /// One step on one image: `inputs` its inputs' values, `count` floats of output into `y`.
     private func run(_ prepared: PreparedStep, _ step: DepthFirstSegment.Step, scratch: DepthFirstScratch, index: Int,
-                     inputs: [UnsafePointer<Float>], count: Int, into y: UnsafeMutablePointer<Float>) {
+                     inputs: UnsafeBufferPointer<UnsafePointer<Float>>, count: Int, into y: UnsafeMutablePointer<Float>) {
         switch prepared {
         case let .directConv(_, packed, start, _):
             packed.withUnsafeBufferPointer { filters in
@@ -119,23 +119,60 @@ extension GraphNetwork {
     }
 }
 
-/// One worker's buffers for a depth-first segment: the slots between steps, and each conv
-/// step's scratch for the direct kernels.
+/// What a step needs for every image, prepared once per pass.
+private enum PreparedStep {
+    case directConv(Conv2D, packed: [Float], start: [Float], input: [Int])
+    case batchNorm(scale: [Float], shift: [Float], plane: Int)
+    case add
+    case relu
+    case globalAveragePool(plane: Int)
+}
+
+/// One worker's buffers for a depth-first segment: the slots between steps, each conv step's
+/// scratch for the direct kernels, and room for a step's input addresses (nothing is
+/// allocated per image).
 private final class DepthFirstScratch {
     private let slots: UnsafeMutablePointer<Float>
     private let slotSize: Int
     let direct: [DirectScratch?]
+    let sources: UnsafeMutablePointer<UnsafePointer<Float>>
 
-    init(_ prepared: [PreparedStep], slots count: Int, slotSize: Int) {
+    init(_ prepared: [PreparedStep], slots count: Int, slotSize: Int, inputs: Int) {
         self.slotSize = slotSize
         slots = .allocate(capacity: max(1, count * slotSize))
+        sources = .allocate(capacity: max(1, inputs))
         direct = prepared.map { step in
             guard case let .directConv(conv, _, _, input) = step else { return nil }
             return DirectScratch(inputs: input[0], outputs: conv.outChannels, height: input[1], width: input[2], stride: conv.stride)
         }
     }
 
-    deinit { slots.deallocate() }
+    deinit {
+        slots.deallocate()
+        sources.deallocate()
+    }
 
     func slot(_ index: Int) -> UnsafeMutablePointer<Float> { slots + index * slotSize }
+}
+
+/// `body` with the values of each of `tensors` (read only), the tensors kept alive meanwhile.
+private func withReadPointers<R>(_ tensors: [Tensor], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+    guard let first = tensors.first else { return body([]) }
+    return first.values.withUnsafeBufferPointer { values in
+        withReadPointers(Array(tensors.dropFirst())) { rest in body([values.baseAddress!] + rest) }
+    }
+}
+
+/// New arrays of `counts` floats, every value of which `body` writes through its pointers.
+private func withNewArrays(_ counts: [Int], _ body: ([UnsafeMutablePointer<Float>]) -> Void) -> [[Float]] {
+    guard let first = counts.first else {
+        body([])
+        return []
+    }
+    var rest: [[Float]] = []
+    let array = [Float](unsafeUninitializedCapacity: first) { buffer, initialized in
+        rest = withNewArrays(Array(counts.dropFirst())) { pointers in body([buffer.baseAddress!] + pointers) }
+        initialized = first
+    }
+    return [array] + rest
 }
