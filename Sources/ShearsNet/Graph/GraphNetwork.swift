@@ -199,8 +199,8 @@ public final class GraphNetwork: Layer {
             var inputGradients: [Tensor] = []
             if let observe = nodeObserver {
                 observe(position, true) { inputGradients = nodeBackward(position, gradient) }
-            } else if let relu = fusions[position] {
-                inputGradients = nodeBackward(position, gradient, throughReLU: relu)
+            } else if fusions[position] != nil {
+                inputGradients = nodeBackwardMaskingInput(position, gradient)
             } else {
                 inputGradients = nodeBackward(position, gradient)
             }
@@ -223,9 +223,9 @@ public final class GraphNetwork: Layer {
         }
     }
 
-    /// The gradient of ReLU `relu`'s input from conv `position`'s output gradient, for a conv in
-    /// `reluBackwardFusions`: its `∂X` masked by its input, the ReLU's output.
-    private func nodeBackward(_ position: Int, _ gradient: Tensor, throughReLU relu: Int) -> [Tensor] {
+    /// The gradient of the input of the ReLU before conv `position`, for a conv in
+    /// `reluBackwardFusions`: the conv's `∂X` masked by its input, the ReLU's output.
+    private func nodeBackwardMaskingInput(_ position: Int, _ gradient: Tensor) -> [Tensor] {
         let conv = nodes[position].layer as! Conv2D
         conv.masksInputGradientByInput = true
         defer { conv.masksInputGradientByInput = false }
