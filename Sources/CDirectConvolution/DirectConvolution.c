@@ -267,6 +267,16 @@ static int cpuRunsAVX2FMA(void) {
     return (b >> 5) & 1;
 }
 
+// AVX-512F in the CPU (CPUID leaf 7, EBX bit 16) and ZMM and opmask state saved by the OS (XCR0
+// bits 1, 2 and 5–7), besides AVX2 and FMA.
+static int cpuRunsAVX512(void) {
+    unsigned a, b, c, d;
+    if (!cpuRunsAVX2FMA() || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 16) & 1)) return 0;
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0xE6) == 0xE6;
+}
+
 // Tap (i, j) of channel `%[x]` (row stride `%[rs]` bytes): V vectors of 8 outputs from the
 // padded input, each times the tap's weight for each of the 4 filters of the tile.
 // Vector v (2, 3 or 4, named after its register) starts (v − 2)·8 floats after tap column j.
@@ -456,22 +466,33 @@ static void tilesAVX2(const float *padded, int inputs, TileGeometry t, TapLayout
     }
 }
 
-// Cached: CPUID traps to the hypervisor in a VM (microseconds), and every call of the kernels
-// asks. Workers may ask at once, so the cache is read and written atomically (they can only
-// store the same answer).
-int shears_direct3x3_fast(void) {
-    static int answer = -1;
-    int known = __atomic_load_n(&answer, __ATOMIC_RELAXED);
+// `probe()`, asked once: CPUID traps to the hypervisor in a VM (microseconds), and every call of
+// the kernels asks. Workers may ask at once, so the cache is read and written atomically (they
+// can only store the same answer).
+static int cached(int *answer, int (*probe)(void)) {
+    int known = __atomic_load_n(answer, __ATOMIC_RELAXED);
     if (known < 0) {
-        known = cpuRunsAVX2FMA();
-        __atomic_store_n(&answer, known, __ATOMIC_RELAXED);
+        known = probe();
+        __atomic_store_n(answer, known, __ATOMIC_RELAXED);
     }
     return known;
+}
+
+int shears_direct3x3_fast(void) {
+    static int answer = -1;
+    return cached(&answer, cpuRunsAVX2FMA);
+}
+
+int directKernelsHaveAVX512(void) {
+    static int answer = -1;
+    return cached(&answer, cpuRunsAVX512);
 }
 
 #else
 
 int shears_direct3x3_fast(void) { return 0; }
+
+int directKernelsHaveAVX512(void) { return 0; }
 
 #endif
 

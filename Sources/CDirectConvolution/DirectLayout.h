@@ -40,4 +40,8 @@ static inline long filterBlocks(int outputs) { return (outputs + filtersPerTile 
 void directTiles(const float *padded, int inputs, TileGeometry t, TapLayout layout, const float *packed, int outputs,
                  int portable, float *out);
 
+// 1 when this CPU and its OS run AVX-512F code (x86-64; read once and cached as
+// `shears_direct3x3_fast` is), else 0: the weight gradient's wider tiles (DirectWeightGradient.c).
+int directKernelsHaveAVX512(void);
+
 #endif

@@ -1,18 +1,25 @@
-// Weight gradient of the direct convolution for a group of images, in the padded flat layout
-// of DirectConvolution.c with the group's images stacked into one tall image, one shared zero
-// row between neighbours, so that small maps still give long runs (a tile's fixed cost, the
-// lane sums, is then paid once per group). With x̃ the stacked padded input and ∂ỹ the output
-// gradient laid out like the flat outputs (row y of image g of filter f at
-// (g·(H + 1) + y)·(W + 1); zero in the junk columns, in the junk row between images and past
-// the end),
-//   ∂w[f][c][i][j] += Σ_o ∂ỹ[f][o]·x̃[c][o + i·(W + 1) + j],
-// a dot product of two contiguous runs per (f, c, tap). A tile of 4 filters x 3 channels for
-// one tap keeps 12 AVX2 accumulators of 8 lanes: per 8 outputs, 3 loads of x̃ (one per
-// channel) and 4 of ∂ỹ (one per filter) feed 12 FMAs, with no patch matrix.
+// Weight gradient of the direct convolution for a group of images, channels last:
+//   ∂w[f][c][i][j] += Σ_n Σ_y,x ∂y[n][f][y][x]·x̃[n][y + i][x + j][c],
+// with x̃ the input zero-padded by one pixel and stored channels last, and ∂y stored
+// position-major with its filters padded to a vector of 8 (`flat[n][y][x][f]`). For each tap
+// this is a filters x positions by positions x channels product summed over the positions. A
+// register tile holds 2 vectors of filters x up to 6 channels (AVX2: 12 accumulators of 8) or
+// x up to 12 channels (AVX-512: 24 of 16, the last vector's loads masked to the filters left)
+// and, per position, loads the 2 vectors of ∂y and broadcasts one input per channel: no
+// packing, no horizontal sums, and no FMA on a padding column or row (positions are walked row
+// by row; the padding is only read through the taps). Positions go in bands of a few rows, the
+// nine taps of a band one after another, so that the band's inputs and gradients stay in L1;
+// the accumulators wait in a small buffer between bands. Channels are split into tiles as even
+// as the tile allows (32 → 11, 11, 10), so that no tile runs on a few accumulators.
+// Measured (`shears bench conv`, ∂W alone, docs/performance.md, "∂W channels last"): 0.73–0.95
+// of kernel rows' GEMM time on the 3x3 convs of vgg-s and resnet-s (par on 64 → 128 at 7 x 7),
+// 0.5–0.8 of the previous direct kernel's (flat runs with a junk column, 4 filters x 3
+// channels, summed across lanes at the end).
 //
-// Order of the sums, for every weight and group: lane l (0…7) sums the outputs o ≡ l (mod 8)
-// in increasing order with fused multiply-adds from 0; the 8 lanes are then added in order and
-// the result added to ∂w. The portable path does the same with fmaf, so both give the same bits.
+// Order of the sums, for every weight and group: the group's positions in order (image by image,
+// row by row), each a fused multiply-add into a running sum that starts at 0, the padding taps
+// included (they add exact zeros); the sum is then added to ∂w. The AVX-512 and AVX2 tiles do
+// this in their lanes and the portable path with fmaf, so all three give the same bits.
 
 #include "CDirectConvolution.h"
 #include "DirectLayout.h"
@@ -24,75 +31,179 @@
 #include <immintrin.h>
 #endif
 
-enum { gradientFilters = 4, gradientChannels = 3, runTarget = 768 };
+enum {
+    // The most vectors of filters, and of channels, of a tile.
+    tileVectors = 2,
+    narrowTileChannels = 12,
+    // Positions per band (rounded down to whole rows, at least one) and per group of images.
+    bandPositions = 96,
+    groupPositions = 256,
+};
 
 static long roundUp(long count, long multiple) { return (count + multiple - 1) / multiple * multiple; }
 
-// The stacked layout of `group` images.
+// The channels-last layout of a group of `images` images of `height x width`.
 typedef struct {
-    long rowStride; // W + 1
-    long plane;     // floats per channel: group·(H + 1) + 1 rows, and one more float
-    long run;       // flat outputs from the first image's first row to the last one's last, rounded up to a vector
-} Stack;
+    int images, height, width, channels, filters;
+    long paddedFilters; // filters rounded up to a vector: the flat gradients' position stride
+    long rowFloats;     // (W + 2)·C: one padded input row
+    long imageRows;     // H + 1: an image's rows and the zero row after it (the next one's top padding)
+    int bandRows;       // rows per band
+} Layout;
 
-static Stack stack(int group, int height, int width) {
-    Stack s;
-    s.rowStride = (long)width + 1;
-    s.plane = ((long)group * (height + 1) + 1) * s.rowStride + 1;
-    s.run = roundUp(((long)group * (height + 1) - 1) * s.rowStride, floatsPerVector);
-    return s;
+static Layout layout(int images, int channels, int filters, int height, int width) {
+    Layout l = {images, height, width, channels, filters};
+    l.paddedFilters = roundUp(filters, floatsPerVector);
+    l.rowFloats = ((long)width + 2) * channels;
+    l.imageRows = (long)height + 1;
+    int rows = bandPositions / width;
+    l.bandRows = rows < 1 ? 1 : rows > height ? height : rows;
+    return l;
 }
 
+static long paddedFloats(Layout l) { return ((long)l.images * l.imageRows + 1) * l.rowFloats; }
+
+static long flatFloats(Layout l) { return (long)l.images * l.height * l.width * l.paddedFilters; }
+
 int shears_direct3x3_weight_gradient_group(int height, int width) {
-    long rowsWanted = runTarget / ((long)width + 1) + 1, group = (rowsWanted + height) / (height + 1);
+    long positions = (long)height * width, group = (groupPositions + positions - 1) / positions;
     return group < 1 ? 1 : (int)group;
 }
 
 size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, int height, int width) {
-    Stack s = stack(shears_direct3x3_weight_gradient_group(height, width), height, width);
-    return (size_t)(roundUp(inputs, gradientChannels) * s.plane + tailFloats)
-        + (size_t)(roundUp(outputs, gradientFilters) * s.run);
+    Layout l = layout(shears_direct3x3_weight_gradient_group(height, width), inputs, outputs, height, width);
+    return (size_t)(paddedFloats(l) + flatFloats(l));
 }
 
-// `images` images of `channels x height x width` (NCHW) into the stacked layout: `rows`
-// planes of `stride` floats (zero past `channels`), image g's row y at
-// `first + (g·(H + 1) + y)·(W + 1)`, everything else zero, and `tail` zeros after the last plane.
-static void stackImages(const float *source, int images, int channels, long rows, int height, int width, long first,
-                        long stride, long tail, float *target) {
-    memset(target, 0, (size_t)(rows * stride + tail) * sizeof(float));
-    long rowStride = (long)width + 1;
-    for (int g = 0; g < images; g++) {
-        for (int c = 0; c < channels; c++) {
-            for (int y = 0; y < height; y++) {
-                memcpy(target + c * stride + first + ((long)g * (height + 1) + y) * rowStride,
-                       source + (((long)g * channels + c) * height + y) * width, (size_t)width * sizeof(float));
+// Where the positions of a channels-last image go: rows `rowFloats` apart, positions
+// `pixelFloats` apart within a row of `width`.
+typedef struct {
+    int width;
+    long rowFloats, pixelFloats;
+} PositionLayout;
+
+// The next position's (row, column).
+static void advance(PositionLayout t, long *row, long *column) {
+    if (++*column == t.width) {
+        *column = 0;
+        ++*row;
+    }
+}
+
+#if defined(__x86_64__)
+// `target[k] + c0 ← source[c0 + c][p0 + k]` for an 8 x 8 block: 8 channels' runs of 8 positions
+// (rows `stride` floats apart) into 8 positions' runs of 8 channels.
+__attribute__((target("avx2"))) static void transposeBlock(const float *source, long stride, float *const *target) {
+    __m256 r[8], t[8];
+    for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(source + k * stride);
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+        r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+        r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+        r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+    }
+    for (int k = 0; k < 4; k++) {
+        _mm256_storeu_ps(target[k], _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
+        _mm256_storeu_ps(target[k + 4], _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
+    }
+}
+#endif
+
+// `target[offset(p) + c] ← source[c·stride + p]` for `channels` channels of `positions`
+// positions (`offset` as `layout` says): an NCHW image into a channels-last layout, by 8 x 8
+// blocks where the CPU has AVX2, 8 channels at a time so that the reads are 8 sequential streams.
+static void toChannelsLast(const float *source, long stride, int channels, long positions, PositionLayout layout,
+                           int portable, float *target) {
+    int c0 = 0;
+#if defined(__x86_64__)
+    if (!portable && shears_direct3x3_fast()) {
+        for (; c0 + 8 <= channels; c0 += 8) {
+            long p0 = 0, row = 0, column = 0;
+            for (; p0 + 8 <= positions; p0 += 8) {
+                float *pixels[8];
+                for (int k = 0; k < 8; k++) {
+                    pixels[k] = target + row * layout.rowFloats + column * layout.pixelFloats + c0;
+                    advance(layout, &row, &column);
+                }
+                transposeBlock(source + c0 * stride + p0, stride, pixels);
             }
+            for (; p0 < positions; p0++) {
+                float *pixel = target + row * layout.rowFloats + column * layout.pixelFloats;
+                for (int c = c0; c < c0 + 8; c++) pixel[c] = source[c * stride + p0];
+                advance(layout, &row, &column);
+            }
+        }
+    }
+#endif
+    for (; c0 < channels; c0++) {
+        long row = 0, column = 0;
+        for (long p = 0; p < positions; p++) {
+            target[row * layout.rowFloats + column * layout.pixelFloats + c0] = source[c0 * stride + p];
+            advance(layout, &row, &column);
         }
     }
 }
 
-static long tapOffset(int tap, Stack s) { return (tap / 3) * s.rowStride + tap % 3; }
+// The group's inputs (`x`, NCHW) into the padded channels-last layout: padded row
+// `g·(H + 1) + y + 1` holds image g's row y between a zero pixel on each side; rows
+// `g·(H + 1)` are zero.
+static void padChannelsLast(const float *x, Layout l, int portable, float *padded) {
+    long pixel = l.channels, positions = (long)l.height * l.width;
+    PositionLayout interior = {l.width, l.rowFloats, pixel};
+    for (int g = 0; g <= l.images; g++) memset(padded + g * l.imageRows * l.rowFloats, 0, (size_t)l.rowFloats * sizeof(float));
+    for (int g = 0; g < l.images; g++) {
+        float *first = padded + (g * l.imageRows + 1) * l.rowFloats;
+        for (int y = 0; y < l.height; y++) {
+            memset(first + y * l.rowFloats, 0, (size_t)pixel * sizeof(float));
+            memset(first + y * l.rowFloats + (l.width + 1) * pixel, 0, (size_t)pixel * sizeof(float));
+        }
+        toChannelsLast(x + (long)g * l.channels * positions, positions, l.channels, positions, interior, portable,
+                       first + pixel);
+    }
+}
 
-// The 8 lanes of one weight's partial sums, added in order.
-static float laneSum(const float *lanes) {
-    float sum = lanes[0];
-    for (int lane = 1; lane < floatsPerVector; lane++) sum += lanes[lane];
-    return sum;
+// The group's output gradients (`dy`, NCHW) position-major: `flat[(g·H + y)·W + x][f]`, zero
+// for f ≥ F.
+static void flattenGradients(const float *dy, Layout l, int portable, float *flat) {
+    long positions = (long)l.height * l.width, all = l.images * positions;
+    PositionLayout rows = {l.width, l.width * l.paddedFilters, l.paddedFilters};
+    if (l.paddedFilters > l.filters) {
+        for (long p = 0; p < all; p++) {
+            memset(flat + p * l.paddedFilters + l.filters, 0, (size_t)(l.paddedFilters - l.filters) * sizeof(float));
+        }
+    }
+    for (int g = 0; g < l.images; g++) {
+        toChannelsLast(dy + (long)g * l.filters * positions, positions, l.filters, positions, rows, portable,
+                       flat + g * positions * l.paddedFilters);
+    }
+}
+
+// The first padded input of tap `tap` for the band starting at row `y` of image `g`.
+static const float *tapInputs(const float *padded, Layout l, int g, int y, int tap) {
+    return padded + (g * l.imageRows + y + tap / 3) * l.rowFloats + (tap % 3) * (long)l.channels;
 }
 
 // The same sums as the tiles below, in the same order, in plain C.
-static void gradientPortable(const float *padded, int inputs, const float *flat, int outputs, Stack s, float *dw) {
-    for (int f = 0; f < outputs; f++) {
-        for (int c = 0; c < inputs; c++) {
-            for (int tap = 0; tap < taps; tap++) {
-                const float *d = flat + f * s.run, *x = padded + c * s.plane + tapOffset(tap, s);
-                float lanes[floatsPerVector] = {0};
-                for (long o = 0; o < s.run; o += floatsPerVector) {
-                    for (int lane = 0; lane < floatsPerVector; lane++) {
-                        lanes[lane] = fmaf(d[o + lane], x[o + lane], lanes[lane]);
+static void gradientPortable(const float *padded, const float *flat, Layout l, float *dw) {
+    long positions = (long)l.height * l.width;
+    for (int tap = 0; tap < taps; tap++) {
+        for (int c = 0; c < l.channels; c++) {
+            for (long f = 0; f < l.filters; f++) {
+                float sum = 0;
+                for (int g = 0; g < l.images; g++) {
+                    for (int y = 0; y < l.height; y++) {
+                        const float *x = tapInputs(padded, l, g, y, tap) + c;
+                        const float *d = flat + ((g * positions) + (long)y * l.width) * l.paddedFilters + f;
+                        for (int column = 0; column < l.width; column++) {
+                            sum = fmaf(x[column * l.channels], d[column * l.paddedFilters], sum);
+                        }
                     }
                 }
-                dw[((long)f * inputs + c) * taps + tap] += laneSum(lanes);
+                dw[(f * l.channels + c) * taps + tap] += sum;
             }
         }
     }
@@ -100,55 +211,143 @@ static void gradientPortable(const float *padded, int inputs, const float *flat,
 
 #if defined(__x86_64__)
 
-// Filter `f`'s 8 gradients (in ymm15) times the 3 channels' inputs (ymm12–ymm14).
-#define GRADIENT_FMAS(f) "vfmadd231ps %%ymm12, %%ymm15, %[a" #f "0]\n\t" \
-    "vfmadd231ps %%ymm13, %%ymm15, %[a" #f "1]\n\t" "vfmadd231ps %%ymm14, %%ymm15, %[a" #f "2]\n\t"
+// A tile over `rows` rows of `width` positions: `acc[c][v] += x[c]·d[v]` for `channels` input
+// channels (broadcast from `x`, one pixel every `channelStride` floats, rows `rowFloats` apart)
+// and `vectors` vectors of filters (from `d`, one position every `filterStride` floats, rows
+// contiguous); the accumulators start from and return to `sums` (`[channels][vectors]`
+// vectors). `lanes` is the number of filters in the last vector: the AVX-512 tiles load only
+// those (the AVX2 tiles read whole vectors of the zero-padded gradients).
+typedef void (*TileFunction)(const float *x, long channelStride, long rowFloats, const float *d, long filterStride,
+                             int width, int rows, int lanes, float *sums);
 
-// One tile over `vectors` runs of 8 outputs: `x` the first channel's input at the tap's
-// offset (channel stride `planeBytes`), `d` the first filter's flat gradient (filter stride
-// `rowBytes`); the 12 accumulators' lanes go to `lanes[f][c][8]`.
-__attribute__((target("avx2,fma"))) static void gradientTile(const float *x, long planeBytes, const float *d, long rowBytes,
-                                                             long vectors, float *lanes) {
-    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00, a20 = a00, a21 = a00,
-           a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-    long rowBytes3 = 3 * rowBytes;
-    __asm__ volatile(
-        "1:\n\t"
-        "vmovups (%[x]), %%ymm12\n\t"
-        "vmovups (%[x],%[ps],1), %%ymm13\n\t"
-        "vmovups (%[x],%[ps],2), %%ymm14\n\t"
-        "vmovups (%[d]), %%ymm15\n\t" GRADIENT_FMAS(0)
-        "vmovups (%[d],%[ds],1), %%ymm15\n\t" GRADIENT_FMAS(1)
-        "vmovups (%[d],%[ds],2), %%ymm15\n\t" GRADIENT_FMAS(2)
-        "vmovups (%[d],%[ds3],1), %%ymm15\n\t" GRADIENT_FMAS(3)
-        "add $32, %[x]\n\t"
-        "add $32, %[d]\n\t"
-        "dec %[n]\n\t"
-        "jnz 1b\n\t"
-        : [a00] "+x"(a00), [a01] "+x"(a01), [a02] "+x"(a02), [a10] "+x"(a10), [a11] "+x"(a11), [a12] "+x"(a12),
-          [a20] "+x"(a20), [a21] "+x"(a21), [a22] "+x"(a22), [a30] "+x"(a30), [a31] "+x"(a31), [a32] "+x"(a32),
-          [x] "+r"(x), [d] "+r"(d), [n] "+r"(vectors)
-        : [ps] "r"(planeBytes), [ds] "r"(rowBytes), [ds3] "r"(rowBytes3)
-        : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
-    __m256 all[12] = {a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32};
-    for (int i = 0; i < 12; i++) _mm256_storeu_ps(lanes + i * floatsPerVector, all[i]);
+// The AVX2 tile, inlined with constant `channels` and `vectors` (which keeps the 12
+// accumulators in registers).
+__attribute__((always_inline, target("avx2,fma"))) static inline void
+tileAVX2(const float *x, long channelStride, long rowFloats, const float *d, long filterStride, int width, int rows,
+         int channels, int vectors, float *sums) {
+    __m256 acc[narrowTileChannels][tileVectors];
+    for (int c = 0; c < channels; c++) {
+        for (int v = 0; v < vectors; v++) acc[c][v] = _mm256_loadu_ps(sums + (c * vectors + v) * 8);
+    }
+    for (int row = 0; row < rows; row++) {
+        const float *pixel = x + row * rowFloats;
+        for (int column = 0; column < width; column++) {
+            __m256 d0 = _mm256_loadu_ps(d), d1 = vectors > 1 ? _mm256_loadu_ps(d + 8) : d0;
+            for (int c = 0; c < channels; c++) {
+                __m256 input = _mm256_broadcast_ss(pixel + c);
+                acc[c][0] = _mm256_fmadd_ps(input, d0, acc[c][0]);
+                if (vectors > 1) acc[c][1] = _mm256_fmadd_ps(input, d1, acc[c][1]);
+            }
+            pixel += channelStride;
+            d += filterStride;
+        }
+    }
+    for (int c = 0; c < channels; c++) {
+        for (int v = 0; v < vectors; v++) _mm256_storeu_ps(sums + (c * vectors + v) * 8, acc[c][v]);
+    }
 }
 
-static void gradientAVX2(const float *padded, int inputs, const float *flat, int outputs, Stack s, float *dw) {
-    long planeBytes = s.plane * (long)sizeof(float), rowBytes = s.run * (long)sizeof(float);
-    float lanes[gradientFilters * gradientChannels * floatsPerVector];
-    for (long f0 = 0; f0 < outputs; f0 += gradientFilters) {
-        for (long c0 = 0; c0 < inputs; c0 += gradientChannels) {
-            for (int tap = 0; tap < taps; tap++) {
-                gradientTile(padded + c0 * s.plane + tapOffset(tap, s), planeBytes, flat + f0 * s.run, rowBytes,
-                             s.run / floatsPerVector, lanes);
-                for (long f = f0; f < f0 + gradientFilters && f < outputs; f++) {
-                    for (long c = c0; c < c0 + gradientChannels && c < inputs; c++) {
-                        const float *sums = lanes + ((f - f0) * gradientChannels + (c - c0)) * floatsPerVector;
-                        dw[(f * inputs + c) * taps + tap] += laneSum(sums);
+// The AVX-512 tile: vectors of 16 filters, the last one's loads masked to `lanes`, and up to 24
+// accumulators in the 32 registers (the broadcasts fold into the FMAs).
+__attribute__((always_inline, target("avx512f"))) static inline void
+tileAVX512(const float *x, long channelStride, long rowFloats, const float *d, long filterStride, int width, int rows,
+           int lanes, int channels, int vectors, float *sums) {
+    __mmask16 last = (__mmask16)((1u << lanes) - 1);
+    __m512 acc[narrowTileChannels][tileVectors];
+    for (int c = 0; c < channels; c++) {
+        for (int v = 0; v < vectors; v++) acc[c][v] = _mm512_loadu_ps(sums + (c * vectors + v) * 16);
+    }
+    for (int row = 0; row < rows; row++) {
+        const float *pixel = x + row * rowFloats;
+        for (int column = 0; column < width; column++) {
+            __m512 d0 = vectors > 1 ? _mm512_loadu_ps(d) : _mm512_maskz_loadu_ps(last, d);
+            __m512 d1 = vectors > 1 ? _mm512_maskz_loadu_ps(last, d + 16) : d0;
+            for (int c = 0; c < channels; c++) {
+                __m512 input = _mm512_set1_ps(pixel[c]);
+                acc[c][0] = _mm512_fmadd_ps(input, d0, acc[c][0]);
+                if (vectors > 1) acc[c][1] = _mm512_fmadd_ps(input, d1, acc[c][1]);
+            }
+            pixel += channelStride;
+            d += filterStride;
+        }
+    }
+    for (int c = 0; c < channels; c++) {
+        for (int v = 0; v < vectors; v++) _mm512_storeu_ps(sums + (c * vectors + v) * 16, acc[c][v]);
+    }
+}
+
+#define AVX2_TILE(channels, vectors)                                                                                     \
+    __attribute__((target("avx2,fma"))) static void avx2Tile##channels##x##vectors(                                      \
+        const float *x, long channelStride, long rowFloats, const float *d, long filterStride, int width, int rows,      \
+        int lanes, float *sums) {                                                                                        \
+        (void)lanes;                                                                                                     \
+        tileAVX2(x, channelStride, rowFloats, d, filterStride, width, rows, channels, vectors, sums);                   \
+    }
+#define AVX512_TILE(channels, vectors)                                                                                   \
+    __attribute__((target("avx512f"))) static void avx512Tile##channels##x##vectors(                                     \
+        const float *x, long channelStride, long rowFloats, const float *d, long filterStride, int width, int rows,      \
+        int lanes, float *sums) {                                                                                        \
+        tileAVX512(x, channelStride, rowFloats, d, filterStride, width, rows, lanes, channels, vectors, sums);          \
+    }
+#define TILES(TILE, vectors)                                                                                             \
+    TILE(1, vectors) TILE(2, vectors) TILE(3, vectors) TILE(4, vectors) TILE(5, vectors) TILE(6, vectors)               \
+    TILE(7, vectors) TILE(8, vectors) TILE(9, vectors) TILE(10, vectors) TILE(11, vectors) TILE(12, vectors)
+#define TABLE(prefix, vectors)                                                                                           \
+    {prefix##1x##vectors, prefix##2x##vectors, prefix##3x##vectors,  prefix##4x##vectors,                               \
+     prefix##5x##vectors, prefix##6x##vectors, prefix##7x##vectors,  prefix##8x##vectors,                               \
+     prefix##9x##vectors, prefix##10x##vectors, prefix##11x##vectors, prefix##12x##vectors}
+TILES(AVX2_TILE, 1)
+AVX2_TILE(1, 2) AVX2_TILE(2, 2) AVX2_TILE(3, 2) AVX2_TILE(4, 2) AVX2_TILE(5, 2) AVX2_TILE(6, 2)
+TILES(AVX512_TILE, 1)
+TILES(AVX512_TILE, 2)
+
+// One instruction set's tiles: `vectorFloats` filters per vector, and the tiles by channel
+// count (1…`wideChannels` for 2 vectors, 1…`narrowTileChannels` for 1).
+typedef struct {
+    int vectorFloats, wideChannels;
+    TileFunction wide[narrowTileChannels], narrow[narrowTileChannels];
+} TileSet;
+
+// 2 x 8 filters x 6 channels fill AVX2's 16 registers (12 accumulators, 2 gradients, a broadcast).
+static const TileSet avx2Tiles = {8, 6, {avx2Tile1x2, avx2Tile2x2, avx2Tile3x2, avx2Tile4x2, avx2Tile5x2, avx2Tile6x2},
+                                  TABLE(avx2Tile, 1)};
+static const TileSet avx512Tiles = {16, 12, TABLE(avx512Tile, 2), TABLE(avx512Tile, 1)};
+
+// Every weight's sum over the group by `set`'s tiles: blocks of 2 vectors of filters (1 for the
+// last when fewer remain) times channel counts as even as the tiles allow, each over the bands
+// of every image, the nine taps of a band in turn, the sums then added to `dw`.
+static void gradientTiles(const float *padded, const float *flat, Layout l, const TileSet *set, float *dw) {
+    long positions = (long)l.height * l.width;
+    float sums[taps][narrowTileChannels * tileVectors * 16];
+    for (long f0 = 0; f0 < l.filters; f0 += tileVectors * set->vectorFloats) {
+        long remaining = l.filters - f0;
+        int vectors = remaining > set->vectorFloats ? tileVectors : 1;
+        int filters = remaining < vectors * set->vectorFloats ? (int)remaining : vectors * set->vectorFloats;
+        int lanes = filters - (vectors - 1) * set->vectorFloats, vectorFloats = vectors * set->vectorFloats;
+        int most = vectors == tileVectors ? set->wideChannels : narrowTileChannels;
+        int tiles = (l.channels + most - 1) / most;
+        for (int t = 0, c0 = 0; t < tiles; t++) {
+            int channels = (int)((long)l.channels * (t + 1) / tiles) - c0;
+            TileFunction tile = (vectors == tileVectors ? set->wide : set->narrow)[channels - 1];
+            memset(sums, 0, sizeof sums);
+            for (int g = 0; g < l.images; g++) {
+                for (int y = 0; y < l.height; y += l.bandRows) {
+                    int rows = l.height - y < l.bandRows ? l.height - y : l.bandRows;
+                    const float *d = flat + (g * positions + (long)y * l.width) * l.paddedFilters + f0;
+                    for (int tap = 0; tap < taps; tap++) {
+                        tile(tapInputs(padded, l, g, y, tap) + c0, l.channels, l.rowFloats, d, l.paddedFilters, l.width,
+                             rows, lanes, sums[tap]);
                     }
                 }
             }
+            for (int tap = 0; tap < taps; tap++) {
+                for (int c = 0; c < channels; c++) {
+                    for (int f = 0; f < filters; f++) {
+                        dw[((f0 + f) * l.channels + c0 + c) * taps + tap] += sums[tap][c * vectorFloats + f];
+                    }
+                }
+            }
+            c0 += channels;
         }
     }
 }
@@ -156,18 +355,17 @@ static void gradientAVX2(const float *padded, int inputs, const float *flat, int
 #endif
 
 void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, const float *dy,
-                                      int outputs, int portable, float *scratch, float *dw) {
-    Stack s = stack(images, height, width);
-    long planes = roundUp(inputs, gradientChannels);
-    float *padded = scratch, *flat = scratch + planes * s.plane + tailFloats;
-    stackImages(x, images, inputs, planes, height, width, s.rowStride + 1, s.plane, tailFloats, padded);
-    stackImages(dy, images, outputs, roundUp(outputs, gradientFilters), height, width, 0, s.run, 0, flat);
+                                      int outputs, int kernels, float *scratch, float *dw) {
+    Layout l = layout(images, inputs, outputs, height, width);
+    float *padded = scratch, *flat = scratch + paddedFloats(l);
+    int portable = kernels == 1;
+    padChannelsLast(x, l, portable, padded);
+    flattenGradients(dy, l, portable, flat);
 #if defined(__x86_64__)
     if (!portable && shears_direct3x3_fast()) {
-        gradientAVX2(padded, inputs, flat, outputs, s, dw);
+        gradientTiles(padded, flat, l, kernels == 0 && directKernelsHaveAVX512() ? &avx512Tiles : &avx2Tiles, dw);
         return;
     }
 #endif
-    (void)portable;
-    gradientPortable(padded, inputs, flat, outputs, s, dw);
+    gradientPortable(padded, flat, l, dw);
 }

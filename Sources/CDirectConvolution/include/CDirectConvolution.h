@@ -50,7 +50,7 @@ void shears_direct3x3_stride2_input_gradient(const float *dy, int filters, int h
                                             int channels, int portable, float *scratch, float *dx);
 
 /// Images per call of `shears_direct3x3_weight_gradient` on `height x width` maps: enough
-/// that the stacked images give runs of several hundred outputs (1 from 28 x 28 up).
+/// that a group has a few hundred positions (1 from 16 x 16 up).
 int shears_direct3x3_weight_gradient_group(int height, int width);
 
 /// Floats of scratch `shears_direct3x3_weight_gradient` needs for a group of images.
@@ -60,8 +60,10 @@ size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, i
 /// image) over `images` consecutive images (at most `shears_direct3x3_weight_gradient_group`),
 /// `x` `images x inputs x height x width`, `dy` `images x outputs x height x width`, `dw`
 /// `outputs x inputs x 3 x 3`: the weight gradient of `shears_direct3x3`'s convolution.
-/// `portable` and `scratch` as there (`shears_direct3x3_weight_gradient_scratch_count` floats).
+/// `kernels` 0 runs the fastest code this CPU has (AVX-512 tiles, else AVX2, else plain C),
+/// 1 the plain C loop, 2 the AVX2 tiles even where AVX-512 ones would run; all give the same
+/// bits. `scratch` of `shears_direct3x3_weight_gradient_scratch_count` floats.
 void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, const float *dy,
-                                      int outputs, int portable, float *scratch, float *dw);
+                                      int outputs, int kernels, float *scratch, float *dw);
 
 #endif

@@ -7,11 +7,10 @@ import CDirectConvolution
 /// `y[f][p] = start[f][p] + Σ_c Σ_i,j w[f][c][i][j]·x[c][s·p_y + i − 1][s·p_x + j − 1]` with no patch
 /// matrix and no BLAS packing, each output stored once with the start value and the ReLU.
 /// `∂X` is the same convolution of `∂Y` with the filters rotated by 180° and transposed in their
-/// channels (as by kernel rows); `∂W[f][c][i][j] = Σ_p ∂Y[f][p]·X[c][p + (i − 1, j − 1)]` is a dot
-/// product of two contiguous runs of the same padded layout per weight, summed by register
-/// tiles of 4 filters x 3 channels over a group of images stacked into one padded image, where
-/// that measured faster than kernel rows' GEMMs (`usesDirectWeightGradient`). Stride 2:
-/// `Conv2D+StridedDirect.swift`.
+/// channels (as by kernel rows); `∂W[f][c][i][j] = Σ_p ∂Y[f][p]·X[c][p + (i − 1, j − 1)]` is, per
+/// tap, a filters x positions by positions x channels product, summed by register tiles of
+/// filters x channels over a group of images copied channels last (DirectWeightGradient.c).
+/// Stride 2: `Conv2D+StridedDirect.swift`.
 extension Conv2D {
     /// Whether this CPU runs the direct kernels' AVX2 + FMA code (x86-64, read once). Elsewhere
     /// `.direct` computes the same sums in plain C, in the same order, much more slowly, and
@@ -97,35 +96,15 @@ extension Conv2D {
 }
 
 extension Conv2D {
-    /// Whether backward's `∂W` runs by the direct weight-gradient kernel: always when `algorithm`
-    /// is `.direct`; under `.automatic`, for a layer that `usesDirectBackward` with at least
-    /// `directWeightGradientChannels` input channels and at most as many filters. Other layers
-    /// take `∂W` by kernel rows (`accumulateKernelRowWeightGradient`), their `∂X` staying
-    /// direct. Measured (`shears bench conv`, ∂W alone, docs/performance.md, "∂W by kernel rows,
-    /// stride 2 by the direct kernels, …"): the direct kernel spends FMAs on its stacked layout's
-    /// junk column and rows (nearly a quarter of them on 7 x 7 maps) and wins on the 32 → 32 convs of vgg-s and
-    /// resnet-s (1.03–1.17x) and on 16 → 16 at 7 x 7; kernel rows win on every conv with 64
-    /// filters (1.15–1.45x) and on the narrower ones at 28 x 28 (1.04–1.34x).
-    public var usesDirectWeightGradient: Bool {
-        usesDirectBackward && (algorithm == .direct || (inChannels >= Conv2D.directWeightGradientChannels
-                                                        && outChannels <= Conv2D.directWeightGradientChannels))
-    }
-
-    /// The fewest input channels, and the most filters, of a layer whose `∂W` `.automatic` takes
-    /// by the direct kernel (`usesDirectWeightGradient`): the 32 → 32 convs.
-    public static let directWeightGradientChannels = 32
-
     /// Backward by the direct kernels: adds `∂W` and `∂b` (summed over the batch) and returns
     /// `∂X` (zeros when `computesInputGradient` is false; masked by the input image by image
-    /// when `masksInputGradientByInput`), `∂W` by kernel rows unless
-    /// `usesDirectWeightGradient`. Each worker sums its images' `∂W` in its own buffer
-    /// (`F x C x 3 x 3`, or `3 x F x 3C` by kernel row); the buffers are added in worker order at the end.
+    /// when `masksInputGradientByInput`). Each worker sums its images' `∂W` in its own
+    /// `F x C x 3 x 3` buffer; the buffers are added in worker order at the end.
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let (f, p) = (outChannels, h * w)
         let filters = computesInputGradient ? directPackedFilters(rotated: true) : []
         let shares = max(1, min(Compute.workers, n)), size = f * c * 9
-        let directWeightGradient = usesDirectWeightGradient, rows = kernelRowPatches(channels: c, height: h, width: w)
         let masks = masksInputGradientByInput
         var partialWeight = [Float](repeating: 0, count: shares * size)
         var partialBias = [Float](repeating: 0, count: shares * f)
@@ -138,20 +117,10 @@ extension Conv2D {
                             partialBias.withUnsafeMutableBufferPointer { dbAll in
                                 Compute.parallelShares(n) { worker, images in
                                     let dw = dwAll.baseAddress! + worker * size, db = dbAll.baseAddress! + worker * f
-                                    if directWeightGradient {
-                                        let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
-                                        for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
-                                            gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
-                                                                images: min(gradient.group, images.upperBound - first), into: dw)
-                                        }
-                                    } else {
-                                        let patches = UnsafeMutablePointer<Float>.allocate(capacity: rows.rows * rows.columns)
-                                        defer { patches.deallocate() }
-                                        for image in images {
-                                            accumulateKernelRowWeightGradient(rows, x: x.baseAddress! + image * c * p,
-                                                                              dy: dy.baseAddress! + image * f * p, patches: patches,
-                                                                              into: dw)
-                                        }
+                                    let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
+                                    for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
+                                        gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
+                                                            images: min(gradient.group, images.upperBound - first), into: dw)
                                     }
                                     let inputGradient = computesInputGradient
                                         ? DirectScratch(inputs: f, outputs: c, height: h, width: w) : nil
@@ -174,10 +143,6 @@ extension Conv2D {
                     }
                 }
             }
-        }
-        guard directWeightGradient else {
-            addKernelRowGradients(partialWeight, partialBias, shares: shares)
-            return Tensor(shape: input.shape, values: dx)
         }
         for worker in 0..<shares {
             for i in 0..<size { weight.gradient.values[i] += partialWeight[worker * size + i] }
@@ -235,11 +200,18 @@ final class DirectGradientScratch {
 
     deinit { scratch.deallocate() }
 
-    /// `dw += ∂W` of `images` consecutive images (at most `group`; `dw` `F x C x 3 x 3`); by the
-    /// plain C loop when `portable`.
-    func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, portable: Bool = false,
+    /// Which code sums the weight gradient: the fastest this CPU runs (AVX-512 tiles, else AVX2),
+    /// the plain C loop, or the AVX2 tiles even where AVX-512 ones would run. All give the same
+    /// bits (the tests compare them).
+    enum Kernels: Int32 {
+        case fastest = 0, portable = 1, avx2 = 2
+    }
+
+    /// `dw += ∂W` of `images` consecutive images (at most `group`; `dw` `F x C x 3 x 3`), by
+    /// `kernels`.
+    func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, kernels: Kernels = .fastest,
                     into dw: UnsafeMutablePointer<Float>) {
         precondition((1...group).contains(images), "DirectGradientScratch: \(images) images, groups of at most \(group)")
-        shears_direct3x3_weight_gradient(x, Int32(images), inputs, height, width, dy, outputs, portable ? 1 : 0, scratch, dw)
+        shears_direct3x3_weight_gradient(x, Int32(images), inputs, height, width, dy, outputs, kernels.rawValue, scratch, dw)
     }
 }

@@ -127,8 +127,7 @@ extension Conv2D {
 
     /// `dw_i += ∂Y·P_i(X)ᵀ` for every kernel row `i` of one image (`x` `C x H x W`, `dy` `F x Ho x W`),
     /// into `dw` laid out by kernel row (`kh x F x C·kw`); `patches` is scratch of `g.rows x g.columns`.
-    /// One GEMM per kernel row with inner dimension `Ho·W` and no scatter: `directBackward` uses it
-    /// too, where it measured faster than the direct weight-gradient kernel.
+    /// One GEMM per kernel row with inner dimension `Ho·W` and no scatter.
     func accumulateKernelRowWeightGradient(_ g: KernelRowPatches, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                            patches: UnsafeMutablePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
         let (f, k, p) = (outChannels, g.rows, g.outPixels)

@@ -12,7 +12,7 @@ struct DirectConvolutionTests {
     /// `(C, F, H, W, batch)`: vgg-s's and resnet-s's 3x3 convs, pruned and odd widths, 7x7
     /// maps, a first layer, maps whose flat outputs (`H·(W + 1)`) end in a tile of 8, 16 or 24
     /// outputs, down to a 1 x 1 image, and a batch larger than the weight gradient's group of
-    /// stacked images (4 on 14 x 14 maps).
+    /// images (2 on 14 x 14 maps).
     static let shapes: [(Int, Int, Int, Int, Int)] = [
         (32, 32, 28, 28, 2), (32, 64, 14, 14, 2), (64, 64, 14, 14, 1), (64, 128, 7, 7, 3), (16, 16, 28, 28, 1),
         (32, 32, 14, 14, 1), (64, 64, 7, 7, 2), (1, 32, 28, 28, 2), (7, 13, 14, 14, 3), (13, 1, 7, 7, 2),
@@ -58,7 +58,7 @@ struct DirectConvolutionTests {
         #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
     }
 
-    @Test("the AVX2 kernels give the plain C loop's bits: forward with a start, with and without the ReLU, and ∂W",
+    @Test("the AVX2 kernels give the plain C loop's bits: forward with a start, with and without the ReLU, and ∂W by the AVX2 and AVX-512 tiles",
           arguments: shapes.indices)
     func fastEqualsPortable(index: Int) {
         let (c, f, h, w, n) = Self.shapes[index]
@@ -83,17 +83,19 @@ struct DirectConvolutionTests {
         let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
         let images = min(n, gradient.group)
         let xs = randomTensor([images, c, h, w], seed: 1250 + UInt64(index)), dys = randomTensor([images, f, h, w], seed: 1260)
-        func weightGradient(portable: Bool) -> [Float] {
+        func weightGradient(_ kernels: DirectGradientScratch.Kernels) -> [Float] {
             var dw = [Float](repeating: 0.5, count: f * c * 9)
             xs.values.withUnsafeBufferPointer { x in
                 dys.values.withUnsafeBufferPointer { dy in
                     dw.withUnsafeMutableBufferPointer { gradient.accumulate(x.baseAddress!, dy.baseAddress!, images: images,
-                                                                            portable: portable, into: $0.baseAddress!) }
+                                                                            kernels: kernels, into: $0.baseAddress!) }
                 }
             }
             return dw
         }
-        #expect(weightGradient(portable: false) == weightGradient(portable: true), "shape \(Self.shapes[index]): ∂W")
+        let portable = weightGradient(.portable)
+        #expect(weightGradient(.fastest) == portable, "shape \(Self.shapes[index]): ∂W")
+        #expect(weightGradient(.avx2) == portable, "shape \(Self.shapes[index]): ∂W by the AVX2 tiles")
     }
 
     @Test("with an output offset and a mask, direct and im2col agree on outputs and all gradients")
@@ -139,7 +141,7 @@ struct DirectConvolutionTests {
         #expect(Array(whole.1[(3 * perInput)..<(4 * perInput)]) == alone.1)
     }
 
-    @Test("under automatic, direct backward takes ∂W by kernel rows but on 32+ channels into at most 32 filters; all within τ·S of the definition",
+    @Test("under automatic, direct backward (∂X and ∂W) from 4 input channels; all within τ·S of the definition",
           arguments: shapes.indices.filter { shapes[$0].0 >= Conv2D.kernelRowsMinimumChannels })
     func weightGradientUnderAutomatic(index: Int) {
         let shape = Self.shapes[index]
@@ -147,7 +149,6 @@ struct DirectConvolutionTests {
         var rng = SeededGenerator(seed: 1700 + UInt64(index))
         let conv = Conv2D(inChannels: c, outChannels: shape.1, kernelSize: 3, padding: 1, rng: &rng)
         #expect(conv.usesDirectBackward == (Conv2D.directKernelsAreFast && !conv.usesWinograd))
-        #expect(conv.usesDirectWeightGradient == (conv.usesDirectBackward && c >= 32 && shape.1 <= 32))
         let x = randomTensor([n, c, h, w], seed: 1800 + UInt64(index))
         let y = conv.forward(x, training: true)
         let dy = randomTensor(y.shape, seed: 1900 + UInt64(index))
@@ -189,14 +190,14 @@ struct DirectConvolutionTests {
         var rng = SeededGenerator(seed: 1500)
         let dense = Conv2D(inChannels: Conv2D.kernelRowsMinimumChannels, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
         #expect(dense.usesDirect == (Conv2D.directKernelsAreFast && !dense.usesWinograd))
-        #expect(dense.usesDirectBackward == dense.usesDirect && !dense.usesDirectWeightGradient)
+        #expect(dense.usesDirectBackward == dense.usesDirect)
         #expect(dense.usesDirect != dense.usesKernelRows || dense.usesWinograd)
         dense.algorithm = .kernelRows
         #expect(!dense.usesDirect && !dense.usesDirectBackward && dense.usesKernelRows)
         let first = Conv2D(inChannels: 1, outChannels: 32, kernelSize: 3, padding: 1, rng: &rng)
         #expect(first.usesDirect == Conv2D.directKernelsAreFast && !first.usesDirectBackward)
         first.algorithm = .direct
-        #expect(first.usesDirect && first.usesDirectBackward && first.usesDirectWeightGradient && !first.usesKernelRows)
+        #expect(first.usesDirect && first.usesDirectBackward && !first.usesKernelRows)
         let strided = Conv2D(inChannels: 4, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
         strided.algorithm = .direct
         #expect(strided.usesDirect && !strided.usesDirectBackward && strided.usesDirectStridedInputGradient
