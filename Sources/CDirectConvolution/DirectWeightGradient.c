@@ -91,8 +91,8 @@ static void advance(PositionLayout t, long *row, long *column) {
 }
 
 #if defined(__x86_64__)
-// `target[k] + c0 ← source[c0 + c][p0 + k]` for an 8 x 8 block: 8 channels' runs of 8 positions
-// (rows `stride` floats apart) into 8 positions' runs of 8 channels.
+// `target[k][c] ← source[c·stride + k]` for c, k < 8: an 8 x 8 block of 8 channels' runs of 8
+// positions (`stride` floats apart) into 8 positions' runs of 8 channels.
 __attribute__((target("avx2"))) static void transposeBlock(const float *source, long stride, float *const *target) {
     __m256 r[8], t[8];
     for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(source + k * stride);
