@@ -83,17 +83,27 @@ public final class MaxPool2D: Layer {
         }
     }
 
-    /// Returns `∂x`: each output gradient added at its window's arg-max, zeros elsewhere.
+    /// Returns `∂x`: each output gradient added at its window's arg-max, zeros elsewhere. Every
+    /// window lies in one plane, so the planes are split over the workers, each zeroing and
+    /// filling its own, in the same order as one pass would (the same bits).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(outputGradient.count == argmax.count, "MaxPool2D.backward: \(outputGradient.shape)")
-        var inputGradient = Tensor(shape: inputShape)
-        inputGradient.values.withUnsafeMutableBufferPointer { dx in
+        let planes = inputShape[0] * inputShape[1], planeInputs = inputShape[2] * inputShape[3]
+        let planeOutputs = planes == 0 ? 0 : argmax.count / planes, count = planes * planeInputs
+        let values = [Float](unsafeUninitializedCapacity: count) { dx, initialized in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 argmax.withUnsafeBufferPointer { arg in
-                    for o in 0..<dy.count { dx[Int(arg[o])] += dy[o] }
+                    Compute.parallelShares(planes) { _, planeRange in
+                        (dx.baseAddress! + planeRange.lowerBound * planeInputs)
+                            .initialize(repeating: 0, count: planeRange.count * planeInputs)
+                        for o in (planeRange.lowerBound * planeOutputs)..<(planeRange.upperBound * planeOutputs) {
+                            dx[Int(arg[o])] += dy[o]
+                        }
+                    }
                 }
             }
+            initialized = count
         }
-        return inputGradient
+        return Tensor(shape: inputShape, values: values)
     }
 }

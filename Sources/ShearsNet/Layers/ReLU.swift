@@ -27,13 +27,17 @@ public final class ReLU: Layer {
     /// (`ReLUFusing`), as this layer's last output, for `backward`.
     func adopt(fusedOutput output: Tensor) { self.output = output }
 
-    /// Returns `∂y` where the last output was positive and 0 elsewhere (the subgradient at 0 is 0, as PyTorch).
+    /// Returns `∂y` where the last output was positive and 0 elsewhere (the subgradient at 0 is 0,
+    /// as PyTorch), the values split over the workers in contiguous shares.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(outputGradient.count == output.count, "ReLU.backward: \(outputGradient.shape) vs \(output.shape)")
         let values = [Float](unsafeUninitializedCapacity: output.count) { g, initialized in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 output.values.withUnsafeBufferPointer { y in
-                    ReLU.maskGradient(dy.baseAddress!, by: y.baseAddress!, count: y.count, into: g.baseAddress!)
+                    Compute.parallelShares(y.count) { _, share in
+                        ReLU.maskGradient(dy.baseAddress! + share.lowerBound, by: y.baseAddress! + share.lowerBound,
+                                          count: share.count, into: g.baseAddress! + share.lowerBound)
+                    }
                 }
             }
             initialized = output.count

@@ -113,6 +113,25 @@ struct LayerGradientTests {
         }
     }
 
+    @Test("MaxPool2D's and ReLU's backward passes split over 2 workers give 1 worker's bits",
+          arguments: [(2, 2), (3, 2), (2, 1)])
+    func poolAndReLUWorkersAgree(size: Int, stride: Int) {
+        // 5 planes: the workers' shares differ in size; overlapping windows (stride < size) add
+        // two gradients into one input in the same plane.
+        func run(threads: Int) -> (Tensor, Tensor) {
+            Compute.withWorkers(threads) {
+                let x = randomTensor([1, 5, 9, 9], seed: 16)
+                let relu = ReLU(), pool = MaxPool2D(size: size, stride: stride)
+                let y = pool.forward(relu.forward(x, training: true), training: true)
+                let dPool = pool.backward(randomTensor(y.shape, seed: 17))
+                return (dPool, relu.backward(dPool))
+            }
+        }
+        let single = run(threads: 1), double = run(threads: 2)
+        #expect(single.0.values.contains { $0 != 0 } && single.1.values.contains { $0 != 0 })
+        #expect(single.0 == double.0 && single.1 == double.1)
+    }
+
     @Test("Conv2D gives the same outputs and gradients with 1 and 2 workers")
     func workersAgree() {
         func run(threads: Int) -> (Tensor, Tensor, [Float]) {
