@@ -31,7 +31,8 @@ public final class AvgPool2D: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] {
         let w = window(inputShape)
-        return [inputShape[0], inputShape[1], (inputShape[2] - w.height) / w.stride + 1, (inputShape[3] - w.width) / w.stride + 1]
+        return [inputShape[0], inputShape[1], pooledLength(inputShape[2], window: w.height, stride: w.stride),
+                pooledLength(inputShape[3], window: w.width, stride: w.stride)]
     }
 
     /// `[N, C, H, W] → [N, C, Ho, Wo]`, `Ho = ⌊(H − size)/stride⌋ + 1`: each output the mean of its window.

@@ -18,7 +18,8 @@ public final class MaxPool2D: Layer {
     }
 
     public func outputShape(for inputShape: [Int]) -> [Int] {
-        [inputShape[0], inputShape[1], (inputShape[2] - size) / stride + 1, (inputShape[3] - size) / stride + 1]
+        [inputShape[0], inputShape[1], pooledLength(inputShape[2], window: size, stride: stride),
+         pooledLength(inputShape[3], window: size, stride: stride)]
     }
 
     /// `[N, C, H, W] → [N, C, Ho, Wo]`, `Ho = ⌊(H − size)/stride⌋ + 1`; remembers each maximum's position.
@@ -106,4 +107,11 @@ public final class MaxPool2D: Layer {
         }
         return Tensor(shape: inputShape, values: values)
     }
+}
+
+/// Windows of `window` pixels, `stride` apart, that fit in `length` pixels: `⌊(length − window)/stride⌋ + 1`,
+/// and 0 when not even one fits (integer division truncates toward zero, which would give 1
+/// for a length just short of the window).
+func pooledLength(_ length: Int, window: Int, stride: Int) -> Int {
+    length < window ? 0 : (length - window) / stride + 1
 }

@@ -56,6 +56,9 @@ struct LayerGradientTests {
         let x = Tensor(shape: [2, 2, 7, 7], values: (0..<196).map { Float($0) * 0.05 }.shuffled(using: &rng))
         let layer = MaxPool2D(size: size, stride: stride)
         #expect(layer.outputShape(for: x.shape) == [2, 2, (7 - size) / stride + 1, (7 - size) / stride + 1])
+        // A side shorter than the window holds no window (not one, as truncating division gives).
+        #expect(layer.outputShape(for: [1, 1, size - 1, 7]) == [1, 1, 0, (7 - size) / stride + 1])
+        #expect(AvgPool2D(size: size, stride: stride).outputShape(for: [1, 1, 7, size - 1]) == [1, 1, (7 - size) / stride + 1, 0])
         let errors = GradientCheck(step: 0.01, tolerance: 2e-3).worstError(layer, input: x, seed: 10)
         #expect(errors.input < 2e-3, "\(errors)")
     }
