@@ -91,6 +91,7 @@ public final class MaxPool2D: Layer {
         precondition(outputGradient.count == argmax.count, "MaxPool2D.backward: \(outputGradient.shape)")
         let planes = inputShape[0] * inputShape[1], planeInputs = inputShape[2] * inputShape[3]
         let planeOutputs = planes == 0 ? 0 : argmax.count / planes, count = planes * planeInputs
+        guard count > 0 else { return Tensor(shape: inputShape, values: []) }
         let values = [Float](unsafeUninitializedCapacity: count) { dx, initialized in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 argmax.withUnsafeBufferPointer { arg in

@@ -31,6 +31,7 @@ public final class ReLU: Layer {
     /// as PyTorch), the values split over the workers in contiguous shares.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(outputGradient.count == output.count, "ReLU.backward: \(outputGradient.shape) vs \(output.shape)")
+        guard output.count > 0 else { return output }
         let values = [Float](unsafeUninitializedCapacity: output.count) { g, initialized in
             outputGradient.values.withUnsafeBufferPointer { dy in
                 output.values.withUnsafeBufferPointer { y in

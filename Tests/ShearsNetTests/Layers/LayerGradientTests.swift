@@ -135,6 +135,17 @@ struct LayerGradientTests {
         #expect(single.0 == double.0 && single.1 == double.1)
     }
 
+    @Test("an empty batch goes through MaxPool2D's and ReLU's forward and backward passes")
+    func emptyBatch() {
+        Compute.withWorkers(2) {
+            let relu = ReLU(), pool = MaxPool2D()
+            let y = pool.forward(relu.forward(Tensor(shape: [0, 3, 4, 4], values: []), training: true), training: true)
+            #expect(y.shape == [0, 3, 2, 2])
+            let dx = relu.backward(pool.backward(y))
+            #expect(dx.shape == [0, 3, 4, 4] && dx.count == 0)
+        }
+    }
+
     @Test("Conv2D gives the same outputs and gradients with 1 and 2 workers")
     func workersAgree() {
         func run(threads: Int) -> (Tensor, Tensor, [Float]) {
