@@ -32,7 +32,10 @@ let package = Package(
         // glibc's malloc tuning (mallopt), header only; the CLI's, never a library's.
         .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
         // The direct 3x3 convolution kernels (AVX2 + FMA, chosen at run time), C: `Conv2D+Direct.swift`.
-        .target(name: "CDirectConvolution"),
+        // Optimised in debug builds too: the Winograd tiles are intrinsics, which at -O0 spill
+        // every vector to memory and made the test suite's whole-test-set inference checks
+        // several times slower (the direct kernels are inline assembly and did not care).
+        .target(name: "CDirectConvolution", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "ShearsNet", dependencies: ["Linalg", "CZlib", "CDirectConvolution"]),
         .target(name: "ShearsPrune", dependencies: ["ShearsNet", "Linalg"]),
         // The experiment harness (`shears curve`): configuration, grid, runner, store.

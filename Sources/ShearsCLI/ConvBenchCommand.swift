@@ -3,13 +3,13 @@ import Foundation
 import ShearsNet
 
 /// `shears bench conv`: each distinct convolution of a model timed by im2col, by kernel rows, by
-/// Winograd, by the direct kernels and as `.automatic` runs it, alternately, at the model's widths and at
+/// Winograd, by the direct kernels, by Winograd tiles and as `.automatic` runs it, alternately, at the model's widths and at
 /// scaled (pruned) widths, with the weight gradient alone by kernel rows and by the direct kernel — the
 /// measurement that decides where `ConvolutionAlgorithm.automatic` should pick which.
 struct ConvBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows, Winograd, the direct kernels and automatic, alternately.")
+        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows, Winograd, the direct kernels, Winograd tiles and automatic, alternately.")
 
     @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")).")
     var model = "vgg-s"
@@ -57,15 +57,17 @@ struct ConvBenchCommand: ParsableCommand {
         print("\(model), batch \(batch), \(Compute.workers) threads; ms per pass (median of \(steps)); "
               + "train ratio = (forward + backward) / im2col's; ∂W alone = backward without ∂X")
         print("conv (C -> K, H x W)        im2col fwd   bwd   kernel rows fwd   bwd  ratio   Winograd fwd   bwd  ratio"
-              + "   direct fwd   bwd  ratio   automatic fwd   bwd  ratio   ∂W alone: kernel rows  direct")
+              + "   direct fwd   bwd  ratio   Winograd tiles fwd   bwd  ratio   automatic fwd   bwd  ratio"
+              + "   ∂W alone: kernel rows  direct")
         for t in timings {
             let name = "\(t.shape.inChannels) -> \(t.shape.outChannels), \(t.shape.height) x \(t.shape.width)"
-            let (rows, winograd, direct, automatic) = (t.kernelRows, t.winograd, t.direct, t.automatic)
+            let (rows, winograd, direct, tiles, automatic) = (t.kernelRows, t.winograd, t.direct, t.winogradTiles, t.automatic)
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f %12.2f %6.2f %6.2f %15.2f %6.2f %6.2f"
-                           + " %22.2f %7.2f", t.im2col.forward,
+                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f %12.2f %6.2f %6.2f %20.2f %6.2f %6.2f"
+                           + " %15.2f %6.2f %6.2f %22.2f %7.2f", t.im2col.forward,
                            t.im2col.backward, rows.forward, rows.backward, t.trainRatio(rows), winograd.forward,
                            winograd.backward, t.trainRatio(winograd), direct.forward, direct.backward, t.trainRatio(direct),
+                           tiles.forward, tiles.backward, t.trainRatio(tiles),
                            automatic.forward, automatic.backward, t.trainRatio(automatic), t.kernelRowsWeightGradient,
                            t.directWeightGradient))
         }
@@ -122,6 +124,7 @@ struct ConvTiming: Codable {
     var kernelRows: Time
     var winograd: Time
     var direct: Time
+    var winogradTiles: Time
     var automatic: Time
     /// Median milliseconds of a backward pass that computes no `∂X` (`computesInputGradient`
     /// false): `∂W` and `∂b` alone, by kernel rows and by the direct kernel.
@@ -131,7 +134,7 @@ struct ConvTiming: Codable {
     /// An algorithm's forward + backward time over im2col's: below 1, it trains faster.
     func trainRatio(_ time: Time) -> Double { (time.forward + time.backward) / (im2col.forward + im2col.backward) }
 
-    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct, .automatic]
+    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct, .winogradTiles, .automatic]
 
     /// Times `shape` on random input of `batch` images: each repeat runs every algorithm in
     /// turn (kernel rows and direct a second time without `∂X`), so all see the same machine
@@ -163,7 +166,7 @@ struct ConvTiming: Codable {
             Time(forward: milliseconds(forward[algorithm]!), backward: milliseconds(backward[algorithm]!))
         }
         return ConvTiming(shape: shape, im2col: time(.im2col), kernelRows: time(.kernelRows), winograd: time(.winograd),
-                          direct: time(.direct), automatic: time(.automatic),
+                          direct: time(.direct), winogradTiles: time(.winogradTiles), automatic: time(.automatic),
                           kernelRowsWeightGradient: milliseconds(weightGradient[.kernelRows]!),
                           directWeightGradient: milliseconds(weightGradient[.direct]!))
     }

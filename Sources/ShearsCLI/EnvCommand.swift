@@ -40,6 +40,8 @@ struct EnvironmentReport: Codable {
     /// Which code the direct convolution kernels run here (`Conv2D.directKernelsAreFast`);
     /// optional so that reports written before it still decode.
     var directConvolution: String?
+    /// Which code Winograd tiles run here (`Conv2D.winogradTilesAreFast`); optional as above.
+    var winogradTiles: String?
 
     static func current() -> EnvironmentReport {
         EnvironmentReport(
@@ -50,13 +52,15 @@ struct EnvironmentReport: Codable {
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
             swift: compilerVersion,
             directConvolution: Conv2D.directKernelsAreFast
-                ? "AVX2 + FMA kernels (automatic picks them)" : "portable C loop (automatic keeps kernel rows)")
+                ? "AVX2 + FMA kernels (automatic picks them)" : "portable C loop (automatic keeps kernel rows)",
+            winogradTiles: Conv2D.winogradTilesAreFast
+                ? "AVX-512 kernels (automatic picks them)" : "portable C loop (automatic keeps the direct kernels)")
     }
 
     var fields: [(String, String)] {
         [("blas", blasConfig), ("blas core", blasCore), ("blas threads", "\(blasThreads)"),
          ("cpu", "\(cpu) (\(cores) cores)"), ("os", os), ("swift", swift),
-         ("direct conv", directConvolution ?? "unknown")]
+         ("direct conv", directConvolution ?? "unknown"), ("winograd tiles", winogradTiles ?? "unknown")]
     }
 
     private static var compilerVersion: String {

@@ -49,12 +49,13 @@ func runShearsUntilKilled(_ arguments: [String], interval: useconds_t = 2_000,
 
 @Suite("The shears command line", .serialized)
 struct CLITests {
-    @Test("env names OpenBLAS, its thread count and the direct convolution's code")
+    @Test("env names OpenBLAS, its thread count and the direct convolution's and Winograd tiles' code")
     func env() throws {
         let result = try runShears(["env"])
         #expect(result.status == 0)
         #expect(result.output.contains("OpenBLAS") && result.output.contains("blas threads"))
         #expect(result.output.contains(Conv2D.directKernelsAreFast ? "direct conv      AVX2 + FMA" : "direct conv      portable"))
+        #expect(result.output.contains(Conv2D.winogradTilesAreFast ? "winograd tiles   AVX-512" : "winograd tiles   portable"))
     }
 
     @Test("train on a subset writes a checkpoint that eval reads; the loss falls")

@@ -44,7 +44,8 @@ private func runShearsOrThrow(_ arguments: [String]) throws -> String {
     return result.output
 }
 
-/// A vgg-s at width 0.25 trained briefly (about 58% test accuracy) and a copy with half of its
+/// A vgg-s at width 0.25 trained briefly (about 65% test accuracy; at a learning rate of 0.05
+/// this tiny net is on the edge of dying, and with Winograd tiles' rounding seed 1 did) and a copy with half of its
 /// filters removed by l1 norm, made once for the suite. At half, l1 removes some filters whose
 /// output was a positive constant, so the pruned model carries an `output_offset` (at 30% it
 /// removes only filters with negative biases from this model). l1 needs no data, so the
@@ -62,7 +63,7 @@ private struct Models {
         trained = directory.appendingPathComponent("trained.safetensors").path
         filterPruned = directory.appendingPathComponent("filter.safetensors").path
         try runShearsOrThrow(["train", "--width", "0.25", "--epochs", "2", "--train-limit", "4096", "--batch-size", "32",
-                              "--learning-rate", "0.05", "--test-limit", "256", "--out", trained])
+                              "--learning-rate", "0.03", "--test-limit", "256", "--out", trained])
         try Self.prune(trained, granularity: "filter", ratio: 0.5, to: filterPruned)
     }
 

@@ -66,4 +66,34 @@ size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, i
 void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, const float *dy,
                                       int outputs, int kernels, float *scratch, float *dw);
 
+/// 1 when this CPU and its OS run the AVX-512 Winograd kernels (x86-64), else 0. Without them
+/// `shears_winograd3x3` computes the same sums in plain C, in the same order.
+int shears_winograd3x3_fast(void);
+
+/// Floats of transformed filters for `outputs` filters reading `inputs` channels (16 per pair).
+size_t shears_winograd3x3_filter_count(int inputs, int outputs);
+
+/// `u[ξ][o][c] = (G g Gᵀ)[ξ]` for every filter `g` of the convolution run (Lavin & Gray 2016,
+/// eq. 8; WinogradTiles.c): with `rotated` 0, the conv's own filters `w[filters][channels][3][3]`
+/// (`outputs = filters`, `inputs = channels`); with `rotated` 1, those of its input gradient,
+/// `g[c][f][i][j] = w[f][c][2−i][2−j]` (`outputs = channels`, `inputs = filters`).
+void shears_winograd3x3_transform_filters(const float *w, int filters, int channels, int rotated, float *u);
+
+/// Images per call of `shears_winograd3x3` on `height x width` maps for a full use of its
+/// register tiles (1 on 28 x 28 maps, 2 on 14 x 14, 6 on 7 x 7): a group's tiles are multiplied together.
+int shears_winograd3x3_group(int height, int width);
+
+/// Floats of scratch `shears_winograd3x3` needs for `images` images.
+size_t shears_winograd3x3_scratch_count(int images, int inputs, int outputs, int height, int width);
+
+/// `shears_direct3x3`'s stride-1 convolution of `images` consecutive images (the same `start`,
+/// `relu` and `pool`; `x` `images x inputs x height x width`, `y` `images x outputs x height x
+/// width`, or `images x outputs x ⌊height/2⌋ x ⌊width/2⌋` pooled) by Winograd's F(2x2, 3x3):
+/// the same values up to the rounding of the transforms, and each image's values the same bits
+/// whatever the group. `u` from `shears_winograd3x3_transform_filters`, `scratch` of
+/// `shears_winograd3x3_scratch_count` floats; `portable` 1 runs the plain C code (the same bits
+/// as the AVX-512 code).
+void shears_winograd3x3(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
+                        const float *start, int relu, int pool, int portable, float *scratch, float *y);
+
 #endif

@@ -8,7 +8,7 @@ struct DepthFirstSegment {
     /// One node as an operation on one image, with the ReLU (and the 2x2 max-pool) fused into it.
     struct Step {
         enum Operation: Equatable {
-            /// A conv by the direct kernels (`Conv2D.usesDirect`), with its pool when fused.
+            /// A conv by the per-image kernels (`Conv2D.usesDirect`: direct or Winograd tiles), with its pool when fused.
             case directConv
             /// `BatchNorm2D` in evaluation mode: `a·x + b` per channel.
             case batchNorm

@@ -17,27 +17,30 @@ extension Conv2D {
     /// `.automatic` does not pick it.
     public static let directKernelsAreFast = shears_direct3x3_fast() == 1
 
-    /// Whether the forward pass runs by the direct kernels: the layer is 3x3, stride 1 or 2,
-    /// padding 1 and not shape-pruned, and `algorithm` is `.direct`, or `.automatic` on a CPU
-    /// where they are fast (`directKernelsAreFast`) and Winograd is not picked.
+    /// Whether the forward pass runs image by image by the kernels of `Sources/CDirectConvolution`
+    /// (the direct ones, or Winograd tiles where `usesWinogradTiles(height:width:)`): the layer is
+    /// 3x3, stride 1 or 2, padding 1 and not shape-pruned, and `algorithm` is `.direct` or
+    /// `.winogradTiles`, or `.automatic` on a CPU where the direct kernels are fast
+    /// (`directKernelsAreFast`) and Winograd is not picked.
     public var usesDirect: Bool {
         let applies = kernelHeight == 3 && kernelWidth == 3 && (stride == 1 || stride == 2) && padding == 1
             && patchRows == nil
         switch algorithm {
         case .im2col, .winograd, .kernelRows: return false
-        case .direct: return applies
+        case .direct, .winogradTiles: return applies
         case .automatic: return applies && Conv2D.directKernelsAreFast && !usesWinograd
         }
     }
 
-    /// Whether backward runs by the direct kernels too: where the forward pass does with stride
+    /// Whether backward runs by the direct kernels too (`∂X` by Winograd tiles where
+    /// `usesWinogradTiles(height:width:)`): where the forward pass does with stride
     /// 1 (a stride-2 layer's backward is `usesDirectStridedInputGradient`'s), except under `.automatic` on a layer of
     /// fewer than `kernelRowsMinimumChannels` input channels (a first layer), whose weight
     /// gradient the direct kernels' tiles of 3 channels would mostly spend on zeros; such a
     /// layer's backward runs by im2col (measured: `shears bench conv`, docs/performance.md, "A
     /// direct convolution").
     public var usesDirectBackward: Bool {
-        usesDirect && stride == 1 && (algorithm == .direct || inChannels >= Conv2D.kernelRowsMinimumChannels)
+        usesDirect && stride == 1 && (algorithm != .automatic || inChannels >= Conv2D.kernelRowsMinimumChannels)
     }
 
     /// The layer's filters packed for the direct kernels, or with `rotated` those of `∂X`.
@@ -72,21 +75,24 @@ extension Conv2D {
     }
 
     /// Forward by the direct kernels: `y[n] = start + conv(x[n])`, then `max(0, ·)` when
-    /// `thenReLU`, then 2x2 max-pooled when `pooled`; each image by one worker with its own scratch.
+    /// `thenReLU`, then 2x2 max-pooled when `pooled`; each image by one worker with its own
+    /// scratch (Winograd tiles: a group of images per call, `DirectScratch.group`).
     func directForward(_ input: Tensor, start: [Float], thenReLU: Bool, pooled: Bool = false,
                        into y: UnsafeMutablePointer<Float>) {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let g = geometry(input.shape)
         let f = outChannels, imageOutputs = pooled ? f * (g.outHeight / 2) * (g.outWidth / 2) : f * g.outPixels
-        let packed = directPackedFilters(rotated: false)
+        let winograd = usesWinogradTiles(height: h, width: w)
+        let packed = imageFilters(rotated: false, height: h, width: w)
         input.values.withUnsafeBufferPointer { x in
             packed.withUnsafeBufferPointer { filters in
                 start.withUnsafeBufferPointer { s in
                     Compute.parallelShares(n) { _, images in
-                        let direct = DirectScratch(inputs: c, outputs: f, height: h, width: w, stride: stride)
-                        for image in images {
-                            direct.convolve(x.baseAddress! + image * c * h * w, filters.baseAddress!, start: s.baseAddress!,
-                                            relu: thenReLU, pooled: pooled, into: y + image * imageOutputs)
+                        let direct = DirectScratch(inputs: c, outputs: f, height: h, width: w, stride: stride, winograd: winograd)
+                        for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: direct.group) {
+                            direct.convolve(x.baseAddress! + first * c * h * w, filters.baseAddress!,
+                                            images: min(direct.group, images.upperBound - first), start: s.baseAddress!,
+                                            relu: thenReLU, pooled: pooled, into: y + first * imageOutputs)
                         }
                     }
                 }
@@ -103,7 +109,8 @@ extension Conv2D {
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let (f, p) = (outChannels, h * w)
-        let filters = computesInputGradient ? directPackedFilters(rotated: true) : []
+        let winograd = usesWinogradTiles(height: h, width: w)
+        let filters = computesInputGradient ? imageFilters(rotated: true, height: h, width: w) : []
         let shares = max(1, min(Compute.workers, n)), size = f * c * 9
         let masks = masksInputGradientByInput
         var partialWeight = [Float](repeating: 0, count: shares * size)
@@ -122,19 +129,23 @@ extension Conv2D {
                                         gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
                                                             images: min(gradient.group, images.upperBound - first), into: dw)
                                     }
-                                    let inputGradient = computesInputGradient
-                                        ? DirectScratch(inputs: f, outputs: c, height: h, width: w) : nil
                                     for image in images {
                                         let dyImage = dy.baseAddress! + image * f * p
                                         for filter in 0..<f { db[filter] += PlaneSums.sum(dyImage + filter * p, count: p) }
-                                        let dxImage = dx.baseAddress! + image * c * p
-                                        if let inputGradient {
-                                            inputGradient.convolve(dyImage, rotated.baseAddress!, start: nil, relu: false, into: dxImage)
-                                            if masks {
-                                                ReLU.maskGradient(dxImage, by: x.baseAddress! + image * c * p, count: c * p, into: dxImage)
-                                            }
-                                        } else {
-                                            dxImage.update(repeating: 0, count: c * p)
+                                    }
+                                    guard computesInputGradient else {
+                                        (dx.baseAddress! + images.lowerBound * c * p).update(repeating: 0, count: images.count * c * p)
+                                        return
+                                    }
+                                    let inputGradient = DirectScratch(inputs: f, outputs: c, height: h, width: w, winograd: winograd)
+                                    let group = inputGradient.group
+                                    for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
+                                        let count = min(group, images.upperBound - first), dxGroup = dx.baseAddress! + first * c * p
+                                        inputGradient.convolve(dy.baseAddress! + first * f * p, rotated.baseAddress!, images: count,
+                                                               start: nil, relu: false, into: dxGroup)
+                                        if masks {
+                                            ReLU.maskGradient(dxGroup, by: x.baseAddress! + first * c * p, count: count * c * p,
+                                                              into: dxGroup)
                                         }
                                     }
                                 }
@@ -153,31 +164,50 @@ extension Conv2D {
     }
 }
 
-/// One worker's scratch for the direct kernels (the padded image, or its four phases for
-/// stride 2, and the tiles' outputs), sized once per pass, and the call for one image.
+/// One worker's scratch for the per-image kernels (the direct kernels' padded image, or its
+/// four phases for stride 2, and the tiles' outputs; or Winograd tiles' transformed images and
+/// products), sized once per pass, and the call for one image or a group.
 final class DirectScratch {
     let inputs: Int32, outputs: Int32, height: Int32, width: Int32, stride: Int32
+    /// Whether `convolve` runs Winograd tiles (filters from `Conv2D.winogradTileFilters`) rather
+    /// than the direct kernels (filters from `Conv2D.directPackedFilters`).
+    let winograd: Bool
+    /// The most images per `convolve` call: for Winograd tiles with `grouped`, enough that the
+    /// products' register tiles are full on small maps (`shears_winograd3x3_group`), else 1.
+    let group: Int
     private let scratch: UnsafeMutablePointer<Float>
 
-    /// For images of `inputs x height x width` convolved at `stride` (1 or 2) into `outputs` maps.
-    init(inputs: Int, outputs: Int, height: Int, width: Int, stride: Int = 1) {
-        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0 && (stride == 1 || stride == 2),
+    /// For images of `inputs x height x width` convolved at `stride` (1 or 2; 1 for Winograd)
+    /// into `outputs` maps, one per call unless `winograd` and `grouped`.
+    init(inputs: Int, outputs: Int, height: Int, width: Int, stride: Int = 1, winograd: Bool = false, grouped: Bool = true) {
+        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0 && (stride == 1 || stride == 2 && !winograd),
                      "DirectScratch: \(inputs) -> \(outputs) channels, \(height) x \(width), stride \(stride)")
         (self.inputs, self.outputs, self.height, self.width) = (Int32(inputs), Int32(outputs), Int32(height), Int32(width))
         self.stride = Int32(stride)
-        scratch = .allocate(capacity: shears_direct3x3_scratch_count(self.inputs, self.outputs, self.height, self.width,
-                                                                     self.stride))
+        self.winograd = winograd
+        group = winograd && grouped ? Int(shears_winograd3x3_group(self.height, self.width)) : 1
+        let count = winograd
+            ? shears_winograd3x3_scratch_count(Int32(group), self.inputs, self.outputs, self.height, self.width)
+            : shears_direct3x3_scratch_count(self.inputs, self.outputs, self.height, self.width, self.stride)
+        scratch = .allocate(capacity: count)
     }
 
     deinit { scratch.deallocate() }
 
     /// `y = start + conv(x)` (`start` nil for zeros), then the ReLU when `relu`, then 2x2
-    /// max-pooled when `pooled`, for one image; by the plain C loop when `portable` (the same
-    /// bits, for tests).
-    func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, start: UnsafePointer<Float>?, relu: Bool,
-                  pooled: Bool = false, portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
-        shears_direct3x3(x, inputs, height, width, stride, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0,
-                         portable ? 1 : 0, scratch, y)
+    /// max-pooled when `pooled`, for `images` consecutive images (at most `group`; each
+    /// image's values the same bits whatever the group); by the plain C loop when `portable`
+    /// (the same bits, for tests).
+    func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, images: Int = 1, start: UnsafePointer<Float>?,
+                  relu: Bool, pooled: Bool = false, portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
+        precondition((1...group).contains(images), "DirectScratch: \(images) images, groups of at most \(group)")
+        if winograd {
+            shears_winograd3x3(x, Int32(images), inputs, height, width, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0,
+                               portable ? 1 : 0, scratch, y)
+        } else {
+            shears_direct3x3(x, inputs, height, width, stride, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0,
+                             portable ? 1 : 0, scratch, y)
+        }
     }
 }
 

@@ -26,6 +26,13 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// layer uses im2col. Same products as im2col, summed channel by channel and tap by tap with
     /// fused multiply-adds.
     case direct
+    /// Winograd's F(2x2, 3x3) image by image (`Conv2D+WinogradTiles.swift`,
+    /// `Sources/CDirectConvolution/WinogradTiles.c`): the forward pass and the input gradient of
+    /// 3x3, padding-1, stride-1 layers that are not shape-pruned, the transforms and the 16
+    /// products of one image kept in cache by AVX-512 register tiles, the start values, ReLU and
+    /// 2x2 pooling fused into the output transform; the weight gradient by the direct kernels.
+    /// Elsewhere as `.direct`. The same values as `.direct` up to the rounding of the transforms.
+    case winogradTiles
     /// Winograd where it applies, both channel counts are at least
     /// `Conv2D.winogradMinimumChannels` and OpenBLAS runs generic (pre-AVX) GEMM kernels;
     /// im2col elsewhere. Measured layer by layer (`shears bench conv`, docs/performance.md):
@@ -39,7 +46,11 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// least `Conv2D.kernelRowsMinimumChannels` input channels, and than im2col in the forward
     /// pass of the 1-channel first layers, whose backward stays on im2col:
     /// docs/performance.md, "A direct convolution"), the weight gradient included (channels
-    /// last: 0.73–0.95 of kernel rows' time, "∂W channels last"); else kernel rows
+    /// last: 0.73–0.95 of kernel rows' time, "∂W channels last"), with their forward pass and
+    /// `∂X` by Winograd tiles where the CPU has AVX-512, both channel counts are at least
+    /// `Conv2D.winogradTilesMinimumChannels` and the maps at least
+    /// `Conv2D.winogradTilesMinimumPixels` (`Conv2D.usesWinogradTiles(height:width:)`; vgg-s
+    /// trains 1.1–1.2x faster, "Winograd tiles"); else kernel rows
     /// where they apply to a layer of at least `Conv2D.kernelRowsMinimumChannels` input channels
     /// (faster than im2col on every such conv: "Kernel rows"); im2col elsewhere.
     case automatic
@@ -56,7 +67,7 @@ extension Conv2D {
         let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding <= 2
             && patchRows == nil && weight.mask == nil
         switch algorithm {
-        case .im2col, .kernelRows, .direct: return false
+        case .im2col, .kernelRows, .direct, .winogradTiles: return false
         case .winograd: return applies
         case .automatic:
             return applies && Conv2D.automaticPicksWinograd(inChannels: inChannels, outChannels: outChannels,
@@ -80,8 +91,9 @@ extension Conv2D {
         switch algorithm {
         case .im2col, .winograd: return false
         case .kernelRows: return applies
-        // Forced direct runs everything by the direct kernels, or by im2col where they do not apply.
-        case .direct: return false
+        // Forced direct (or Winograd tiles) runs everything by the per-image kernels, or by im2col
+        // where they do not apply.
+        case .direct, .winogradTiles: return false
         case .automatic:
             return applies && !usesWinograd && !usesDirect && inChannels >= Conv2D.kernelRowsMinimumChannels
         }

@@ -5,7 +5,8 @@
 /// Images are split across `Compute.workers` threads with private scratch buffers.
 /// Stride-1 layers whose output is as wide as their input regroup the same GEMM by kernel row
 /// (`Conv2D+KernelRows.swift`), and 3x3 stride-1 layers may compute all three by Winograd's
-/// F(2x2, 3x3) (`Conv2D+Winograd.swift`) or by direct kernels (`Conv2D+Direct.swift`);
+/// F(2x2, 3x3) (`Conv2D+Winograd.swift`, or image by image: `Conv2D+WinogradTiles.swift`) or by
+/// direct kernels (`Conv2D+Direct.swift`);
 /// `algorithm` and `ConvolutionAlgorithm.automatic` choose.
 ///
 /// Two pruning states change the plain formula: after shape-wise pruning (`patchRows`) the

@@ -1,0 +1,415 @@
+// Winograd F(2x2, 3x3) convolution of one image (stride 1, padding 1), Lavin & Gray 2016, §4.1
+// (their eq. 8): per 2x2 output tile, Y = Aᵀ[U ⊙ V]A with U = G g Gᵀ (the filter, transformed
+// once per pass) and V = Bᵀ d B (the tile's 4x4 input patch d), summed over channels in the
+// transform domain:
+//
+//     M[ξ][k][t] = Σ_c U[ξ][k][c]·V[ξ][c][t]     (ξ = 0…15, k a filter, t a tile),
+//
+// 16 multiplications per tile and channel where the direct convolution spends 36.
+//
+//     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
+//     Aᵀ = [1 1 1 0; 0 1 −1 −1].
+//
+// Unlike `WinogradConvolution` (Swift, its 16 products as BLAS GEMMs over all tiles of a batch),
+// everything here stays in one image's cache (a small group's on maps of fewer than 96 tiles,
+// whose tiles are multiplied together): the input transform reads each padded row once,
+// split into its even and odd columns so that the four columns a tile row needs are two
+// unaligned loads of each; the 16 products are register tiles of up to 6 filters x 64 tiles
+// (AVX-512: 24 accumulators, one broadcast per filter and channel); the output transform adds
+// the start values, applies the ReLU and, when asked, max-pools each tile — a 2x2 output tile
+// is exactly a 2x2 pooling window — before anything is stored.
+//
+// Order of every sum, the same in the AVX-512 code and the portable C (hence the same bits):
+// the transforms as written below, left to right; each product sum channel by channel with
+// fused multiply-adds from 0; then the start value added, the ReLU (`v <= 0 ? 0 : v`) and the
+// pool (top left, top right, bottom left, bottom right by `>`, keeping the first largest).
+
+#include "CDirectConvolution.h"
+#include "DirectLayout.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { transformPoints = 16, tilesPerVector = 16, vectorsPerBlock = 4, mostFiltersPerBlock = 6 };
+
+// Tiles a group of images should have at least (`shears_winograd3x3_group`): a 7 x 7 image has
+// 16, one vector, and the products' register tiles want 4 vectors (64 tiles) to hold 24
+// accumulators; more images per group pay for themselves until V and M leave L2.
+enum { groupTiles = 96 };
+
+// Tiles of an image (`tileRows x tileColumns`, the last row or column half outside an odd
+// side), and the floats of one half (even or odd columns) of a padded input row: the tile
+// columns plus one, plus a vector's slack for the loads past the end.
+typedef struct {
+    int height, width, tileRows, tileColumns;
+    long tiles, half;
+} TileLayout;
+
+static TileLayout tileLayout(int height, int width) {
+    TileLayout g = {height, width, (height + 1) / 2, (width + 1) / 2, 0, 0};
+    g.tiles = (long)g.tileRows * g.tileColumns;
+    g.half = g.tileColumns + 1 + tilesPerVector;
+    return g;
+}
+
+// Scratch: the padded rows of one channel (each its even then its odd columns), then the
+// transformed input V[16][inputs][tiles] and the products M[16][outputs][tiles] of a group of
+// images, their tiles side by side.
+static long rowFloats(TileLayout g) { return (2L * g.tileRows + 2) * 2 * g.half; }
+
+size_t shears_winograd3x3_filter_count(int inputs, int outputs) { return (size_t)transformPoints * inputs * outputs; }
+
+size_t shears_winograd3x3_scratch_count(int images, int inputs, int outputs, int height, int width) {
+    TileLayout g = tileLayout(height, width);
+    return (size_t)(rowFloats(g) + transformPoints * images * g.tiles * ((long)inputs + outputs));
+}
+
+void shears_winograd3x3_transform_filters(const float *w, int filters, int channels, int rotated, float *u) {
+    int outputs = rotated ? channels : filters, inputs = rotated ? filters : channels;
+    for (int o = 0; o < outputs; o++) {
+        for (int c = 0; c < inputs; c++) {
+            // g[i][j]: the 3x3 filter from input channel c to output o of the convolution run.
+            float g[3][3];
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 3; j++) {
+                    g[i][j] = rotated ? w[((long)c * channels + o) * 9 + (2 - i) * 3 + (2 - j)]
+                                      : w[((long)o * channels + c) * 9 + i * 3 + j];
+                }
+            }
+            float t[4][3];  // G g
+            for (int j = 0; j < 3; j++) {
+                t[0][j] = g[0][j];
+                t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+                t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+                t[3][j] = g[2][j];
+            }
+            for (int i = 0; i < 4; i++) {  // (G g) Gᵀ
+                float row[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]),
+                                t[i][2]};
+                for (int j = 0; j < 4; j++) u[((long)(i * 4 + j) * outputs + o) * inputs + c] = row[j];
+            }
+        }
+    }
+}
+
+// Bᵀ d B for the 4 x 4 patch `d`, into `v[ξ·stride]`.
+static inline void transformPatch(float d[4][4], float *v, long stride) {
+    float s[4][4];  // d B, row by row
+    for (int i = 0; i < 4; i++) {
+        s[i][0] = d[i][0] - d[i][2];
+        s[i][1] = d[i][1] + d[i][2];
+        s[i][2] = d[i][2] - d[i][1];
+        s[i][3] = d[i][1] - d[i][3];
+    }
+    for (int j = 0; j < 4; j++) {  // Bᵀ (d B)
+        v[(0 * 4 + j) * stride] = s[0][j] - s[2][j];
+        v[(1 * 4 + j) * stride] = s[1][j] + s[2][j];
+        v[(2 * 4 + j) * stride] = s[2][j] - s[1][j];
+        v[(3 * 4 + j) * stride] = s[1][j] - s[3][j];
+    }
+}
+
+static void inputTransformPortable(const float *x, TileLayout g, float *v, long pointStride) {
+    for (int ty = 0; ty < g.tileRows; ty++) {
+        for (int tx = 0; tx < g.tileColumns; tx++) {
+            float d[4][4];
+            for (int i = 0; i < 4; i++) {
+                for (int j = 0; j < 4; j++) {
+                    int row = 2 * ty + i - 1, column = 2 * tx + j - 1;
+                    int inside = row >= 0 && row < g.height && column >= 0 && column < g.width;
+                    d[i][j] = inside ? x[(long)row * g.width + column] : 0;
+                }
+            }
+            transformPatch(d, v + (long)ty * g.tileColumns + tx, pointStride);
+        }
+    }
+}
+
+static void productsPortable(const float *u, int outputs, int inputs, const float *v, long tiles, float *m) {
+    for (int point = 0; point < transformPoints; point++) {
+        const float *up = u + (long)point * outputs * inputs, *vp = v + (long)point * inputs * tiles;
+        float *mp = m + (long)point * outputs * tiles;
+        for (int o = 0; o < outputs; o++) {
+            for (long t = 0; t < tiles; t++) {
+                float sum = 0;
+                for (int c = 0; c < inputs; c++) sum = fmaf(up[(long)o * inputs + c], vp[c * tiles + t], sum);
+                mp[o * tiles + t] = sum;
+            }
+        }
+    }
+}
+
+static inline float startAndReLU(float value, const float *start, long at, int relu) {
+    if (start) value += start[at];
+    return relu && value <= 0 ? 0 : value;
+}
+
+// Aᵀ M A of output `o`'s tiles (`m` its products, `pointStride` apart), plus start, ReLU, pool.
+static void outputTransformPortable(const float *m, long pointStride, TileLayout g, const float *start, int relu,
+                                    int pool, float *y) {
+    long pooledWidth = g.width / 2;
+    for (int ty = 0; ty < g.tileRows; ty++) {
+        for (int tx = 0; tx < g.tileColumns; tx++) {
+            float e[16], r[2][4], out[2][2];
+            for (int point = 0; point < transformPoints; point++) e[point] = m[point * pointStride + (long)ty * g.tileColumns + tx];
+            for (int j = 0; j < 4; j++) {
+                r[0][j] = e[j] + e[4 + j] + e[8 + j];
+                r[1][j] = e[4 + j] - e[8 + j] - e[12 + j];
+            }
+            for (int i = 0; i < 2; i++) {
+                long at = (long)(2 * ty + i) * g.width + 2 * tx;
+                out[i][0] = r[i][0] + r[i][1] + r[i][2];
+                out[i][1] = r[i][1] - r[i][2] - r[i][3];
+                if (2 * ty + i >= g.height) continue;
+                out[i][0] = startAndReLU(out[i][0], start, at, relu);
+                if (2 * tx + 1 < g.width) out[i][1] = startAndReLU(out[i][1], start, at + 1, relu);
+            }
+            if (pool) {
+                if (ty >= g.height / 2 || tx >= pooledWidth) continue;
+                float best = out[0][0];
+                best = out[0][1] > best ? out[0][1] : best;
+                best = out[1][0] > best ? out[1][0] : best;
+                y[(long)ty * pooledWidth + tx] = out[1][1] > best ? out[1][1] : best;
+                continue;
+            }
+            for (int i = 0; i < 2 && 2 * ty + i < g.height; i++) {
+                long at = (long)(2 * ty + i) * g.width + 2 * tx;
+                y[at] = out[i][0];
+                if (2 * tx + 1 < g.width) y[at + 1] = out[i][1];
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#define AVX512 __attribute__((target("avx512f")))
+
+static AVX512 inline __mmask16 firstLanes(long count) {
+    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+// One channel: its padded rows split into even and odd columns (E[k] = padded column 2k,
+// O[k] = padded column 2k + 1, padded column q + 1 holding x[·][q]), then per tile row and 16
+// tiles the patch columns 2t…2t + 3 are E[t], O[t], E[t + 1], O[t + 1]: `transformPatch`'s
+// arithmetic on vectors.
+static AVX512 void inputTransformAVX512(const float *x, TileLayout g, float *rows, float *v, long pointStride) {
+    long stride = 2 * g.half, paddedRows = 2L * g.tileRows + 2;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    memset(rows, 0, sizeof(float) * stride);
+    for (long r = g.height + 1; r < paddedRows; r++) memset(rows + r * stride, 0, sizeof(float) * stride);
+    for (int y = 0; y < g.height; y++) {
+        float *evens = rows + (y + 1) * stride, *odds = evens + g.half;
+        const float *in = x + (long)y * g.width;
+        memset(evens, 0, sizeof(float) * stride);
+        for (int k = 0; 2 * k < g.width; k += 16) {
+            __m512 a = _mm512_maskz_loadu_ps(firstLanes(g.width - 2 * k), in + 2 * k);
+            __m512 b = _mm512_maskz_loadu_ps(firstLanes(g.width - 2 * k - 16), in + 2 * k + 16);
+            _mm512_storeu_ps(odds + k, _mm512_permutex2var_ps(a, even, b));
+            _mm512_storeu_ps(evens + k + 1, _mm512_permutex2var_ps(a, odd, b));
+        }
+    }
+    for (int ty = 0; ty < g.tileRows; ty++) {
+        for (int t0 = 0; t0 < g.tileColumns; t0 += tilesPerVector) {
+            __mmask16 lanes = firstLanes(g.tileColumns - t0);
+            __m512 s[4][4];
+            for (int i = 0; i < 4; i++) {
+                const float *evens = rows + (2 * ty + i) * stride + t0, *odds = evens + g.half;
+                __m512 d0 = _mm512_loadu_ps(evens), d1 = _mm512_loadu_ps(odds);
+                __m512 d2 = _mm512_loadu_ps(evens + 1), d3 = _mm512_loadu_ps(odds + 1);
+                s[i][0] = _mm512_sub_ps(d0, d2);
+                s[i][1] = _mm512_add_ps(d1, d2);
+                s[i][2] = _mm512_sub_ps(d2, d1);
+                s[i][3] = _mm512_sub_ps(d1, d3);
+            }
+            float *target = v + (long)ty * g.tileColumns + t0;
+            for (int j = 0; j < 4; j++) {
+                _mm512_mask_storeu_ps(target + (0 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[0][j], s[2][j]));
+                _mm512_mask_storeu_ps(target + (1 * 4 + j) * pointStride, lanes, _mm512_add_ps(s[1][j], s[2][j]));
+                _mm512_mask_storeu_ps(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
+                _mm512_mask_storeu_ps(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
+            }
+        }
+    }
+}
+
+// m[f][q] = Σ_c u[f][c]·v[c][q] for `filters` (≤ 6) filters and `vectors` (≤ 4) vectors of 16
+// tiles (the last `last` lanes only): the accumulators stay in registers over all channels.
+static inline __attribute__((always_inline, target("avx512f"))) void productBlock(
+    const float *u, long inputs, const float *v, long tiles, float *m, __mmask16 last, int filters, int vectors) {
+    __m512 sums[mostFiltersPerBlock][vectorsPerBlock];
+    for (int f = 0; f < filters; f++) {
+        for (int q = 0; q < vectors; q++) sums[f][q] = _mm512_setzero_ps();
+    }
+    for (long c = 0; c < inputs; c++) {
+        __m512 x[vectorsPerBlock];
+        for (int q = 0; q < vectors; q++) {
+            x[q] = q == vectors - 1 ? _mm512_maskz_loadu_ps(last, v + c * tiles + 16 * q) : _mm512_loadu_ps(v + c * tiles + 16 * q);
+        }
+        for (int f = 0; f < filters; f++) {
+            __m512 w = _mm512_set1_ps(u[f * inputs + c]);
+            for (int q = 0; q < vectors; q++) sums[f][q] = _mm512_fmadd_ps(w, x[q], sums[f][q]);
+        }
+    }
+    for (int f = 0; f < filters; f++) {
+        for (int q = 0; q < vectors; q++) {
+            float *target = m + f * tiles + 16 * q;
+            if (q == vectors - 1) {
+                _mm512_mask_storeu_ps(target, last, sums[f][q]);
+            } else {
+                _mm512_storeu_ps(target, sums[f][q]);
+            }
+        }
+    }
+}
+
+// `productBlock` with its counts fixed, so that every loop over them unrolls into registers.
+typedef void (*ProductBlock)(const float *, long, const float *, long, float *, __mmask16);
+#define BLOCK(f, q) \
+    static AVX512 void block##f##x##q(const float *u, long c, const float *v, long t, float *m, __mmask16 last) { \
+        productBlock(u, c, v, t, m, last, f, q); \
+    }
+#define BLOCKS(f) BLOCK(f, 1) BLOCK(f, 2) BLOCK(f, 3) BLOCK(f, 4)
+BLOCKS(1) BLOCKS(2) BLOCKS(3) BLOCKS(4) BLOCKS(5) BLOCKS(6)
+static const ProductBlock productBlocks[mostFiltersPerBlock][vectorsPerBlock] = {
+    {block1x1, block1x2, block1x3, block1x4}, {block2x1, block2x2, block2x3, block2x4},
+    {block3x1, block3x2, block3x3, block3x4}, {block4x1, block4x2, block4x3, block4x4},
+    {block5x1, block5x2, block5x3, block5x4}, {block6x1, block6x2, block6x3, block6x4},
+};
+
+// The 16 products, each over blocks of filters (split evenly, at most 6) and 64 tiles.
+static AVX512 void productsAVX512(const float *u, int outputs, int inputs, const float *v, long tiles, float *m) {
+    int blocks = (outputs + mostFiltersPerBlock - 1) / mostFiltersPerBlock;
+    long span = (long)tilesPerVector * vectorsPerBlock;
+    for (int point = 0; point < transformPoints; point++) {
+        const float *up = u + (long)point * outputs * inputs, *vp = v + (long)point * inputs * tiles;
+        float *mp = m + (long)point * outputs * tiles;
+        for (int b = 0, first = 0; b < blocks; b++) {
+            int filters = (int)((long)outputs * (b + 1) / blocks) - first;
+            for (long t0 = 0; t0 < tiles; t0 += span) {
+                long left = tiles - t0 < span ? tiles - t0 : span;
+                int vectors = (int)((left + tilesPerVector - 1) / tilesPerVector);
+                productBlocks[filters - 1][vectors - 1](up + (long)first * inputs, inputs, vp + t0, tiles,
+                                                        mp + (long)first * tiles + t0,
+                                                        firstLanes(left - (vectors - 1) * tilesPerVector));
+            }
+            first += filters;
+        }
+    }
+}
+
+// `v <= 0 ? 0 : v` on 16 lanes (NaN kept), as `startAndReLU`.
+static AVX512 inline __m512 clamped(__m512 value) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_NLE_UQ), value);
+}
+
+// `a > best ? a : best` on 16 lanes.
+static AVX512 inline __m512 larger(__m512 a, __m512 best) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, best, _CMP_GT_OQ), best, a);
+}
+
+// `outputTransformPortable` for 16 tiles at a time: the even and odd output columns of a tile
+// row come out in separate vectors; the start values are loaded and split the same way, and
+// the outputs interleaved back as they are stored (or pooled without interleaving).
+static AVX512 void outputTransformAVX512(const float *m, long pointStride, TileLayout g, const float *start, int relu,
+                                         int pool, float *y) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    int rows = pool ? g.height / 2 : g.tileRows;
+    long pooledWidth = g.width / 2;
+    for (int ty = 0; ty < rows; ty++) {
+        for (int t0 = 0; t0 < g.tileColumns; t0 += tilesPerVector) {
+            const float *source = m + (long)ty * g.tileColumns + t0;
+            __mmask16 lanes = firstLanes(g.tileColumns - t0);
+            __m512 e[transformPoints], r[2][4], out[2][2];
+            for (int point = 0; point < transformPoints; point++) {
+                e[point] = _mm512_maskz_loadu_ps(lanes, source + point * pointStride);
+            }
+            for (int j = 0; j < 4; j++) {
+                r[0][j] = _mm512_add_ps(_mm512_add_ps(e[j], e[4 + j]), e[8 + j]);
+                r[1][j] = _mm512_sub_ps(_mm512_sub_ps(e[4 + j], e[8 + j]), e[12 + j]);
+            }
+            long columns = g.width - 2L * t0;
+            __mmask16 lowColumns = firstLanes(columns), highColumns = firstLanes(columns - 16);
+            for (int i = 0; i < 2 && 2 * ty + i < g.height; i++) {
+                out[i][0] = _mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]);
+                out[i][1] = _mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]);
+                long at = (long)(2 * ty + i) * g.width + 2 * t0;
+                if (start) {
+                    __m512 a = _mm512_maskz_loadu_ps(lowColumns, start + at);
+                    __m512 b = _mm512_maskz_loadu_ps(highColumns, start + at + 16);
+                    out[i][0] = _mm512_add_ps(out[i][0], _mm512_permutex2var_ps(a, even, b));
+                    out[i][1] = _mm512_add_ps(out[i][1], _mm512_permutex2var_ps(a, odd, b));
+                }
+                if (relu) {
+                    out[i][0] = clamped(out[i][0]);
+                    out[i][1] = clamped(out[i][1]);
+                }
+                if (pool) continue;
+                _mm512_mask_storeu_ps(y + at, lowColumns, _mm512_permutex2var_ps(out[i][0], low, out[i][1]));
+                _mm512_mask_storeu_ps(y + at + 16, highColumns, _mm512_permutex2var_ps(out[i][0], high, out[i][1]));
+            }
+            if (!pool) continue;
+            __m512 best = larger(out[0][1], out[0][0]);
+            best = larger(out[1][0], best);
+            _mm512_mask_storeu_ps(y + ty * pooledWidth + t0, firstLanes(pooledWidth - t0), larger(out[1][1], best));
+        }
+    }
+}
+#endif
+
+int shears_winograd3x3_fast(void) { return directKernelsHaveAVX512(); }
+
+int shears_winograd3x3_group(int height, int width) {
+    long tiles = tileLayout(height, width).tiles;
+    return (int)((groupTiles + tiles - 1) / tiles);
+}
+
+void shears_winograd3x3(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
+                        const float *start, int relu, int pool, int portable, float *scratch, float *y) {
+    TileLayout g = tileLayout(height, width);
+    long all = images * g.tiles;  // the group's tiles, image after image
+    float *rows = scratch, *v = rows + rowFloats(g), *m = v + transformPoints * (long)inputs * all;
+    long inputStride = (long)inputs * all, outputStride = (long)outputs * all;
+    long pixels = (long)height * width, outputPixels = pool ? (long)(height / 2) * (width / 2) : pixels;
+    int fast = 0;
+#if defined(__x86_64__)
+    fast = !portable && shears_winograd3x3_fast();
+#endif
+    for (int image = 0; image < images; image++) {
+        for (int c = 0; c < inputs; c++) {
+            const float *plane = x + ((long)image * inputs + c) * pixels;
+            float *target = v + c * all + image * g.tiles;
+#if defined(__x86_64__)
+            if (fast) {
+                inputTransformAVX512(plane, g, rows, target, inputStride);
+                continue;
+            }
+#endif
+            inputTransformPortable(plane, g, target, inputStride);
+        }
+    }
+#if defined(__x86_64__)
+    if (fast) productsAVX512(u, outputs, inputs, v, all, m);
+#endif
+    if (!fast) productsPortable(u, outputs, inputs, v, all, m);
+    for (int image = 0; image < images; image++) {
+        for (int o = 0; o < outputs; o++) {
+            const float *products = m + o * all + image * g.tiles, *offset = start ? start + o * pixels : NULL;
+            float *target = y + ((long)image * outputs + o) * outputPixels;
+#if defined(__x86_64__)
+            if (fast) {
+                outputTransformAVX512(products, outputStride, g, offset, relu, pool, target);
+                continue;
+            }
+#endif
+            outputTransformPortable(products, outputStride, g, offset, relu, pool, target);
+        }
+    }
+}

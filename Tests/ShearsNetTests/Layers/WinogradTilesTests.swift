@@ -1,0 +1,163 @@
+import Testing
+@testable import ShearsNet
+
+/// Winograd tiles (`ConvolutionAlgorithm.winogradTiles`, F(2x2, 3x3) image by image) against
+/// the definition in Double, within `τ·S` with `WinogradConvolutionTests`' τ and reasoning (the
+/// same transforms and products, summed per image instead of per batch); exactly on small
+/// integers; its AVX-512 code against its plain C loop, bit for bit; its weight gradient the
+/// direct kernels' bits.
+@Suite("Winograd tiles against the definition")
+struct WinogradTilesTests {
+    static let tolerance = WinogradConvolutionTests.tolerance
+    /// The direct kernels' shapes: vgg-s's and resnet-s's 3x3 convs, pruned and odd widths, 7x7
+    /// maps (a half-outside last tile row and column), down to a 1 x 1 image.
+    static let shapes = DirectConvolutionTests.shapes
+
+    func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
+        var rng = SeededGenerator(seed: seed)
+        let layer = Conv2D(inChannels: shape.0, outChannels: shape.1, kernelSize: 3, padding: 1, rng: &rng)
+        layer.algorithm = .winogradTiles
+        return layer
+    }
+
+    @Test("forward, ∂x and ∂w are within τ·S of the definition", arguments: shapes.indices)
+    func againstDefinition(index: Int) {
+        let shape = Self.shapes[index]
+        let (c, f, h, w, n) = shape
+        let conv = layer(shape, seed: 2600 + UInt64(index))
+        #expect(conv.usesWinogradTiles(height: h, width: w) && conv.usesDirectBackward)
+        let x = randomTensor([n, c, h, w], seed: 2700 + UInt64(index))
+        let y = conv.forward(x, training: true)
+        let dy = randomTensor(y.shape, seed: 2800 + UInt64(index))
+        let dx = conv.backward(dy)
+        let exact = ConvolutionDefinition(conv, x, dy)
+        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
+                      ConvolutionDefinition.worstRelative(dx.values, exact.dx, exact.dxScale),
+                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
+        #expect(y.shape == [n, f, h, w])
+        #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance && errors.2 < Self.tolerance,
+                "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
+    }
+
+    @Test("small integers: every transform and sum is exact, so Winograd tiles equal the definition exactly",
+          arguments: [0, 3, 12, 15])
+    func exactIntegers(index: Int) {
+        let shape = Self.shapes[index]
+        let (_, _, h, w, n) = shape
+        let conv = layer(shape, seed: 2900)
+        let (y, dx, _, exact) = ConvolutionDefinition.onSmallIntegers(conv, batch: n, height: h, width: w, seed: 2901)
+        #expect(y.values.map(Double.init) == exact.y)
+        #expect(dx.values.map(Double.init) == exact.dx)
+        #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
+    }
+
+    @Test("the AVX-512 code gives the plain C loop's bits: with and without a start, the ReLU and the pool",
+          arguments: shapes.indices)
+    func fastEqualsPortable(index: Int) {
+        let (c, f, h, w, _) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 3000 + UInt64(index))
+        let x = randomTensor([c, h, w], seed: 3100 + UInt64(index))
+        let start = randomTensor([f, h, w], seed: 3200 + UInt64(index)).values
+        let filters = conv.winogradTileFilters(rotated: false)
+        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: true)
+        func run(portable: Bool, start: [Float]?, relu: Bool, pooled: Bool) -> [Float] {
+            let count = pooled ? f * (h / 2) * (w / 2) : f * h * w
+            return [Float](unsafeUninitializedCapacity: count) { y, initialized in
+                x.values.withUnsafeBufferPointer { image in
+                    scratch.convolve(image.baseAddress!, filters, start: start, relu: relu, pooled: pooled,
+                                     portable: portable, into: y.baseAddress!)
+                }
+                initialized = count
+            }
+        }
+        for (withStart, relu, pooled) in [(false, false, false), (true, false, false), (true, true, false), (true, true, true),
+                                           (false, false, true)] {
+            let fast = run(portable: false, start: withStart ? start : nil, relu: relu, pooled: pooled)
+            let portable = run(portable: true, start: withStart ? start : nil, relu: relu, pooled: pooled)
+            #expect(fast == portable, "shape \(Self.shapes[index]), start \(withStart), relu \(relu), pooled \(pooled)")
+        }
+    }
+
+    @Test("a group of images gives each image the bits it gets alone, AVX-512 and plain C alike",
+          arguments: [3, 6, 12, 15, 18])
+    func groupsKeepEachImagesBits(index: Int) {
+        let (c, f, h, w, _) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 3600 + UInt64(index))
+        let grouped = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: true)
+        let alone = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: true, grouped: false)
+        #expect(grouped.group > 1 && alone.group == 1, "7 x 7 and smaller maps are grouped")
+        let n = grouped.group
+        let x = randomTensor([n, c, h, w], seed: 3601 + UInt64(index)), start = randomTensor([f, h, w], seed: 3602).values
+        let filters = conv.winogradTileFilters(rotated: false)
+        for portable in [false, true] {
+            let together = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
+                x.values.withUnsafeBufferPointer {
+                    grouped.convolve($0.baseAddress!, filters, images: n, start: start, relu: true, portable: portable,
+                                     into: y.baseAddress!)
+                }
+                initialized = n * f * h * w
+            }
+            let separately = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
+                x.values.withUnsafeBufferPointer { image in
+                    for i in 0..<n {
+                        alone.convolve(image.baseAddress! + i * c * h * w, filters, start: start, relu: true, portable: portable,
+                                       into: y.baseAddress! + i * f * h * w)
+                    }
+                }
+                initialized = n * f * h * w
+            }
+            #expect(together == separately, "shape \(Self.shapes[index]), portable \(portable)")
+        }
+    }
+
+    @Test("pooled: MaxPool2D of the ReLU of the unpooled output, bit for bit", arguments: [0, 3, 6, 12, 13, 14])
+    func pooledEqualsSeparatePasses(index: Int) {
+        let (c, _, h, w, n) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 3300 + UInt64(index))
+        conv.outputOffset = randomTensor([conv.outChannels, h, w], seed: 3301)
+        let x = randomTensor([n, c, h, w], seed: 3302 + UInt64(index))
+        let separate = MaxPool2D(size: 2).forward(conv.forward(x, training: false, thenReLU: true), training: false)
+        #expect(conv.predictThenReLUAndMaxPool(x).values == separate.values)
+    }
+
+    @Test("the weight gradient is the direct kernels' (the same bits); ∂x masked by the input as the ReLU's backward")
+    func weightGradientIsDirect() {
+        let shape = (23, 27, 14, 14, 3)
+        // A ReLU's output, as the input of a conv that masks its ∂x.
+        var x = randomTensor([3, 23, 14, 14], seed: 3401)
+        x.values = x.values.map { max($0, 0) }
+        let dy = randomTensor([3, 27, 14, 14], seed: 3402)
+        func run(_ algorithm: ConvolutionAlgorithm) -> (dx: [Float], dw: [Float], db: [Float]) {
+            let conv = layer(shape, seed: 3400)
+            conv.algorithm = algorithm
+            conv.masksInputGradientByInput = true
+            _ = conv.forward(x, training: true)
+            let dx = conv.backward(dy)
+            return (dx.values, conv.weight.gradient.values, conv.bias.gradient.values)
+        }
+        let tiles = run(.winogradTiles), direct = run(.direct)
+        #expect(tiles.dw == direct.dw && tiles.db == direct.db)
+        #expect(zip(tiles.dx, x.values).allSatisfy { dx, input in input > 0 || dx == 0 })
+        #expect(tiles.dx.contains { $0 != 0 })
+        #expect(zip(tiles.dx, direct.dx).map { abs($0 - $1) }.max()! < 1e-5)
+    }
+
+    @Test("automatic picks Winograd tiles on AVX-512 CPUs for stride-1 layers of at least 16 channels each way on maps of 64 pixels or more")
+    func automaticRule() {
+        var rng = SeededGenerator(seed: 3500)
+        func conv(_ c: Int, _ f: Int, stride: Int = 1) -> Conv2D {
+            Conv2D(inChannels: c, outChannels: f, kernelSize: 3, stride: stride, padding: 1, rng: &rng)
+        }
+        let wide = conv(16, 32), thin = conv(15, 64), strided = conv(32, 32, stride: 2)
+        #expect(wide.usesWinogradTiles(height: 14, width: 14) == (Conv2D.winogradTilesAreFast && wide.usesDirect))
+        #expect(wide.usesWinogradTiles(height: 8, width: 8) == wide.usesWinogradTiles(height: 14, width: 14))
+        #expect(!wide.usesWinogradTiles(height: 7, width: 7) && !wide.usesWinogradTiles(height: 4, width: 15))
+        #expect(!thin.usesWinogradTiles(height: 28, width: 28) && !strided.usesWinogradTiles(height: 28, width: 28))
+        strided.algorithm = .winogradTiles
+        #expect(strided.usesDirect && !strided.usesWinogradTiles(height: 28, width: 28))
+        thin.algorithm = .direct
+        #expect(!thin.usesWinogradTiles(height: 28, width: 28))
+        wide.algorithm = .winogradTiles
+        #expect(wide.usesWinogradTiles(height: 1, width: 1))
+    }
+}
