@@ -63,6 +63,20 @@ struct ConvolutionDefinition {
         return (y, dx, dy, ConvolutionDefinition(conv, x, dy))
     }
 
+    /// One forward and backward pass of `conv` on a seeded random batch of `inputShape` and a
+    /// seeded random output gradient: the output's shape and the worst errors of `y`, `∂x` and
+    /// `∂w` against the definition, in units of their `S`.
+    static func worstErrors(_ conv: Conv2D, inputShape: [Int], inputSeed: UInt64, gradientSeed: UInt64)
+        -> (shape: [Int], y: Double, dx: Double, dw: Double) {
+        let x = randomTensor(inputShape, seed: inputSeed)
+        let y = conv.forward(x, training: true)
+        let dy = randomTensor(y.shape, seed: gradientSeed)
+        let dx = conv.backward(dy)
+        let exact = ConvolutionDefinition(conv, x, dy)
+        return (y.shape, worstRelative(y.values, exact.y, exact.yScale), worstRelative(dx.values, exact.dx, exact.dxScale),
+                worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
+    }
+
     /// Worst `|computed − exact| / S` (S floored at the smallest normal float, for all-zero terms).
     static func worstRelative(_ computed: [Float], _ exact: [Double], _ scale: [Double]) -> Double {
         precondition(computed.count == exact.count, "\(computed.count) values against \(exact.count)")

@@ -34,15 +34,10 @@ struct KernelRowConvolutionTests {
         let (_, _, h, w, n, _) = shape
         let conv = layer(shape, seed: 200 + UInt64(index))
         #expect(conv.usesKernelRows)
-        let x = randomTensor([n, conv.inChannels, h, w], seed: 300 + UInt64(index))
-        let y = conv.forward(x, training: true)
-        let dy = randomTensor(y.shape, seed: 400 + UInt64(index))
-        let dx = conv.backward(dy)
-        let exact = ConvolutionDefinition(conv, x, dy)
-        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
-                      ConvolutionDefinition.worstRelative(dx.values, exact.dx, exact.dxScale),
-                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
-        #expect(y.shape == [n, conv.outChannels, h, w])
+        let result = ConvolutionDefinition.worstErrors(conv, inputShape: [n, conv.inChannels, h, w], inputSeed: 300 + UInt64(index),
+                                                       gradientSeed: 400 + UInt64(index))
+        let errors = (result.y, result.dx, result.dw)
+        #expect(result.shape == [n, conv.outChannels, h, w])
         #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance && errors.2 < Self.tolerance,
                 "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
     }

@@ -26,15 +26,10 @@ struct WinogradTilesTests {
         let (c, f, h, w, n) = shape
         let conv = layer(shape, seed: 2600 + UInt64(index))
         #expect(conv.usesWinogradTiles(height: h, width: w) && conv.usesDirectBackward)
-        let x = randomTensor([n, c, h, w], seed: 2700 + UInt64(index))
-        let y = conv.forward(x, training: true)
-        let dy = randomTensor(y.shape, seed: 2800 + UInt64(index))
-        let dx = conv.backward(dy)
-        let exact = ConvolutionDefinition(conv, x, dy)
-        let errors = (ConvolutionDefinition.worstRelative(y.values, exact.y, exact.yScale),
-                      ConvolutionDefinition.worstRelative(dx.values, exact.dx, exact.dxScale),
-                      ConvolutionDefinition.worstRelative(conv.weight.gradient.values, exact.dw, exact.dwScale))
-        #expect(y.shape == [n, f, h, w])
+        let result = ConvolutionDefinition.worstErrors(conv, inputShape: [n, c, h, w], inputSeed: 2700 + UInt64(index),
+                                                       gradientSeed: 2800 + UInt64(index))
+        let errors = (result.y, result.dx, result.dw)
+        #expect(result.shape == [n, f, h, w])
         #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance && errors.2 < Self.tolerance,
                 "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
     }
