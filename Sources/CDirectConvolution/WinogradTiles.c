@@ -26,6 +26,7 @@
 
 #include "CDirectConvolution.h"
 #include "DirectLayout.h"
+#include "WinogradLayout.h"
 
 #include <math.h>
 #include <string.h>
@@ -34,38 +35,26 @@
 #include <immintrin.h>
 #endif
 
-enum { transformPoints = 16, tilesPerVector = 16, vectorsPerBlock = 4, mostFiltersPerBlock = 6 };
+enum { vectorsPerBlock = 4, mostFiltersPerBlock = 6 };
 
 // Tiles a group of images should have at least (`shears_winograd3x3_group`): a 7 x 7 image has
 // 16, one vector, and the products' register tiles want 4 vectors (64 tiles) to hold 24
 // accumulators; more images per group pay for themselves until V and M leave L2.
 enum { groupTiles = 96 };
 
-// Tiles of an image (`tileRows x tileColumns`, the last row or column half outside an odd
-// side), and the floats of one half (even or odd columns) of a padded input row: the tile
-// columns plus one, plus a vector's slack for the loads past the end.
-typedef struct {
-    int height, width, tileRows, tileColumns;
-    long tiles, half;
-} TileLayout;
+// Scratch: the rows of the input transform (`winogradRowFloats`), then the transformed input
+// V[16][inputs][tiles] and the products M[16][outputs][tiles] of a group of images, their
+// tiles side by side.
 
-static TileLayout tileLayout(int height, int width) {
-    TileLayout g = {height, width, (height + 1) / 2, (width + 1) / 2, 0, 0};
-    g.tiles = (long)g.tileRows * g.tileColumns;
-    g.half = g.tileColumns + 1 + tilesPerVector;
-    return g;
-}
-
-// Scratch: the padded rows of one channel (each its even then its odd columns), then the
-// transformed input V[16][inputs][tiles] and the products M[16][outputs][tiles] of a group of
-// images, their tiles side by side.
-static long rowFloats(TileLayout g) { return (2L * g.tileRows + 2) * 2 * g.half; }
+// Half-rows of each of the 8 chunk lists of a 4-tile-column map (`inputTransformFourColumns`):
+// the padded rows of one parity, plus the slack a vector of 4 tile rows reads past the last.
+static long fourColumnHalfRows(TileLayout g) { return (g.tileRows + 3) / 4 * 4 + 1; }
 
 size_t shears_winograd3x3_filter_count(int inputs, int outputs) { return (size_t)transformPoints * inputs * outputs; }
 
 size_t shears_winograd3x3_scratch_count(int images, int inputs, int outputs, int height, int width) {
     TileLayout g = tileLayout(height, width);
-    return (size_t)(rowFloats(g) + transformPoints * images * g.tiles * ((long)inputs + outputs));
+    return (size_t)(winogradRowFloats(g) + transformPoints * images * g.tiles * ((long)inputs + outputs));
 }
 
 void shears_winograd3x3_transform_filters(const float *w, int filters, int channels, int rotated, float *u) {
@@ -188,10 +177,6 @@ static void outputTransformPortable(const float *m, long pointStride, TileLayout
 #if defined(__x86_64__)
 #define AVX512 __attribute__((target("avx512f")))
 
-static AVX512 inline __mmask16 firstLanes(long count) {
-    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
-
 // One channel: its padded rows split into even and odd columns (E[k] = padded column 2k,
 // O[k] = padded column 2k + 1, padded column q + 1 holding x[·][q]), then per tile row and 16
 // tiles the patch columns 2t…2t + 3 are E[t], O[t], E[t + 1], O[t + 1]: `transformPatch`'s
@@ -233,6 +218,49 @@ static AVX512 void inputTransformAVX512(const float *x, TileLayout g, float *row
                 _mm512_mask_storeu_ps(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
                 _mm512_mask_storeu_ps(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
             }
+        }
+    }
+}
+
+// `inputTransformAVX512` for maps of 7 or 8 columns, whose tile rows of 4 tiles would fill a
+// quarter of each vector: 4 tile rows at a time instead. Each padded row r is split into four
+// chunks of 4 columns — E[0…3], O[0…3], E[1…4], O[1…4], the patch columns j = 0…3 of the 4
+// tiles of a tile row — and each chunk stored in a list of its own for r's parity, at r / 2, so
+// that patch row i of tile rows t…t + 3 (padded rows 2t + i, 2t + 2 + i, …) is 16 consecutive
+// floats of list (i mod 2, j) from t + ⌊i/2⌋. The same arithmetic as `transformPatch`.
+static AVX512 void inputTransformFourColumnsAVX512(const float *x, TileLayout g, float *rows, float *v, long pointStride) {
+    long halfRows = fourColumnHalfRows(g), list = 4 * halfRows;  // floats of one chunk list
+    // Lanes of one loaded row (x[y][k] in lane k, lanes 8–15 zero) for the padded columns
+    // 0, 2, 4, 6 | 1, 3, 5, 7 | 2, 4, 6, 8 | 3, 5, 7, 9 (padded column q + 1 is x[y][q]).
+    const __m512i chunks = _mm512_setr_epi32(15, 1, 3, 5, 0, 2, 4, 6, 1, 3, 5, 7, 2, 4, 6, 8);
+    memset(rows, 0, sizeof(float) * 2 * 4 * list);
+    for (int y = 0; y < g.height; y++) {
+        long r = y + 1;
+        float *target = rows + (r % 2) * 4 * list + (r / 2) * 4;
+        __m512 row = _mm512_permutexvar_ps(chunks, _mm512_maskz_loadu_ps(firstLanes(g.width), x + (long)y * g.width));
+        _mm_storeu_ps(target, _mm512_extractf32x4_ps(row, 0));
+        _mm_storeu_ps(target + list, _mm512_extractf32x4_ps(row, 1));
+        _mm_storeu_ps(target + 2 * list, _mm512_extractf32x4_ps(row, 2));
+        _mm_storeu_ps(target + 3 * list, _mm512_extractf32x4_ps(row, 3));
+    }
+    for (int ty = 0; ty < g.tileRows; ty += 4) {
+        __mmask16 lanes = firstLanes(g.tiles - 4L * ty);
+        __m512 s[4][4];
+        for (int i = 0; i < 4; i++) {
+            const float *chunk = rows + (i % 2) * 4 * list + (ty + i / 2) * 4;
+            __m512 d0 = _mm512_loadu_ps(chunk), d1 = _mm512_loadu_ps(chunk + list);
+            __m512 d2 = _mm512_loadu_ps(chunk + 2 * list), d3 = _mm512_loadu_ps(chunk + 3 * list);
+            s[i][0] = _mm512_sub_ps(d0, d2);
+            s[i][1] = _mm512_add_ps(d1, d2);
+            s[i][2] = _mm512_sub_ps(d2, d1);
+            s[i][3] = _mm512_sub_ps(d1, d3);
+        }
+        float *target = v + 4L * ty;
+        for (int j = 0; j < 4; j++) {
+            _mm512_mask_storeu_ps(target + (0 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[0][j], s[2][j]));
+            _mm512_mask_storeu_ps(target + (1 * 4 + j) * pointStride, lanes, _mm512_add_ps(s[1][j], s[2][j]));
+            _mm512_mask_storeu_ps(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
+            _mm512_mask_storeu_ps(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
         }
     }
 }
@@ -362,7 +390,81 @@ static AVX512 void outputTransformAVX512(const float *m, long pointStride, TileL
         }
     }
 }
+
+// `outputTransformAVX512` for maps of 7 or 8 columns, 4 tile rows of 4 tiles at a time (lane
+// 4·(ty − t) + tx): output row 2ty + i of the tiles' even columns in out[i][0], odd in out[i][1].
+// Interleaving them gives rows 2t + i and 2t + 2 + i in one vector (tile rows t, t + 1) and
+// rows 2t + 4 + i, 2t + 6 + i in another; the start values are loaded that way and split back.
+static AVX512 void outputTransformFourColumnsAVX512(const float *m, long pointStride, TileLayout g, const float *start,
+                                                    int relu, int pool, float *y) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    int pooledRows = g.height / 2, pooledWidth = g.width / 2;
+    for (int ty = 0; ty < g.tileRows; ty += 4) {
+        __mmask16 lanes = firstLanes(g.tiles - 4L * ty);
+        __m512 e[transformPoints], r[2][4], out[2][2];
+        for (int point = 0; point < transformPoints; point++) {
+            e[point] = _mm512_maskz_loadu_ps(lanes, m + point * pointStride + 4L * ty);
+        }
+        for (int j = 0; j < 4; j++) {
+            r[0][j] = _mm512_add_ps(_mm512_add_ps(e[j], e[4 + j]), e[8 + j]);
+            r[1][j] = _mm512_sub_ps(_mm512_sub_ps(e[4 + j], e[8 + j]), e[12 + j]);
+        }
+        for (int i = 0; i < 2; i++) {
+            out[i][0] = _mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]);
+            out[i][1] = _mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]);
+            if (start) {
+                __m512 near = rowPair(start, g, 2 * ty + i), far = rowPair(start, g, 2 * ty + 4 + i);
+                out[i][0] = _mm512_add_ps(out[i][0], _mm512_permutex2var_ps(near, even, far));
+                out[i][1] = _mm512_add_ps(out[i][1], _mm512_permutex2var_ps(near, odd, far));
+            }
+            if (relu) {
+                out[i][0] = clamped(out[i][0]);
+                out[i][1] = clamped(out[i][1]);
+            }
+        }
+        if (pool) {
+            __mmask16 kept = 0;
+            for (int t = ty; t < ty + 4 && t < pooledRows; t++) {
+                kept |= (__mmask16)(((1u << pooledWidth) - 1) << (4 * (t - ty)));
+            }
+            __m512 best = larger(out[0][1], out[0][0]);
+            best = larger(out[1][0], best);
+            _mm512_mask_compressstoreu_ps(y + (long)ty * pooledWidth, kept, larger(out[1][1], best));
+            continue;
+        }
+        __mmask16 columns = firstLanes(g.width);
+        for (int i = 0; i < 2; i++) {
+            __m512 pairs[2] = {_mm512_permutex2var_ps(out[i][0], low, out[i][1]),
+                               _mm512_permutex2var_ps(out[i][0], high, out[i][1])};
+            for (int h = 0; h < 2; h++) {
+                int first = 2 * ty + 4 * h + i;
+                if (first < g.height) _mm512_mask_storeu_ps(y + (long)first * g.width, columns, pairs[h]);
+                if (first + 2 < g.height) {
+                    _mm512_mask_storeu_ps(y + (long)(first + 2) * g.width, columns,
+                                          _mm512_shuffle_f32x4(pairs[h], pairs[h], 0xEE));
+                }
+            }
+        }
+    }
+}
 #endif
+
+void winogradTransformInput(const float *plane, TileLayout g, int fast, float *rows, float *v, long pointStride) {
+#if defined(__x86_64__)
+    if (fast && g.tileColumns == 4) {
+        inputTransformFourColumnsAVX512(plane, g, rows, v, pointStride);
+        return;
+    }
+    if (fast) {
+        inputTransformAVX512(plane, g, rows, v, pointStride);
+        return;
+    }
+#endif
+    inputTransformPortable(plane, g, v, pointStride);
+}
 
 int shears_winograd3x3_fast(void) { return directKernelsHaveAVX512(); }
 
@@ -375,7 +477,7 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
                         const float *start, int relu, int pool, int portable, float *scratch, float *y) {
     TileLayout g = tileLayout(height, width);
     long all = images * g.tiles;  // the group's tiles, image after image
-    float *rows = scratch, *v = rows + rowFloats(g), *m = v + transformPoints * (long)inputs * all;
+    float *rows = scratch, *v = rows + winogradRowFloats(g), *m = v + transformPoints * (long)inputs * all;
     long inputStride = (long)inputs * all, outputStride = (long)outputs * all;
     long pixels = (long)height * width, outputPixels = pool ? (long)(height / 2) * (width / 2) : pixels;
     int fast = 0;
@@ -384,15 +486,8 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
 #endif
     for (int image = 0; image < images; image++) {
         for (int c = 0; c < inputs; c++) {
-            const float *plane = x + ((long)image * inputs + c) * pixels;
-            float *target = v + c * all + image * g.tiles;
-#if defined(__x86_64__)
-            if (fast) {
-                inputTransformAVX512(plane, g, rows, target, inputStride);
-                continue;
-            }
-#endif
-            inputTransformPortable(plane, g, target, inputStride);
+            winogradTransformInput(x + ((long)image * inputs + c) * pixels, g, fast, rows, v + c * all + image * g.tiles,
+                                   inputStride);
         }
     }
 #if defined(__x86_64__)
@@ -405,7 +500,11 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
             float *target = y + ((long)image * outputs + o) * outputPixels;
 #if defined(__x86_64__)
             if (fast) {
-                outputTransformAVX512(products, outputStride, g, offset, relu, pool, target);
+                if (g.tileColumns == 4) {
+                    outputTransformFourColumnsAVX512(products, outputStride, g, offset, relu, pool, target);
+                } else {
+                    outputTransformAVX512(products, outputStride, g, offset, relu, pool, target);
+                }
                 continue;
             }
 #endif

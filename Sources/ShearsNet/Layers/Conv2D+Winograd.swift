@@ -48,8 +48,8 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// docs/performance.md, "A direct convolution"), the weight gradient included (channels
     /// last: 0.73–0.95 of kernel rows' time, "∂W channels last"), with their forward pass and
     /// `∂X` by Winograd tiles where the CPU has AVX-512, both channel counts are at least
-    /// `Conv2D.winogradTilesMinimumChannels` and the maps at least
-    /// `Conv2D.winogradTilesMinimumPixels` (`Conv2D.usesWinogradTiles(height:width:)`; vgg-s
+    /// `Conv2D.winogradTilesMinimumChannels` and the maps' sides at least
+    /// `Conv2D.winogradTilesMinimumSide` (`Conv2D.usesWinogradTiles(height:width:)`; vgg-s
     /// trains 1.1–1.2x faster, "Winograd tiles"); else kernel rows
     /// where they apply to a layer of at least `Conv2D.kernelRowsMinimumChannels` input channels
     /// (faster than im2col on every such conv: "Kernel rows"); im2col elsewhere.

@@ -19,24 +19,25 @@ extension Conv2D {
     /// docs/performance.md, "Winograd tiles").
     public static let winogradTilesMinimumChannels = 8
 
-    /// The fewest pixels of a map for which `.automatic` picks Winograd tiles: on 7 x 7 maps they
-    /// ran 0.83–1.1x the direct kernels' forward pass, in groups of images too (the transforms
-    /// run along tile rows of 4 tiles), on 14 x 14 and larger 1.15–1.6x (`shears bench conv`,
-    /// docs/performance.md, "Winograd tiles").
-    public static let winogradTilesMinimumPixels = 64
+    /// The shortest side of a map on which `.automatic` picks Winograd tiles: on 7 x 7 maps,
+    /// transformed 4 tile rows at a time, they ran 1.2–1.3x the direct kernels' forward pass
+    /// (64 → 64 and 64 → 128 channels), on 14 x 14 and larger 1.15–1.6x (`shears bench conv`,
+    /// docs/performance.md, "Winograd tiles on 7 x 7 maps"). On narrower maps a tile row fills
+    /// under a quarter of each vector of the transforms.
+    public static let winogradTilesMinimumSide = 7
 
     /// Whether the forward pass and `∂X` run by Winograd tiles on `height x width` maps: the
     /// layer `usesDirect` with stride 1, and `algorithm` is `.winogradTiles`, or `.automatic` on
     /// a CPU where they are fast (`winogradTilesAreFast`) with at least
-    /// `winogradTilesMinimumChannels` input and output channels and
-    /// `winogradTilesMinimumPixels` pixels.
+    /// `winogradTilesMinimumChannels` input and output channels on maps whose sides are at
+    /// least `winogradTilesMinimumSide`.
     public func usesWinogradTiles(height: Int, width: Int) -> Bool {
         guard usesDirect && stride == 1 else { return false }
         switch algorithm {
         case .winogradTiles: return true
         case .automatic:
             return Conv2D.winogradTilesAreFast && min(inChannels, outChannels) >= Conv2D.winogradTilesMinimumChannels
-                && height * width >= Conv2D.winogradTilesMinimumPixels
+                && min(height, width) >= Conv2D.winogradTilesMinimumSide
         case .im2col, .winograd, .kernelRows, .direct: return false
         }
     }

@@ -10,8 +10,9 @@ import Testing
 struct WinogradTilesTests {
     static let tolerance = WinogradConvolutionTests.tolerance
     /// The direct kernels' shapes: vgg-s's and resnet-s's 3x3 convs, pruned and odd widths, 7x7
-    /// maps (a half-outside last tile row and column), down to a 1 x 1 image.
-    static let shapes = DirectConvolutionTests.shapes
+    /// maps (a half-outside last tile row and column), down to a 1 x 1 image; then maps of 7 and
+    /// 8 columns (4 tile columns, transformed 4 tile rows at a time) with 4 to 8 tile rows.
+    static let shapes = DirectConvolutionTests.shapes + [(6, 9, 8, 8, 2), (9, 5, 11, 7, 2), (5, 8, 16, 8, 1), (3, 4, 9, 8, 3)]
 
     func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
         var rng = SeededGenerator(seed: seed)
@@ -74,7 +75,7 @@ struct WinogradTilesTests {
     }
 
     @Test("a group of images gives each image the bits it gets alone, AVX-512 and plain C alike",
-          arguments: [3, 6, 12, 15, 18])
+          arguments: [3, 6, 12, 15, 18, 19, 20])
     func groupsKeepEachImagesBits(index: Int) {
         let (c, f, h, w, _) = Self.shapes[index]
         let conv = layer(Self.shapes[index], seed: 3600 + UInt64(index))
@@ -105,7 +106,7 @@ struct WinogradTilesTests {
         }
     }
 
-    @Test("pooled: MaxPool2D of the ReLU of the unpooled output, bit for bit", arguments: [0, 3, 6, 12, 13, 14])
+    @Test("pooled: MaxPool2D of the ReLU of the unpooled output, bit for bit", arguments: [0, 3, 6, 12, 13, 14, 19, 20, 21, 22])
     func pooledEqualsSeparatePasses(index: Int) {
         let (c, _, h, w, n) = Self.shapes[index]
         let conv = layer(Self.shapes[index], seed: 3300 + UInt64(index))
@@ -137,7 +138,7 @@ struct WinogradTilesTests {
         #expect(zip(tiles.dx, direct.dx).map { abs($0 - $1) }.max()! < 1e-5)
     }
 
-    @Test("automatic picks Winograd tiles on AVX-512 CPUs for stride-1 layers of at least 8 channels each way on maps of 64 pixels or more")
+    @Test("automatic picks Winograd tiles on AVX-512 CPUs for stride-1 layers of at least 8 channels each way on maps of at least 7 x 7")
     func automaticRule() {
         var rng = SeededGenerator(seed: 3500)
         func conv(_ c: Int, _ f: Int, stride: Int = 1) -> Conv2D {
@@ -145,8 +146,8 @@ struct WinogradTilesTests {
         }
         let wide = conv(8, 32), thin = conv(7, 64), strided = conv(32, 32, stride: 2)
         #expect(wide.usesWinogradTiles(height: 14, width: 14) == (Conv2D.winogradTilesAreFast && wide.usesDirect))
-        #expect(wide.usesWinogradTiles(height: 8, width: 8) == wide.usesWinogradTiles(height: 14, width: 14))
-        #expect(!wide.usesWinogradTiles(height: 7, width: 7) && !wide.usesWinogradTiles(height: 4, width: 15))
+        #expect(wide.usesWinogradTiles(height: 7, width: 7) == wide.usesWinogradTiles(height: 14, width: 14))
+        #expect(!wide.usesWinogradTiles(height: 6, width: 7) && !wide.usesWinogradTiles(height: 15, width: 6))
         #expect(!thin.usesWinogradTiles(height: 28, width: 28) && !strided.usesWinogradTiles(height: 28, width: 28))
         strided.algorithm = .winogradTiles
         #expect(strided.usesDirect && !strided.usesWinogradTiles(height: 28, width: 28))

@@ -1,0 +1,54 @@
+// Internal to CDirectConvolution: what Winograd's forward pass (WinogradTiles.c) and its weight
+// gradient (WinogradWeightGradient.c) share: the tiles of an image, the scratch rows of the
+// input transform, and the transform itself.
+#ifndef SHEARS_WINOGRAD_LAYOUT_H
+#define SHEARS_WINOGRAD_LAYOUT_H
+
+enum { transformPoints = 16, tilesPerVector = 16 };
+
+// Tiles of an image (`tileRows x tileColumns`, the last row or column half outside an odd
+// side), and the floats of one half (even or odd columns) of a padded input row: the tile
+// columns plus one, plus a vector's slack for the loads past the end.
+typedef struct {
+    int height, width, tileRows, tileColumns;
+    long tiles, half;
+} TileLayout;
+
+static inline TileLayout tileLayout(int height, int width) {
+    TileLayout g = {height, width, (height + 1) / 2, (width + 1) / 2, 0, 0};
+    g.tiles = (long)g.tileRows * g.tileColumns;
+    g.half = g.tileColumns + 1 + tilesPerVector;
+    return g;
+}
+
+// Floats of the rows `winogradTransformInput` works in: the padded rows of one channel, each
+// its even then its odd columns (maps of 7 or 8 columns, 4 tile columns, use a layout of their
+// own that is never larger).
+static inline long winogradRowFloats(TileLayout g) { return (2L * g.tileRows + 2) * 2 * g.half; }
+
+// V[ξ][t] = (Bᵀ d B)[ξ] for every tile t of one channel's `g.height x g.width` plane, at
+// `v[ξ·pointStride + t]` (Lavin & Gray 2016, eq. 8); by AVX-512 code when `fast`, else plain C,
+// the same bits. `rows` of `winogradRowFloats(g)` floats.
+void winogradTransformInput(const float *plane, TileLayout g, int fast, float *rows, float *v, long pointStride);
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// The first `count` of 16 lanes (all from 16 on, none from 0 down).
+static inline __attribute__((target("avx512f"))) __mmask16 firstLanes(long count) {
+    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+// Rows `first` and `first + 2` of a map `width` (≤ 8) wide in lanes 0–7 and 8–15 (zero past
+// `width` and past the last row): the layout the output transform of a 4-tile-column map
+// interleaves to (WinogradTiles.c) and the weight gradient splits ∂Y from.
+static inline __attribute__((target("avx512f"))) __m512 rowPair(const float *plane, TileLayout g, int first) {
+    __mmask16 columns = firstLanes(g.width);
+    __m512 a = first < g.height ? _mm512_maskz_loadu_ps(columns, plane + (long)first * g.width) : _mm512_setzero_ps();
+    __m512 b = first + 2 < g.height ? _mm512_maskz_loadu_ps(columns, plane + (long)(first + 2) * g.width)
+                                    : _mm512_setzero_ps();
+    return _mm512_shuffle_f32x4(a, b, 0x44);
+}
+#endif
+
+#endif
