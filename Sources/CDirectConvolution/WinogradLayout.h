@@ -21,10 +21,25 @@ static inline TileLayout tileLayout(int height, int width) {
     return g;
 }
 
+// Lanes per tile row when the transforms take several tile rows per vector, on maps of at most
+// 16 columns (WinogradTiles.c, `inputTransformNarrowAVX512`): 4 for up to 4 tiles a row, 8 for
+// 5 to 8; else 0.
+static inline int narrowChunk(TileLayout g) { return g.tileColumns <= 4 ? 4 : g.tileColumns <= 8 ? 8 : 0; }
+
+// Rows of each of the 8 chunk lists of a narrow map: the padded rows of one parity, plus the
+// slack a vector of 16 / w tile rows reads past the last.
+static inline long narrowHalfRows(TileLayout g) {
+    int perVector = 16 / narrowChunk(g);
+    return (g.tileRows + perVector - 1) / perVector * perVector + 1;
+}
+
 // Floats of the rows `winogradTransformInput` works in: the padded rows of one channel, each
-// its even then its odd columns (maps of 7 or 8 columns, 4 tile columns, use a layout of their
-// own that is never larger).
-static inline long winogradRowFloats(TileLayout g) { return (2L * g.tileRows + 2) * 2 * g.half; }
+// its even then its odd columns, or a narrow map's chunk lists.
+static inline long winogradRowFloats(TileLayout g) {
+    long rows = (2L * g.tileRows + 2) * 2 * g.half;
+    long lists = narrowChunk(g) ? 8L * narrowChunk(g) * narrowHalfRows(g) : 0;
+    return rows > lists ? rows : lists;
+}
 
 // V[ξ][t] = (Bᵀ d B)[ξ] for every tile t of one channel's `g.height x g.width` plane, at
 // `v[ξ·pointStride + t]` (Lavin & Gray 2016, eq. 8); by AVX-512 code when `fast`, else plain C,
@@ -40,8 +55,8 @@ static inline __attribute__((target("avx512f"))) __mmask16 firstLanes(long count
 }
 
 // Rows `first` and `first + 2` of a map `width` (≤ 8) wide in lanes 0–7 and 8–15 (zero past
-// `width` and past the last row): the layout the output transform of a 4-tile-column map
-// interleaves to (WinogradTiles.c) and the weight gradient splits ∂Y from.
+// `width` and past the last row): the layout the output transform of a narrow map with 4
+// lanes per tile row interleaves to (WinogradTiles.c).
 static inline __attribute__((target("avx512f"))) __m512 rowPair(const float *plane, TileLayout g, int first) {
     __mmask16 columns = firstLanes(g.width);
     __m512 a = first < g.height ? _mm512_maskz_loadu_ps(columns, plane + (long)first * g.width) : _mm512_setzero_ps();

@@ -14,7 +14,8 @@
 // everything here stays in one image's cache (a small group's on maps of fewer than 96 tiles,
 // whose tiles are multiplied together): the input transform reads each padded row once,
 // split into its even and odd columns so that the four columns a tile row needs are two
-// unaligned loads of each; the 16 products are register tiles of up to 6 filters x 64 tiles
+// unaligned loads of each (on maps of at most 16 columns, into chunks that put several tile
+// rows in one vector); the 16 products are register tiles of up to 6 filters x 64 tiles
 // (AVX-512: 24 accumulators, one broadcast per filter and channel); the output transform adds
 // the start values, applies the ReLU and, when asked, max-pools each tile — a 2x2 output tile
 // is exactly a 2x2 pooling window — before anything is stored.
@@ -45,10 +46,6 @@ enum { groupTiles = 96 };
 // Scratch: the rows of the input transform (`winogradRowFloats`), then the transformed input
 // V[16][inputs][tiles] and the products M[16][outputs][tiles] of a group of images, their
 // tiles side by side.
-
-// Half-rows of each of the 8 chunk lists of a 4-tile-column map (`inputTransformFourColumns`):
-// the padded rows of one parity, plus the slack a vector of 4 tile rows reads past the last.
-static long fourColumnHalfRows(TileLayout g) { return (g.tileRows + 3) / 4 * 4 + 1; }
 
 size_t shears_winograd3x3_filter_count(int inputs, int outputs) { return (size_t)transformPoints * inputs * outputs; }
 
@@ -222,32 +219,65 @@ static AVX512 void inputTransformAVX512(const float *x, TileLayout g, float *row
     }
 }
 
-// `inputTransformAVX512` for maps of 7 or 8 columns, whose tile rows of 4 tiles would fill a
-// quarter of each vector: 4 tile rows at a time instead. Each padded row r is split into four
-// chunks of 4 columns — E[0…3], O[0…3], E[1…4], O[1…4], the patch columns j = 0…3 of the 4
-// tiles of a tile row — and each chunk stored in a list of its own for r's parity, at r / 2, so
-// that patch row i of tile rows t…t + 3 (padded rows 2t + i, 2t + 2 + i, …) is 16 consecutive
-// floats of list (i mod 2, j) from t + ⌊i/2⌋. The same arithmetic as `transformPatch`.
-static AVX512 void inputTransformFourColumnsAVX512(const float *x, TileLayout g, float *rows, float *v, long pointStride) {
-    long halfRows = fourColumnHalfRows(g), list = 4 * halfRows;  // floats of one chunk list
-    // Lanes of one loaded row (x[y][k] in lane k, lanes 8–15 zero) for the padded columns
-    // 0, 2, 4, 6 | 1, 3, 5, 7 | 2, 4, 6, 8 | 3, 5, 7, 9 (padded column q + 1 is x[y][q]).
-    const __m512i chunks = _mm512_setr_epi32(15, 1, 3, 5, 0, 2, 4, 6, 1, 3, 5, 7, 2, 4, 6, 8);
+// The tiles of rows `ty`… of a narrow map held in a vector (`narrowChunk`: tile row ty + k in
+// lanes k·w…k·w + w − 1, its first `tileColumns` lanes real): the mask of the real ones.
+static AVX512 inline __mmask16 narrowTiles(int w, int ty, int rows, int columns) {
+    __mmask16 lanes = 0;
+    for (int k = 0; k < 16 / w && ty + k < rows; k++) lanes |= (__mmask16)(((1u << columns) - 1) << (k * w));
+    return lanes;
+}
+
+// Stores the `lanes` of `value` at consecutive floats from `target` (moved together first when
+// a tile row has fewer tiles than the chunk's w; by registers: compressing stores to memory are
+// slow on Zen 4).
+static AVX512 inline void storeNarrow(float *target, __mmask16 lanes, __m512 value) {
+    int count = __builtin_popcount(lanes);
+    if (lanes != firstLanes(count)) value = _mm512_maskz_compress_ps(lanes, value);
+    _mm512_mask_storeu_ps(target, firstLanes(count), value);
+}
+
+// `inputTransformAVX512` for maps of at most 16 columns, whose tile rows of at most 8 tiles
+// would fill half a vector or less: 16 / w tile rows at a time instead, w = `narrowChunk(g)`
+// lanes each. Each padded row r is split into four chunks of w columns — E[0…w−1], O[0…w−1],
+// E[1…w], O[1…w], the patch columns j = 0…3 of the tiles of a tile row — and each chunk stored
+// in a list of its own for r's parity, at r / 2, so that patch row i of tile rows t, t + 1, …
+// (padded rows 2t + i, 2t + 2 + i, …) is 16 consecutive floats of list (i mod 2, j) from
+// t + ⌊i/2⌋. The same arithmetic as `transformPatch`; the lanes past a tile row's last tile
+// are dropped as the vectors are stored.
+static AVX512 void inputTransformNarrowAVX512(const float *x, TileLayout g, float *rows, float *v, long pointStride) {
+    int w = narrowChunk(g), perVector = 16 / w;
+    long list = w * narrowHalfRows(g);  // floats of one chunk list
+    // Lanes of one loaded row (x[y][q] in lane q, zero past the row; index 16 a zero) for the
+    // padded columns (padded column q + 1 is x[y][q]): for w = 4 all four chunks, for w = 8
+    // E[0…7] | O[0…7] and E[1…8] | O[1…8].
+    const __m512i four = _mm512_setr_epi32(16, 1, 3, 5, 0, 2, 4, 6, 1, 3, 5, 7, 2, 4, 6, 8);
+    const __m512i eightLow = _mm512_setr_epi32(16, 1, 3, 5, 7, 9, 11, 13, 0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i eightHigh = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 2, 4, 6, 8, 10, 12, 14, 16);
+    const __m512 zero = _mm512_setzero_ps();
     memset(rows, 0, sizeof(float) * 2 * 4 * list);
     for (int y = 0; y < g.height; y++) {
         long r = y + 1;
-        float *target = rows + (r % 2) * 4 * list + (r / 2) * 4;
-        __m512 row = _mm512_permutexvar_ps(chunks, _mm512_maskz_loadu_ps(firstLanes(g.width), x + (long)y * g.width));
-        _mm_storeu_ps(target, _mm512_extractf32x4_ps(row, 0));
-        _mm_storeu_ps(target + list, _mm512_extractf32x4_ps(row, 1));
-        _mm_storeu_ps(target + 2 * list, _mm512_extractf32x4_ps(row, 2));
-        _mm_storeu_ps(target + 3 * list, _mm512_extractf32x4_ps(row, 3));
+        float *target = rows + (r % 2) * 4 * list + (r / 2) * w;
+        __m512 row = _mm512_maskz_loadu_ps(firstLanes(g.width), x + (long)y * g.width);
+        if (w == 4) {
+            __m512 chunks = _mm512_permutex2var_ps(row, four, zero);
+            _mm_storeu_ps(target, _mm512_extractf32x4_ps(chunks, 0));
+            _mm_storeu_ps(target + list, _mm512_extractf32x4_ps(chunks, 1));
+            _mm_storeu_ps(target + 2 * list, _mm512_extractf32x4_ps(chunks, 2));
+            _mm_storeu_ps(target + 3 * list, _mm512_extractf32x4_ps(chunks, 3));
+            continue;
+        }
+        __m512 low = _mm512_permutex2var_ps(row, eightLow, zero), high = _mm512_permutex2var_ps(row, eightHigh, zero);
+        _mm256_storeu_ps(target, _mm512_castps512_ps256(low));
+        _mm256_storeu_ps(target + list, _mm512_castps512_ps256(_mm512_shuffle_f32x4(low, low, 0xEE)));
+        _mm256_storeu_ps(target + 2 * list, _mm512_castps512_ps256(high));
+        _mm256_storeu_ps(target + 3 * list, _mm512_castps512_ps256(_mm512_shuffle_f32x4(high, high, 0xEE)));
     }
-    for (int ty = 0; ty < g.tileRows; ty += 4) {
-        __mmask16 lanes = firstLanes(g.tiles - 4L * ty);
+    for (int ty = 0; ty < g.tileRows; ty += perVector) {
+        __mmask16 lanes = narrowTiles(w, ty, g.tileRows, g.tileColumns);
         __m512 s[4][4];
         for (int i = 0; i < 4; i++) {
-            const float *chunk = rows + (i % 2) * 4 * list + (ty + i / 2) * 4;
+            const float *chunk = rows + (i % 2) * 4 * list + (ty + i / 2) * w;
             __m512 d0 = _mm512_loadu_ps(chunk), d1 = _mm512_loadu_ps(chunk + list);
             __m512 d2 = _mm512_loadu_ps(chunk + 2 * list), d3 = _mm512_loadu_ps(chunk + 3 * list);
             s[i][0] = _mm512_sub_ps(d0, d2);
@@ -255,12 +285,12 @@ static AVX512 void inputTransformFourColumnsAVX512(const float *x, TileLayout g,
             s[i][2] = _mm512_sub_ps(d2, d1);
             s[i][3] = _mm512_sub_ps(d1, d3);
         }
-        float *target = v + 4L * ty;
+        float *target = v + (long)ty * g.tileColumns;
         for (int j = 0; j < 4; j++) {
-            _mm512_mask_storeu_ps(target + (0 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[0][j], s[2][j]));
-            _mm512_mask_storeu_ps(target + (1 * 4 + j) * pointStride, lanes, _mm512_add_ps(s[1][j], s[2][j]));
-            _mm512_mask_storeu_ps(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
-            _mm512_mask_storeu_ps(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
+            storeNarrow(target + (0 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[0][j], s[2][j]));
+            storeNarrow(target + (1 * 4 + j) * pointStride, lanes, _mm512_add_ps(s[1][j], s[2][j]));
+            storeNarrow(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
+            storeNarrow(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
         }
     }
 }
@@ -391,22 +421,33 @@ static AVX512 void outputTransformAVX512(const float *m, long pointStride, TileL
     }
 }
 
-// `outputTransformAVX512` for maps of 7 or 8 columns, 4 tile rows of 4 tiles at a time (lane
-// 4·(ty − t) + tx): output row 2ty + i of the tiles' even columns in out[i][0], odd in out[i][1].
-// Interleaving them gives rows 2t + i and 2t + 2 + i in one vector (tile rows t, t + 1) and
-// rows 2t + 4 + i, 2t + 6 + i in another; the start values are loaded that way and split back.
-static AVX512 void outputTransformFourColumnsAVX512(const float *m, long pointStride, TileLayout g, const float *start,
-                                                    int relu, int pool, float *y) {
+// Output rows `first`, `first + 2`, … of a narrow map as `outputTransformNarrowAVX512` lays
+// them out in a vector: one row of up to 16 columns for w = 8, two of up to 8 for w = 4.
+static AVX512 inline __m512 narrowRows(const float *plane, TileLayout g, int w, int first) {
+    if (w == 4) return rowPair(plane, g, first);
+    return first < g.height ? _mm512_maskz_loadu_ps(firstLanes(g.width), plane + (long)first * g.width) : _mm512_setzero_ps();
+}
+
+// `outputTransformAVX512` for maps of at most 16 columns, 16 / w tile rows at a time as
+// `inputTransformNarrowAVX512` has them (tile row ty + k in lanes k·w…): output row 2ty + i of
+// the tiles' even columns in out[i][0], odd in out[i][1]. Interleaving them gives, for w = 8,
+// rows 2t + i and 2t + 2 + i in two vectors; for w = 4, rows 2t + i and 2t + 2 + i in one
+// vector and 2t + 4 + i, 2t + 6 + i in another. The start values are loaded that way and split
+// back; pooled rows are gathered from the lanes of real tiles as they are stored.
+static AVX512 void outputTransformNarrowAVX512(const float *m, long pointStride, TileLayout g, const float *start,
+                                               int relu, int pool, float *y) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    int pooledRows = g.height / 2, pooledWidth = g.width / 2;
-    for (int ty = 0; ty < g.tileRows; ty += 4) {
-        __mmask16 lanes = firstLanes(g.tiles - 4L * ty);
+    int w = narrowChunk(g), perVector = 16 / w, pooledRows = g.height / 2, pooledWidth = g.width / 2;
+    for (int ty = 0; ty < g.tileRows; ty += perVector) {
+        __mmask16 lanes = narrowTiles(w, ty, g.tileRows, g.tileColumns);
+        int count = __builtin_popcount(lanes);
         __m512 e[transformPoints], r[2][4], out[2][2];
         for (int point = 0; point < transformPoints; point++) {
-            e[point] = _mm512_maskz_loadu_ps(lanes, m + point * pointStride + 4L * ty);
+            e[point] = _mm512_maskz_loadu_ps(firstLanes(count), m + point * pointStride + (long)ty * g.tileColumns);
+            if (lanes != firstLanes(count)) e[point] = _mm512_maskz_expand_ps(lanes, e[point]);
         }
         for (int j = 0; j < 4; j++) {
             r[0][j] = _mm512_add_ps(_mm512_add_ps(e[j], e[4 + j]), e[8 + j]);
@@ -416,7 +457,7 @@ static AVX512 void outputTransformFourColumnsAVX512(const float *m, long pointSt
             out[i][0] = _mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]);
             out[i][1] = _mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]);
             if (start) {
-                __m512 near = rowPair(start, g, 2 * ty + i), far = rowPair(start, g, 2 * ty + 4 + i);
+                __m512 near = narrowRows(start, g, w, 2 * ty + i), far = narrowRows(start, g, w, 2 * ty + perVector + i);
                 out[i][0] = _mm512_add_ps(out[i][0], _mm512_permutex2var_ps(near, even, far));
                 out[i][1] = _mm512_add_ps(out[i][1], _mm512_permutex2var_ps(near, odd, far));
             }
@@ -426,25 +467,21 @@ static AVX512 void outputTransformFourColumnsAVX512(const float *m, long pointSt
             }
         }
         if (pool) {
-            __mmask16 kept = 0;
-            for (int t = ty; t < ty + 4 && t < pooledRows; t++) {
-                kept |= (__mmask16)(((1u << pooledWidth) - 1) << (4 * (t - ty)));
-            }
             __m512 best = larger(out[0][1], out[0][0]);
             best = larger(out[1][0], best);
-            _mm512_mask_compressstoreu_ps(y + (long)ty * pooledWidth, kept, larger(out[1][1], best));
+            storeNarrow(y + (long)ty * pooledWidth, narrowTiles(w, ty, pooledRows, pooledWidth), larger(out[1][1], best));
             continue;
         }
         __mmask16 columns = firstLanes(g.width);
         for (int i = 0; i < 2; i++) {
-            __m512 pairs[2] = {_mm512_permutex2var_ps(out[i][0], low, out[i][1]),
-                               _mm512_permutex2var_ps(out[i][0], high, out[i][1])};
+            __m512 halves[2] = {_mm512_permutex2var_ps(out[i][0], low, out[i][1]),
+                                _mm512_permutex2var_ps(out[i][0], high, out[i][1])};
             for (int h = 0; h < 2; h++) {
-                int first = 2 * ty + 4 * h + i;
-                if (first < g.height) _mm512_mask_storeu_ps(y + (long)first * g.width, columns, pairs[h]);
-                if (first + 2 < g.height) {
-                    _mm512_mask_storeu_ps(y + (long)(first + 2) * g.width, columns,
-                                          _mm512_shuffle_f32x4(pairs[h], pairs[h], 0xEE));
+                for (int k = 0; k < perVector / 2; k++) {  // tile row ty + h·perVector/2 + k
+                    int row = 2 * (ty + h * perVector / 2 + k) + i;
+                    if (row >= g.height) continue;
+                    __m512 value = k == 0 ? halves[h] : _mm512_shuffle_f32x4(halves[h], halves[h], 0xEE);
+                    _mm512_mask_storeu_ps(y + (long)row * g.width, columns, value);
                 }
             }
         }
@@ -454,8 +491,8 @@ static AVX512 void outputTransformFourColumnsAVX512(const float *m, long pointSt
 
 void winogradTransformInput(const float *plane, TileLayout g, int fast, float *rows, float *v, long pointStride) {
 #if defined(__x86_64__)
-    if (fast && g.tileColumns == 4) {
-        inputTransformFourColumnsAVX512(plane, g, rows, v, pointStride);
+    if (fast && narrowChunk(g)) {
+        inputTransformNarrowAVX512(plane, g, rows, v, pointStride);
         return;
     }
     if (fast) {
@@ -500,8 +537,8 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
             float *target = y + ((long)image * outputs + o) * outputPixels;
 #if defined(__x86_64__)
             if (fast) {
-                if (g.tileColumns == 4) {
-                    outputTransformFourColumnsAVX512(products, outputStride, g, offset, relu, pool, target);
+                if (narrowChunk(g)) {
+                    outputTransformNarrowAVX512(products, outputStride, g, offset, relu, pool, target);
                 } else {
                     outputTransformAVX512(products, outputStride, g, offset, relu, pool, target);
                 }
