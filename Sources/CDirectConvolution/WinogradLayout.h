@@ -1,6 +1,6 @@
-// Internal to CDirectConvolution: what Winograd's forward pass (WinogradTiles.c) and its weight
-// gradient (WinogradWeightGradient.c) share: the tiles of an image, the scratch rows of the
-// input transform, and the transform itself.
+// Internal to CDirectConvolution: the layout Winograd tiles (WinogradTiles.c) work in: the
+// tiles of an image, the scratch rows of the input transform and its narrow-map chunk lists,
+// the input transform itself, and the vector helpers its AVX-512 code shares.
 #ifndef SHEARS_WINOGRAD_LAYOUT_H
 #define SHEARS_WINOGRAD_LAYOUT_H
 

@@ -22,7 +22,7 @@ extension Conv2D {
     /// The shortest side of a map on which `.automatic` picks Winograd tiles: on 7 x 7 maps,
     /// transformed 4 tile rows at a time, they ran 1.2–1.3x the direct kernels' forward pass
     /// (64 → 64 and 64 → 128 channels), on 14 x 14 and larger 1.15–1.6x (`shears bench conv`,
-    /// docs/performance.md, "Winograd tiles on 7 x 7 maps"). On narrower maps a tile row fills
+    /// docs/performance.md, "Winograd tiles on narrow maps"). On narrower maps a tile row fills
     /// under a quarter of each vector of the transforms.
     public static let winogradTilesMinimumSide = 7
 
