@@ -43,7 +43,9 @@ static inline long winogradRowFloats(TileLayout g) {
 
 // V[ξ][t] = (Bᵀ d B)[ξ] for every tile t of one channel's `g.height x g.width` plane, at
 // `v[ξ·pointStride + t]` (Lavin & Gray 2016, eq. 8); by AVX-512 code when `fast`, else plain C,
-// the same bits. `rows` of `winogradRowFloats(g)` floats.
+// the same bits. `rows` of `winogradRowFloats(g)` floats, zeroed by the caller once before the
+// first plane of layout `g`: every plane writes the same floats of it (zeros past the map's
+// columns), so its padding stays zero and is not cleared again plane after plane.
 void winogradTransformInput(const float *plane, TileLayout g, int fast, float *rows, float *v, long pointStride);
 
 #if defined(__x86_64__)

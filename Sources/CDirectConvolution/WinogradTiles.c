@@ -179,15 +179,12 @@ static void outputTransformPortable(const float *m, long pointStride, TileLayout
 // tiles the patch columns 2t…2t + 3 are E[t], O[t], E[t + 1], O[t + 1]: `transformPatch`'s
 // arithmetic on vectors.
 static AVX512 void inputTransformAVX512(const float *x, TileLayout g, float *rows, float *v, long pointStride) {
-    long stride = 2 * g.half, paddedRows = 2L * g.tileRows + 2;
+    long stride = 2 * g.half;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    memset(rows, 0, sizeof(float) * stride);
-    for (long r = g.height + 1; r < paddedRows; r++) memset(rows + r * stride, 0, sizeof(float) * stride);
     for (int y = 0; y < g.height; y++) {
         float *evens = rows + (y + 1) * stride, *odds = evens + g.half;
         const float *in = x + (long)y * g.width;
-        memset(evens, 0, sizeof(float) * stride);
         for (int k = 0; 2 * k < g.width; k += 16) {
             __m512 a = _mm512_maskz_loadu_ps(firstLanes(g.width - 2 * k), in + 2 * k);
             __m512 b = _mm512_maskz_loadu_ps(firstLanes(g.width - 2 * k - 16), in + 2 * k + 16);
@@ -254,7 +251,6 @@ static AVX512 void inputTransformNarrowAVX512(const float *x, TileLayout g, floa
     const __m512i eightLow = _mm512_setr_epi32(16, 1, 3, 5, 7, 9, 11, 13, 0, 2, 4, 6, 8, 10, 12, 14);
     const __m512i eightHigh = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 2, 4, 6, 8, 10, 12, 14, 16);
     const __m512 zero = _mm512_setzero_ps();
-    memset(rows, 0, sizeof(float) * 2 * 4 * list);
     for (int y = 0; y < g.height; y++) {
         long r = y + 1;
         float *target = rows + (r % 2) * 4 * list + (r / 2) * w;
@@ -521,6 +517,7 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
 #if defined(__x86_64__)
     fast = !portable && shears_winograd3x3_fast();
 #endif
+    memset(rows, 0, sizeof(float) * winogradRowFloats(g));
     for (int image = 0; image < images; image++) {
         for (int c = 0; c < inputs; c++) {
             winogradTransformInput(x + ((long)image * inputs + c) * pixels, g, fast, rows, v + c * all + image * g.tiles,

@@ -55,6 +55,29 @@ struct MoreLayerTests {
                 "running variance \(layer.runningVariance[0]) against \(unbiased)")
     }
 
+    @Test("BatchNorm2D's batch statistics combine planes of different means exactly (Chan's pairwise update)")
+    func batchNormStatisticsAcrossPlanes() {
+        let layer = BatchNorm2D(channels: 2, momentum: 1)
+        // Per-plane means 1000 + 3·image (channel 0) and −7·image (channel 1), spread ~0.01:
+        // most of the variance is between the planes, the rest within each.
+        var x = randomTensor([5, 2, 7, 7], seed: 21)
+        for image in 0..<5 {
+            for channel in 0..<2 {
+                let offset: Float = channel == 0 ? 1000 + 3 * Float(image) : -7 * Float(image)
+                for q in 0..<49 { x.values[(image * 2 + channel) * 49 + q] = offset + 0.01 * x.values[(image * 2 + channel) * 49 + q] }
+            }
+        }
+        _ = layer.forward(x, training: true)
+        for channel in 0..<2 {
+            let values = (0..<5).flatMap { image in (0..<49).map { Double(x.values[(image * 2 + channel) * 49 + $0]) } }
+            let mean = values.reduce(0, +) / Double(values.count)
+            let unbiased = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+            #expect(abs(Double(layer.runningMean[channel]) - mean) < 1e-6 * max(1, abs(mean)))
+            #expect(abs(Double(layer.runningVariance[channel]) / unbiased - 1) < 1e-5,
+                    "channel \(channel): running variance \(layer.runningVariance[channel]) against \(unbiased)")
+        }
+    }
+
     @Test("AvgPool2D and global average pooling: values and gradients")
     func averagePooling() {
         let x = Tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 6])
