@@ -63,14 +63,16 @@ struct CLITests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let checkpoint = dir.appendingPathComponent("small.safetensors").path
-        let train = try runShears(["train", "--width", "0.25", "--epochs", "2", "--train-limit", "1024", "--test-limit", "256",
+        // Three epochs: this quarter-width VGG without BatchNorm leaves chance level (ln 10 ≈ 2.303)
+        // slowly, and its first two epochs' losses (2.296, 2.259) sit too close to it to test.
+        let train = try runShears(["train", "--width", "0.25", "--epochs", "3", "--train-limit", "1024", "--test-limit", "256",
                                    "--batch-size", "32", "--learning-rate", "0.05", "--threads", "2", "--out", checkpoint])
         #expect(train.status == 0, "\(train.error)")
         let losses = train.output.split(separator: "\n").compactMap { line -> Double? in
             guard let range = line.range(of: "train loss ") else { return nil }
             return Double(line[range.upperBound...].prefix { $0 != "," })
         }
-        #expect(losses.count == 2 && losses[1] < losses[0] && losses[0] < 2.3, "losses \(losses)")
+        #expect(losses.count == 3 && losses[2] < losses[0] && losses[2] < 2.2, "losses \(losses)")
         #expect(train.error.contains("step") && train.error.contains("img/s") && train.error.contains("ETA"))
         let eval = try runShears(["eval", "--model", checkpoint, "--test-limit", "256"])
         #expect(eval.status == 0 && eval.output.contains("256 test images"), "\(eval.error)")

@@ -54,6 +54,17 @@ struct ConvDefinitionTests {
         expectDefinition(layer, randomTensor([2, 3, height, width], seed: 35))
     }
 
+    /// Stride-2 layers on maps up to 23 pixels wide, odd and even sides (the last
+    /// column read or not), 3x3 and 1x1 (a shortcut's), by im2col in both passes.
+    @Test("im2col at stride 2 on wider maps, odd and even sides, 3x3 and 1x1, equals the definition",
+          arguments: [(3, 1, 8, 8), (3, 1, 9, 17), (1, 0, 8, 16), (3, 1, 7, 23)])
+    func stride2Gather(kernel: Int, padding: Int, height: Int, width: Int) {
+        var rng = SeededGenerator(seed: 36)
+        let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: kernel, stride: 2, padding: padding, rng: &rng)
+        layer.algorithm = .im2col
+        expectDefinition(layer, randomTensor([2, 3, height, width], seed: 37))
+    }
+
     func expectDefinition(_ layer: Conv2D, _ x: Tensor) {
         let y = layer.forward(x, training: true)
         let expected = direct(layer, x)
