@@ -33,7 +33,7 @@ static inline long narrowHalfRows(TileLayout g) {
     return (g.tileRows + perVector - 1) / perVector * perVector + 1;
 }
 
-// Floats of the rows `winogradTransformInput` works in: the padded rows of one channel, each
+// Floats of the rows `winogradTransformInputs` works in: the padded rows of one channel, each
 // its even then its odd columns, or a narrow map's chunk lists.
 static inline long winogradRowFloats(TileLayout g) {
     long rows = (2L * g.tileRows + 2) * 2 * g.half;
@@ -41,12 +41,14 @@ static inline long winogradRowFloats(TileLayout g) {
     return rows > lists ? rows : lists;
 }
 
-// V[ξ][t] = (Bᵀ d B)[ξ] for every tile t of one channel's `g.height x g.width` plane, at
-// `v[ξ·pointStride + t]` (Lavin & Gray 2016, eq. 8); by AVX-512 code when `fast`, else plain C,
-// the same bits. `rows` of `winogradRowFloats(g)` floats, zeroed by the caller once before the
-// first plane of layout `g`: every plane writes the same floats of it (zeros past the map's
-// columns), so its padding stays zero and is not cleared again plane after plane.
-void winogradTransformInput(const float *plane, TileLayout g, int fast, float *rows, float *v, long pointStride);
+// V[ξ][t] = (Bᵀ d B)[ξ] for every tile t of each of `count` consecutive `g.height x g.width`
+// planes (the channels of an image), plane c's at `v[c·planeStride + ξ·pointStride + t]`
+// (Lavin & Gray 2016, eq. 8); by AVX-512 code when `fast`, else plain C, the same bits. `rows`
+// of `winogradRowFloats(g)` floats, zeroed by the caller once before the first plane of layout
+// `g`: every plane writes the same floats of it (zeros past the map's columns), so its padding
+// stays zero and is not cleared again plane after plane.
+void winogradTransformInputs(const float *planes, int count, TileLayout g, int fast, float *rows, float *v,
+                             long planeStride, long pointStride);
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -240,8 +240,10 @@ static AVX512 inline void storeNarrow(float *target, __mmask16 lanes, __m512 val
 // in a list of its own for r's parity, at r / 2, so that patch row i of tile rows t, t + 1, …
 // (padded rows 2t + i, 2t + 2 + i, …) is 16 consecutive floats of list (i mod 2, j) from
 // t + ⌊i/2⌋. The same arithmetic as `transformPatch`; the lanes past a tile row's last tile
-// are dropped as the vectors are stored.
-static AVX512 void inputTransformNarrowAVX512(const float *x, TileLayout g, float *rows, float *v, long pointStride) {
+// are dropped as the vectors are stored. All `count` channels of an image in one call (channel c's V
+// `planeStride` floats after the previous channel's), as `outputTransformNarrowAVX512` does.
+static AVX512 void inputTransformNarrowAVX512(const float *planes, int count, TileLayout g, float *rows, float *vs,
+                                              long planeStride, long pointStride) {
     int w = narrowChunk(g), perVector = 16 / w;
     long list = w * narrowHalfRows(g);  // floats of one chunk list
     // Lanes of one loaded row (x[y][q] in lane q, zero past the row; index 16 a zero) for the
@@ -251,42 +253,46 @@ static AVX512 void inputTransformNarrowAVX512(const float *x, TileLayout g, floa
     const __m512i eightLow = _mm512_setr_epi32(16, 1, 3, 5, 7, 9, 11, 13, 0, 2, 4, 6, 8, 10, 12, 14);
     const __m512i eightHigh = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 2, 4, 6, 8, 10, 12, 14, 16);
     const __m512 zero = _mm512_setzero_ps();
-    for (int y = 0; y < g.height; y++) {
-        long r = y + 1;
-        float *target = rows + (r % 2) * 4 * list + (r / 2) * w;
-        __m512 row = _mm512_maskz_loadu_ps(firstLanes(g.width), x + (long)y * g.width);
-        if (w == 4) {
-            __m512 chunks = _mm512_permutex2var_ps(row, four, zero);
-            _mm_storeu_ps(target, _mm512_extractf32x4_ps(chunks, 0));
-            _mm_storeu_ps(target + list, _mm512_extractf32x4_ps(chunks, 1));
-            _mm_storeu_ps(target + 2 * list, _mm512_extractf32x4_ps(chunks, 2));
-            _mm_storeu_ps(target + 3 * list, _mm512_extractf32x4_ps(chunks, 3));
-            continue;
+    for (int plane = 0; plane < count; plane++) {
+        const float *x = planes + plane * (long)g.height * g.width;
+        float *v = vs + plane * planeStride;
+        for (int y = 0; y < g.height; y++) {
+            long r = y + 1;
+            float *target = rows + (r % 2) * 4 * list + (r / 2) * w;
+            __m512 row = _mm512_maskz_loadu_ps(firstLanes(g.width), x + (long)y * g.width);
+            if (w == 4) {
+                __m512 chunks = _mm512_permutex2var_ps(row, four, zero);
+                _mm_storeu_ps(target, _mm512_extractf32x4_ps(chunks, 0));
+                _mm_storeu_ps(target + list, _mm512_extractf32x4_ps(chunks, 1));
+                _mm_storeu_ps(target + 2 * list, _mm512_extractf32x4_ps(chunks, 2));
+                _mm_storeu_ps(target + 3 * list, _mm512_extractf32x4_ps(chunks, 3));
+                continue;
+            }
+            __m512 low = _mm512_permutex2var_ps(row, eightLow, zero), high = _mm512_permutex2var_ps(row, eightHigh, zero);
+            _mm256_storeu_ps(target, _mm512_castps512_ps256(low));
+            _mm256_storeu_ps(target + list, _mm512_castps512_ps256(_mm512_shuffle_f32x4(low, low, 0xEE)));
+            _mm256_storeu_ps(target + 2 * list, _mm512_castps512_ps256(high));
+            _mm256_storeu_ps(target + 3 * list, _mm512_castps512_ps256(_mm512_shuffle_f32x4(high, high, 0xEE)));
         }
-        __m512 low = _mm512_permutex2var_ps(row, eightLow, zero), high = _mm512_permutex2var_ps(row, eightHigh, zero);
-        _mm256_storeu_ps(target, _mm512_castps512_ps256(low));
-        _mm256_storeu_ps(target + list, _mm512_castps512_ps256(_mm512_shuffle_f32x4(low, low, 0xEE)));
-        _mm256_storeu_ps(target + 2 * list, _mm512_castps512_ps256(high));
-        _mm256_storeu_ps(target + 3 * list, _mm512_castps512_ps256(_mm512_shuffle_f32x4(high, high, 0xEE)));
-    }
-    for (int ty = 0; ty < g.tileRows; ty += perVector) {
-        __mmask16 lanes = narrowTiles(w, ty, g.tileRows, g.tileColumns);
-        __m512 s[4][4];
-        for (int i = 0; i < 4; i++) {
-            const float *chunk = rows + (i % 2) * 4 * list + (ty + i / 2) * w;
-            __m512 d0 = _mm512_loadu_ps(chunk), d1 = _mm512_loadu_ps(chunk + list);
-            __m512 d2 = _mm512_loadu_ps(chunk + 2 * list), d3 = _mm512_loadu_ps(chunk + 3 * list);
-            s[i][0] = _mm512_sub_ps(d0, d2);
-            s[i][1] = _mm512_add_ps(d1, d2);
-            s[i][2] = _mm512_sub_ps(d2, d1);
-            s[i][3] = _mm512_sub_ps(d1, d3);
-        }
-        float *target = v + (long)ty * g.tileColumns;
-        for (int j = 0; j < 4; j++) {
-            storeNarrow(target + (0 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[0][j], s[2][j]));
-            storeNarrow(target + (1 * 4 + j) * pointStride, lanes, _mm512_add_ps(s[1][j], s[2][j]));
-            storeNarrow(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
-            storeNarrow(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
+        for (int ty = 0; ty < g.tileRows; ty += perVector) {
+            __mmask16 lanes = narrowTiles(w, ty, g.tileRows, g.tileColumns);
+            __m512 s[4][4];
+            for (int i = 0; i < 4; i++) {
+                const float *chunk = rows + (i % 2) * 4 * list + (ty + i / 2) * w;
+                __m512 d0 = _mm512_loadu_ps(chunk), d1 = _mm512_loadu_ps(chunk + list);
+                __m512 d2 = _mm512_loadu_ps(chunk + 2 * list), d3 = _mm512_loadu_ps(chunk + 3 * list);
+                s[i][0] = _mm512_sub_ps(d0, d2);
+                s[i][1] = _mm512_add_ps(d1, d2);
+                s[i][2] = _mm512_sub_ps(d2, d1);
+                s[i][3] = _mm512_sub_ps(d1, d3);
+            }
+            float *target = v + (long)ty * g.tileColumns;
+            for (int j = 0; j < 4; j++) {
+                storeNarrow(target + (0 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[0][j], s[2][j]));
+                storeNarrow(target + (1 * 4 + j) * pointStride, lanes, _mm512_add_ps(s[1][j], s[2][j]));
+                storeNarrow(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
+                storeNarrow(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
+            }
         }
     }
 }
@@ -429,55 +435,66 @@ static AVX512 inline __m512 narrowRows(const float *plane, TileLayout g, int w, 
 // the tiles' even columns in out[i][0], odd in out[i][1]. Interleaving them gives, for w = 8,
 // rows 2t + i and 2t + 2 + i in two vectors; for w = 4, rows 2t + i and 2t + 2 + i in one
 // vector and 2t + 4 + i, 2t + 6 + i in another. The start values are loaded that way and split
-// back; pooled rows are gathered from the lanes of real tiles as they are stored.
-static AVX512 void outputTransformNarrowAVX512(const float *m, long pointStride, TileLayout g, const float *start,
-                                               int relu, int pool, float *y) {
+// back; pooled rows are gathered from the lanes of real tiles as they are stored. All `planes`
+// output channels of an image in one call (plane o's products `planeStride` floats after the
+// previous plane's, its start values `startStride` and its outputs `outputStride`): a narrow
+// plane is one to four vectors, and a call per plane spent on its set-up about what it spent
+// on them.
+static AVX512 void outputTransformNarrowAVX512(const float *m, long pointStride, long planeStride, int planes,
+                                               TileLayout g, const float *start, long startStride, int relu, int pool,
+                                               float *y, long outputStride) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     int w = narrowChunk(g), perVector = 16 / w, pooledRows = g.height / 2, pooledWidth = g.width / 2;
-    for (int ty = 0; ty < g.tileRows; ty += perVector) {
-        __mmask16 lanes = narrowTiles(w, ty, g.tileRows, g.tileColumns);
-        int count = __builtin_popcount(lanes);
-        __m512 e[transformPoints], r[2][4], out[2][2];
-        for (int point = 0; point < transformPoints; point++) {
-            e[point] = _mm512_maskz_loadu_ps(firstLanes(count), m + point * pointStride + (long)ty * g.tileColumns);
-            if (lanes != firstLanes(count)) e[point] = _mm512_maskz_expand_ps(lanes, e[point]);
-        }
-        for (int j = 0; j < 4; j++) {
-            r[0][j] = _mm512_add_ps(_mm512_add_ps(e[j], e[4 + j]), e[8 + j]);
-            r[1][j] = _mm512_sub_ps(_mm512_sub_ps(e[4 + j], e[8 + j]), e[12 + j]);
-        }
-        for (int i = 0; i < 2; i++) {
-            out[i][0] = _mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]);
-            out[i][1] = _mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]);
-            if (start) {
-                __m512 near = narrowRows(start, g, w, 2 * ty + i), far = narrowRows(start, g, w, 2 * ty + perVector + i);
-                out[i][0] = _mm512_add_ps(out[i][0], _mm512_permutex2var_ps(near, even, far));
-                out[i][1] = _mm512_add_ps(out[i][1], _mm512_permutex2var_ps(near, odd, far));
+    __mmask16 columns = firstLanes(g.width);
+    for (int plane = 0; plane < planes; plane++) {
+        const float *offset = start ? start + plane * startStride : NULL;
+        float *target = y + plane * outputStride;
+        for (int ty = 0; ty < g.tileRows; ty += perVector) {
+            __mmask16 lanes = narrowTiles(w, ty, g.tileRows, g.tileColumns), loaded = firstLanes(__builtin_popcount(lanes));
+            int expands = lanes != loaded;
+            const float *products = m + plane * planeStride + (long)ty * g.tileColumns;
+            __m512 e[transformPoints], r[2][4], out[2][2];
+            for (int point = 0; point < transformPoints; point++) {
+                e[point] = _mm512_maskz_loadu_ps(loaded, products + point * pointStride);
+                if (expands) e[point] = _mm512_maskz_expand_ps(lanes, e[point]);
             }
-            if (relu) {
-                out[i][0] = clamped(out[i][0]);
-                out[i][1] = clamped(out[i][1]);
+            for (int j = 0; j < 4; j++) {
+                r[0][j] = _mm512_add_ps(_mm512_add_ps(e[j], e[4 + j]), e[8 + j]);
+                r[1][j] = _mm512_sub_ps(_mm512_sub_ps(e[4 + j], e[8 + j]), e[12 + j]);
             }
-        }
-        if (pool) {
-            __m512 best = larger(out[0][1], out[0][0]);
-            best = larger(out[1][0], best);
-            storeNarrow(y + (long)ty * pooledWidth, narrowTiles(w, ty, pooledRows, pooledWidth), larger(out[1][1], best));
-            continue;
-        }
-        __mmask16 columns = firstLanes(g.width);
-        for (int i = 0; i < 2; i++) {
-            __m512 halves[2] = {_mm512_permutex2var_ps(out[i][0], low, out[i][1]),
-                                _mm512_permutex2var_ps(out[i][0], high, out[i][1])};
-            for (int h = 0; h < 2; h++) {
-                for (int k = 0; k < perVector / 2; k++) {  // tile row ty + h·perVector/2 + k
-                    int row = 2 * (ty + h * perVector / 2 + k) + i;
-                    if (row >= g.height) continue;
-                    __m512 value = k == 0 ? halves[h] : _mm512_shuffle_f32x4(halves[h], halves[h], 0xEE);
-                    _mm512_mask_storeu_ps(y + (long)row * g.width, columns, value);
+            for (int i = 0; i < 2; i++) {
+                out[i][0] = _mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]);
+                out[i][1] = _mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]);
+                if (offset) {
+                    __m512 near = narrowRows(offset, g, w, 2 * ty + i), far = narrowRows(offset, g, w, 2 * ty + perVector + i);
+                    out[i][0] = _mm512_add_ps(out[i][0], _mm512_permutex2var_ps(near, even, far));
+                    out[i][1] = _mm512_add_ps(out[i][1], _mm512_permutex2var_ps(near, odd, far));
+                }
+                if (relu) {
+                    out[i][0] = clamped(out[i][0]);
+                    out[i][1] = clamped(out[i][1]);
+                }
+            }
+            if (pool) {
+                __m512 best = larger(out[0][1], out[0][0]);
+                best = larger(out[1][0], best);
+                storeNarrow(target + (long)ty * pooledWidth, narrowTiles(w, ty, pooledRows, pooledWidth),
+                            larger(out[1][1], best));
+                continue;
+            }
+            for (int i = 0; i < 2; i++) {
+                __m512 halves[2] = {_mm512_permutex2var_ps(out[i][0], low, out[i][1]),
+                                    _mm512_permutex2var_ps(out[i][0], high, out[i][1])};
+                for (int h = 0; h < 2; h++) {
+                    for (int k = 0; k < perVector / 2; k++) {  // tile row ty + h·perVector/2 + k
+                        int row = 2 * (ty + h * perVector / 2 + k) + i;
+                        if (row >= g.height) continue;
+                        __m512 value = k == 0 ? halves[h] : _mm512_shuffle_f32x4(halves[h], halves[h], 0xEE);
+                        _mm512_mask_storeu_ps(target + (long)row * g.width, columns, value);
+                    }
                 }
             }
         }
@@ -485,18 +502,24 @@ static AVX512 void outputTransformNarrowAVX512(const float *m, long pointStride,
 }
 #endif
 
-void winogradTransformInput(const float *plane, TileLayout g, int fast, float *rows, float *v, long pointStride) {
+void winogradTransformInputs(const float *planes, int count, TileLayout g, int fast, float *rows, float *v,
+                             long planeStride, long pointStride) {
 #if defined(__x86_64__)
     if (fast && narrowChunk(g)) {
-        inputTransformNarrowAVX512(plane, g, rows, v, pointStride);
-        return;
-    }
-    if (fast) {
-        inputTransformAVX512(plane, g, rows, v, pointStride);
+        inputTransformNarrowAVX512(planes, count, g, rows, v, planeStride, pointStride);
         return;
     }
 #endif
-    inputTransformPortable(plane, g, v, pointStride);
+    for (int c = 0; c < count; c++) {
+        const float *plane = planes + c * (long)g.height * g.width;
+#if defined(__x86_64__)
+        if (fast) {
+            inputTransformAVX512(plane, g, rows, v + c * planeStride, pointStride);
+            continue;
+        }
+#endif
+        inputTransformPortable(plane, g, v + c * planeStride, pointStride);
+    }
 }
 
 int shears_winograd3x3_fast(void) { return directKernelsHaveAVX512(); }
@@ -519,26 +542,27 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
 #endif
     memset(rows, 0, sizeof(float) * winogradRowFloats(g));
     for (int image = 0; image < images; image++) {
-        for (int c = 0; c < inputs; c++) {
-            winogradTransformInput(x + ((long)image * inputs + c) * pixels, g, fast, rows, v + c * all + image * g.tiles,
-                                   inputStride);
-        }
+        winogradTransformInputs(x + (long)image * inputs * pixels, inputs, g, fast, rows, v + image * g.tiles, all,
+                                inputStride);
     }
 #if defined(__x86_64__)
     if (fast) productsAVX512(u, outputs, inputs, v, all, m);
 #endif
     if (!fast) productsPortable(u, outputs, inputs, v, all, m);
     for (int image = 0; image < images; image++) {
+#if defined(__x86_64__)
+        if (fast && narrowChunk(g)) {
+            outputTransformNarrowAVX512(m + image * g.tiles, outputStride, all, outputs, g, start, pixels, relu, pool,
+                                        y + (long)image * outputs * outputPixels, outputPixels);
+            continue;
+        }
+#endif
         for (int o = 0; o < outputs; o++) {
             const float *products = m + o * all + image * g.tiles, *offset = start ? start + o * pixels : NULL;
             float *target = y + ((long)image * outputs + o) * outputPixels;
 #if defined(__x86_64__)
             if (fast) {
-                if (narrowChunk(g)) {
-                    outputTransformNarrowAVX512(products, outputStride, g, offset, relu, pool, target);
-                } else {
-                    outputTransformAVX512(products, outputStride, g, offset, relu, pool, target);
-                }
+                outputTransformAVX512(products, outputStride, g, offset, relu, pool, target);
                 continue;
             }
 #endif
