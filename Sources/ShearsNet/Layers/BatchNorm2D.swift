@@ -82,8 +82,11 @@ public final class BatchNorm2D: ReLUFusing {
                                                 var mean = runMean[channel], variance = runVariance[channel]
                                                 if training {
                                                     let total = Double(n * plane)
-                                                    let (batchMean, squares) = Self.meanAndSquaredDeviations(n, plane, row)
-                                                    mean = Float(batchMean)
+                                                    let sum = (0..<n).reduce(0.0) { $0 + Double(PlaneSums.sum(row($1), count: plane)) }
+                                                    mean = Float(sum / total)
+                                                    let squares = (0..<n).reduce(0.0) {
+                                                        $0 + Double(PlaneSums.squaredDeviations(row($1), count: plane, mean: mean))
+                                                    }
                                                     let batchVariance = squares / total
                                                     variance = Float(batchVariance)
                                                     let unbiased = total > 1 ? squares / (total - 1) : batchVariance
@@ -114,33 +117,6 @@ public final class BatchNorm2D: ReLUFusing {
             }
         }
         return Tensor(shape: input.shape, values: outputValues)
-    }
-
-    /// The mean of the `images` planes of `count` floats `row(i)` and `Σ (x − mean)²` over all
-    /// of them, each plane read once from memory: its mean `mᵢ` and centred moment
-    /// `Mᵢ = Σ (x − mᵢ)²` (two passes over a plane still in cache), combined exactly as
-    /// `M = Σᵢ [Mᵢ + count·(mᵢ − m)²]` (Chan, Golub & LeVeque 1983, the pairwise update), in Double.
-    /// As exact as two passes over the whole batch — no `E[x²] − E[x]²` cancellation — at one
-    /// pass's memory traffic.
-    @inline(__always)
-    static func meanAndSquaredDeviations(_ images: Int, _ count: Int,
-                                         _ row: (Int) -> UnsafePointer<Float>) -> (mean: Double, squares: Double) {
-        var sums = 0.0, moments = 0.0, correction = 0.0
-        var firstMean = 0.0
-        for image in 0..<images {
-            let plane = row(image)
-            let sum = Double(PlaneSums.sum(plane, count: count)), planeMean = sum / Double(count)
-            moments += Double(PlaneSums.squaredDeviations(plane, count: count, mean: Float(planeMean)))
-            // Σ count·(mᵢ − m)² = count·Σ (mᵢ − a)² − images·count·(m − a)² for any shift a: with
-            // a = m₁ the terms are small, so the subtraction does not cancel.
-            if image == 0 { firstMean = planeMean }
-            let shifted = planeMean - firstMean
-            correction += shifted * shifted
-            sums += sum
-        }
-        let mean = sums / Double(images * count), offset = mean - firstMean
-        let spread = Double(count) * (correction - Double(images) * offset * offset)
-        return (mean, moments + max(spread, 0))
     }
 
     /// Evaluation mode's `y = a·x + b` for each channel, from the running statistics:

@@ -55,7 +55,7 @@ struct MoreLayerTests {
                 "running variance \(layer.runningVariance[0]) against \(unbiased)")
     }
 
-    @Test("BatchNorm2D's batch statistics combine planes of different means exactly (Chan's pairwise update)")
+    @Test("BatchNorm2D's batch statistics are exact over planes whose means differ far more than their spread")
     func batchNormStatisticsAcrossPlanes() {
         let layer = BatchNorm2D(channels: 2, momentum: 1)
         // Per-plane means 1000 + 3·image (channel 0) and −7·image (channel 1), spread ~0.01:
