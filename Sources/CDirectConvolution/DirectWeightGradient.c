@@ -1,7 +1,9 @@
 // Weight gradient of the direct convolution for a group of images, channels last:
-//   ∂w[f][c][i][j] += Σ_n Σ_y,x ∂y[n][f][y][x]·x̃[n][y + i][x + j][c],
-// with x̃ the input zero-padded by one pixel and stored channels last, and ∂y stored
-// position-major with its filters padded to a vector of 8 (`flat[n][y][x][f]`). For each tap
+//   ∂w[f][c][i][j] += Σ_n Σ_y,x ∂y[n][f][y][x]·x̃[n][s·y + i][s·x + j][c],
+// with x̃ the input zero-padded by one pixel and stored channels last, ∂y stored position-major
+// with its filters padded to a vector of 8 (`flat[n][y][x][f]`), and s the stride (1, or 2 for
+// resnet-s's downsampling convs: the same tiles, stepping two pixels and two rows of x̃ per
+// output position and row). For each tap
 // this is a filters x positions by positions x channels product summed over the positions. A
 // register tile holds 2 vectors of filters x up to 6 channels (AVX2: 12 accumulators of 8) or
 // x up to 12 channels (AVX-512: 24 of 16, the last vector's loads masked to the filters left)
@@ -42,36 +44,40 @@ enum {
 
 static long roundUp(long count, long multiple) { return (count + multiple - 1) / multiple * multiple; }
 
-// The channels-last layout of a group of `images` images of `height x width`.
+// The channels-last layout of a group of `images` images of `height x width`, and of their
+// `outHeight x outWidth` output gradients at `stride`.
 typedef struct {
-    int images, height, width, channels, filters;
+    int images, height, width, channels, filters, stride, outHeight, outWidth;
     long paddedFilters; // filters rounded up to a vector: the flat gradients' position stride
     long rowFloats;     // (W + 2)·C: one padded input row
     long imageRows;     // H + 1: an image's rows and the zero row after it (the next one's top padding)
-    int bandRows;       // rows per band
+    int bandRows;       // output rows per band
 } Layout;
 
-static Layout layout(int images, int channels, int filters, int height, int width) {
-    Layout l = {images, height, width, channels, filters};
+static Layout layout(int images, int channels, int filters, int height, int width, int stride) {
+    Layout l = {images, height, width, channels, filters, stride, (height - 1) / stride + 1, (width - 1) / stride + 1};
     l.paddedFilters = roundUp(filters, floatsPerVector);
     l.rowFloats = ((long)width + 2) * channels;
     l.imageRows = (long)height + 1;
-    int rows = bandPositions / width;
-    l.bandRows = rows < 1 ? 1 : rows > height ? height : rows;
+    int rows = bandPositions / l.outWidth;
+    l.bandRows = rows < 1 ? 1 : rows > l.outHeight ? l.outHeight : rows;
     return l;
 }
 
 static long paddedFloats(Layout l) { return ((long)l.images * l.imageRows + 1) * l.rowFloats; }
 
-static long flatFloats(Layout l) { return (long)l.images * l.height * l.width * l.paddedFilters; }
+static long outputPositions(Layout l) { return (long)l.outHeight * l.outWidth; }
 
-int shears_direct3x3_weight_gradient_group(int height, int width) {
-    long positions = (long)height * width, group = (groupPositions + positions - 1) / positions;
+static long flatFloats(Layout l) { return l.images * outputPositions(l) * l.paddedFilters; }
+
+int shears_direct3x3_weight_gradient_group(int height, int width, int stride) {
+    long positions = outputPositions(layout(1, 1, 1, height, width, stride));
+    long group = (groupPositions + positions - 1) / positions;
     return group < 1 ? 1 : (int)group;
 }
 
-size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, int height, int width) {
-    Layout l = layout(shears_direct3x3_weight_gradient_group(height, width), inputs, outputs, height, width);
+size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, int height, int width, int stride) {
+    Layout l = layout(shears_direct3x3_weight_gradient_group(height, width, stride), inputs, outputs, height, width, stride);
     return (size_t)(paddedFloats(l) + flatFloats(l));
 }
 
@@ -166,11 +172,11 @@ static void padChannelsLast(const float *x, Layout l, int portable, float *padde
     }
 }
 
-// The group's output gradients (`dy`, NCHW) position-major: `flat[(g·H + y)·W + x][f]`, zero
+// The group's output gradients (`dy`, NCHW) position-major: `flat[(g·Ho + y)·Wo + x][f]`, zero
 // for f ≥ F.
 static void flattenGradients(const float *dy, Layout l, int portable, float *flat) {
-    long positions = (long)l.height * l.width, all = l.images * positions;
-    PositionLayout rows = {l.width, l.width * l.paddedFilters, l.paddedFilters};
+    long positions = outputPositions(l), all = l.images * positions;
+    PositionLayout rows = {l.outWidth, l.outWidth * l.paddedFilters, l.paddedFilters};
     if (l.paddedFilters > l.filters) {
         for (long p = 0; p < all; p++) {
             memset(flat + p * l.paddedFilters + l.filters, 0, (size_t)(l.paddedFilters - l.filters) * sizeof(float));
@@ -182,24 +188,24 @@ static void flattenGradients(const float *dy, Layout l, int portable, float *fla
     }
 }
 
-// The first padded input of tap `tap` for the band starting at row `y` of image `g`.
+// The first padded input of tap `tap` for the band starting at output row `y` of image `g`.
 static const float *tapInputs(const float *padded, Layout l, int g, int y, int tap) {
-    return padded + (g * l.imageRows + y + tap / 3) * l.rowFloats + (tap % 3) * (long)l.channels;
+    return padded + (g * l.imageRows + (long)l.stride * y + tap / 3) * l.rowFloats + (tap % 3) * (long)l.channels;
 }
 
 // The same sums as the tiles below, in the same order, in plain C.
 static void gradientPortable(const float *padded, const float *flat, Layout l, float *dw) {
-    long positions = (long)l.height * l.width;
+    long positions = outputPositions(l), pixelFloats = (long)l.stride * l.channels;
     for (int tap = 0; tap < taps; tap++) {
         for (int c = 0; c < l.channels; c++) {
             for (long f = 0; f < l.filters; f++) {
                 float sum = 0;
                 for (int g = 0; g < l.images; g++) {
-                    for (int y = 0; y < l.height; y++) {
+                    for (int y = 0; y < l.outHeight; y++) {
                         const float *x = tapInputs(padded, l, g, y, tap) + c;
-                        const float *d = flat + ((g * positions) + (long)y * l.width) * l.paddedFilters + f;
-                        for (int column = 0; column < l.width; column++) {
-                            sum = fmaf(x[column * l.channels], d[column * l.paddedFilters], sum);
+                        const float *d = flat + ((g * positions) + (long)y * l.outWidth) * l.paddedFilters + f;
+                        for (int column = 0; column < l.outWidth; column++) {
+                            sum = fmaf(x[column * pixelFloats], d[column * l.paddedFilters], sum);
                         }
                     }
                 }
@@ -317,7 +323,7 @@ static const TileSet avx512Tiles = {16, 12, TABLE(avx512Tile, 2), TABLE(avx512Ti
 // last when fewer remain) times channel counts as even as the tiles allow, each over the bands
 // of every image, the nine taps of a band in turn, the sums then added to `dw`.
 static void gradientTiles(const float *padded, const float *flat, Layout l, const TileSet *set, float *dw) {
-    long positions = (long)l.height * l.width;
+    long positions = outputPositions(l);
     float sums[taps][narrowTileChannels * tileVectors * 16];
     for (long f0 = 0; f0 < l.filters; f0 += tileVectors * set->vectorFloats) {
         long remaining = l.filters - f0;
@@ -331,12 +337,12 @@ static void gradientTiles(const float *padded, const float *flat, Layout l, cons
             TileFunction tile = (vectors == tileVectors ? set->wide : set->narrow)[channels - 1];
             memset(sums, 0, sizeof sums);
             for (int g = 0; g < l.images; g++) {
-                for (int y = 0; y < l.height; y += l.bandRows) {
-                    int rows = l.height - y < l.bandRows ? l.height - y : l.bandRows;
-                    const float *d = flat + (g * positions + (long)y * l.width) * l.paddedFilters + f0;
+                for (int y = 0; y < l.outHeight; y += l.bandRows) {
+                    int rows = l.outHeight - y < l.bandRows ? l.outHeight - y : l.bandRows;
+                    const float *d = flat + (g * positions + (long)y * l.outWidth) * l.paddedFilters + f0;
                     for (int tap = 0; tap < taps; tap++) {
-                        tile(tapInputs(padded, l, g, y, tap) + c0, l.channels, l.rowFloats, d, l.paddedFilters, l.width,
-                             rows, lanes, sums[tap]);
+                        tile(tapInputs(padded, l, g, y, tap) + c0, (long)l.stride * l.channels, l.stride * l.rowFloats,
+                             d, l.paddedFilters, l.outWidth, rows, lanes, sums[tap]);
                     }
                 }
             }
@@ -354,9 +360,9 @@ static void gradientTiles(const float *padded, const float *flat, Layout l, cons
 
 #endif
 
-void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, const float *dy,
-                                      int outputs, int kernels, float *scratch, float *dw) {
-    Layout l = layout(images, inputs, outputs, height, width);
+void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, int stride,
+                                      const float *dy, int outputs, int kernels, float *scratch, float *dw) {
+    Layout l = layout(images, inputs, outputs, height, width, stride);
     float *padded = scratch, *flat = scratch + paddedFloats(l);
     int portable = kernels == 1;
     padChannelsLast(x, l, portable, padded);

@@ -49,22 +49,23 @@ size_t shears_direct3x3_stride2_input_gradient_scratch_count(int filters, int ch
 void shears_direct3x3_stride2_input_gradient(const float *dy, int filters, int height, int width, const float *packed,
                                             int channels, int portable, float *scratch, float *dx);
 
-/// Images per call of `shears_direct3x3_weight_gradient` on `height x width` maps: enough
-/// that a group has a few hundred positions (1 from 16 x 16 up).
-int shears_direct3x3_weight_gradient_group(int height, int width);
+/// Images per call of `shears_direct3x3_weight_gradient` on `height x width` maps at `stride`:
+/// enough that a group has a few hundred output positions (1 from 16 x 16 up).
+int shears_direct3x3_weight_gradient_group(int height, int width, int stride);
 
 /// Floats of scratch `shears_direct3x3_weight_gradient` needs for a group of images.
-size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, int height, int width);
+size_t shears_direct3x3_weight_gradient_scratch_count(int inputs, int outputs, int height, int width, int stride);
 
-/// `dw[o][c][i][j] += Σ_n Σ_p dy[n][o][p]·x[n][c][p_y + i − 1][p_x + j − 1]` (zero outside the
-/// image) over `images` consecutive images (at most `shears_direct3x3_weight_gradient_group`),
-/// `x` `images x inputs x height x width`, `dy` `images x outputs x height x width`, `dw`
-/// `outputs x inputs x 3 x 3`: the weight gradient of `shears_direct3x3`'s convolution.
+/// `dw[o][c][i][j] += Σ_n Σ_p dy[n][o][p]·x[n][c][s·p_y + i − 1][s·p_x + j − 1]` (zero outside
+/// the image) over `images` consecutive images (at most `shears_direct3x3_weight_gradient_group`),
+/// `x` `images x inputs x height x width`, `dy` `images x outputs x Ho x Wo` with
+/// `Ho = (height − 1)/s + 1` (the same for `Wo`), `dw` `outputs x inputs x 3 x 3`: the weight
+/// gradient of `shears_direct3x3`'s convolution at stride `s` (1 or 2).
 /// `kernels` 0 runs the fastest code this CPU has (AVX-512 tiles, else AVX2, else plain C),
 /// 1 the plain C loop, 2 the AVX2 tiles even where AVX-512 ones would run; all give the same
 /// bits. `scratch` of `shears_direct3x3_weight_gradient_scratch_count` floats.
-void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, const float *dy,
-                                      int outputs, int kernels, float *scratch, float *dw);
+void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, int height, int width, int stride,
+                                      const float *dy, int outputs, int kernels, float *scratch, float *dw);
 
 /// 1 when this CPU and its OS run the AVX-512 Winograd kernels (x86-64), else 0. Without them
 /// `shears_winograd3x3` computes the same sums in plain C, in the same order.

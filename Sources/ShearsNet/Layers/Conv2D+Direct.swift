@@ -214,18 +214,20 @@ final class DirectScratch {
 /// One worker's scratch for the direct weight gradient (a group of images stacked into one
 /// padded image, and their flat output gradients), sized once per pass, and the call for a group.
 final class DirectGradientScratch {
-    let inputs: Int32, outputs: Int32, height: Int32, width: Int32
+    let inputs: Int32, outputs: Int32, height: Int32, width: Int32, stride: Int32
     /// Images per call: on small maps several, stacked, so that the kernel's runs are long.
     let group: Int
     private let scratch: UnsafeMutablePointer<Float>
 
-    init(inputs: Int, outputs: Int, height: Int, width: Int) {
-        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0,
-                     "DirectGradientScratch: \(inputs) -> \(outputs) channels, \(height) x \(width)")
+    /// For images of `inputs x height x width` convolved at `stride` (1 or 2) into `outputs` maps.
+    init(inputs: Int, outputs: Int, height: Int, width: Int, stride: Int = 1) {
+        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0 && (stride == 1 || stride == 2),
+                     "DirectGradientScratch: \(inputs) -> \(outputs) channels, \(height) x \(width), stride \(stride)")
         (self.inputs, self.outputs, self.height, self.width) = (Int32(inputs), Int32(outputs), Int32(height), Int32(width))
-        group = Int(shears_direct3x3_weight_gradient_group(self.height, self.width))
+        self.stride = Int32(stride)
+        group = Int(shears_direct3x3_weight_gradient_group(self.height, self.width, self.stride))
         scratch = .allocate(capacity: shears_direct3x3_weight_gradient_scratch_count(self.inputs, self.outputs,
-                                                                                     self.height, self.width))
+                                                                                     self.height, self.width, self.stride))
     }
 
     deinit { scratch.deallocate() }
@@ -237,11 +239,12 @@ final class DirectGradientScratch {
         case fastest = 0, portable = 1, avx2 = 2
     }
 
-    /// `dw += ∂W` of `images` consecutive images (at most `group`; `dw` `F x C x 3 x 3`), by
-    /// `kernels`.
+    /// `dw += ∂W` of `images` consecutive images (at most `group`; `dy` their output gradients
+    /// at `stride`, `dw` `F x C x 3 x 3`), by `kernels`.
     func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, kernels: Kernels = .fastest,
                     into dw: UnsafeMutablePointer<Float>) {
         precondition((1...group).contains(images), "DirectGradientScratch: \(images) images, groups of at most \(group)")
-        shears_direct3x3_weight_gradient(x, Int32(images), inputs, height, width, dy, outputs, kernels.rawValue, scratch, dw)
+        shears_direct3x3_weight_gradient(x, Int32(images), inputs, height, width, stride, dy, outputs, kernels.rawValue,
+                                         scratch, dw)
     }
 }

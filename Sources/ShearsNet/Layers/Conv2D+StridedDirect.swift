@@ -1,8 +1,9 @@
 import CDirectConvolution
 
 /// Backward of a stride-2 3x3 layer whose forward pass runs by the direct kernels (resnet-s's
-/// `layer2.0.conv1` and `layer3.0.conv1`): `∂W` and `∂b` by im2col's GEMMs
-/// (`∂W += ∂Y·colᵀ`), `∂X` by the direct tiles over the four phases of `∂X`
+/// `layer2.0.conv1` and `layer3.0.conv1`): `∂W` by the direct weight-gradient tiles stepping two
+/// pixels per output (`DirectWeightGradient.c`; im2col's GEMMs before, whose patch matrix of
+/// 2.25 copies of the input cost more than the products), `∂X` by the direct tiles over the four phases of `∂X`
 /// (`Sources/CDirectConvolution/DirectStridedGradient.c`), each a small stride-1 correlation of
 /// `∂Y` with 4, 2, 2 or 1 of the rotated filters' taps, instead of im2col's
 /// `col2im(Wᵀ·∂Y)`, whose GEMM has only the filter count as its inner dimension.
@@ -11,9 +12,9 @@ extension Conv2D {
     /// (`usesDirect`) at stride 2.
     public var usesDirectStridedInputGradient: Bool { usesDirect && stride == 2 }
 
-    /// Adds `∂W` and `∂b` (by im2col) and returns `∂X` (zeros when `computesInputGradient` is false).
+    /// Adds `∂W` and `∂b` and returns `∂X` (zeros when `computesInputGradient` is false).
     func stridedDirectBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
-        im2colGradients(outputGradient, input: input, addingInputGradientTo: nil)
+        stridedWeightGradient(outputGradient, input: input)
         guard computesInputGradient else { return Tensor(shape: input.shape) }
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let f = outChannels, outputs = outputGradient.count / max(n, 1), pixels = c * h * w
@@ -33,6 +34,40 @@ extension Conv2D {
             initialized = input.count
         }
         return Tensor(shape: input.shape, values: dx)
+    }
+
+    /// Adds `∂W` and `∂b` summed over the batch: each worker sums its images' in its own
+    /// buffers, by groups of images (`DirectGradientScratch` at stride 2), and the buffers are
+    /// added in worker order at the end.
+    private func stridedWeightGradient(_ outputGradient: Tensor, input: Tensor) {
+        let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
+        let f = outChannels, outputs = outputGradient.count / max(n, 1), plane = outputs / f, size = f * c * 9
+        let shares = max(1, min(Compute.workers, n))
+        var partialWeight = [Float](repeating: 0, count: shares * size), partialBias = [Float](repeating: 0, count: shares * f)
+        input.values.withUnsafeBufferPointer { x in
+            outputGradient.values.withUnsafeBufferPointer { dy in
+                partialWeight.withUnsafeMutableBufferPointer { dwAll in
+                    partialBias.withUnsafeMutableBufferPointer { dbAll in
+                        Compute.parallelShares(n) { worker, images in
+                            let dw = dwAll.baseAddress! + worker * size, db = dbAll.baseAddress! + worker * f
+                            let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w, stride: 2)
+                            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
+                                gradient.accumulate(x.baseAddress! + first * c * h * w, dy.baseAddress! + first * outputs,
+                                                    images: min(gradient.group, images.upperBound - first), into: dw)
+                            }
+                            for image in images {
+                                for filter in 0..<f { db[filter] += PlaneSums.sum(dy.baseAddress! + image * outputs + filter * plane, count: plane) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for worker in 0..<shares {
+            for i in 0..<size { weight.gradient.values[i] += partialWeight[worker * size + i] }
+            guard hasBias else { continue }
+            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
+        }
     }
 }
 

@@ -78,19 +78,26 @@ struct DirectConvolutionTests {
         let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
         let images = min(n, gradient.group)
         let xs = randomTensor([images, c, h, w], seed: 1250 + UInt64(index)), dys = randomTensor([images, f, h, w], seed: 1260)
-        func weightGradient(_ kernels: DirectGradientScratch.Kernels) -> [Float] {
-            var dw = [Float](repeating: 0.5, count: f * c * 9)
-            xs.values.withUnsafeBufferPointer { x in
-                dys.values.withUnsafeBufferPointer { dy in
-                    dw.withUnsafeMutableBufferPointer { gradient.accumulate(x.baseAddress!, dy.baseAddress!, images: images,
-                                                                            kernels: kernels, into: $0.baseAddress!) }
+        let portable = Self.weightGradient(gradient, xs, dys, images: images, kernels: .portable)
+        #expect(Self.weightGradient(gradient, xs, dys, images: images, kernels: .fastest) == portable,
+                "shape \(Self.shapes[index]): ∂W")
+        #expect(Self.weightGradient(gradient, xs, dys, images: images, kernels: .avx2) == portable,
+                "shape \(Self.shapes[index]): ∂W by the AVX2 tiles")
+    }
+
+    /// `0.5 + ∂W` of the first `images` of `xs` and `dys` by `kernels` (every weight starts at
+    /// 0.5: the kernels must add to `dw`, not overwrite it).
+    static func weightGradient(_ gradient: DirectGradientScratch, _ xs: Tensor, _ dys: Tensor, images: Int,
+                               kernels: DirectGradientScratch.Kernels) -> [Float] {
+        var dw = [Float](repeating: 0.5, count: Int(gradient.outputs * gradient.inputs) * 9)
+        xs.values.withUnsafeBufferPointer { x in
+            dys.values.withUnsafeBufferPointer { dy in
+                dw.withUnsafeMutableBufferPointer {
+                    gradient.accumulate(x.baseAddress!, dy.baseAddress!, images: images, kernels: kernels, into: $0.baseAddress!)
                 }
             }
-            return dw
         }
-        let portable = weightGradient(.portable)
-        #expect(weightGradient(.fastest) == portable, "shape \(Self.shapes[index]): ∂W")
-        #expect(weightGradient(.avx2) == portable, "shape \(Self.shapes[index]): ∂W by the AVX2 tiles")
+        return dw
     }
 
     @Test("with an output offset and a mask, direct and im2col agree on outputs and all gradients")
