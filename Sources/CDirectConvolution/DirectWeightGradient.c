@@ -3,8 +3,8 @@
 // with x̃ the input zero-padded by one pixel and stored channels last, ∂y stored position-major
 // with its filters padded to a vector of 8 (`flat[n][y][x][f]`), and s the stride (1, or 2 for
 // resnet-s's downsampling convs: the same tiles, stepping two pixels and two rows of x̃ per
-// output position and row). For each tap
-// this is a filters x positions by positions x channels product summed over the positions. A
+// output position and row). For each tap this is a filters x positions by positions x
+// channels product summed over the positions. A
 // register tile holds 2 vectors of filters x up to 6 channels (AVX2: 12 accumulators of 8) or
 // x up to 12 channels (AVX-512: 24 of 16, the last vector's loads masked to the filters left)
 // and, per position, loads the 2 vectors of ∂y and broadcasts one input per channel: no

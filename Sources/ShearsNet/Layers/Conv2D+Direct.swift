@@ -155,11 +155,7 @@ extension Conv2D {
                 }
             }
         }
-        for worker in 0..<shares {
-            for i in 0..<size { weight.gradient.values[i] += partialWeight[worker * size + i] }
-            guard hasBias else { continue }
-            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
-        }
+        addWorkerGradients(partialWeight, partialBias, size: size, shares: shares)
         return Tensor(shape: input.shape, values: dx)
     }
 }

@@ -110,10 +110,6 @@ extension Conv2D {
                 }
             }
         }
-        for worker in 0..<shares {
-            for i in 0..<(f * k) { weight.gradient.values[i] += partialWeight[worker * f * k + i] }
-            guard hasBias else { continue }
-            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
-        }
+        addWorkerGradients(partialWeight, partialBias, size: f * k, shares: shares)
     }
 }

@@ -3,10 +3,10 @@ import CDirectConvolution
 /// Backward of a stride-2 3x3 layer whose forward pass runs by the direct kernels (resnet-s's
 /// `layer2.0.conv1` and `layer3.0.conv1`): `∂W` by the direct weight-gradient tiles stepping two
 /// pixels per output (`DirectWeightGradient.c`; im2col's GEMMs before, whose patch matrix of
-/// 2.25 copies of the input cost more than the products), `∂X` by the direct tiles over the four phases of `∂X`
-/// (`Sources/CDirectConvolution/DirectStridedGradient.c`), each a small stride-1 correlation of
-/// `∂Y` with 4, 2, 2 or 1 of the rotated filters' taps, instead of im2col's
-/// `col2im(Wᵀ·∂Y)`, whose GEMM has only the filter count as its inner dimension.
+/// 2.25 copies of the input cost more than the products), `∂X` by the direct tiles over the four
+/// phases of `∂X` (`Sources/CDirectConvolution/DirectStridedGradient.c`), each a small
+/// stride-1 correlation of `∂Y` with 4, 2, 2 or 1 of the rotated filters' taps, instead of
+/// im2col's `col2im(Wᵀ·∂Y)`, whose GEMM has only the filter count as its inner dimension.
 extension Conv2D {
     /// Whether backward takes `∂X` by the direct stride-2 kernel: the forward pass runs direct
     /// (`usesDirect`) at stride 2.
@@ -56,18 +56,15 @@ extension Conv2D {
                                                     images: min(gradient.group, images.upperBound - first), into: dw)
                             }
                             for image in images {
-                                for filter in 0..<f { db[filter] += PlaneSums.sum(dy.baseAddress! + image * outputs + filter * plane, count: plane) }
+                                let dyImage = dy.baseAddress! + image * outputs
+                                for filter in 0..<f { db[filter] += PlaneSums.sum(dyImage + filter * plane, count: plane) }
                             }
                         }
                     }
                 }
             }
         }
-        for worker in 0..<shares {
-            for i in 0..<size { weight.gradient.values[i] += partialWeight[worker * size + i] }
-            guard hasBias else { continue }
-            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
-        }
+        addWorkerGradients(partialWeight, partialBias, size: size, shares: shares)
     }
 }
 

@@ -142,6 +142,19 @@ public final class Conv2D: ReLUFusing {
         return initial
     }
 
+    /// Adds the workers' partial sums to `∂W` (the first `size` weights) and `∂b`, worker after
+    /// worker: each worker of a backward pass sums its images' gradients in its own slice of
+    /// `partialWeight` (`size` floats each) and `partialBias` (`F` each), so that the batch's
+    /// sums do not depend on how the workers were scheduled.
+    func addWorkerGradients(_ partialWeight: [Float], _ partialBias: [Float], size: Int, shares: Int) {
+        let f = outChannels
+        for worker in 0..<shares {
+            for i in 0..<size { weight.gradient.values[i] += partialWeight[worker * size + i] }
+            guard hasBias else { continue }
+            for i in 0..<f { bias.gradient.values[i] += partialBias[worker * f + i] }
+        }
+    }
+
     /// Adds `∂W` and `∂b` (summed over the batch) and returns `∂X` (zeros when `computesInputGradient` is false).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(input.shape)
