@@ -6,6 +6,24 @@
 
 enum { transformPoints = 16, tilesPerVector = 16 };
 
+// Floats between one transform point's rows (of U, V or M) and the next beyond what they need:
+// a point's rows are otherwise often a multiple of 4 KB after the previous point's (64 x 64
+// filters, or 32 channels of 64 tiles), all of them in one set of the L1 cache, and a block
+// written or read across the points evicts itself (the filter transform ran 2.5x slower).
+enum { pointPadding = 16 };
+
+// Floats from one point of transformed filters U[ξ][o][c] to the next.
+static inline long filterPointStride(int inputs, int outputs) { return (long)inputs * outputs + pointPadding; }
+
+// Zeros into the padding after each of the `points` points of transformed filters `u`, so that
+// every float of them is written.
+static inline void clearFilterPadding(float *u, int points, int inputs, int outputs) {
+    for (int point = 0; point < points; point++) {
+        float *padding = u + point * filterPointStride(inputs, outputs) + (long)inputs * outputs;
+        for (int k = 0; k < pointPadding; k++) padding[k] = 0;
+    }
+}
+
 // Tiles of an image (`tileRows x tileColumns`, the last row or column half outside an odd
 // side), and the floats of one half (even or odd columns) of a padded input row: the tile
 // columns plus one, plus a vector's slack for the loads past the end.
@@ -49,6 +67,13 @@ static inline long winogradRowFloats(TileLayout g) {
 // stays zero and is not cleared again plane after plane.
 void winogradTransformInputs(const float *planes, int count, TileLayout g, int fast, float *rows, float *v,
                              long planeStride, long pointStride);
+
+// M[ξ][k][t] = Σ_c U[ξ][k][c]·V[ξ][c][t] for the `points` transform points ξ, `outputs` filters k,
+// `inputs` channels c and `tiles` tiles t (WinogradProducts.c; U[ξ] `filterPointStride` floats
+// after U[ξ − 1], V[ξ] `vStride` after V[ξ − 1], M[ξ] `mStride` after M[ξ − 1]): by AVX-512
+// register tiles when `fast`, else plain C, the same bits.
+void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles, int fast,
+                      float *m, long mStride);
 
 #if defined(__x86_64__)
 #include <immintrin.h>

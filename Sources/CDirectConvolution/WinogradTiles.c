@@ -36,8 +36,6 @@
 #include <immintrin.h>
 #endif
 
-enum { vectorsPerBlock = 4, mostFiltersPerBlock = 6 };
-
 // Tiles a group of images should have at least (`shears_winograd3x3_group`): a 7 x 7 image has
 // 16, one vector, and the products' register tiles want 4 vectors (64 tiles) to hold 24
 // accumulators; more images per group pay for themselves until V and M leave L2.
@@ -47,7 +45,9 @@ enum { groupTiles = 96 };
 // V[16][inputs][tiles] and the products M[16][outputs][tiles] of a group of images, their
 // tiles side by side.
 
-size_t shears_winograd3x3_filter_count(int inputs, int outputs) { return (size_t)transformPoints * inputs * outputs; }
+size_t shears_winograd3x3_filter_count(int inputs, int outputs) {
+    return (size_t)(transformPoints * filterPointStride(inputs, outputs));
+}
 
 size_t shears_winograd3x3_scratch_count(int images, int inputs, int outputs, int height, int width) {
     TileLayout g = tileLayout(height, width);
@@ -56,6 +56,7 @@ size_t shears_winograd3x3_scratch_count(int images, int inputs, int outputs, int
 
 void shears_winograd3x3_transform_filters(const float *w, int filters, int channels, int rotated, float *u) {
     int outputs = rotated ? channels : filters, inputs = rotated ? filters : channels;
+    long pointStride = filterPointStride(inputs, outputs);
     for (int o = 0; o < outputs; o++) {
         for (int c = 0; c < inputs; c++) {
             // g[i][j]: the 3x3 filter from input channel c to output o of the convolution run.
@@ -76,10 +77,11 @@ void shears_winograd3x3_transform_filters(const float *w, int filters, int chann
             for (int i = 0; i < 4; i++) {  // (G g) Gᵀ
                 float row[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]),
                                 t[i][2]};
-                for (int j = 0; j < 4; j++) u[((long)(i * 4 + j) * outputs + o) * inputs + c] = row[j];
+                for (int j = 0; j < 4; j++) u[(i * 4 + j) * pointStride + (long)o * inputs + c] = row[j];
             }
         }
     }
+    clearFilterPadding(u, transformPoints, inputs, outputs);
 }
 
 // Bᵀ d B for the 4 x 4 patch `d`, into `v[ξ·stride]`.
@@ -111,20 +113,6 @@ static void inputTransformPortable(const float *x, TileLayout g, float *v, long 
                 }
             }
             transformPatch(d, v + (long)ty * g.tileColumns + tx, pointStride);
-        }
-    }
-}
-
-static void productsPortable(const float *u, int outputs, int inputs, const float *v, long tiles, float *m) {
-    for (int point = 0; point < transformPoints; point++) {
-        const float *up = u + (long)point * outputs * inputs, *vp = v + (long)point * inputs * tiles;
-        float *mp = m + (long)point * outputs * tiles;
-        for (int o = 0; o < outputs; o++) {
-            for (long t = 0; t < tiles; t++) {
-                float sum = 0;
-                for (int c = 0; c < inputs; c++) sum = fmaf(up[(long)o * inputs + c], vp[c * tiles + t], sum);
-                mp[o * tiles + t] = sum;
-            }
         }
     }
 }
@@ -293,71 +281,6 @@ static AVX512 void inputTransformNarrowAVX512(const float *planes, int count, Ti
                 storeNarrow(target + (2 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[2][j], s[1][j]));
                 storeNarrow(target + (3 * 4 + j) * pointStride, lanes, _mm512_sub_ps(s[1][j], s[3][j]));
             }
-        }
-    }
-}
-
-// m[f][q] = Σ_c u[f][c]·v[c][q] for `filters` (≤ 6) filters and `vectors` (≤ 4) vectors of 16
-// tiles (the last `last` lanes only): the accumulators stay in registers over all channels.
-static inline __attribute__((always_inline, target("avx512f"))) void productBlock(
-    const float *u, long inputs, const float *v, long tiles, float *m, __mmask16 last, int filters, int vectors) {
-    __m512 sums[mostFiltersPerBlock][vectorsPerBlock];
-    for (int f = 0; f < filters; f++) {
-        for (int q = 0; q < vectors; q++) sums[f][q] = _mm512_setzero_ps();
-    }
-    for (long c = 0; c < inputs; c++) {
-        __m512 x[vectorsPerBlock];
-        for (int q = 0; q < vectors; q++) {
-            x[q] = q == vectors - 1 ? _mm512_maskz_loadu_ps(last, v + c * tiles + 16 * q) : _mm512_loadu_ps(v + c * tiles + 16 * q);
-        }
-        for (int f = 0; f < filters; f++) {
-            __m512 w = _mm512_set1_ps(u[f * inputs + c]);
-            for (int q = 0; q < vectors; q++) sums[f][q] = _mm512_fmadd_ps(w, x[q], sums[f][q]);
-        }
-    }
-    for (int f = 0; f < filters; f++) {
-        for (int q = 0; q < vectors; q++) {
-            float *target = m + f * tiles + 16 * q;
-            if (q == vectors - 1) {
-                _mm512_mask_storeu_ps(target, last, sums[f][q]);
-            } else {
-                _mm512_storeu_ps(target, sums[f][q]);
-            }
-        }
-    }
-}
-
-// `productBlock` with its counts fixed, so that every loop over them unrolls into registers.
-typedef void (*ProductBlock)(const float *, long, const float *, long, float *, __mmask16);
-#define BLOCK(f, q) \
-    static AVX512 void block##f##x##q(const float *u, long c, const float *v, long t, float *m, __mmask16 last) { \
-        productBlock(u, c, v, t, m, last, f, q); \
-    }
-#define BLOCKS(f) BLOCK(f, 1) BLOCK(f, 2) BLOCK(f, 3) BLOCK(f, 4)
-BLOCKS(1) BLOCKS(2) BLOCKS(3) BLOCKS(4) BLOCKS(5) BLOCKS(6)
-static const ProductBlock productBlocks[mostFiltersPerBlock][vectorsPerBlock] = {
-    {block1x1, block1x2, block1x3, block1x4}, {block2x1, block2x2, block2x3, block2x4},
-    {block3x1, block3x2, block3x3, block3x4}, {block4x1, block4x2, block4x3, block4x4},
-    {block5x1, block5x2, block5x3, block5x4}, {block6x1, block6x2, block6x3, block6x4},
-};
-
-// The 16 products, each over blocks of filters (split evenly, at most 6) and 64 tiles.
-static AVX512 void productsAVX512(const float *u, int outputs, int inputs, const float *v, long tiles, float *m) {
-    int blocks = (outputs + mostFiltersPerBlock - 1) / mostFiltersPerBlock;
-    long span = (long)tilesPerVector * vectorsPerBlock;
-    for (int point = 0; point < transformPoints; point++) {
-        const float *up = u + (long)point * outputs * inputs, *vp = v + (long)point * inputs * tiles;
-        float *mp = m + (long)point * outputs * tiles;
-        for (int b = 0, first = 0; b < blocks; b++) {
-            int filters = (int)((long)outputs * (b + 1) / blocks) - first;
-            for (long t0 = 0; t0 < tiles; t0 += span) {
-                long left = tiles - t0 < span ? tiles - t0 : span;
-                int vectors = (int)((left + tilesPerVector - 1) / tilesPerVector);
-                productBlocks[filters - 1][vectors - 1](up + (long)first * inputs, inputs, vp + t0, tiles,
-                                                        mp + (long)first * tiles + t0,
-                                                        firstLanes(left - (vectors - 1) * tilesPerVector));
-            }
-            first += filters;
         }
     }
 }
@@ -545,10 +468,7 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
         winogradTransformInputs(x + (long)image * inputs * pixels, inputs, g, fast, rows, v + image * g.tiles, all,
                                 inputStride);
     }
-#if defined(__x86_64__)
-    if (fast) productsAVX512(u, outputs, inputs, v, all, m);
-#endif
-    if (!fast) productsPortable(u, outputs, inputs, v, all, m);
+    winogradProducts(transformPoints, u, outputs, inputs, v, inputStride, all, fast, m, outputStride);
     for (int image = 0; image < images; image++) {
 #if defined(__x86_64__)
         if (fast && narrowChunk(g)) {

@@ -57,17 +57,20 @@ struct ConvBenchCommand: ParsableCommand {
         print("\(model), batch \(batch), \(Compute.workers) threads; ms per pass (median of \(steps)); "
               + "train ratio = (forward + backward) / im2col's; ∂W alone = backward without ∂X")
         print("conv (C -> K, H x W)        im2col fwd   bwd   kernel rows fwd   bwd  ratio   Winograd fwd   bwd  ratio"
-              + "   direct fwd   bwd  ratio   Winograd tiles fwd   bwd  ratio   automatic fwd   bwd  ratio"
+              + "   direct fwd   bwd  ratio   Winograd tiles fwd   bwd  ratio   4x4 tiles fwd   bwd  ratio"
+              + "   automatic fwd   bwd  ratio"
               + "   ∂W alone: kernel rows  direct")
         for t in timings {
             let name = "\(t.shape.inChannels) -> \(t.shape.outChannels), \(t.shape.height) x \(t.shape.width)"
             let (rows, winograd, direct, tiles, automatic) = (t.kernelRows, t.winograd, t.direct, t.winogradTiles, t.automatic)
+            let tiles4 = t.winogradTiles4
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
                   + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f %12.2f %6.2f %6.2f %20.2f %6.2f %6.2f"
-                           + " %15.2f %6.2f %6.2f %22.2f %7.2f", t.im2col.forward,
+                           + " %15.2f %6.2f %6.2f %15.2f %6.2f %6.2f %22.2f %7.2f", t.im2col.forward,
                            t.im2col.backward, rows.forward, rows.backward, t.trainRatio(rows), winograd.forward,
                            winograd.backward, t.trainRatio(winograd), direct.forward, direct.backward, t.trainRatio(direct),
-                           tiles.forward, tiles.backward, t.trainRatio(tiles),
+                           tiles.forward, tiles.backward, t.trainRatio(tiles), tiles4.forward, tiles4.backward,
+                           t.trainRatio(tiles4),
                            automatic.forward, automatic.backward, t.trainRatio(automatic), t.kernelRowsWeightGradient,
                            t.directWeightGradient))
         }
@@ -125,6 +128,7 @@ struct ConvTiming: Codable {
     var winograd: Time
     var direct: Time
     var winogradTiles: Time
+    var winogradTiles4: Time
     var automatic: Time
     /// Median milliseconds of a backward pass that computes no `∂X` (`computesInputGradient`
     /// false): `∂W` and `∂b` alone, by kernel rows and by the direct kernel.
@@ -134,7 +138,8 @@ struct ConvTiming: Codable {
     /// An algorithm's forward + backward time over im2col's: below 1, it trains faster.
     func trainRatio(_ time: Time) -> Double { (time.forward + time.backward) / (im2col.forward + im2col.backward) }
 
-    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct, .winogradTiles, .automatic]
+    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct, .winogradTiles, .winogradTiles4,
+                                                            .automatic]
 
     /// Times `shape` on random input of `batch` images: each repeat runs every algorithm in
     /// turn (kernel rows and direct a second time without `∂X`), so all see the same machine
@@ -166,7 +171,8 @@ struct ConvTiming: Codable {
             Time(forward: milliseconds(forward[algorithm]!), backward: milliseconds(backward[algorithm]!))
         }
         return ConvTiming(shape: shape, im2col: time(.im2col), kernelRows: time(.kernelRows), winograd: time(.winograd),
-                          direct: time(.direct), winogradTiles: time(.winogradTiles), automatic: time(.automatic),
+                          direct: time(.direct), winogradTiles: time(.winogradTiles),
+                          winogradTiles4: time(.winogradTiles4), automatic: time(.automatic),
                           kernelRowsWeightGradient: milliseconds(weightGradient[.kernelRows]!),
                           directWeightGradient: milliseconds(weightGradient[.direct]!))
     }

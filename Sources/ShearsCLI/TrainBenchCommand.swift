@@ -24,7 +24,7 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Inference batch size.")
     var inferenceBatch = 256
 
-    @Option(help: "How the convs compute forward and backward: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd, direct and Winograd tiles only for 3x3 dense layers, stride 1, or 2 for direct; automatic: Winograd only where OpenBLAS runs generic kernels and both channel counts are ≥ \(Conv2D.winogradMinimumChannels), else the direct kernels where the CPU has AVX2 and FMA, their forward pass and ∂X by Winograd tiles where it has AVX-512, both channel counts are ≥ \(Conv2D.winogradTilesMinimumChannels) and maps' sides are ≥ \(Conv2D.winogradTilesMinimumSide), else kernel rows from \(Conv2D.kernelRowsMinimumChannels) input channels, else im2col).")
+    @Option(help: "How the convs compute forward and backward: \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")) (Winograd, direct and Winograd tiles only for 3x3 dense layers, stride 1, or 2 for direct; automatic: Winograd only where OpenBLAS runs generic kernels and both channel counts are ≥ \(Conv2D.winogradMinimumChannels), else the direct kernels where the CPU has AVX2 and FMA, their forward pass and ∂X by Winograd tiles (F(4x4, 3x3) for groups of images and maps of at least 16 such tiles, else F(2x2, 3x3)) where it has AVX-512, both channel counts are ≥ \(Conv2D.winogradTilesMinimumChannels) and maps' sides are ≥ \(Conv2D.winogradTilesMinimumSide), else kernel rows from \(Conv2D.kernelRowsMinimumChannels) input channels, else im2col).")
     var convAlgorithm = Conv2D.defaultAlgorithm
 
     @Flag(help: "Run every ReLU as its own pass instead of inside the conv or BatchNorm before it (to measure the fusion).")

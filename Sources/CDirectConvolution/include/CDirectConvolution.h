@@ -71,10 +71,12 @@ void shears_direct3x3_weight_gradient(const float *x, int images, int inputs, in
 /// `shears_winograd3x3` computes the same sums in plain C, in the same order.
 int shears_winograd3x3_fast(void);
 
-/// Floats of transformed filters for `outputs` filters reading `inputs` channels (16 per pair).
+/// Floats of transformed filters for `outputs` filters reading `inputs` channels (16 per pair,
+/// and a few between transform points).
 size_t shears_winograd3x3_filter_count(int inputs, int outputs);
 
-/// `u[ξ][o][c] = (G g Gᵀ)[ξ]` for every filter `g` of the convolution run (Lavin & Gray 2016,
+/// `u[ξ][o][c] = (G g Gᵀ)[ξ]` (transform points a little more than `outputs x inputs` floats
+/// apart) for every filter `g` of the convolution run (Lavin & Gray 2016,
 /// eq. 8; WinogradTiles.c): with `rotated` 0, the conv's own filters `w[filters][channels][3][3]`
 /// (`outputs = filters`, `inputs = channels`); with `rotated` 1, those of its input gradient,
 /// `g[c][f][i][j] = w[f][c][2−i][2−j]` (`outputs = channels`, `inputs = filters`).
@@ -95,6 +97,30 @@ size_t shears_winograd3x3_scratch_count(int images, int inputs, int outputs, int
 /// `shears_winograd3x3_scratch_count` floats; `portable` 1 runs the plain C code (the same bits
 /// as the AVX-512 code).
 void shears_winograd3x3(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
+                        const float *start, int relu, int pool, int portable, float *scratch, float *y);
+
+/// Floats of F(4x4, 3x3)-transformed filters for `outputs` filters reading `inputs` channels
+/// (36 per pair, and a few between transform points).
+size_t shears_winograd4x4_filter_count(int inputs, int outputs);
+
+/// `u[ξ][o][c] = (G g Gᵀ)[ξ]` with F(4x4, 3x3)'s 6 x 3 `G` (Lavin & Gray 2016, eq. 9;
+/// WinogradTiles4.c), computed in double: as `shears_winograd3x3_transform_filters`, `rotated`
+/// 1 for the input gradient's filters.
+void shears_winograd4x4_transform_filters(const float *w, int filters, int channels, int rotated, float *u);
+
+/// Images per call of `shears_winograd4x4` on `height x width` maps for full register tiles in
+/// its products (2 on 28 x 28 maps, 4 on 14 x 14, 16 on 7 x 7).
+int shears_winograd4x4_group(int height, int width);
+
+/// Floats of scratch `shears_winograd4x4` needs for `images` images.
+size_t shears_winograd4x4_scratch_count(int images, int inputs, int outputs, int height, int width);
+
+/// `shears_winograd3x3`'s convolution (the same arguments, start values, ReLU and pooling) by
+/// Winograd's F(4x4, 3x3): 36 products per 4 x 4 output tile and channel instead of F(2x2,
+/// 3x3)'s 64, with larger rounding errors; each image's values the same bits whatever the
+/// group, and the plain C code (`portable` 1) the same bits as the AVX-512 code. `u` from
+/// `shears_winograd4x4_transform_filters`, `scratch` of `shears_winograd4x4_scratch_count` floats.
+void shears_winograd4x4(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
                         const float *start, int relu, int pool, int portable, float *scratch, float *y);
 
 #endif

@@ -63,7 +63,7 @@ extension GraphNetwork {
         switch step.operation {
         case .directConv:
             let conv = layer as! Conv2D
-            return .directConv(conv, packed: conv.imageFilters(rotated: false, height: inputShape[1], width: inputShape[2]),
+            return .directConv(conv, packed: conv.imageFilters(rotated: false, height: inputShape[1], width: inputShape[2], grouped: false),
                                start: conv.startValues(conv.geometry([1] + inputShape)), input: inputShape)
         case .batchNorm:
             let (scale, shift) = (layer as! BatchNorm2D).evaluationAffine
@@ -144,7 +144,7 @@ private final class DepthFirstScratch {
         direct = prepared.map { step in
             guard case let .directConv(conv, _, _, input) = step else { return nil }
             return DirectScratch(inputs: input[0], outputs: conv.outChannels, height: input[1], width: input[2], stride: conv.stride,
-                                 winograd: conv.usesWinogradTiles(height: input[1], width: input[2]), grouped: false)
+                                 winograd: conv.winogradTile(height: input[1], width: input[2], grouped: false), grouped: false)
         }
     }
 

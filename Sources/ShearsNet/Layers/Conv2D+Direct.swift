@@ -27,7 +27,7 @@ extension Conv2D {
             && patchRows == nil
         switch algorithm {
         case .im2col, .winograd, .kernelRows: return false
-        case .direct, .winogradTiles: return applies
+        case .direct, .winogradTiles, .winogradTiles4: return applies
         case .automatic: return applies && Conv2D.directKernelsAreFast && !usesWinograd
         }
     }
@@ -82,8 +82,8 @@ extension Conv2D {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let g = geometry(input.shape)
         let f = outChannels, imageOutputs = pooled ? f * (g.outHeight / 2) * (g.outWidth / 2) : f * g.outPixels
-        let winograd = usesWinogradTiles(height: h, width: w)
-        let packed = imageFilters(rotated: false, height: h, width: w)
+        let winograd = winogradTile(height: h, width: w, grouped: true)
+        let packed = imageFilters(rotated: false, height: h, width: w, grouped: true)
         input.values.withUnsafeBufferPointer { x in
             packed.withUnsafeBufferPointer { filters in
                 start.withUnsafeBufferPointer { s in
@@ -109,8 +109,8 @@ extension Conv2D {
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let (f, p) = (outChannels, h * w)
-        let winograd = usesWinogradTiles(height: h, width: w)
-        let filters = computesInputGradient ? imageFilters(rotated: true, height: h, width: w) : []
+        let winograd = winogradTile(height: h, width: w, grouped: true)
+        let filters = computesInputGradient ? imageFilters(rotated: true, height: h, width: w, grouped: true) : []
         let shares = max(1, min(Compute.workers, n)), size = f * c * 9
         let masks = masksInputGradientByInput
         var partialWeight = [Float](repeating: 0, count: shares * size)
@@ -165,26 +165,36 @@ extension Conv2D {
 /// products), sized once per pass, and the call for one image or a group.
 final class DirectScratch {
     let inputs: Int32, outputs: Int32, height: Int32, width: Int32, stride: Int32
-    /// Whether `convolve` runs Winograd tiles (filters from `Conv2D.winogradTileFilters`) rather
-    /// than the direct kernels (filters from `Conv2D.directPackedFilters`).
-    let winograd: Bool
+    /// The Winograd tiles `convolve` runs (filters from `Conv2D.winogradTileFilters`), or nil for
+    /// the direct kernels (filters from `Conv2D.directPackedFilters`).
+    let winograd: WinogradTile?
     /// The most images per `convolve` call: for Winograd tiles with `grouped`, enough that the
-    /// products' register tiles are full on small maps (`shears_winograd3x3_group`), else 1.
+    /// products' register tiles are full on small maps (`shears_winograd3x3_group`,
+    /// `shears_winograd4x4_group`), else 1.
     let group: Int
     private let scratch: UnsafeMutablePointer<Float>
 
     /// For images of `inputs x height x width` convolved at `stride` (1 or 2; 1 for Winograd)
     /// into `outputs` maps, one per call unless `winograd` and `grouped`.
-    init(inputs: Int, outputs: Int, height: Int, width: Int, stride: Int = 1, winograd: Bool = false, grouped: Bool = true) {
-        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0 && (stride == 1 || stride == 2 && !winograd),
+    init(inputs: Int, outputs: Int, height: Int, width: Int, stride: Int = 1, winograd: WinogradTile? = nil,
+         grouped: Bool = true) {
+        precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0 && (stride == 1 || stride == 2 && winograd == nil),
                      "DirectScratch: \(inputs) -> \(outputs) channels, \(height) x \(width), stride \(stride)")
         (self.inputs, self.outputs, self.height, self.width) = (Int32(inputs), Int32(outputs), Int32(height), Int32(width))
         self.stride = Int32(stride)
         self.winograd = winograd
-        group = winograd && grouped ? Int(shears_winograd3x3_group(self.height, self.width)) : 1
-        let count = winograd
-            ? shears_winograd3x3_scratch_count(Int32(group), self.inputs, self.outputs, self.height, self.width)
-            : shears_direct3x3_scratch_count(self.inputs, self.outputs, self.height, self.width, self.stride)
+        let count: Int
+        switch winograd {
+        case .twoByTwo:
+            group = grouped ? Int(shears_winograd3x3_group(self.height, self.width)) : 1
+            count = shears_winograd3x3_scratch_count(Int32(group), self.inputs, self.outputs, self.height, self.width)
+        case .fourByFour:
+            group = grouped ? Int(shears_winograd4x4_group(self.height, self.width)) : 1
+            count = shears_winograd4x4_scratch_count(Int32(group), self.inputs, self.outputs, self.height, self.width)
+        case nil:
+            group = 1
+            count = shears_direct3x3_scratch_count(self.inputs, self.outputs, self.height, self.width, self.stride)
+        }
         scratch = .allocate(capacity: count)
     }
 
@@ -197,12 +207,14 @@ final class DirectScratch {
     func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, images: Int = 1, start: UnsafePointer<Float>?,
                   relu: Bool, pooled: Bool = false, portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
         precondition((1...group).contains(images), "DirectScratch: \(images) images, groups of at most \(group)")
-        if winograd {
-            shears_winograd3x3(x, Int32(images), inputs, height, width, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0,
-                               portable ? 1 : 0, scratch, y)
-        } else {
-            shears_direct3x3(x, inputs, height, width, stride, packed, outputs, start, relu ? 1 : 0, pooled ? 1 : 0,
-                             portable ? 1 : 0, scratch, y)
+        let (images, relu, pooled, portable) = (Int32(images), Int32(relu ? 1 : 0), Int32(pooled ? 1 : 0), Int32(portable ? 1 : 0))
+        switch winograd {
+        case .twoByTwo:
+            shears_winograd3x3(x, images, inputs, height, width, packed, outputs, start, relu, pooled, portable, scratch, y)
+        case .fourByFour:
+            shears_winograd4x4(x, images, inputs, height, width, packed, outputs, start, relu, pooled, portable, scratch, y)
+        case nil:
+            shears_direct3x3(x, inputs, height, width, stride, packed, outputs, start, relu, pooled, portable, scratch, y)
         }
     }
 }

@@ -33,6 +33,10 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// 2x2 pooling fused into the output transform; the weight gradient by the direct kernels.
     /// Elsewhere as `.direct`. The same values as `.direct` up to the rounding of the transforms.
     case winogradTiles
+    /// Winograd's F(4x4, 3x3) image by image (`Sources/CDirectConvolution/WinogradTiles4.c`),
+    /// where `.winogradTiles` would run F(2x2, 3x3): 36 products per 4x4 output tile and
+    /// channel instead of 64, larger rounding errors. Elsewhere as `.direct`.
+    case winogradTiles4
     /// Winograd where it applies, both channel counts are at least
     /// `Conv2D.winogradMinimumChannels` and OpenBLAS runs generic (pre-AVX) GEMM kernels;
     /// im2col elsewhere. Measured layer by layer (`shears bench conv`, docs/performance.md):
@@ -50,7 +54,8 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// `∂X` by Winograd tiles where the CPU has AVX-512, both channel counts are at least
     /// `Conv2D.winogradTilesMinimumChannels` and the maps' sides at least
     /// `Conv2D.winogradTilesMinimumSide` (`Conv2D.usesWinogradTiles(height:width:)`; vgg-s
-    /// trains 1.1–1.2x faster, "Winograd tiles"); else kernel rows
+    /// trains 1.1–1.2x faster, "Winograd tiles"), F(4x4, 3x3) rather than F(2x2, 3x3) where
+    /// `Conv2D.automaticPicksFourByFour`; else kernel rows
     /// where they apply to a layer of at least `Conv2D.kernelRowsMinimumChannels` input channels
     /// (faster than im2col on every such conv: "Kernel rows"); im2col elsewhere.
     case automatic
@@ -67,7 +72,7 @@ extension Conv2D {
         let applies = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding <= 2
             && patchRows == nil && weight.mask == nil
         switch algorithm {
-        case .im2col, .kernelRows, .direct, .winogradTiles: return false
+        case .im2col, .kernelRows, .direct, .winogradTiles, .winogradTiles4: return false
         case .winograd: return applies
         case .automatic:
             return applies && Conv2D.automaticPicksWinograd(inChannels: inChannels, outChannels: outChannels,
@@ -93,7 +98,7 @@ extension Conv2D {
         case .kernelRows: return applies
         // Forced direct (or Winograd tiles) runs everything by the per-image kernels, or by im2col
         // where they do not apply.
-        case .direct, .winogradTiles: return false
+        case .direct, .winogradTiles, .winogradTiles4: return false
         case .automatic:
             return applies && !usesWinograd && !usesDirect && inChannels >= Conv2D.kernelRowsMinimumChannels
         }

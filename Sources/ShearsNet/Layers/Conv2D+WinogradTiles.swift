@@ -3,7 +3,8 @@ import CDirectConvolution
 /// Winograd F(2x2, 3x3) image by image (`ConvolutionAlgorithm.winogradTiles`,
 /// `Sources/CDirectConvolution/WinogradTiles.c`), Lavin & Gray 2016, eq. 8:
 /// `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A` per 2x2 output tile, 16 multiplications per tile and channel
-/// where the direct kernels spend 36. It runs wherever the direct kernels' forward pass and `∂X`
+/// where the direct kernels spend 36; or F(4x4, 3x3) (`.winogradTiles4`, `WinogradTiles4.c`,
+/// eq. 9's matrices), 36 per 4x4 tile where F(2x2, 3x3) spends 64. It runs wherever the direct kernels' forward pass and `∂X`
 /// would (`DirectScratch` with `winograd`: the same calls, start values, ReLU and pooling, a
 /// group of images per call on small maps), with filters transformed once per pass; the weight
 /// gradient stays on the direct kernels (`DirectGradientScratch`).
@@ -26,39 +27,76 @@ extension Conv2D {
     /// under a quarter of each vector of the transforms.
     public static let winogradTilesMinimumSide = 7
 
-    /// Whether the forward pass and `∂X` run by Winograd tiles on `height x width` maps: the
-    /// layer `usesDirect` with stride 1, and `algorithm` is `.winogradTiles`, or `.automatic` on
-    /// a CPU where they are fast (`winogradTilesAreFast`) with at least
-    /// `winogradTilesMinimumChannels` input and output channels on maps whose sides are at
-    /// least `winogradTilesMinimumSide`.
+    /// Whether the forward pass and `∂X` run by Winograd tiles on `height x width` maps
+    /// (`winogradTile(height:width:grouped:)` is not nil).
     public func usesWinogradTiles(height: Int, width: Int) -> Bool {
-        guard usesDirect && stride == 1 else { return false }
+        winogradTile(height: height, width: width, grouped: true) != nil
+    }
+
+    /// The Winograd tiles the forward pass and `∂X` run on `height x width` maps, or nil: the
+    /// layer `usesDirect` with stride 1, and `algorithm` is `.winogradTiles` (F(2x2, 3x3)) or
+    /// `.winogradTiles4` (F(4x4, 3x3)), or `.automatic` on a CPU where they are fast
+    /// (`winogradTilesAreFast`) with at least `winogradTilesMinimumChannels` input and output
+    /// channels on maps whose sides are at least `winogradTilesMinimumSide`, F(4x4, 3x3) where
+    /// `automaticPicksFourByFour` (`grouped`: the calls take a group of images, not one).
+    public func winogradTile(height: Int, width: Int, grouped: Bool) -> WinogradTile? {
+        guard usesDirect && stride == 1 else { return nil }
         switch algorithm {
-        case .winogradTiles: return true
+        case .winogradTiles: return .twoByTwo
+        case .winogradTiles4: return .fourByFour
         case .automatic:
-            return Conv2D.winogradTilesAreFast && min(inChannels, outChannels) >= Conv2D.winogradTilesMinimumChannels
-                && min(height, width) >= Conv2D.winogradTilesMinimumSide
-        case .im2col, .winograd, .kernelRows, .direct: return false
+            guard Conv2D.winogradTilesAreFast && min(inChannels, outChannels) >= Conv2D.winogradTilesMinimumChannels
+                && min(height, width) >= Conv2D.winogradTilesMinimumSide else { return nil }
+            return Conv2D.automaticPicksFourByFour(height: height, width: width, grouped: grouped) ? .fourByFour : .twoByTwo
+        case .im2col, .winograd, .kernelRows, .direct: return nil
         }
     }
 
-    /// The layer's filters transformed for Winograd tiles, `U[ξ][o][c] = (G g Gᵀ)[ξ]`, or with
-    /// `rotated` those of `∂X` (the filters rotated by 180° and transposed in their channels).
-    func winogradTileFilters(rotated: Bool) -> [Float] {
+    /// `.automatic`'s choice of F(4x4, 3x3) over F(2x2, 3x3) on `height x width` maps: where its
+    /// products are at most 0.65 of F(2x2, 3x3)'s (36 per 4 x 4 tile against 16 per 2 x 2 tile;
+    /// 0.56 on 7 x 7 and 28 x 28 maps, 0.73 on 14 x 14, whose last tiles are half outside), and
+    /// the calls take groups of images or one image has at least 16 tiles (one vector of the
+    /// products' register tiles). Measured by `shears bench conv` (2 threads, batch 64;
+    /// docs/performance.md, "F(4x4, 3x3) tiles"): forward + backward in 0.82–0.87 of F(2x2,
+    /// 3x3)'s time on 7 x 7 maps, 0.93–1.0 on 28 x 28, 0.98–1.1 on 14 x 14.
+    public static func automaticPicksFourByFour(height: Int, width: Int, grouped: Bool) -> Bool {
+        let tiles4 = (height + 3) / 4 * ((width + 3) / 4), tiles2 = (height + 1) / 2 * ((width + 1) / 2)
+        return 36 * tiles4 * 100 <= 65 * 16 * tiles2 && (grouped || tiles4 >= 16)
+    }
+
+    /// The layer's filters transformed for Winograd tiles `tile`, `U[ξ][o][c] = (G g Gᵀ)[ξ]`,
+    /// or with `rotated` those of `∂X` (the filters rotated by 180° and transposed in their
+    /// channels).
+    func winogradTileFilters(_ tile: WinogradTile, rotated: Bool) -> [Float] {
         let (f, c) = (outChannels, inChannels)
-        let count = shears_winograd3x3_filter_count(Int32(c), Int32(f))
+        let count = tile == .twoByTwo ? shears_winograd3x3_filter_count(Int32(c), Int32(f))
+            : shears_winograd4x4_filter_count(Int32(c), Int32(f))
         return weight.value.values.withUnsafeBufferPointer { w in
             [Float](unsafeUninitializedCapacity: count) { u, initialized in
-                shears_winograd3x3_transform_filters(w.baseAddress!, Int32(f), Int32(c), rotated ? 1 : 0, u.baseAddress!)
+                switch tile {
+                case .twoByTwo:
+                    shears_winograd3x3_transform_filters(w.baseAddress!, Int32(f), Int32(c), rotated ? 1 : 0, u.baseAddress!)
+                case .fourByFour:
+                    shears_winograd4x4_transform_filters(w.baseAddress!, Int32(f), Int32(c), rotated ? 1 : 0, u.baseAddress!)
+                }
                 initialized = count
             }
         }
     }
 
     /// The filters `DirectScratch.convolve` takes for this layer on `height x width` maps:
-    /// Winograd's where `usesWinogradTiles`, else the direct kernels' packing.
-    func imageFilters(rotated: Bool, height: Int, width: Int) -> [Float] {
-        usesWinogradTiles(height: height, width: width)
-            ? winogradTileFilters(rotated: rotated) : directPackedFilters(rotated: rotated)
+    /// Winograd's where `winogradTile(height:width:grouped:)` is not nil, else the direct
+    /// kernels' packing.
+    func imageFilters(rotated: Bool, height: Int, width: Int, grouped: Bool) -> [Float] {
+        guard let tile = winogradTile(height: height, width: width, grouped: grouped) else {
+            return directPackedFilters(rotated: rotated)
+        }
+        return winogradTileFilters(tile, rotated: rotated)
     }
+}
+
+/// The output tile of Winograd tiles: F(2x2, 3x3) (`WinogradTiles.c`) or F(4x4, 3x3)
+/// (`WinogradTiles4.c`), Lavin & Gray 2016, §4.1–4.2.
+public enum WinogradTile: Sendable {
+    case twoByTwo, fourByFour
 }

@@ -56,8 +56,8 @@ struct WinogradTilesTests {
         let conv = layer(Self.shapes[index], seed: 3000 + UInt64(index))
         let x = randomTensor([c, h, w], seed: 3100 + UInt64(index))
         let start = randomTensor([f, h, w], seed: 3200 + UInt64(index)).values
-        let filters = conv.winogradTileFilters(rotated: false)
-        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: true)
+        let filters = conv.winogradTileFilters(.twoByTwo, rotated: false)
+        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .twoByTwo)
         func run(portable: Bool, start: [Float]?, relu: Bool, pooled: Bool) -> [Float] {
             let count = pooled ? f * (h / 2) * (w / 2) : f * h * w
             return [Float](unsafeUninitializedCapacity: count) { y, initialized in
@@ -81,12 +81,12 @@ struct WinogradTilesTests {
     func groupsKeepEachImagesBits(index: Int) {
         let (c, f, h, w, _) = Self.shapes[index]
         let conv = layer(Self.shapes[index], seed: 3600 + UInt64(index))
-        let grouped = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: true)
-        let alone = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: true, grouped: false)
+        let grouped = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .twoByTwo)
+        let alone = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .twoByTwo, grouped: false)
         #expect(grouped.group > 1 && alone.group == 1, "7 x 7 and smaller maps are grouped")
         let n = grouped.group
         let x = randomTensor([n, c, h, w], seed: 3601 + UInt64(index)), start = randomTensor([f, h, w], seed: 3602).values
-        let filters = conv.winogradTileFilters(rotated: false)
+        let filters = conv.winogradTileFilters(.twoByTwo, rotated: false)
         for portable in [false, true] {
             let together = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
                 x.values.withUnsafeBufferPointer {
@@ -157,5 +157,25 @@ struct WinogradTilesTests {
         #expect(!thin.usesWinogradTiles(height: 28, width: 28))
         wide.algorithm = .winogradTiles
         #expect(wide.usesWinogradTiles(height: 1, width: 1))
+    }
+
+    @Test("automatic picks F(4x4, 3x3) where it needs at most 0.65 of F(2x2, 3x3)'s products, for groups or images of 16 tiles")
+    func automaticTileSize() {
+        var rng = SeededGenerator(seed: 3501)
+        let conv = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, padding: 1, rng: &rng)
+        guard Conv2D.winogradTilesAreFast && conv.usesDirect else {
+            #expect(conv.winogradTile(height: 28, width: 28, grouped: true) == nil)
+            return
+        }
+        // 7 x 7: 4 tiles of 4 x 4 against 16 of 2 x 2 (0.56 of the products); 14 x 14: 16 against 49 (0.73).
+        #expect(conv.winogradTile(height: 7, width: 7, grouped: true) == .fourByFour)
+        #expect(conv.winogradTile(height: 7, width: 7, grouped: false) == .twoByTwo)
+        #expect(conv.winogradTile(height: 14, width: 14, grouped: true) == .twoByTwo)
+        #expect(conv.winogradTile(height: 16, width: 16, grouped: false) == .fourByFour)
+        #expect(conv.winogradTile(height: 28, width: 28, grouped: false) == .fourByFour)
+        conv.algorithm = .winogradTiles
+        #expect(conv.winogradTile(height: 28, width: 28, grouped: true) == .twoByTwo)
+        conv.algorithm = .winogradTiles4
+        #expect(conv.winogradTile(height: 7, width: 7, grouped: false) == .fourByFour)
     }
 }

@@ -1,0 +1,481 @@
+// Winograd F(4x4, 3x3) convolution of a group of images (stride 1, padding 1), Lavin & Gray
+// 2016, §4.2 (their eq. 9 for F(4x4, 3x3)'s matrices, from the points 0, ±1, ±2 and ∞): per
+// 4x4 output tile, Y = Aᵀ[U ⊙ V]A with U = G g Gᵀ and V = Bᵀ d B (d the tile's 6x6 input
+// patch), summed over channels in the transform domain by `winogradProducts`, 36
+// multiplications per tile and channel where F(2x2, 3x3) spends 64 for the same 16 outputs and
+// the direct convolution 144:
+//
+//     Bᵀ = [4  0 −5  0 1 0;  0 −4 −4  1 1 0;  0 4 −4 −1 1 0;
+//           0 −2 −1  2 1 0;  0  2 −1 −2 1 0;  0 4  0 −5 0 1],
+//     G  = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1],
+//     Aᵀ = [1 1 1 1 1 0;  0 1 −1 2 −2 0;  0 1 1 4 4 0;  0 1 −1 8 −8 1].
+//
+// The larger tile trades accuracy for multiplications: its transforms have entries up to 8 and
+// 1/24, so the rounding error is several times F(2x2)'s (the tests bound it).
+//
+// Tiles of 4 columns leave at most 8 per row on the reference models' maps (7 on 28 x 28), so
+// the AVX-512 code does not vectorise along a tile row as WinogradTiles.c does: it transforms 16
+// consecutive tiles of the group at a time, image after image, whose patch elements (k, j) it
+// gathers (`transformBlock`) on narrow maps, or on wider ones first picks from each padded row
+// into one list per patch position (k, j) (`gatherPatchLists`); the products are transformed
+// into one list per output position and scattered back to rows (`scatterOutputRows`), where the
+// start values, the ReLU and the 2x2 pooling (a 4x4 output tile holds 4 windows) are applied.
+// V's and M's points are `pointPadding` floats further apart than their rows need.
+//
+// Order of every sum, the same in the AVX-512 code and the portable C (hence the same bits):
+// the one-dimensional transforms `inputColumn` and `outputColumn` as written, first down the
+// patch's columns, then along its rows; the products as `winogradProducts`; then the start
+// value added, the ReLU and the pool as WinogradTiles.c.
+
+#include "CDirectConvolution.h"
+#include "DirectLayout.h"
+#include "WinogradLayout.h"
+
+#include <math.h>
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { patchPoints = 36, chunkTiles = 8 };
+
+// The most tile columns of a map whose patches are gathered (`transformBlock`), 16 tiles at a
+// time: on wider maps rows of up to 8 tiles are picked from loaded rows (`gatherPatchLists`),
+// which ran 0.72x the gathers' time on 28 x 28 maps, 1.0x on 14 x 14 and 1.23x on 7 x 7
+// (16 → 16, 32 → 32 and 64 → 64 channels, one core).
+enum { narrowTileColumns = 4 };
+
+
+// Tiles a group should have at least (`shears_winograd4x4_group`): the products' register
+// tiles take 64 tiles; V and M are 2.25 times F(2x2)'s per tile, so groups stay smaller.
+enum { groupTiles4 = 64 };
+
+// 4 x 4 output tiles of a `height x width` map, the last row and column partly outside it.
+typedef struct {
+    int height, width, tileRows, tileColumns;
+    long tiles;
+} OutputTiles;
+
+static inline OutputTiles outputTiles(int height, int width) {
+    OutputTiles g = {height, width, (height + 3) / 4, (width + 3) / 4, 0};
+    g.tiles = (long)g.tileRows * g.tileColumns;
+    return g;
+}
+
+size_t shears_winograd4x4_filter_count(int inputs, int outputs) {
+    return (size_t)(patchPoints * filterPointStride(inputs, outputs));
+}
+
+int shears_winograd4x4_group(int height, int width) {
+    long tiles = outputTiles(height, width).tiles;
+    return (int)((groupTiles4 + tiles - 1) / tiles);
+}
+
+// Scratch: V[36][inputs][tiles] and M[36][outputs][tiles] of the group (the AVX-512 code's
+// patch lists in V's place before they are transformed, its output lists in M's).
+size_t shears_winograd4x4_scratch_count(int images, int inputs, int outputs, int height, int width) {
+    long all = images * outputTiles(height, width).tiles;
+    return (size_t)(patchPoints * (all * ((long)inputs + outputs) + 2 * pointPadding));
+}
+
+// G (Lavin & Gray 2016, eq. 9) applied to one column (g0, g1, g2) of a filter (or, second, to
+// one row of G g) into t[0…5]: G's rows are (1/4, 0, 0), (−1/6, −1/6, −1/6), (−1/6, 1/6, −1/6),
+// (1/24, 1/12, 1/6), (1/24, −1/12, 1/6), (0, 0, 1).
+static inline void filterColumn(float g0, float g1, float g2, float *t, long stride) {
+    float outer = g0 + g2, quarter = g0 * (1.0f / 24) + g2 * (1.0f / 6), middle = g1 * (1.0f / 12);
+    t[0] = g0 * 0.25f;
+    t[stride] = (outer + g1) * (-1.0f / 6);
+    t[2 * stride] = (outer - g1) * (-1.0f / 6);
+    t[3 * stride] = quarter + middle;
+    t[4 * stride] = quarter - middle;
+    t[5 * stride] = g2;
+}
+
+// Pairs of channels transformed together, so that each step of the arithmetic is one loop the
+// compiler runs in vectors.
+enum { filterLanes = 16 };
+
+void shears_winograd4x4_transform_filters(const float *w, int filters, int channels, int rotated, float *u) {
+    int outputs = rotated ? channels : filters, inputs = rotated ? filters : channels;
+    for (int o = 0; o < outputs; o++) {
+        for (int c0 = 0; c0 < inputs; c0 += filterLanes) {
+            int count = inputs - c0 < filterLanes ? inputs - c0 : filterLanes;
+            // g[i·3 + j][l]: tap (i, j) of the filter from input channel c0 + l to output o of the
+            // convolution run; t = G g, then (G g) Gᵀ stored row by row, point i·6 + j of each
+            // `filterPointStride` apart.
+            float g[9][filterLanes], t[6][3][filterLanes];
+            for (int l = 0; l < count; l++) {
+                int c = c0 + l;
+                for (int tap = 0; tap < 9; tap++) {
+                    g[tap][l] = rotated ? w[((long)c * channels + o) * 9 + 8 - tap] : w[((long)o * channels + c) * 9 + tap];
+                }
+            }
+            for (int j = 0; j < 3; j++) {
+                for (int l = 0; l < count; l++) filterColumn(g[j][l], g[3 + j][l], g[6 + j][l], &t[0][j][l], 3 * filterLanes);
+            }
+            long pointStride = filterPointStride(inputs, outputs);
+            for (int i = 0; i < 6; i++) {
+                float *row = u + (long)i * 6 * pointStride + (long)o * inputs + c0;
+                for (int l = 0; l < count; l++) filterColumn(t[i][0][l], t[i][1][l], t[i][2][l], row + l, pointStride);
+            }
+        }
+    }
+    clearFilterPadding(u, patchPoints, inputs, outputs);
+}
+
+// Bᵀ d for one column d of a patch (or, second, one row of Bᵀ d): 12 operations.
+static inline void inputColumn(const float d[6], float v[6]) {
+    float t1 = fmaf(-4.0f, d[2], d[4]), t2 = fmaf(-4.0f, d[1], d[3]);
+    float t3 = d[4] - d[2], t4 = d[3] - d[1];
+    t4 = t4 + t4;
+    v[0] = fmaf(4.0f, d[0], fmaf(-5.0f, d[2], d[4]));
+    v[1] = t1 + t2;
+    v[2] = t1 - t2;
+    v[3] = t3 + t4;
+    v[4] = t3 - t4;
+    v[5] = fmaf(4.0f, d[1], fmaf(-5.0f, d[3], d[5]));
+}
+
+// Aᵀ m for one column m of the products (or, second, one row of Aᵀ M): 10 operations.
+static inline void outputColumn(const float m[6], float y[4]) {
+    float a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+    y[0] = (m[0] + a) + c;
+    y[1] = fmaf(2.0f, d, b);
+    y[2] = fmaf(4.0f, c, a);
+    y[3] = fmaf(8.0f, d, b) + m[5];
+}
+
+static void inputTransformPortable(const float *x, OutputTiles g, float *v, long pointStride) {
+    for (int ty = 0; ty < g.tileRows; ty++) {
+        for (int tx = 0; tx < g.tileColumns; tx++) {
+            float d[6][6], w[6][6], column[6], out[6];
+            for (int k = 0; k < 6; k++) {
+                for (int j = 0; j < 6; j++) {
+                    int row = 4 * ty + k - 1, col = 4 * tx + j - 1;
+                    d[k][j] = row >= 0 && row < g.height && col >= 0 && col < g.width ? x[(long)row * g.width + col] : 0;
+                }
+            }
+            for (int j = 0; j < 6; j++) {
+                for (int k = 0; k < 6; k++) column[k] = d[k][j];
+                inputColumn(column, out);
+                for (int i = 0; i < 6; i++) w[i][j] = out[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                inputColumn(w[i], out);
+                for (int j = 0; j < 6; j++) v[(i * 6 + j) * pointStride + (long)ty * g.tileColumns + tx] = out[j];
+            }
+        }
+    }
+}
+
+static inline float startAndReLU4(float value, const float *start, long at, int relu) {
+    if (start) value += start[at];
+    return relu && value <= 0 ? 0 : value;
+}
+
+// Aᵀ M A of one output channel's tiles of one image, plus start, ReLU and pool.
+static void outputTransformPortable(const float *m, long pointStride, OutputTiles g, const float *start, int relu, int pool,
+                                    float *y) {
+    int pooledHeight = g.height / 2, pooledWidth = g.width / 2;
+    for (int ty = 0; ty < g.tileRows; ty++) {
+        for (int tx = 0; tx < g.tileColumns; tx++) {
+            long t = (long)ty * g.tileColumns + tx;
+            float r[4][6], out[4][4], column[6], sums[4];
+            for (int j = 0; j < 6; j++) {
+                for (int k = 0; k < 6; k++) column[k] = m[(k * 6 + j) * pointStride + t];
+                outputColumn(column, sums);
+                for (int i = 0; i < 4; i++) r[i][j] = sums[i];
+            }
+            for (int i = 0; i < 4; i++) {
+                outputColumn(r[i], out[i]);
+                int row = 4 * ty + i;
+                for (int j = 0; j < 4 && row < g.height; j++) {
+                    int col = 4 * tx + j;
+                    if (col >= g.width) continue;
+                    out[i][j] = startAndReLU4(out[i][j], start, (long)row * g.width + col, relu);
+                    if (!pool) y[(long)row * g.width + col] = out[i][j];
+                }
+            }
+            for (int a = 0; pool && a < 2; a++) {
+                for (int b = 0; b < 2; b++) {
+                    int py = 2 * ty + a, px = 2 * tx + b;
+                    if (py >= pooledHeight || px >= pooledWidth) continue;
+                    float best = out[2 * a][2 * b];
+                    best = out[2 * a][2 * b + 1] > best ? out[2 * a][2 * b + 1] : best;
+                    best = out[2 * a + 1][2 * b] > best ? out[2 * a + 1][2 * b] : best;
+                    y[(long)py * pooledWidth + px] = out[2 * a + 1][2 * b + 1] > best ? out[2 * a + 1][2 * b + 1] : best;
+                }
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#define AVX512 __attribute__((target("avx512f")))
+
+// `inputColumn` on 16 tiles.
+static AVX512 inline void inputColumnAVX512(const __m512 d[6], __m512 v[6]) {
+    const __m512 four = _mm512_set1_ps(4.0f), minusFour = _mm512_set1_ps(-4.0f), minusFive = _mm512_set1_ps(-5.0f);
+    __m512 t1 = _mm512_fmadd_ps(minusFour, d[2], d[4]), t2 = _mm512_fmadd_ps(minusFour, d[1], d[3]);
+    __m512 t3 = _mm512_sub_ps(d[4], d[2]), t4 = _mm512_sub_ps(d[3], d[1]);
+    t4 = _mm512_add_ps(t4, t4);
+    v[0] = _mm512_fmadd_ps(four, d[0], _mm512_fmadd_ps(minusFive, d[2], d[4]));
+    v[1] = _mm512_add_ps(t1, t2);
+    v[2] = _mm512_sub_ps(t1, t2);
+    v[3] = _mm512_add_ps(t3, t4);
+    v[4] = _mm512_sub_ps(t3, t4);
+    v[5] = _mm512_fmadd_ps(four, d[1], _mm512_fmadd_ps(minusFive, d[3], d[5]));
+}
+
+// `outputColumn` on 16 tiles.
+static AVX512 inline void outputColumnAVX512(const __m512 m[6], __m512 y[4]) {
+    __m512 a = _mm512_add_ps(m[1], m[2]), b = _mm512_sub_ps(m[1], m[2]);
+    __m512 c = _mm512_add_ps(m[3], m[4]), d = _mm512_sub_ps(m[3], m[4]);
+    y[0] = _mm512_add_ps(_mm512_add_ps(m[0], a), c);
+    y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d, b);
+    y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), c, a);
+    y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d, b), m[5]);
+}
+
+// 16 consecutive tiles of a group (the last block's first `all − first` only): each one's
+// offset in the group's input from its image's first float to its patch's top left (padded, so
+// one row and one column before the tile's first input), and which lanes' patch rows k and
+// columns j lie inside the map.
+typedef struct {
+    __m512i offsets;
+    __mmask16 rows[6], columns[6];
+} TileBlock;
+
+static AVX512 TileBlock tileBlock(OutputTiles g, long first, long all, long imageFloats) {
+    TileBlock block = {_mm512_setzero_si512(), {0}, {0}};
+    int offsets[tilesPerVector] = {0};
+    for (int l = 0; l < tilesPerVector && first + l < all; l++) {
+        long image = (first + l) / g.tiles, tile = (first + l) % g.tiles;
+        int top = 4 * (int)(tile / g.tileColumns) - 1, left = 4 * (int)(tile % g.tileColumns) - 1;
+        offsets[l] = (int)(image * imageFloats + (long)top * g.width + left);
+        for (int k = 0; k < 6; k++) {
+            if (top + k >= 0 && top + k < g.height) block.rows[k] |= (__mmask16)(1u << l);
+            if (left + k >= 0 && left + k < g.width) block.columns[k] |= (__mmask16)(1u << l);
+        }
+    }
+    block.offsets = _mm512_loadu_si512(offsets);
+    return block;
+}
+
+// V of one channel for a block of 16 tiles (`v[ξ·pointStride + l]`, the block's first tile at
+// l = 0), `x` that channel of the group's first image: the patches' 36 elements gathered
+// (zero outside the map), then `inputColumn` down each of their columns and along each row.
+static AVX512 void transformBlock(const float *x, TileBlock block, int width, float *v, long pointStride) {
+    __mmask16 lanes = block.columns[1] | block.columns[2];  // every real tile reads its first column
+    __m512 w[6][6], column[6], out[6];
+    for (int j = 0; j < 6; j++) {
+        for (int k = 0; k < 6; k++) {
+            __m512i at = _mm512_add_epi32(block.offsets, _mm512_set1_epi32(k * width + j));
+            column[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), block.rows[k] & block.columns[j], at, x, 4);
+        }
+        inputColumnAVX512(column, out);
+        for (int i = 0; i < 6; i++) w[i][j] = out[i];
+    }
+    for (int i = 0; i < 6; i++) {
+        inputColumnAVX512(w[i], out);
+        for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(v + (i * 6 + j) * pointStride, lanes, out[j]);
+    }
+}
+
+// Lanes `from` ≤ l < `to` of 16 (clamped).
+static AVX512 inline __mmask16 laneRange(long from, long to) { return firstLanes(to) & (__mmask16)~firstLanes(from); }
+
+// On maps of more than `narrowTileColumns` tile columns, instead of `transformBlock`'s gathers:
+// one channel of one image into patch lists, list (k, j) at `lists + (k·6 + j)·stride`, tile
+// t = ty·tileColumns + tx of the image at `first + t`, holding padded row 4ty + k, column 4tx + j.
+// Each padded row r is patch row r mod 4 of tile row ⌊r/4⌋ and, when r mod 4 < 2, also patch row
+// r mod 4 + 4 of tile row ⌊r/4⌋ − 1; up to 8 tiles of it at a time, their six columns picked
+// from 32 loaded lanes (columns 4t…4t + 31) and, for j = 4 and 5, from 32 loaded 4 columns later.
+static AVX512 void gatherPatchLists(const float *x, OutputTiles g, float *lists, long stride, long first) {
+    const __m512i pick0 = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i pick1 = _mm512_setr_epi32(1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i pick2 = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i pick3 = _mm512_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31, 0, 0, 0, 0, 0, 0, 0, 0);
+    for (int r = 0; r <= 4 * g.tileRows + 1; r++) {
+        int y = r - 1, inside = y >= 0 && y < g.height;
+        const float *row = x + (long)(inside ? y : 0) * g.width;
+        // Where this row's six columns go: patch row r mod 4 of tile row ⌊r/4⌋, and patch row
+        // r mod 4 + 4 of the tile row above (NULL where there is none).
+        float *near = r / 4 < g.tileRows ? lists + (r % 4) * 6 * stride + first + (long)(r / 4) * g.tileColumns : NULL;
+        float *far = r % 4 < 2 && r >= 4 ? lists + (r % 4 + 4) * 6 * stride + first + (long)(r / 4 - 1) * g.tileColumns : NULL;
+        for (int tx = 0; tx < g.tileColumns; tx += chunkTiles) {
+            __mmask16 lanes = firstLanes(g.tileColumns - tx < chunkTiles ? g.tileColumns - tx : chunkTiles);
+            long column = 4L * tx - 1;  // x's column in lane 0 of the first load
+            __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;  // padded columns 4tx + 0…31, then 4tx + 4…35
+            if (inside) {
+                a = _mm512_maskz_loadu_ps(laneRange(-column, g.width - column), row + column);
+                b = _mm512_maskz_loadu_ps(laneRange(-column - 16, g.width - column - 16), row + column + 16);
+                c = _mm512_maskz_loadu_ps(laneRange(-column - 4, g.width - column - 4), row + column + 4);
+                d = _mm512_maskz_loadu_ps(laneRange(-column - 20, g.width - column - 20), row + column + 20);
+            }
+            __m512 columns[6] = {_mm512_permutex2var_ps(a, pick0, b), _mm512_permutex2var_ps(a, pick1, b),
+                                 _mm512_permutex2var_ps(a, pick2, b), _mm512_permutex2var_ps(a, pick3, b),
+                                 _mm512_permutex2var_ps(c, pick0, d), _mm512_permutex2var_ps(c, pick1, d)};
+            for (int j = 0; j < 6; j++) {
+                if (near) _mm512_mask_storeu_ps(near + j * stride + tx, lanes, columns[j]);
+                if (far) _mm512_mask_storeu_ps(far + j * stride + tx, lanes, columns[j]);
+            }
+        }
+    }
+}
+
+// V of one channel's `all` tiles (`v[ξ·pointStride + t]`) from its patch lists, in place (list
+// (k, j) where V's point k·6 + j goes), 16 tiles at a time: each block's 36 loads come before
+// its stores.
+static AVX512 void transformPatchLists(float *v, long all, long pointStride) {
+    for (long t = 0; t < all; t += tilesPerVector) {
+        __mmask16 lanes = firstLanes(all - t);
+        __m512 w[6][6], column[6], out[6];
+        for (int j = 0; j < 6; j++) {
+            for (int k = 0; k < 6; k++) column[k] = _mm512_maskz_loadu_ps(lanes, v + (k * 6 + j) * pointStride + t);
+            inputColumnAVX512(column, out);
+            for (int i = 0; i < 6; i++) w[i][j] = out[i];
+        }
+        for (int i = 0; i < 6; i++) {
+            inputColumnAVX512(w[i], out);
+            for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(v + (i * 6 + j) * pointStride + t, lanes, out[j]);
+        }
+    }
+}
+
+// Aᵀ M A of one output channel's `all` tiles (`m[ξ·pointStride + t]`) into its output lists, in
+// place: list (i, j), at point i·4 + j, holds output (i, j) of every tile.
+static AVX512 void transformProductLists(float *m, long pointStride, long all) {
+    for (long t = 0; t < all; t += tilesPerVector) {
+        __mmask16 lanes = firstLanes(all - t);
+        __m512 r[4][6], column[6], sums[4];
+        for (int j = 0; j < 6; j++) {
+            for (int k = 0; k < 6; k++) column[k] = _mm512_maskz_loadu_ps(lanes, m + (k * 6 + j) * pointStride + t);
+            outputColumnAVX512(column, sums);
+            for (int i = 0; i < 4; i++) r[i][j] = sums[i];
+        }
+        for (int i = 0; i < 4; i++) {
+            outputColumnAVX512(r[i], sums);
+            for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(m + (i * 4 + j) * pointStride + t, lanes, sums[j]);
+        }
+    }
+}
+
+// `v <= 0 ? 0 : v` on 16 lanes (NaN kept), as `startAndReLU4`.
+static AVX512 inline __m512 clampedReLU(__m512 value) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_NLE_UQ), value);
+}
+
+// `a > best ? a : best` on 16 lanes.
+static AVX512 inline __m512 largerOf(__m512 a, __m512 best) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, best, _CMP_GT_OQ), best, a);
+}
+
+// One image's outputs from the output lists (its tiles from `first`): per tile row and up to 8
+// tiles, output row 4ty + i's 32 columns interleaved from lists (i, 0…3) — column 4t + j is
+// tile t's output (i, j) — plus the start values, the ReLU, then stored, or its rows paired and
+// max-pooled.
+static AVX512 void scatterOutputRows(const float *lists, long stride, long first, OutputTiles g, const float *start, int relu,
+                                     int pool, float *y) {
+    // Column q of a chunk from lane 8·(q mod 4) + ⌊q/4⌋ of lists (i, 0) | (i, 1) (0…15) and
+    // (i, 2) | (i, 3) (16…31).
+    const __m512i low = _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+    const __m512i high = _mm512_setr_epi32(4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    int pooledHeight = g.height / 2, pooledWidth = g.width / 2;
+    for (int ty = 0; ty < g.tileRows; ty++) {
+        for (int tx = 0; tx < g.tileColumns; tx += chunkTiles) {
+            int count = g.tileColumns - tx < chunkTiles ? g.tileColumns - tx : chunkTiles;
+            __mmask16 lanes = firstLanes(count), upper = (__mmask16)(lanes << 8);
+            long at = first + (long)ty * g.tileColumns + tx, columns = g.width - 4L * tx;
+            __mmask16 lowColumns = firstLanes(columns), highColumns = firstLanes(columns - 16);
+            __m512 rows[4][2];
+            for (int i = 0; i < 4; i++) {
+                const float *list = lists + (i * 4) * stride + at;
+                __m512 a = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(lanes, list), upper, list + stride - 8);
+                __m512 b = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(lanes, list + 2 * stride), upper, list + 3 * stride - 8);
+                rows[i][0] = _mm512_permutex2var_ps(a, low, b);
+                rows[i][1] = _mm512_permutex2var_ps(a, high, b);
+                int row = 4 * ty + i;
+                if (row >= g.height) continue;
+                long offset = (long)row * g.width + 4L * tx;
+                if (start) {
+                    rows[i][0] = _mm512_add_ps(rows[i][0], _mm512_maskz_loadu_ps(lowColumns, start + offset));
+                    rows[i][1] = _mm512_add_ps(rows[i][1], _mm512_maskz_loadu_ps(highColumns, start + offset + 16));
+                }
+                if (relu) {
+                    rows[i][0] = clampedReLU(rows[i][0]);
+                    rows[i][1] = clampedReLU(rows[i][1]);
+                }
+                if (pool) continue;
+                _mm512_mask_storeu_ps(y + offset, lowColumns, rows[i][0]);
+                _mm512_mask_storeu_ps(y + offset + 16, highColumns, rows[i][1]);
+            }
+            for (int a = 0; pool && a < 2 && 2 * ty + a < pooledHeight; a++) {
+                __m512 top = rows[2 * a][0], topHigh = rows[2 * a][1], bottom = rows[2 * a + 1][0],
+                       bottomHigh = rows[2 * a + 1][1];
+                __m512 best = largerOf(_mm512_permutex2var_ps(top, odd, topHigh), _mm512_permutex2var_ps(top, even, topHigh));
+                best = largerOf(_mm512_permutex2var_ps(bottom, even, bottomHigh), best);
+                best = largerOf(_mm512_permutex2var_ps(bottom, odd, bottomHigh), best);
+                _mm512_mask_storeu_ps(y + (long)(2 * ty + a) * pooledWidth + 2L * tx, firstLanes(pooledWidth - 2L * tx), best);
+            }
+        }
+    }
+}
+#endif
+
+void shears_winograd4x4(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
+                        const float *start, int relu, int pool, int portable, float *scratch, float *y) {
+    OutputTiles g = outputTiles(height, width);
+    long all = images * g.tiles;  // the group's tiles, image after image
+    long inputStride = (long)inputs * all + pointPadding, outputStride = (long)outputs * all + pointPadding;
+    float *v = scratch, *m = v + patchPoints * inputStride;
+    long pixels = (long)height * width, outputPixels = pool ? (long)(height / 2) * (width / 2) : pixels;
+    int fast = 0;
+#if defined(__x86_64__)
+    fast = !portable && shears_winograd3x3_fast();
+    int gathered = g.tileColumns <= narrowTileColumns;
+    // Offsets into the group's input must fit the gathers' 32-bit indices (else the plain C).
+    if (gathered && (long)images * inputs * pixels >= INT32_MAX) fast = 0;
+    if (fast && !gathered) {
+        // Every channel's lists written before any is transformed: a vector read right after the
+        // narrow stores that wrote it would wait for them.
+        for (int c = 0; c < inputs; c++) {
+            for (int image = 0; image < images; image++) {
+                gatherPatchLists(x + ((long)image * inputs + c) * pixels, g, v + c * all, inputStride, image * g.tiles);
+            }
+        }
+        for (int c = 0; c < inputs; c++) transformPatchLists(v + c * all, all, inputStride);
+    }
+    for (long first = 0; fast && gathered && first < all; first += tilesPerVector) {
+        TileBlock block = tileBlock(g, first, all, (long)inputs * pixels);
+        for (int c = 0; c < inputs; c++) transformBlock(x + c * pixels, block, width, v + c * all + first, inputStride);
+    }
+#endif
+    for (int c = 0; c < inputs && !fast; c++) {
+        for (int image = 0; image < images; image++) {
+            inputTransformPortable(x + ((long)image * inputs + c) * pixels, g, v + c * all + image * g.tiles, inputStride);
+        }
+    }
+    winogradProducts(patchPoints, u, outputs, inputs, v, inputStride, all, fast, m, outputStride);
+#if defined(__x86_64__)
+    if (fast) {
+        for (int o = 0; o < outputs; o++) transformProductLists(m + o * all, outputStride, all);
+        for (int o = 0; o < outputs; o++) {
+            for (int image = 0; image < images; image++) {
+                scatterOutputRows(m + o * all, outputStride, image * g.tiles, g, start ? start + o * pixels : NULL, relu, pool,
+                                  y + ((long)image * outputs + o) * outputPixels);
+            }
+        }
+        return;
+    }
+#endif
+    for (int o = 0; o < outputs; o++) {
+        for (int image = 0; image < images; image++) {
+            outputTransformPortable(m + o * all + image * g.tiles, outputStride, g, start ? start + o * pixels : NULL, relu,
+                                    pool, y + ((long)image * outputs + o) * outputPixels);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Testing
+@testable import ShearsNet
+
+/// Winograd F(4x4, 3x3) tiles (`ConvolutionAlgorithm.winogradTiles4`) against the definition in
+/// Double, within `τ₄·S` (S = Σ|terms| of each output, as `WinogradConvolutionTests`); its
+/// AVX-512 code against its plain C loop, bit for bit, with every start, ReLU and pooling
+/// combination; a group's images the bits each gets alone; the fused pooling the separate
+/// passes' bits.
+///
+/// τ₄: F(4x4, 3x3)'s transforms have entries up to 8 (Aᵀ) and 1/24 (G) where F(2x2, 3x3)'s are
+/// 1 and ½, so its error bound is larger (Barabasz et al. 2020, ACM TOMS 46(4), Table 2: about
+/// an order of magnitude above F(2x2, 3x3) for the points 0, ±1, ±2). Measured over the shapes
+/// below (seeded, 2026-12-04): worst 9.3e-6·S at C = 1 (the forward pass of a first layer, S of
+/// 9 terms), 0.2–4.7e-6·S elsewhere, about 10x F(2x2, 3x3)'s (∂w is the direct kernels', ≤
+/// 3.3e-7·S). τ₄ = 2e-5 leaves 2x margin on the worst and still catches a single wrong product
+/// (one term is about S/(9·C) ≥ 8e-4·S for C ≤ 128).
+@Suite("Winograd F(4x4, 3x3) tiles against the definition")
+struct WinogradTiles4Tests {
+    static let tolerance = 2e-5
+    /// `WinogradTilesTests`' shapes (the reference models' convs, pruned and odd widths, 7 x 7
+    /// maps, down to 1 x 1), then maps whose last tile row and column hold 1, 2 and 3 of their 4
+    /// outputs, and a 40-column map of 10 tiles a row (two chunks of 8 tiles).
+    static let shapes = WinogradTilesTests.shapes
+        + [(4, 6, 5, 9, 2), (3, 5, 10, 11, 2), (5, 4, 12, 6, 3), (6, 7, 9, 40, 2), (2, 3, 33, 35, 1)]
+
+    func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
+        var rng = SeededGenerator(seed: seed)
+        let layer = Conv2D(inChannels: shape.0, outChannels: shape.1, kernelSize: 3, padding: 1, rng: &rng)
+        layer.algorithm = .winogradTiles4
+        return layer
+    }
+
+    @Test("forward, ∂x and ∂w are within τ₄·S of the definition", arguments: shapes.indices)
+    func againstDefinition(index: Int) {
+        let shape = Self.shapes[index]
+        let (c, f, h, w, n) = shape
+        let conv = layer(shape, seed: 4600 + UInt64(index))
+        #expect(conv.winogradTile(height: h, width: w, grouped: true) == .fourByFour && conv.usesDirectBackward)
+        let result = ConvolutionDefinition.worstErrors(conv, inputShape: [n, c, h, w], inputSeed: 4700 + UInt64(index),
+                                                       gradientSeed: 4800 + UInt64(index))
+        let errors = (result.y, result.dx, result.dw)
+        #expect(result.shape == [n, f, h, w])
+        #expect(errors.0 < Self.tolerance && errors.1 < Self.tolerance && errors.2 < Self.tolerance,
+                "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
+    }
+
+    @Test("the AVX-512 code gives the plain C loop's bits: with and without a start, the ReLU and the pool",
+          arguments: shapes.indices)
+    func fastEqualsPortable(index: Int) {
+        let (c, f, h, w, _) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 5000 + UInt64(index))
+        let x = randomTensor([c, h, w], seed: 5100 + UInt64(index))
+        let start = randomTensor([f, h, w], seed: 5200 + UInt64(index)).values
+        let filters = conv.winogradTileFilters(.fourByFour, rotated: false)
+        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .fourByFour)
+        func run(portable: Bool, start: [Float]?, relu: Bool, pooled: Bool) -> [Float] {
+            let count = pooled ? f * (h / 2) * (w / 2) : f * h * w
+            return [Float](unsafeUninitializedCapacity: count) { y, initialized in
+                x.values.withUnsafeBufferPointer { image in
+                    scratch.convolve(image.baseAddress!, filters, start: start, relu: relu, pooled: pooled,
+                                     portable: portable, into: y.baseAddress!)
+                }
+                initialized = count
+            }
+        }
+        for (withStart, relu, pooled) in [(false, false, false), (true, false, false), (true, true, false), (true, true, true),
+                                           (false, false, true)] {
+            let fast = run(portable: false, start: withStart ? start : nil, relu: relu, pooled: pooled)
+            let portable = run(portable: true, start: withStart ? start : nil, relu: relu, pooled: pooled)
+            #expect(fast == portable, "shape \(Self.shapes[index]), start \(withStart), relu \(relu), pooled \(pooled)")
+        }
+    }
+
+    @Test("a group of images gives each image the bits it gets alone, AVX-512 and plain C alike",
+          arguments: [0, 3, 6, 12, 15, 18, 19, 20, 25, 27])
+    func groupsKeepEachImagesBits(index: Int) {
+        let (c, f, h, w, _) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 5600 + UInt64(index))
+        let grouped = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .fourByFour)
+        let alone = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .fourByFour, grouped: false)
+        #expect(grouped.group > 1 && alone.group == 1, "maps of fewer than 64 tiles are grouped")
+        let n = grouped.group
+        let x = randomTensor([n, c, h, w], seed: 5601 + UInt64(index)), start = randomTensor([f, h, w], seed: 5602).values
+        let filters = conv.winogradTileFilters(.fourByFour, rotated: false)
+        for portable in [false, true] {
+            let together = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
+                x.values.withUnsafeBufferPointer {
+                    grouped.convolve($0.baseAddress!, filters, images: n, start: start, relu: true, portable: portable,
+                                     into: y.baseAddress!)
+                }
+                initialized = n * f * h * w
+            }
+            let separately = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
+                x.values.withUnsafeBufferPointer { image in
+                    for i in 0..<n {
+                        alone.convolve(image.baseAddress! + i * c * h * w, filters, start: start, relu: true, portable: portable,
+                                       into: y.baseAddress! + i * f * h * w)
+                    }
+                }
+                initialized = n * f * h * w
+            }
+            #expect(together == separately, "shape \(Self.shapes[index]), portable \(portable)")
+        }
+    }
+
+    @Test("pooled: MaxPool2D of the ReLU of the unpooled output, bit for bit",
+          arguments: [0, 3, 6, 12, 13, 14, 19, 20, 21, 22, 23, 24, 27])
+    func pooledEqualsSeparatePasses(index: Int) {
+        let (c, _, h, w, n) = Self.shapes[index]
+        let conv = layer(Self.shapes[index], seed: 5300 + UInt64(index))
+        conv.outputOffset = randomTensor([conv.outChannels, h, w], seed: 5301)
+        let x = randomTensor([n, c, h, w], seed: 5302 + UInt64(index))
+        let separate = MaxPool2D(size: 2).forward(conv.forward(x, training: false, thenReLU: true), training: false)
+        #expect(conv.predictThenReLUAndMaxPool(x).values == separate.values)
+    }
+}
