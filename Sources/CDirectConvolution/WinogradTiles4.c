@@ -1,5 +1,5 @@
 // Winograd F(4x4, 3x3) convolution of a group of images (stride 1, padding 1), Lavin & Gray
-// 2016, §4.2 (their eq. 9 for F(4x4, 3x3)'s matrices, from the points 0, ±1, ±2 and ∞): per
+// 2016, §4.3 (F(4x4, 3x3)'s matrices, from the points 0, ±1, ±2 and ∞, nested as their eq. 8): per
 // 4x4 output tile, Y = Aᵀ[U ⊙ V]A with U = G g Gᵀ and V = Bᵀ d B (d the tile's 6x6 input
 // patch), summed over channels in the transform domain by `winogradProducts`, 36
 // multiplications per tile and channel where F(2x2, 3x3) spends 64 for the same 16 outputs and
@@ -79,7 +79,7 @@ size_t shears_winograd4x4_scratch_count(int images, int inputs, int outputs, int
     return (size_t)(patchPoints * (all * ((long)inputs + outputs) + 2 * pointPadding));
 }
 
-// G (Lavin & Gray 2016, eq. 9) applied to one column (g0, g1, g2) of a filter (or, second, to
+// G (Lavin & Gray 2016, §4.3) applied to one column (g0, g1, g2) of a filter (or, second, to
 // one row of G g) into t[0…5]: G's rows are (1/4, 0, 0), (−1/6, −1/6, −1/6), (−1/6, 1/6, −1/6),
 // (1/24, 1/12, 1/6), (1/24, −1/12, 1/6), (0, 0, 1).
 static inline void filterColumn(float g0, float g1, float g2, float *t, long stride) {

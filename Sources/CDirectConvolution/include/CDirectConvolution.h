@@ -103,7 +103,7 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
 /// (36 per pair, and a few between transform points).
 size_t shears_winograd4x4_filter_count(int inputs, int outputs);
 
-/// `u[ξ][o][c] = (G g Gᵀ)[ξ]` with F(4x4, 3x3)'s 6 x 3 `G` (Lavin & Gray 2016, eq. 9;
+/// `u[ξ][o][c] = (G g Gᵀ)[ξ]` with F(4x4, 3x3)'s 6 x 3 `G` (Lavin & Gray 2016, §4.3;
 /// WinogradTiles4.c), computed in double: as `shears_winograd3x3_transform_filters`, `rotated`
 /// 1 for the input gradient's filters.
 void shears_winograd4x4_transform_filters(const float *w, int filters, int channels, int rotated, float *u);

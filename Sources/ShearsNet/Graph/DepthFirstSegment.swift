@@ -1,6 +1,7 @@
-/// A run of consecutive nodes that `GraphNetwork.predict` computes image by image: every image
-/// through all of the segment's steps before the next image starts, so that the activations
-/// between them (vgg-s: up to 100 KB per image, resnet-s 50 KB) stay in the worker's cache
+/// A run of consecutive nodes that `GraphNetwork.predict` computes a few images at a time
+/// (`GraphNetwork.depthFirstImages`): those images through all of the segment's steps before
+/// the next start, so that the activations between them (vgg-s: up to 100 KB per image,
+/// resnet-s 50 KB) stay in the worker's cache
 /// instead of being written for the whole batch (25.7 MB after vgg-s's first conv at batch
 /// 256) and read back by the next layer (docs/performance.md, "Depth-first inference").
 /// Only the outputs read after the segment are written for the batch.

@@ -1,17 +1,27 @@
-/// Running a `DepthFirstSegment`: each worker takes its share of the batch and moves each
-/// image through every step, between per-worker slots, writing only the materialized outputs
-/// for the batch. Every step computes exactly what its layer computes on that image (the same
-/// kernels, start values and expressions, in the same order), so `predict` keeps the bits of
+/// Running a `DepthFirstSegment`: each worker takes its share of the batch and moves it,
+/// `depthFirstImages` images at a time, through every step, between per-worker slots, writing
+/// only the materialized outputs for the batch. Every step computes exactly what its layer
+/// computes on those images (the same kernels, start values and expressions, in the same order;
+/// a Winograd-tiles call's images get the bits each gets alone), so `predict` keeps the bits of
 /// `forward(training: false)`.
 extension GraphNetwork {
+    /// Images a depth-first step takes at once: enough for Winograd tiles' calls to fill their
+    /// register tiles on 7 x 7 maps (F(4x4, 3x3) has 4 tiles an image there) while the slots of
+    /// a 28 x 28 segment stay in L2. Measured (`bench latency`, `bench train`; 2 threads,
+    /// batch 256, alternating): against one image at a time, vgg-s in 0.89–0.90 of the time and
+    /// its pruned models in 0.89–0.91, resnet-s 1.08–1.11x the images/s; 2 images left vgg-s at
+    /// 0.98, 8 and 16 gave what 4 did or less (docs/performance.md, "Depth-first groups").
+    static let depthFirstImages = 4
+
     /// The materialized outputs of `segment` (node index and batch tensor) for a batch of `n`
     /// images, reading node outputs outside the segment from `outputs` (`-1`: `input`).
     func runDepthFirst(_ segment: DepthFirstSegment, input: Tensor, outputs: [Tensor?]) -> [(node: Int, output: Tensor)] {
         let n = input.shape[0]
         func imageShape(_ node: Int) -> [Int] { node < 0 ? specification.inputShape : Array(nodeShapes[node].dropFirst()) }
         let sizes = segment.steps.map { imageShape($0.last).reduce(1, *) }
-        let prepared = segment.steps.map { prepare($0, inputShape: imageShape($0.inputs[0])) }
+        let prepared = segment.steps.map { prepare($0, inputShape: imageShape($0.inputs[0]), batch: n) }
         let slotSize = zip(segment.slots, sizes).compactMap { $0 == nil ? nil : $1 }.max() ?? 0
+        let group = GraphNetwork.depthFirstImages
         // Outside tensors the steps read, each node's once, and where each step's inputs are.
         var externalNodes: [Int] = []
         let producer = Dictionary(uniqueKeysWithValues: segment.steps.enumerated().map { ($1.last, $0) })
@@ -32,22 +42,23 @@ extension GraphNetwork {
                     step.inputs.map { node in (step: producer[node], outside: externalBase[node]) }
                 }
                 Compute.parallelShares(n) { _, images in
-                    let scratch = DepthFirstScratch(prepared, slots: segment.slotCount, slotSize: slotSize, inputs: most)
-                    for image in images {
+                    let scratch = DepthFirstScratch(prepared, slots: segment.slotCount, slotSize: slotSize * group, inputs: most)
+                    for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
+                        let count = min(group, images.upperBound - first)
                         func output(_ step: Int) -> UnsafeMutablePointer<Float> {
-                            segment.slots[step].map { scratch.slot($0) } ?? batchOutput[step]! + image * sizes[step]
+                            segment.slots[step].map { scratch.slot($0) } ?? batchOutput[step]! + first * sizes[step]
                         }
                         for (index, step) in segment.steps.enumerated() {
                             for (k, source) in sourcesOf[index].enumerated() {
                                 if let producing = source.step {
                                     scratch.sources[k] = UnsafePointer(output(producing))
                                 } else {
-                                    scratch.sources[k] = source.outside!.0 + image * source.outside!.1
+                                    scratch.sources[k] = source.outside!.0 + first * source.outside!.1
                                 }
                             }
                             run(prepared[index], step, scratch: scratch, index: index,
-                                inputs: UnsafeBufferPointer(start: scratch.sources, count: step.inputs.count), count: sizes[index],
-                                into: output(index))
+                                inputs: UnsafeBufferPointer(start: scratch.sources, count: step.inputs.count), images: count,
+                                count: sizes[index], into: output(index))
                         }
                     }
                 }
@@ -58,13 +69,14 @@ extension GraphNetwork {
         }
     }
 
-    private func prepare(_ step: DepthFirstSegment.Step, inputShape: [Int]) -> PreparedStep {
+    private func prepare(_ step: DepthFirstSegment.Step, inputShape: [Int], batch: Int) -> PreparedStep {
         let layer = nodes[step.node].layer
         switch step.operation {
         case .directConv:
             let conv = layer as! Conv2D
-            return .directConv(conv, packed: conv.imageFilters(rotated: false, height: inputShape[1], width: inputShape[2], grouped: false),
-                               start: conv.startValues(conv.geometry([1] + inputShape)), input: inputShape)
+            let tile = conv.winogradTile(height: inputShape[1], width: inputShape[2], batch: batch)
+            return .directConv(conv, packed: conv.imageFilters(rotated: false, height: inputShape[1], width: inputShape[2], batch: batch),
+                               start: conv.startValues(conv.geometry([1] + inputShape)), input: inputShape, tile: tile)
         case .batchNorm:
             let (scale, shift) = (layer as! BatchNorm2D).evaluationAffine
             return .batchNorm(scale: scale, shift: shift, plane: inputShape[1] * inputShape[2])
@@ -74,43 +86,50 @@ extension GraphNetwork {
         }
     }
 
-    /// One step on one image: `inputs` its inputs' values, `count` floats of output into `y`.
+    /// One step on `images` consecutive images: `inputs` their inputs' values, `count` floats of
+    /// output per image into `y`.
     private func run(_ prepared: PreparedStep, _ step: DepthFirstSegment.Step, scratch: DepthFirstScratch, index: Int,
-                     inputs: UnsafeBufferPointer<UnsafePointer<Float>>, count: Int, into y: UnsafeMutablePointer<Float>) {
+                     inputs: UnsafeBufferPointer<UnsafePointer<Float>>, images: Int, count: Int, into y: UnsafeMutablePointer<Float>) {
         switch prepared {
-        case let .directConv(_, packed, start, _):
+        case let .directConv(_, packed, start, input, _):
+            let direct = scratch.direct[index]!, inputSize = input.reduce(1, *)
             packed.withUnsafeBufferPointer { filters in
                 start.withUnsafeBufferPointer { s in
-                    scratch.direct[index]!.convolve(inputs[0], filters.baseAddress!, start: s.baseAddress!, relu: step.relu,
-                                                    pooled: step.pooled, into: y)
+                    for first in Swift.stride(from: 0, to: images, by: direct.group) {
+                        direct.convolve(inputs[0] + first * inputSize, filters.baseAddress!, images: min(direct.group, images - first),
+                                        start: s.baseAddress!, relu: step.relu, pooled: step.pooled, into: y + first * count)
+                    }
                 }
             }
         case let .batchNorm(scale, shift, plane):
             // As `BatchNorm2D.forward(training: false)`: `a·x + b`, then the ReLU in the same pass.
-            for channel in scale.indices {
-                let (a, b, source, out) = (scale[channel], shift[channel], inputs[0] + channel * plane, y + channel * plane)
-                if step.relu {
-                    for q in 0..<plane { out[q] = max(a * source[q] + b, 0) }
-                } else {
-                    for q in 0..<plane { out[q] = a * source[q] + b }
+            for image in 0..<images {
+                for channel in scale.indices {
+                    let (a, b) = (scale[channel], shift[channel])
+                    let (source, out) = (inputs[0] + image * count + channel * plane, y + image * count + channel * plane)
+                    if step.relu {
+                        for q in 0..<plane { out[q] = max(a * source[q] + b, 0) }
+                    } else {
+                        for q in 0..<plane { out[q] = a * source[q] + b }
+                    }
                 }
             }
         case .add:
             // As `GraphKernels.sum`: the first two in one pass (clamped there when they are all),
             // then any others in order, then the ReLU.
-            let (a, b) = (inputs[0], inputs[1])
+            let (a, b, total) = (inputs[0], inputs[1], images * count)
             if step.relu && inputs.count == 2 {
-                for q in 0..<count { y[q] = max(a[q] + b[q], 0) }
+                for q in 0..<total { y[q] = max(a[q] + b[q], 0) }
                 return
             }
-            for q in 0..<count { y[q] = a[q] + b[q] }
-            for other in inputs.dropFirst(2) { for q in 0..<count { y[q] += other[q] } }
-            if step.relu { ReLU.clampNegatives(y, count: count) }
+            for q in 0..<total { y[q] = a[q] + b[q] }
+            for other in inputs.dropFirst(2) { for q in 0..<total { y[q] += other[q] } }
+            if step.relu { ReLU.clampNegatives(y, count: total) }
         case .relu:
-            for q in 0..<count { y[q] = max(inputs[0][q], 0) }
+            for q in 0..<images * count { y[q] = max(inputs[0][q], 0) }
         case let .globalAveragePool(plane):
             // As `GlobalAveragePool.forward`: each plane summed in order, then divided.
-            for channel in 0..<count {
+            for channel in 0..<images * count {
                 var sum: Float = 0
                 for q in (channel * plane)..<((channel + 1) * plane) { sum += inputs[0][q] }
                 y[channel] = sum / Float(plane)
@@ -121,16 +140,16 @@ extension GraphNetwork {
 
 /// What a step needs for every image, prepared once per pass.
 private enum PreparedStep {
-    case directConv(Conv2D, packed: [Float], start: [Float], input: [Int])
+    case directConv(Conv2D, packed: [Float], start: [Float], input: [Int], tile: WinogradTile?)
     case batchNorm(scale: [Float], shift: [Float], plane: Int)
     case add
     case relu
     case globalAveragePool(plane: Int)
 }
 
-/// One worker's buffers for a depth-first segment: the slots between steps, each conv step's
-/// scratch for the direct kernels, and room for a step's input addresses (nothing is
-/// allocated per image).
+/// One worker's buffers for a depth-first segment: the slots between steps (each for
+/// `depthFirstImages` images), each conv step's scratch for the direct kernels or Winograd
+/// tiles, and room for a step's input addresses (nothing is allocated per image).
 private final class DepthFirstScratch {
     private let slots: UnsafeMutablePointer<Float>
     private let slotSize: Int
@@ -142,9 +161,9 @@ private final class DepthFirstScratch {
         slots = .allocate(capacity: max(1, count * slotSize))
         sources = .allocate(capacity: max(1, inputs))
         direct = prepared.map { step in
-            guard case let .directConv(conv, _, _, input) = step else { return nil }
+            guard case let .directConv(conv, _, _, input, tile) = step else { return nil }
             return DirectScratch(inputs: input[0], outputs: conv.outChannels, height: input[1], width: input[2], stride: conv.stride,
-                                 winograd: conv.winogradTile(height: input[1], width: input[2], grouped: false), grouped: false)
+                                 winograd: tile)
         }
     }
 

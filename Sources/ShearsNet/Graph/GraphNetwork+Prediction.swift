@@ -3,7 +3,7 @@ extension GraphNetwork {
     /// `poolingFusions` computed inside the conv: every image's output is pooled while still in
     /// cache and the unpooled activations are never written, which a forward pass cannot do
     /// (the ReLU's and the pool's backward read them); and each of `depthFirstSegments` run
-    /// image by image (`DepthFirstSegment`), so that only what is read after a segment is
+    /// a few images at a time (`DepthFirstSegment`), so that only what is read after a segment is
     /// written for the batch. The same bits as `forward`; `backward` may not follow (it checks).
     public func predict(_ input: Tensor) -> Tensor {
         precondition(Array(input.shape.dropFirst()) == specification.inputShape,

@@ -46,7 +46,8 @@ public final class GraphNetwork: Layer {
     /// the conv, when it fuses ReLUs at all (`shears bench train --no-pool-fusion` measures the
     /// difference).
     public var fusesPooling = true
-    /// Whether `predict` runs each of `depthFirstSegments` image by image, when it fuses pooling
+    /// Whether `predict` runs each of `depthFirstSegments` a few images at a time
+    /// (`depthFirstImages`), when it fuses pooling
     /// (`shears bench train --no-depth-first` measures the difference).
     public var runsImagesDepthFirst = true
     /// Whether the last pass was a `forward`, whose caches `backward` reads (not a `predict`).

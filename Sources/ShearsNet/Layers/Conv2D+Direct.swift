@@ -82,8 +82,8 @@ extension Conv2D {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let g = geometry(input.shape)
         let f = outChannels, imageOutputs = pooled ? f * (g.outHeight / 2) * (g.outWidth / 2) : f * g.outPixels
-        let winograd = winogradTile(height: h, width: w, grouped: true)
-        let packed = imageFilters(rotated: false, height: h, width: w, grouped: true)
+        let winograd = winogradTile(height: h, width: w, batch: n)
+        let packed = imageFilters(rotated: false, height: h, width: w, batch: n)
         input.values.withUnsafeBufferPointer { x in
             packed.withUnsafeBufferPointer { filters in
                 start.withUnsafeBufferPointer { s in
@@ -109,8 +109,8 @@ extension Conv2D {
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let (f, p) = (outChannels, h * w)
-        let winograd = winogradTile(height: h, width: w, grouped: true)
-        let filters = computesInputGradient ? imageFilters(rotated: true, height: h, width: w, grouped: true) : []
+        let winograd = winogradTile(height: h, width: w, batch: n)
+        let filters = computesInputGradient ? imageFilters(rotated: true, height: h, width: w, batch: n) : []
         let shares = max(1, min(Compute.workers, n)), size = f * c * 9
         let masks = masksInputGradientByInput
         var partialWeight = [Float](repeating: 0, count: shares * size)

@@ -4,7 +4,7 @@ import CDirectConvolution
 /// `Sources/CDirectConvolution/WinogradTiles.c`), Lavin & Gray 2016, eq. 8:
 /// `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A` per 2x2 output tile, 16 multiplications per tile and channel
 /// where the direct kernels spend 36; or F(4x4, 3x3) (`.winogradTiles4`, `WinogradTiles4.c`,
-/// eq. 9's matrices), 36 per 4x4 tile where F(2x2, 3x3) spends 64. It runs wherever the direct kernels' forward pass and `∂X`
+/// §4.3's matrices), 36 per 4x4 tile where F(2x2, 3x3) spends 64. It runs wherever the direct kernels' forward pass and `∂X`
 /// would (`DirectScratch` with `winograd`: the same calls, start values, ReLU and pooling, a
 /// group of images per call on small maps), with filters transformed once per pass; the weight
 /// gradient stays on the direct kernels (`DirectGradientScratch`).
@@ -28,9 +28,9 @@ extension Conv2D {
     public static let winogradTilesMinimumSide = 7
 
     /// Whether the forward pass and `∂X` run by Winograd tiles on `height x width` maps
-    /// (`winogradTile(height:width:grouped:)` is not nil).
+    /// (`winogradTile(height:width:batch:)` is not nil, whatever the batch).
     public func usesWinogradTiles(height: Int, width: Int) -> Bool {
-        winogradTile(height: height, width: width, grouped: true) != nil
+        winogradTile(height: height, width: width, batch: 1) != nil
     }
 
     /// The Winograd tiles the forward pass and `∂X` run on `height x width` maps, or nil: the
@@ -38,8 +38,8 @@ extension Conv2D {
     /// `.winogradTiles4` (F(4x4, 3x3)), or `.automatic` on a CPU where they are fast
     /// (`winogradTilesAreFast`) with at least `winogradTilesMinimumChannels` input and output
     /// channels on maps whose sides are at least `winogradTilesMinimumSide`, F(4x4, 3x3) where
-    /// `automaticPicksFourByFour` (`grouped`: the calls take a group of images, not one).
-    public func winogradTile(height: Int, width: Int, grouped: Bool) -> WinogradTile? {
+    /// `automaticPicksFourByFour` for a batch of `batch` images.
+    public func winogradTile(height: Int, width: Int, batch: Int) -> WinogradTile? {
         guard usesDirect && stride == 1 else { return nil }
         switch algorithm {
         case .winogradTiles: return .twoByTwo
@@ -47,21 +47,23 @@ extension Conv2D {
         case .automatic:
             guard Conv2D.winogradTilesAreFast && min(inChannels, outChannels) >= Conv2D.winogradTilesMinimumChannels
                 && min(height, width) >= Conv2D.winogradTilesMinimumSide else { return nil }
-            return Conv2D.automaticPicksFourByFour(height: height, width: width, grouped: grouped) ? .fourByFour : .twoByTwo
+            return Conv2D.automaticPicksFourByFour(height: height, width: width, batch: batch) ? .fourByFour : .twoByTwo
         case .im2col, .winograd, .kernelRows, .direct: return nil
         }
     }
 
-    /// `.automatic`'s choice of F(4x4, 3x3) over F(2x2, 3x3) on `height x width` maps: where its
-    /// products are at most 0.65 of F(2x2, 3x3)'s (36 per 4 x 4 tile against 16 per 2 x 2 tile;
-    /// 0.56 on 7 x 7 and 28 x 28 maps, 0.73 on 14 x 14, whose last tiles are half outside), and
-    /// the calls take groups of images or one image has at least 16 tiles (one vector of the
-    /// products' register tiles). Measured by `shears bench conv` (2 threads, batch 64;
-    /// docs/performance.md, "F(4x4, 3x3) tiles"): forward + backward in 0.82–0.87 of F(2x2,
-    /// 3x3)'s time on 7 x 7 maps, 0.93–1.0 on 28 x 28, 0.98–1.1 on 14 x 14.
-    public static func automaticPicksFourByFour(height: Int, width: Int, grouped: Bool) -> Bool {
+    /// `.automatic`'s choice of F(4x4, 3x3) over F(2x2, 3x3) on `height x width` maps for a
+    /// batch of `batch` images: where its products are at most 0.65 of F(2x2, 3x3)'s (36 per
+    /// 4 x 4 tile against 16 per 2 x 2 tile; 0.56 on 7 x 7 and 28 x 28 maps, 0.73 on 14 x 14,
+    /// whose last tiles are half outside), and the batch has at least 16 tiles (one vector of the
+    /// products' register tiles: a batch of one 7 x 7 image has 4). A rule of the batch alone,
+    /// so that `forward` and `predict`, which split it differently, pick the same. Measured by
+    /// `shears bench conv` (2 threads, batch 64; docs/performance.md, "F(4x4, 3x3) tiles"):
+    /// forward + backward in 0.82–0.97 of F(2x2, 3x3)'s time on 7 x 7 maps, 0.93–1.0 on
+    /// 28 x 28, 0.98–1.1 on 14 x 14.
+    public static func automaticPicksFourByFour(height: Int, width: Int, batch: Int) -> Bool {
         let tiles4 = (height + 3) / 4 * ((width + 3) / 4), tiles2 = (height + 1) / 2 * ((width + 1) / 2)
-        return 36 * tiles4 * 100 <= 65 * 16 * tiles2 && (grouped || tiles4 >= 16)
+        return 36 * tiles4 * 100 <= 65 * 16 * tiles2 && tiles4 * batch >= 16
     }
 
     /// The layer's filters transformed for Winograd tiles `tile`, `U[ξ][o][c] = (G g Gᵀ)[ξ]`,
@@ -85,10 +87,10 @@ extension Conv2D {
     }
 
     /// The filters `DirectScratch.convolve` takes for this layer on `height x width` maps:
-    /// Winograd's where `winogradTile(height:width:grouped:)` is not nil, else the direct
+    /// Winograd's where `winogradTile(height:width:batch:)` is not nil, else the direct
     /// kernels' packing.
-    func imageFilters(rotated: Bool, height: Int, width: Int, grouped: Bool) -> [Float] {
-        guard let tile = winogradTile(height: height, width: width, grouped: grouped) else {
+    func imageFilters(rotated: Bool, height: Int, width: Int, batch: Int) -> [Float] {
+        guard let tile = winogradTile(height: height, width: width, batch: batch) else {
             return directPackedFilters(rotated: rotated)
         }
         return winogradTileFilters(tile, rotated: rotated)
@@ -96,7 +98,10 @@ extension Conv2D {
 }
 
 /// The output tile of Winograd tiles: F(2x2, 3x3) (`WinogradTiles.c`) or F(4x4, 3x3)
-/// (`WinogradTiles4.c`), Lavin & Gray 2016, §4.1–4.2.
+/// (`WinogradTiles4.c`), Lavin & Gray 2016, §4.1 and §4.3.
 public enum WinogradTile: Sendable {
-    case twoByTwo, fourByFour
+    /// F(2x2, 3x3): 16 products per 2 x 2 output tile and channel.
+    case twoByTwo
+    /// F(4x4, 3x3): 36 products per 4 x 4 output tile and channel, larger rounding errors.
+    case fourByFour
 }

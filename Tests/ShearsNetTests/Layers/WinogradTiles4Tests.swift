@@ -8,8 +8,8 @@ import Testing
 /// passes' bits.
 ///
 /// τ₄: F(4x4, 3x3)'s transforms have entries up to 8 (Aᵀ) and 1/24 (G) where F(2x2, 3x3)'s are
-/// 1 and ½, so its error bound is larger (Barabasz et al. 2020, ACM TOMS 46(4), Table 2: about
-/// an order of magnitude above F(2x2, 3x3) for the points 0, ±1, ±2). Measured over the shapes
+/// 1 and ½, so its rounding error grows (Barabasz et al. 2020, ACM TOMS 46(4), bound it by the
+/// transforms' norms, which grow with the tile). Measured over the shapes
 /// below (seeded, 2026-12-04): worst 9.3e-6·S at C = 1 (the forward pass of a first layer, S of
 /// 9 terms), 0.2–4.7e-6·S elsewhere, about 10x F(2x2, 3x3)'s (∂w is the direct kernels', ≤
 /// 3.3e-7·S). τ₄ = 2e-5 leaves 2x margin on the worst and still catches a single wrong product
@@ -35,7 +35,7 @@ struct WinogradTiles4Tests {
         let shape = Self.shapes[index]
         let (c, f, h, w, n) = shape
         let conv = layer(shape, seed: 4600 + UInt64(index))
-        #expect(conv.winogradTile(height: h, width: w, grouped: true) == .fourByFour && conv.usesDirectBackward)
+        #expect(conv.winogradTile(height: h, width: w, batch: n) == .fourByFour && conv.usesDirectBackward)
         let result = ConvolutionDefinition.worstErrors(conv, inputShape: [n, c, h, w], inputSeed: 4700 + UInt64(index),
                                                        gradientSeed: 4800 + UInt64(index))
         let errors = (result.y, result.dx, result.dw)

@@ -159,23 +159,23 @@ struct WinogradTilesTests {
         #expect(wide.usesWinogradTiles(height: 1, width: 1))
     }
 
-    @Test("automatic picks F(4x4, 3x3) where it needs at most 0.65 of F(2x2, 3x3)'s products, for groups or images of 16 tiles")
+    @Test("automatic picks F(4x4, 3x3) where it needs at most 0.65 of F(2x2, 3x3)'s products and the batch has 16 tiles")
     func automaticTileSize() {
         var rng = SeededGenerator(seed: 3501)
         let conv = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, padding: 1, rng: &rng)
         guard Conv2D.winogradTilesAreFast && conv.usesDirect else {
-            #expect(conv.winogradTile(height: 28, width: 28, grouped: true) == nil)
+            #expect(conv.winogradTile(height: 28, width: 28, batch: 64) == nil)
             return
         }
         // 7 x 7: 4 tiles of 4 x 4 against 16 of 2 x 2 (0.56 of the products); 14 x 14: 16 against 49 (0.73).
-        #expect(conv.winogradTile(height: 7, width: 7, grouped: true) == .fourByFour)
-        #expect(conv.winogradTile(height: 7, width: 7, grouped: false) == .twoByTwo)
-        #expect(conv.winogradTile(height: 14, width: 14, grouped: true) == .twoByTwo)
-        #expect(conv.winogradTile(height: 16, width: 16, grouped: false) == .fourByFour)
-        #expect(conv.winogradTile(height: 28, width: 28, grouped: false) == .fourByFour)
+        #expect(conv.winogradTile(height: 7, width: 7, batch: 4) == .fourByFour)
+        #expect(conv.winogradTile(height: 7, width: 7, batch: 3) == .twoByTwo)
+        #expect(conv.winogradTile(height: 14, width: 14, batch: 64) == .twoByTwo)
+        #expect(conv.winogradTile(height: 16, width: 16, batch: 1) == .fourByFour)
+        #expect(conv.winogradTile(height: 28, width: 28, batch: 1) == .fourByFour)
         conv.algorithm = .winogradTiles
-        #expect(conv.winogradTile(height: 28, width: 28, grouped: true) == .twoByTwo)
+        #expect(conv.winogradTile(height: 28, width: 28, batch: 64) == .twoByTwo)
         conv.algorithm = .winogradTiles4
-        #expect(conv.winogradTile(height: 7, width: 7, grouped: false) == .fourByFour)
+        #expect(conv.winogradTile(height: 7, width: 7, batch: 1) == .fourByFour)
     }
 }
