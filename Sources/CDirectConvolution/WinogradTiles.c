@@ -15,8 +15,8 @@
 // whose tiles are multiplied together): the input transform reads each padded row once,
 // split into its even and odd columns so that the four columns a tile row needs are two
 // unaligned loads of each (on maps of at most 16 columns, into chunks that put several tile
-// rows in one vector); the 16 products are register tiles of up to 6 filters x 64 tiles
-// (AVX-512: 24 accumulators, one broadcast per filter and channel); the output transform adds
+// rows in one vector); the 16 products are `winogradProducts`' register tiles of up to 6 filters x
+// 64 tiles (WinogradProducts.c, shared with F(4x4, 3x3)); the output transform adds
 // the start values, applies the ReLU and, when asked, max-pools each tile — a 2x2 output tile
 // is exactly a 2x2 pooling window — before anything is stored.
 //
@@ -29,7 +29,6 @@
 #include "DirectLayout.h"
 #include "WinogradLayout.h"
 
-#include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__)
