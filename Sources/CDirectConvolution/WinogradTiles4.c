@@ -262,6 +262,18 @@ static AVX512 TileBlock tileBlock(OutputTiles g, long first, long all, long imag
     return block;
 }
 
+// The second half of Bᵀ d B for 16 tiles, `w` = Bᵀ d: `inputColumnAVX512` along each of its
+// rows, V's point i·6 + j stored at `v[(i·6 + j)·pointStride]`. (The first half stays with each
+// caller's loads: interleaving them with the arithmetic measured 4–8% faster than loading all
+// 36 first.)
+static AVX512 inline void storeTransformedRows(__m512 w[6][6], __mmask16 lanes, float *v, long pointStride) {
+    __m512 out[6];
+    for (int i = 0; i < 6; i++) {
+        inputColumnAVX512(w[i], out);
+        for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(v + (i * 6 + j) * pointStride, lanes, out[j]);
+    }
+}
+
 // V of one channel for a block of 16 tiles (`v[ξ·pointStride + l]`, the block's first tile at
 // l = 0), `x` that channel of the group's first image: the patches' 36 elements gathered
 // (zero outside the map), then `inputColumn` down each of their columns and along each row.
@@ -276,10 +288,7 @@ static AVX512 void transformBlock(const float *x, TileBlock block, int width, fl
         inputColumnAVX512(column, out);
         for (int i = 0; i < 6; i++) w[i][j] = out[i];
     }
-    for (int i = 0; i < 6; i++) {
-        inputColumnAVX512(w[i], out);
-        for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(v + (i * 6 + j) * pointStride, lanes, out[j]);
-    }
+    storeTransformedRows(w, lanes, v, pointStride);
 }
 
 // Lanes `from` ≤ l < `to` of 16 (clamped).
@@ -336,10 +345,7 @@ static AVX512 void transformPatchLists(float *v, long all, long pointStride) {
             inputColumnAVX512(column, out);
             for (int i = 0; i < 6; i++) w[i][j] = out[i];
         }
-        for (int i = 0; i < 6; i++) {
-            inputColumnAVX512(w[i], out);
-            for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(v + (i * 6 + j) * pointStride + t, lanes, out[j]);
-        }
+        storeTransformedRows(w, lanes, v + t, pointStride);
     }
 }
 

@@ -47,60 +47,16 @@ struct WinogradTiles4Tests {
     @Test("the AVX-512 code gives the plain C loop's bits: with and without a start, the ReLU and the pool",
           arguments: shapes.indices)
     func fastEqualsPortable(index: Int) {
-        let (c, f, h, w, _) = Self.shapes[index]
-        let conv = layer(Self.shapes[index], seed: 5000 + UInt64(index))
-        let x = randomTensor([c, h, w], seed: 5100 + UInt64(index))
-        let start = randomTensor([f, h, w], seed: 5200 + UInt64(index)).values
-        let filters = conv.winogradTileFilters(.fourByFour, rotated: false)
-        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .fourByFour)
-        func run(portable: Bool, start: [Float]?, relu: Bool, pooled: Bool) -> [Float] {
-            let count = pooled ? f * (h / 2) * (w / 2) : f * h * w
-            return [Float](unsafeUninitializedCapacity: count) { y, initialized in
-                x.values.withUnsafeBufferPointer { image in
-                    scratch.convolve(image.baseAddress!, filters, start: start, relu: relu, pooled: pooled,
-                                     portable: portable, into: y.baseAddress!)
-                }
-                initialized = count
-            }
-        }
-        for (withStart, relu, pooled) in [(false, false, false), (true, false, false), (true, true, false), (true, true, true),
-                                           (false, false, true)] {
-            let fast = run(portable: false, start: withStart ? start : nil, relu: relu, pooled: pooled)
-            let portable = run(portable: true, start: withStart ? start : nil, relu: relu, pooled: pooled)
-            #expect(fast == portable, "shape \(Self.shapes[index]), start \(withStart), relu \(relu), pooled \(pooled)")
-        }
+        WinogradTilesTests.expectFastEqualsPortable(layer(Self.shapes[index], seed: 5000 + UInt64(index)),
+                                                    shape: Self.shapes[index], tile: .fourByFour, seed: 5100 + UInt64(index))
     }
 
     @Test("a group of images gives each image the bits it gets alone, AVX-512 and plain C alike",
           arguments: [0, 3, 6, 12, 15, 18, 19, 20, 25, 27])
     func groupsKeepEachImagesBits(index: Int) {
-        let (c, f, h, w, _) = Self.shapes[index]
-        let conv = layer(Self.shapes[index], seed: 5600 + UInt64(index))
-        let grouped = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .fourByFour)
-        let alone = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .fourByFour, grouped: false)
-        #expect(grouped.group > 1 && alone.group == 1, "maps of fewer than 64 tiles are grouped")
-        let n = grouped.group
-        let x = randomTensor([n, c, h, w], seed: 5601 + UInt64(index)), start = randomTensor([f, h, w], seed: 5602).values
-        let filters = conv.winogradTileFilters(.fourByFour, rotated: false)
-        for portable in [false, true] {
-            let together = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
-                x.values.withUnsafeBufferPointer {
-                    grouped.convolve($0.baseAddress!, filters, images: n, start: start, relu: true, portable: portable,
-                                     into: y.baseAddress!)
-                }
-                initialized = n * f * h * w
-            }
-            let separately = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
-                x.values.withUnsafeBufferPointer { image in
-                    for i in 0..<n {
-                        alone.convolve(image.baseAddress! + i * c * h * w, filters, start: start, relu: true, portable: portable,
-                                       into: y.baseAddress! + i * f * h * w)
-                    }
-                }
-                initialized = n * f * h * w
-            }
-            #expect(together == separately, "shape \(Self.shapes[index]), portable \(portable)")
-        }
+        WinogradTilesTests.expectGroupsKeepEachImagesBits(layer(Self.shapes[index], seed: 5600 + UInt64(index)),
+                                                          shape: Self.shapes[index], tile: .fourByFour,
+                                                          seed: 5601 + UInt64(index))
     }
 
     @Test("pooled: MaxPool2D of the ReLU of the unpooled output, bit for bit",

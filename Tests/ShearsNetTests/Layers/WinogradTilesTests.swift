@@ -52,12 +52,25 @@ struct WinogradTilesTests {
     @Test("the AVX-512 code gives the plain C loop's bits: with and without a start, the ReLU and the pool",
           arguments: shapes.indices)
     func fastEqualsPortable(index: Int) {
-        let (c, f, h, w, _) = Self.shapes[index]
-        let conv = layer(Self.shapes[index], seed: 3000 + UInt64(index))
-        let x = randomTensor([c, h, w], seed: 3100 + UInt64(index))
-        let start = randomTensor([f, h, w], seed: 3200 + UInt64(index)).values
-        let filters = conv.winogradTileFilters(.twoByTwo, rotated: false)
-        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .twoByTwo)
+        Self.expectFastEqualsPortable(layer(Self.shapes[index], seed: 3000 + UInt64(index)), shape: Self.shapes[index],
+                                      tile: .twoByTwo, seed: 3100 + UInt64(index))
+    }
+
+    @Test("a group of images gives each image the bits it gets alone, AVX-512 and plain C alike",
+          arguments: [3, 6, 12, 15, 18, 19, 20])
+    func groupsKeepEachImagesBits(index: Int) {
+        Self.expectGroupsKeepEachImagesBits(layer(Self.shapes[index], seed: 3600 + UInt64(index)), shape: Self.shapes[index],
+                                            tile: .twoByTwo, seed: 3601 + UInt64(index))
+    }
+
+    /// Winograd tiles `tile` on one image of `shape` (seeded by `seed`): the AVX-512 code's
+    /// outputs equal the plain C loop's with and without start values, the ReLU and the pool.
+    static func expectFastEqualsPortable(_ conv: Conv2D, shape: (Int, Int, Int, Int, Int), tile: WinogradTile, seed: UInt64) {
+        let (c, f, h, w, _) = shape
+        let x = randomTensor([c, h, w], seed: seed)
+        let start = randomTensor([f, h, w], seed: seed + 100).values
+        let filters = conv.winogradTileFilters(tile, rotated: false)
+        let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: tile)
         func run(portable: Bool, start: [Float]?, relu: Bool, pooled: Bool) -> [Float] {
             let count = pooled ? f * (h / 2) * (w / 2) : f * h * w
             return [Float](unsafeUninitializedCapacity: count) { y, initialized in
@@ -72,21 +85,21 @@ struct WinogradTilesTests {
                                            (false, false, true)] {
             let fast = run(portable: false, start: withStart ? start : nil, relu: relu, pooled: pooled)
             let portable = run(portable: true, start: withStart ? start : nil, relu: relu, pooled: pooled)
-            #expect(fast == portable, "shape \(Self.shapes[index]), start \(withStart), relu \(relu), pooled \(pooled)")
+            #expect(fast == portable, "shape \(shape), \(tile), start \(withStart), relu \(relu), pooled \(pooled)")
         }
     }
 
-    @Test("a group of images gives each image the bits it gets alone, AVX-512 and plain C alike",
-          arguments: [3, 6, 12, 15, 18, 19, 20])
-    func groupsKeepEachImagesBits(index: Int) {
-        let (c, f, h, w, _) = Self.shapes[index]
-        let conv = layer(Self.shapes[index], seed: 3600 + UInt64(index))
-        let grouped = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .twoByTwo)
-        let alone = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: .twoByTwo, grouped: false)
-        #expect(grouped.group > 1 && alone.group == 1, "7 x 7 and smaller maps are grouped")
+    /// Winograd tiles `tile` on a full group of images of `shape` (seeded by `seed`): each
+    /// image's outputs the bits it gets alone, by the AVX-512 code and by the plain C loop.
+    static func expectGroupsKeepEachImagesBits(_ conv: Conv2D, shape: (Int, Int, Int, Int, Int), tile: WinogradTile,
+                                               seed: UInt64) {
+        let (c, f, h, w, _) = shape
+        let grouped = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: tile)
+        let alone = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: tile, grouped: false)
+        #expect(grouped.group > 1 && alone.group == 1, "small maps are grouped")
         let n = grouped.group
-        let x = randomTensor([n, c, h, w], seed: 3601 + UInt64(index)), start = randomTensor([f, h, w], seed: 3602).values
-        let filters = conv.winogradTileFilters(.twoByTwo, rotated: false)
+        let x = randomTensor([n, c, h, w], seed: seed), start = randomTensor([f, h, w], seed: seed + 1).values
+        let filters = conv.winogradTileFilters(tile, rotated: false)
         for portable in [false, true] {
             let together = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
                 x.values.withUnsafeBufferPointer {
@@ -104,7 +117,7 @@ struct WinogradTilesTests {
                 }
                 initialized = n * f * h * w
             }
-            #expect(together == separately, "shape \(Self.shapes[index]), portable \(portable)")
+            #expect(together == separately, "shape \(shape), \(tile), portable \(portable)")
         }
     }
 
