@@ -163,7 +163,7 @@ private final class DepthFirstScratch {
         direct = prepared.map { step in
             guard case let .directConv(conv, _, _, input, tile) = step else { return nil }
             return DirectScratch(inputs: input[0], outputs: conv.outChannels, height: input[1], width: input[2], stride: conv.stride,
-                                 winograd: tile)
+                                 winograd: tile, atMost: GraphNetwork.depthFirstImages)
         }
     }
 

@@ -175,9 +175,10 @@ final class DirectScratch {
     private let scratch: UnsafeMutablePointer<Float>
 
     /// For images of `inputs x height x width` convolved at `stride` (1 or 2; 1 for Winograd)
-    /// into `outputs` maps, one per call unless `winograd` and `grouped`.
+    /// into `outputs` maps, one per call unless `winograd` and `grouped`, and at most
+    /// `atMost` (the scratch is sized for the group).
     init(inputs: Int, outputs: Int, height: Int, width: Int, stride: Int = 1, winograd: WinogradTile? = nil,
-         grouped: Bool = true) {
+         grouped: Bool = true, atMost: Int = .max) {
         precondition(inputs > 0 && outputs > 0 && height > 0 && width > 0 && (stride == 1 || stride == 2 && winograd == nil),
                      "DirectScratch: \(inputs) -> \(outputs) channels, \(height) x \(width), stride \(stride)")
         (self.inputs, self.outputs, self.height, self.width) = (Int32(inputs), Int32(outputs), Int32(height), Int32(width))
@@ -186,10 +187,10 @@ final class DirectScratch {
         let count: Int
         switch winograd {
         case .twoByTwo:
-            group = grouped ? Int(shears_winograd3x3_group(self.height, self.width)) : 1
+            group = grouped ? min(Int(shears_winograd3x3_group(self.height, self.width)), max(1, atMost)) : 1
             count = shears_winograd3x3_scratch_count(Int32(group), self.inputs, self.outputs, self.height, self.width)
         case .fourByFour:
-            group = grouped ? Int(shears_winograd4x4_group(self.height, self.width)) : 1
+            group = grouped ? min(Int(shears_winograd4x4_group(self.height, self.width)), max(1, atMost)) : 1
             count = shears_winograd4x4_scratch_count(Int32(group), self.inputs, self.outputs, self.height, self.width)
         case nil:
             group = 1
