@@ -59,8 +59,8 @@ extension Conv2D {
     /// products' register tiles: a batch of one 7 x 7 image has 4). A rule of the batch alone,
     /// so that `forward` and `predict`, which split it differently, pick the same. Measured by
     /// `shears bench conv` (2 threads, batch 64; docs/performance.md, "F(4x4, 3x3) tiles"):
-    /// forward + backward in 0.82–0.97 of F(2x2, 3x3)'s time on 7 x 7 maps, 0.93–1.0 on
-    /// 28 x 28, 0.98–1.1 on 14 x 14.
+    /// forward + backward in 0.85–0.96 of F(2x2, 3x3)'s time on 7 x 7 maps, 0.93–1.0 on
+    /// 28 x 28, 0.96–1.12 on 14 x 14 (two runs, resnet-s's and vgg-s's layers).
     public static func automaticPicksFourByFour(height: Int, width: Int, batch: Int) -> Bool {
         let tiles4 = (height + 3) / 4 * ((width + 3) / 4), tiles2 = (height + 1) / 2 * ((width + 1) / 2)
         return 36 * tiles4 * 100 <= 65 * 16 * tiles2 && tiles4 * batch >= 16
