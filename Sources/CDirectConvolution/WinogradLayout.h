@@ -75,6 +75,13 @@ void winogradTransformInputs(const float *planes, int count, TileLayout g, int f
 void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles, int fast,
                       float *m, long mStride);
 
+// `start[at]` added to an output (when there are start values), then the ReLU when `relu`
+// (`v <= 0 ? 0 : v`, NaN kept): the order both tile sizes' output transforms keep.
+static inline float startAndReLU(float value, const float *start, long at, int relu) {
+    if (start) value += start[at];
+    return relu && value <= 0 ? 0 : value;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -92,6 +99,16 @@ static inline __attribute__((target("avx512f"))) __m512 rowPair(const float *pla
     __m512 b = first + 2 < g.height ? _mm512_maskz_loadu_ps(columns, plane + (long)(first + 2) * g.width)
                                     : _mm512_setzero_ps();
     return _mm512_shuffle_f32x4(a, b, 0x44);
+}
+
+// `v <= 0 ? 0 : v` on 16 lanes (NaN kept), as `startAndReLU`.
+static inline __attribute__((target("avx512f"))) __m512 clamped(__m512 value) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_NLE_UQ), value);
+}
+
+// `a > best ? a : best` on 16 lanes: the pools keep the first largest.
+static inline __attribute__((target("avx512f"))) __m512 larger(__m512 a, __m512 best) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, best, _CMP_GT_OQ), best, a);
 }
 #endif
 

@@ -116,11 +116,6 @@ static void inputTransformPortable(const float *x, TileLayout g, float *v, long 
     }
 }
 
-static inline float startAndReLU(float value, const float *start, long at, int relu) {
-    if (start) value += start[at];
-    return relu && value <= 0 ? 0 : value;
-}
-
 // Aᵀ M A of output `o`'s tiles (`m` its products, `pointStride` apart), plus start, ReLU, pool.
 static void outputTransformPortable(const float *m, long pointStride, TileLayout g, const float *start, int relu,
                                     int pool, float *y) {
@@ -282,16 +277,6 @@ static AVX512 void inputTransformNarrowAVX512(const float *planes, int count, Ti
             }
         }
     }
-}
-
-// `v <= 0 ? 0 : v` on 16 lanes (NaN kept), as `startAndReLU`.
-static AVX512 inline __m512 clamped(__m512 value) {
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_NLE_UQ), value);
-}
-
-// `a > best ? a : best` on 16 lanes.
-static AVX512 inline __m512 larger(__m512 a, __m512 best) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, best, _CMP_GT_OQ), best, a);
 }
 
 // `outputTransformPortable` for 16 tiles at a time: the even and odd output columns of a tile

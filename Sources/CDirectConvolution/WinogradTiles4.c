@@ -168,11 +168,6 @@ static void inputTransformPortable(const float *x, OutputTiles g, float *v, long
     }
 }
 
-static inline float startAndReLU4(float value, const float *start, long at, int relu) {
-    if (start) value += start[at];
-    return relu && value <= 0 ? 0 : value;
-}
-
 // Aᵀ M A of one output channel's tiles of one image, plus start, ReLU and pool.
 static void outputTransformPortable(const float *m, long pointStride, OutputTiles g, const float *start, int relu, int pool,
                                     float *y) {
@@ -192,7 +187,7 @@ static void outputTransformPortable(const float *m, long pointStride, OutputTile
                 for (int j = 0; j < 4 && row < g.height; j++) {
                     int col = 4 * tx + j;
                     if (col >= g.width) continue;
-                    out[i][j] = startAndReLU4(out[i][j], start, (long)row * g.width + col, relu);
+                    out[i][j] = startAndReLU(out[i][j], start, (long)row * g.width + col, relu);
                     if (!pool) y[(long)row * g.width + col] = out[i][j];
                 }
             }
@@ -367,16 +362,6 @@ static AVX512 void transformProductLists(float *m, long pointStride, long all) {
     }
 }
 
-// `v <= 0 ? 0 : v` on 16 lanes (NaN kept), as `startAndReLU4`.
-static AVX512 inline __m512 clampedReLU(__m512 value) {
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_NLE_UQ), value);
-}
-
-// `a > best ? a : best` on 16 lanes.
-static AVX512 inline __m512 largerOf(__m512 a, __m512 best) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, best, _CMP_GT_OQ), best, a);
-}
-
 // One image's outputs from the output lists (its tiles from `first`): per tile row and up to 8
 // tiles, output row 4ty + i's 32 columns interleaved from lists (i, 0…3) — column 4t + j is
 // tile t's output (i, j) — plus the start values, the ReLU, then stored, or its rows paired and
@@ -411,8 +396,8 @@ static AVX512 void scatterOutputRows(const float *lists, long stride, long first
                     rows[i][1] = _mm512_add_ps(rows[i][1], _mm512_maskz_loadu_ps(highColumns, start + offset + 16));
                 }
                 if (relu) {
-                    rows[i][0] = clampedReLU(rows[i][0]);
-                    rows[i][1] = clampedReLU(rows[i][1]);
+                    rows[i][0] = clamped(rows[i][0]);
+                    rows[i][1] = clamped(rows[i][1]);
                 }
                 if (pool) continue;
                 _mm512_mask_storeu_ps(y + offset, lowColumns, rows[i][0]);
@@ -421,9 +406,9 @@ static AVX512 void scatterOutputRows(const float *lists, long stride, long first
             for (int a = 0; pool && a < 2 && 2 * ty + a < pooledHeight; a++) {
                 __m512 top = rows[2 * a][0], topHigh = rows[2 * a][1], bottom = rows[2 * a + 1][0],
                        bottomHigh = rows[2 * a + 1][1];
-                __m512 best = largerOf(_mm512_permutex2var_ps(top, odd, topHigh), _mm512_permutex2var_ps(top, even, topHigh));
-                best = largerOf(_mm512_permutex2var_ps(bottom, even, bottomHigh), best);
-                best = largerOf(_mm512_permutex2var_ps(bottom, odd, bottomHigh), best);
+                __m512 best = larger(_mm512_permutex2var_ps(top, odd, topHigh), _mm512_permutex2var_ps(top, even, topHigh));
+                best = larger(_mm512_permutex2var_ps(bottom, even, bottomHigh), best);
+                best = larger(_mm512_permutex2var_ps(bottom, odd, bottomHigh), best);
                 _mm512_mask_storeu_ps(y + (long)(2 * ty + a) * pooledWidth + 2L * tx, firstLanes(pooledWidth - 2L * tx), best);
             }
         }
