@@ -40,6 +40,12 @@ static inline long filterBlocks(int outputs) { return (outputs + filtersPerTile 
 void directTiles(const float *padded, int inputs, TileGeometry t, TapLayout layout, const float *packed, int outputs,
                  int portable, float *out);
 
+// `shears_direct3x3`'s stride-1 convolution of one image with one input channel, without pooling,
+// by AVX-512 code that skips the padded copy and writes `y` directly (DirectSingleChannel.c; the
+// same bits): 1 when it ran, 0 on a CPU without AVX-512 (nothing written).
+int directSingleChannel(const float *x, int height, int width, const float *packed, int outputs, const float *start,
+                        int relu, float *y);
+
 // 1 when this CPU and its OS run AVX-512F code (x86-64; read once and cached as
 // `shears_direct3x3_fast` is), else 0: the weight gradient's wider tiles (DirectWeightGradient.c).
 int directKernelsHaveAVX512(void);

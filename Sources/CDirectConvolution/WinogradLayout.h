@@ -1,8 +1,10 @@
 // Internal to CDirectConvolution: the layout Winograd tiles (WinogradTiles.c) work in: the
 // tiles of an image, the scratch rows of the input transform and its narrow-map chunk lists,
-// the input transform itself, and the vector helpers its AVX-512 code shares.
+// and the input transform itself.
 #ifndef SHEARS_WINOGRAD_LAYOUT_H
 #define SHEARS_WINOGRAD_LAYOUT_H
+
+#include "VectorLanes.h"
 
 enum { transformPoints = 16, tilesPerVector = 16 };
 
@@ -83,13 +85,6 @@ static inline float startAndReLU(float value, const float *start, long at, int r
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-// The first `count` of 16 lanes (all from 16 on, none from 0 down).
-static inline __attribute__((target("avx512f"))) __mmask16 firstLanes(long count) {
-    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
-
 // Rows `first` and `first + 2` of a map `width` (≤ 8) wide in lanes 0–7 and 8–15 (zero past
 // `width` and past the last row): the layout the output transform of a narrow map with 4
 // lanes per tile row interleaves to (WinogradTiles.c).
@@ -99,16 +94,6 @@ static inline __attribute__((target("avx512f"))) __m512 rowPair(const float *pla
     __m512 b = first + 2 < g.height ? _mm512_maskz_loadu_ps(columns, plane + (long)(first + 2) * g.width)
                                     : _mm512_setzero_ps();
     return _mm512_shuffle_f32x4(a, b, 0x44);
-}
-
-// `v <= 0 ? 0 : v` on 16 lanes (NaN kept), as `startAndReLU`.
-static inline __attribute__((target("avx512f"))) __m512 clamped(__m512 value) {
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_NLE_UQ), value);
-}
-
-// `a > best ? a : best` on 16 lanes: the pools keep the first largest.
-static inline __attribute__((target("avx512f"))) __m512 larger(__m512 a, __m512 best) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, best, _CMP_GT_OQ), best, a);
 }
 #endif
 

@@ -286,9 +286,6 @@ static AVX512 void transformBlock(const float *x, TileBlock block, int width, fl
     storeTransformedRows(w, lanes, v, pointStride);
 }
 
-// Lanes `from` ≤ l < `to` of 16 (clamped).
-static AVX512 inline __mmask16 laneRange(long from, long to) { return firstLanes(to) & (__mmask16)~firstLanes(from); }
-
 // On maps of more than `narrowTileColumns` tile columns, instead of `transformBlock`'s gathers:
 // one channel of one image into patch lists, list (k, j) at `lists + (k·6 + j)·stride`, tile
 // t = ty·tileColumns + tx of the image at `first + t`, holding padded row 4ty + k, column 4tx + j.

@@ -20,6 +20,11 @@ struct DirectConvolutionTests {
         (2, 3, 1, 1, 1), (3, 2, 2, 1, 2), (4, 7, 1, 9, 1), (4, 6, 14, 14, 6),
     ]
 
+    /// `shapes`, then single-channel images (DirectSingleChannel.c's kernel) with 4k + 1, 2 and 3
+    /// filters, rows of one, two and three chunks of 32 columns, and rows of 1, 7, 17 and 35
+    /// columns: the shapes of the tests here (the Winograd tests take `shapes` alone).
+    static let directShapes = shapes + [(1, 29, 28, 28, 1), (1, 6, 33, 35, 1), (1, 3, 7, 7, 2), (1, 1, 1, 1, 1), (1, 2, 3, 17, 1)]
+
     func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
         var rng = SeededGenerator(seed: seed)
         let layer = Conv2D(inChannels: shape.0, outChannels: shape.1, kernelSize: 3, padding: 1, rng: &rng)
@@ -27,9 +32,9 @@ struct DirectConvolutionTests {
         return layer
     }
 
-    @Test("forward, ∂x and ∂w are within τ·S of the definition", arguments: shapes.indices)
+    @Test("forward, ∂x and ∂w are within τ·S of the definition", arguments: directShapes.indices)
     func againstDefinition(index: Int) {
-        let shape = Self.shapes[index]
+        let shape = Self.directShapes[index]
         let (c, f, h, w, n) = shape
         let conv = layer(shape, seed: 600 + UInt64(index))
         #expect(conv.usesDirect)
@@ -42,9 +47,9 @@ struct DirectConvolutionTests {
     }
 
     @Test("small integers: every sum is exact, so the direct kernels equal the definition exactly",
-          arguments: [0, 3, 12, 15])
+          arguments: [0, 3, 7, 12, 15, 20])
     func exactIntegers(index: Int) {
-        let shape = Self.shapes[index]
+        let shape = Self.directShapes[index]
         let (_, _, h, w, n) = shape
         let conv = layer(shape, seed: 900)
         let (y, dx, _, exact) = ConvolutionDefinition.onSmallIntegers(conv, batch: n, height: h, width: w, seed: 901)
@@ -53,11 +58,11 @@ struct DirectConvolutionTests {
         #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
     }
 
-    @Test("the AVX2 kernels give the plain C loop's bits: forward with a start, with and without the ReLU, and ∂W by the AVX2 and AVX-512 tiles",
-          arguments: shapes.indices)
+    @Test("the AVX2 kernels (AVX-512 on one channel) give the plain C loop's bits: forward with a start, with and without the ReLU, and ∂W by the AVX2 and AVX-512 tiles",
+          arguments: directShapes.indices)
     func fastEqualsPortable(index: Int) {
-        let (c, f, h, w, n) = Self.shapes[index]
-        let conv = layer(Self.shapes[index], seed: 1000 + UInt64(index))
+        let (c, f, h, w, n) = Self.directShapes[index]
+        let conv = layer(Self.directShapes[index], seed: 1000 + UInt64(index))
         let x = randomTensor([c, h, w], seed: 1100 + UInt64(index))
         let start = randomTensor([f, h, w], seed: 1200 + UInt64(index)).values
         let packed = conv.directPackedFilters(rotated: false)
@@ -72,7 +77,7 @@ struct DirectConvolutionTests {
         }
         for relu in [false, true] {
             let fast = run(portable: false, relu: relu), portable = run(portable: true, relu: relu)
-            #expect(fast == portable, "shape \(Self.shapes[index]), relu \(relu)")
+            #expect(fast == portable, "shape \(Self.directShapes[index]), relu \(relu)")
             #expect(!relu || fast.allSatisfy { $0 >= 0 })
         }
         let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
@@ -80,9 +85,9 @@ struct DirectConvolutionTests {
         let xs = randomTensor([images, c, h, w], seed: 1250 + UInt64(index)), dys = randomTensor([images, f, h, w], seed: 1260)
         let portable = Self.weightGradient(gradient, xs, dys, images: images, kernels: .portable)
         #expect(Self.weightGradient(gradient, xs, dys, images: images, kernels: .fastest) == portable,
-                "shape \(Self.shapes[index]): ∂W")
+                "shape \(Self.directShapes[index]): ∂W")
         #expect(Self.weightGradient(gradient, xs, dys, images: images, kernels: .avx2) == portable,
-                "shape \(Self.shapes[index]): ∂W by the AVX2 tiles")
+                "shape \(Self.directShapes[index]): ∂W by the AVX2 tiles")
     }
 
     /// `0.5 + ∂W` of the first `images` of `xs` and `dys` by `kernels` (every weight starts at
