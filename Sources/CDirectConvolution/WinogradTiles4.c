@@ -13,14 +13,17 @@
 // The larger tile trades accuracy for multiplications: its transforms have entries up to 8 and
 // 1/24, so the rounding error is several times F(2x2)'s (the tests bound it).
 //
-// Tiles of 4 columns leave at most 8 per row on the reference models' maps (7 on 28 x 28), so
-// the AVX-512 code does not vectorise along a tile row as WinogradTiles.c does: it transforms 16
-// consecutive tiles of the group at a time, image after image, whose patch elements (k, j) it
-// gathers (`transformBlock`) on narrow maps, or on wider ones first picks from each padded row
-// into one list per patch position (k, j) (`gatherPatchLists`); the products are transformed
-// into one list per output position and scattered back to rows (`scatterOutputRows`), where the
-// start values, the ReLU and the 2x2 pooling (a 4x4 output tile holds 4 windows) are applied.
-// V's and M's points are `pointPadding` floats further apart than their rows need.
+// Tiles of 4 columns leave at most 7 per row on the reference models' maps (28 x 28), too few
+// for a vector along a tile row as WinogradTiles.c has. The AVX-512 input transform takes one of
+// three shapes by the map's width: on maps of 3 to 7 tile columns, per tile row, `inputColumn`
+// down the six padded rows on whole 32-column rows, then each result's columns picked per tile
+// and transformed along (`transformRows`); on maps of 1 or 2 tile columns, 16 consecutive tiles
+// of the group at a time, their patch elements gathered (`transformBlock`); on wider maps, each
+// padded row's columns picked into one list per patch position (k, j) (`gatherPatchLists`),
+// then transformed 16 tiles at a time. The products are transformed into one list per output
+// position and scattered back to rows (`scatterOutputRows`), where the start values, the ReLU and
+// the 2x2 pooling (a 4x4 output tile holds 4 windows) are applied. V's and M's points are
+// `pointPadding` floats further apart than their rows need.
 //
 // Order of every sum, the same in the AVX-512 code and the portable C (hence the same bits):
 // the one-dimensional transforms `inputColumn` and `outputColumn` as written, first down the
@@ -41,10 +44,12 @@
 enum { patchPoints = 36, chunkTiles = 8 };
 
 // The most tile columns of a map whose patches are gathered (`transformBlock`), 16 tiles at a
-// time: on wider maps rows of up to 8 tiles are picked from loaded rows (`gatherPatchLists`),
-// which ran 0.72x the gathers' time on 28 x 28 maps, 1.0x on 14 x 14 and 1.23x on 7 x 7
-// (16 → 16, 32 → 32 and 64 → 64 channels, one core).
-enum { narrowTileColumns = 4 };
+// time, and of one transformed by `transformRows` (a padded row's 4·7 + 2 columns fit two
+// vectors). Measured (one core, groups of 4 images, the whole F(4x4) call): `transformRows`
+// against the patch lists 0.77x on 29 → 10 channels on 28 x 28 maps, 0.83–0.88x on 16 → 16 to
+// 32 → 32; against the gathers 0.87–0.89x on 3 tile columns (10 to 12 wide), 0.89–0.90x on
+// 14 x 14, but 1.04–1.40x on 7 x 7 and 1.10x on 8 x 8 (2 tile columns), where the gathers stay.
+enum { gatheredTileColumns = 2, rowTileColumns = 7 };
 
 // Tiles a group should have at least (`shears_winograd4x4_group`): the products' register
 // tiles take 64 tiles (groups of 32, 64 and 128 tiles measured alike on 14 x 14 and 7 x 7 maps).
@@ -286,17 +291,23 @@ static AVX512 void transformBlock(const float *x, TileBlock block, int width, fl
     storeTransformedRows(w, lanes, v, pointStride);
 }
 
-// On maps of more than `narrowTileColumns` tile columns, instead of `transformBlock`'s gathers:
+// Lane t (< 8) picks lane 4t + j of a pair of vectors (32 lanes): column j of tile t when the
+// pair holds 32 consecutive padded columns from tile 0's first (0 in the lanes past 8 and for
+// 4t + j > 31: lanes no caller stores).
+static AVX512 inline __m512i columnPick(int j) {
+    __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 8, 8);
+    __m512i picks = _mm512_add_epi32(_mm512_slli_epi32(lanes, 2), _mm512_set1_epi32(j));
+    return _mm512_maskz_mov_epi32(_mm512_cmplt_epi32_mask(picks, _mm512_set1_epi32(32)) & 0xFF, picks);
+}
+
+// On maps of more than `rowTileColumns` tile columns, instead of `transformRows`:
 // one channel of one image into patch lists, list (k, j) at `lists + (k·6 + j)·stride`, tile
 // t = ty·tileColumns + tx of the image at `first + t`, holding padded row 4ty + k, column 4tx + j.
 // Each padded row r is patch row r mod 4 of tile row ⌊r/4⌋ and, when r mod 4 < 2, also patch row
 // r mod 4 + 4 of tile row ⌊r/4⌋ − 1; up to 8 tiles of it at a time, their six columns picked
 // from 32 loaded lanes (columns 4t…4t + 31) and, for j = 4 and 5, from 32 loaded 4 columns later.
 static AVX512 void gatherPatchLists(const float *x, OutputTiles g, float *lists, long stride, long first) {
-    const __m512i pick0 = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i pick1 = _mm512_setr_epi32(1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i pick2 = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i pick3 = _mm512_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m512i pick0 = columnPick(0), pick1 = columnPick(1), pick2 = columnPick(2), pick3 = columnPick(3);
     for (int r = 0; r <= 4 * g.tileRows + 1; r++) {
         int y = r - 1, inside = y >= 0 && y < g.height;
         const float *row = x + (long)(inside ? y : 0) * g.width;
@@ -321,6 +332,41 @@ static AVX512 void gatherPatchLists(const float *x, OutputTiles g, float *lists,
                 if (near) _mm512_mask_storeu_ps(near + j * stride + tx, lanes, columns[j]);
                 if (far) _mm512_mask_storeu_ps(far + j * stride + tx, lanes, columns[j]);
             }
+        }
+    }
+}
+
+// V of one channel of one image (`v[ξ·pointStride + first + t]` for its tile t) straight from
+// its rows, on maps of at most `rowTileColumns` tile columns: per tile row, `inputColumnAVX512`
+// down the six padded rows, on vectors of 32 padded columns (zero outside the map), then from
+// each of the six results, column j of every tile (padded column 4tx + j) picked into lane tx
+// and `inputColumnAVX512` along them. The order of `inputTransformPortable` (the same bits), with
+// two thirds of the stores of the patch lists and their transform, and no list read back.
+static AVX512 void transformRows(const float *x, OutputTiles g, float *v, long pointStride, long first) {
+    __m512i pick[6];
+    for (int j = 0; j < 6; j++) pick[j] = columnPick(j);
+    __mmask16 lanes = firstLanes(g.tileColumns);
+    __mmask16 low = laneRange(1, g.width + 1), high = laneRange(-15, g.width - 15);
+    for (int ty = 0; ty < g.tileRows; ty++) {
+        __m512 a[6], b[6], va[6], vb[6];
+        for (int k = 0; k < 6; k++) {
+            int y = 4 * ty + k - 1;
+            if (y < 0 || y >= g.height) {
+                a[k] = b[k] = _mm512_setzero_ps();
+                continue;
+            }
+            const float *row = x + (long)y * g.width - 1;
+            a[k] = _mm512_maskz_loadu_ps(low, row);
+            b[k] = _mm512_maskz_loadu_ps(high, row + 16);
+        }
+        inputColumnAVX512(a, va);
+        inputColumnAVX512(b, vb);
+        float *target = v + first + (long)ty * g.tileColumns;
+        for (int i = 0; i < 6; i++) {
+            __m512 columns[6], out[6];
+            for (int j = 0; j < 6; j++) columns[j] = _mm512_permutex2var_ps(va[i], pick[j], vb[i]);
+            inputColumnAVX512(columns, out);
+            for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(target + (i * 6 + j) * pointStride, lanes, out[j]);
         }
     }
 }
@@ -423,10 +469,16 @@ void shears_winograd4x4(const float *x, int images, int inputs, int height, int 
     int fast = 0;
 #if defined(__x86_64__)
     fast = !portable && shears_winograd3x3_fast();
-    int gathered = g.tileColumns <= narrowTileColumns;
+    int gathered = g.tileColumns <= gatheredTileColumns, rows = !gathered && g.tileColumns <= rowTileColumns;
     // Offsets into the group's input must fit the gathers' 32-bit indices (else the plain C).
     if (gathered && (long)images * inputs * pixels >= INT32_MAX) fast = 0;
-    if (fast && !gathered) {
+    if (fast && rows) {
+        for (int c = 0; c < inputs; c++) {
+            for (int image = 0; image < images; image++) {
+                transformRows(x + ((long)image * inputs + c) * pixels, g, v + c * all, inputStride, image * g.tiles);
+            }
+        }
+    } else if (fast && !gathered) {
         // Every channel's lists written before any is transformed: a vector read right after the
         // narrow stores that wrote it would wait for them.
         for (int c = 0; c < inputs; c++) {
