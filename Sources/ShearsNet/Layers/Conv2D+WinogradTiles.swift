@@ -53,17 +53,19 @@ extension Conv2D {
     }
 
     /// `.automatic`'s choice of F(4x4, 3x3) over F(2x2, 3x3) on `height x width` maps for a
-    /// batch of `batch` images: where its products are at most 0.65 of F(2x2, 3x3)'s (36 per
+    /// batch of `batch` images: where its products are at most 0.75 of F(2x2, 3x3)'s (36 per
     /// 4 x 4 tile against 16 per 2 x 2 tile; 0.56 on 7 x 7 and 28 x 28 maps, 0.73 on 14 x 14,
-    /// whose last tiles are half outside), and the batch has at least 16 tiles (one vector of the
-    /// products' register tiles: a batch of one 7 x 7 image has 4). A rule of the batch alone,
-    /// so that `forward` and `predict`, which split it differently, pick the same. Measured by
-    /// `shears bench conv` (2 threads, batch 64; docs/performance.md, "F(4x4, 3x3) tiles"):
-    /// forward + backward in 0.85–0.96 of F(2x2, 3x3)'s time on 7 x 7 maps, 0.93–1.0 on
-    /// 28 x 28, 0.96–1.12 on 14 x 14 (two runs, resnet-s's and vgg-s's layers).
+    /// whose last tiles are half outside, 0.81 on 9 x 9), and the batch has at least 16 tiles
+    /// (one vector of the products' register tiles: a batch of one 7 x 7 image has 4). A rule of
+    /// the batch alone, so that `forward` and `predict`, which split it differently, pick the
+    /// same. Measured by `shears bench conv` (2 threads, batch 64; docs/performance.md, "F(4x4,
+    /// 3x3) tiles" and "F(4x4) input transforms from rows"): forward + backward in 0.85–0.96 of
+    /// F(2x2, 3x3)'s time on 7 x 7 maps, 0.86–0.88 on 28 x 28, and on 14 x 14 0.91–0.98 since
+    /// F(4x4)'s input transform reads rows (0.96–1.12 before; two runs, resnet-s's and vgg-s's
+    /// layers).
     public static func automaticPicksFourByFour(height: Int, width: Int, batch: Int) -> Bool {
         let tiles4 = (height + 3) / 4 * ((width + 3) / 4), tiles2 = (height + 1) / 2 * ((width + 1) / 2)
-        return 36 * tiles4 * 100 <= 65 * 16 * tiles2 && tiles4 * batch >= 16
+        return 36 * tiles4 * 100 <= 75 * 16 * tiles2 && tiles4 * batch >= 16
     }
 
     /// The layer's filters transformed for Winograd tiles `tile`, `U[ξ][o][c] = (G g Gᵀ)[ξ]`,

@@ -180,10 +180,12 @@ struct WinogradTilesTests {
             #expect(conv.winogradTile(height: 28, width: 28, batch: 64) == nil)
             return
         }
-        // 7 x 7: 4 tiles of 4 x 4 against 16 of 2 x 2 (0.56 of the products); 14 x 14: 16 against 49 (0.73).
+        // 7 x 7: 4 tiles of 4 x 4 against 16 of 2 x 2 (0.56 of the products); 14 x 14: 16 against 49 (0.73);
+        // 9 x 9: 9 against 25 (0.81).
         #expect(conv.winogradTile(height: 7, width: 7, batch: 4) == .fourByFour)
         #expect(conv.winogradTile(height: 7, width: 7, batch: 3) == .twoByTwo)
-        #expect(conv.winogradTile(height: 14, width: 14, batch: 64) == .twoByTwo)
+        #expect(conv.winogradTile(height: 14, width: 14, batch: 1) == .fourByFour)
+        #expect(conv.winogradTile(height: 9, width: 9, batch: 64) == .twoByTwo)
         #expect(conv.winogradTile(height: 16, width: 16, batch: 1) == .fourByFour)
         #expect(conv.winogradTile(height: 28, width: 28, batch: 1) == .fourByFour)
         conv.algorithm = .winogradTiles
