@@ -357,7 +357,7 @@ static AVX512 void transformRows(const float *x, OutputTiles g, float *v, long p
             }
             const float *row = x + (long)y * g.width - 1;
             a[k] = _mm512_maskz_loadu_ps(low, row);
-            b[k] = _mm512_maskz_loadu_ps(high, row + 16);
+            b[k] = high ? _mm512_maskz_loadu_ps(high, row + 16) : _mm512_setzero_ps();
         }
         inputColumnAVX512(a, va);
         inputColumnAVX512(b, vb);
@@ -436,7 +436,9 @@ static AVX512 void scatterOutputRows(const float *lists, long stride, long first
                 long offset = (long)row * g.width + 4L * tx;
                 if (start) {
                     rows[i][0] = _mm512_add_ps(rows[i][0], _mm512_maskz_loadu_ps(lowColumns, start + offset));
-                    rows[i][1] = _mm512_add_ps(rows[i][1], _mm512_maskz_loadu_ps(highColumns, start + offset + 16));
+                    if (highColumns) {
+                        rows[i][1] = _mm512_add_ps(rows[i][1], _mm512_maskz_loadu_ps(highColumns, start + offset + 16));
+                    }
                 }
                 if (relu) {
                     rows[i][0] = clamped(rows[i][0]);
@@ -444,7 +446,7 @@ static AVX512 void scatterOutputRows(const float *lists, long stride, long first
                 }
                 if (pool) continue;
                 _mm512_mask_storeu_ps(y + offset, lowColumns, rows[i][0]);
-                _mm512_mask_storeu_ps(y + offset + 16, highColumns, rows[i][1]);
+                if (highColumns) _mm512_mask_storeu_ps(y + offset + 16, highColumns, rows[i][1]);
             }
             for (int a = 0; pool && a < 2 && 2 * ty + a < pooledHeight; a++) {
                 __m512 top = rows[2 * a][0], topHigh = rows[2 * a][1], bottom = rows[2 * a + 1][0],
