@@ -336,36 +336,56 @@ static AVX512 void gatherPatchLists(const float *x, OutputTiles g, float *lists,
     }
 }
 
-// V of one channel of one image (`v[ξ·pointStride + first + t]` for its tile t) straight from
-// its rows, on maps of at most `rowTileColumns` tile columns: per tile row, `inputColumnAVX512`
-// down the six padded rows, on vectors of 32 padded columns (zero outside the map), then from
-// each of the six results, column j of every tile (padded column 4tx + j) picked into lane tx
-// and `inputColumnAVX512` along them. The order of `inputTransformPortable` (the same bits), with
-// two thirds of the stores of the patch lists and their transform, and no list read back.
-static AVX512 void transformRows(const float *x, OutputTiles g, float *v, long pointStride, long first) {
-    __m512i pick[6];
-    for (int j = 0; j < 6; j++) pick[j] = columnPick(j);
-    __mmask16 lanes = firstLanes(g.tileColumns);
+// `inputColumnAVX512` down the six padded rows of tile row `ty` (4ty − 1 … 4ty + 4) of a map of
+// at most `rowTileColumns` tile columns: `va[i]` and `vb[i]` hold row i of Bᵀ d over padded
+// columns 0…15 and 16…31 (the map's values, zero outside it).
+static AVX512 inline void transformDown(const float *x, OutputTiles g, int ty, __m512 va[6], __m512 vb[6]) {
     __mmask16 low = laneRange(1, g.width + 1), high = laneRange(-15, g.width - 15);
-    for (int ty = 0; ty < g.tileRows; ty++) {
-        __m512 a[6], b[6], va[6], vb[6];
-        for (int k = 0; k < 6; k++) {
-            int y = 4 * ty + k - 1;
-            if (y < 0 || y >= g.height) {
-                a[k] = b[k] = _mm512_setzero_ps();
-                continue;
-            }
-            const float *row = x + (long)y * g.width - 1;
-            a[k] = _mm512_maskz_loadu_ps(low, row);
-            b[k] = high ? _mm512_maskz_loadu_ps(high, row + 16) : _mm512_setzero_ps();
+    __m512 a[6], b[6];
+    for (int k = 0; k < 6; k++) {
+        int y = 4 * ty + k - 1;
+        if (y < 0 || y >= g.height) {
+            a[k] = b[k] = _mm512_setzero_ps();
+            continue;
         }
-        inputColumnAVX512(a, va);
-        inputColumnAVX512(b, vb);
-        float *target = v + first + (long)ty * g.tileColumns;
+        const float *row = x + (long)y * g.width - 1;
+        a[k] = _mm512_maskz_loadu_ps(low, row);
+        b[k] = high ? _mm512_maskz_loadu_ps(high, row + 16) : _mm512_setzero_ps();
+    }
+    inputColumnAVX512(a, va);
+    inputColumnAVX512(b, vb);
+}
+
+// V of one channel of one image (`v[ξ·pointStride + first + t]` for its tile t) straight from
+// its rows, on maps of at most `rowTileColumns` tile columns, two tile rows at a time:
+// `transformDown` on each, then from row i of both, column j of every tile (padded column
+// 4tx + j) picked into lane tx of the first tile row and lane tileColumns + tx of the second,
+// and `inputColumnAVX512` along them. The order of `inputTransformPortable` (the same bits),
+// with a third of the stores of the patch lists and their transform, and no list read back.
+static AVX512 void transformRows(const float *x, OutputTiles g, float *v, long pointStride, long first) {
+    int columns = g.tileColumns;
+    __m512i pick[6], pickNext[6];
+    for (int j = 0; j < 6; j++) {
+        pick[j] = columnPick(j);
+        // The same picks moved up by `columns` lanes, for the second tile row.
+        pickNext[j] = _mm512_permutexvar_epi32(_mm512_sub_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                                                                                   15), _mm512_set1_epi32(columns)),
+                                               pick[j]);
+    }
+    __mmask16 second = laneRange(columns, 2L * columns);
+    for (int ty = 0; ty < g.tileRows; ty += 2) {
+        __m512 va[6], vb[6], nextA[6], nextB[6];
+        transformDown(x, g, ty, va, vb);
+        transformDown(x, g, ty + 1, nextA, nextB);  // past the last tile row: computed, not stored
+        __mmask16 lanes = firstLanes((ty + 1 < g.tileRows ? 2L : 1L) * columns);
+        float *target = v + first + (long)ty * columns;
         for (int i = 0; i < 6; i++) {
-            __m512 columns[6], out[6];
-            for (int j = 0; j < 6; j++) columns[j] = _mm512_permutex2var_ps(va[i], pick[j], vb[i]);
-            inputColumnAVX512(columns, out);
+            __m512 picked[6], out[6];
+            for (int j = 0; j < 6; j++) {
+                picked[j] = _mm512_mask_blend_ps(second, _mm512_permutex2var_ps(va[i], pick[j], vb[i]),
+                                                 _mm512_permutex2var_ps(nextA[i], pickNext[j], nextB[i]));
+            }
+            inputColumnAVX512(picked, out);
             for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(target + (i * 6 + j) * pointStride, lanes, out[j]);
         }
     }
