@@ -510,8 +510,9 @@ void directTiles(const float *padded, int inputs, TileGeometry t, TapLayout layo
 
 void shears_direct3x3(const float *x, int inputs, int height, int width, int stride, const float *packed, int outputs,
                       const float *start, int relu, int pool, int portable, float *scratch, float *y) {
-    if (inputs == 1 && stride == 1 && !pool && !portable && directSingleChannel(x, height, width, packed, outputs, start, relu, y)) {
-        return;
+    // One input channel: rows without the padded copy (DirectSingleChannel.c), where AVX-512 runs.
+    if (inputs == 1 && stride == 1 && !pool && !portable) {
+        if (directSingleChannel(x, height, width, packed, outputs, start, relu, y)) return;
     }
     Geometry g = geometry(height, width, stride);
     float *padded = scratch, *out = scratch + inputs * g.plane + tailFloats;

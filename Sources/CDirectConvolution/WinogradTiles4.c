@@ -16,8 +16,9 @@
 // Tiles of 4 columns leave at most 7 per row on the reference models' maps (28 x 28), too few
 // for a vector along a tile row as WinogradTiles.c has. The AVX-512 input transform takes one of
 // three shapes by the map's width: on maps of 3 to 7 tile columns, per tile row, `inputColumn`
-// down the six padded rows on whole 32-column rows, then each result's columns picked per tile
-// and transformed along (`transformRows`); on maps of 1 or 2 tile columns, 16 consecutive tiles
+// down the six padded rows on whole 32-column rows, then each result's columns picked per tile,
+// two tile rows to a vector, and transformed along (`transformRows`); on maps of 1 or 2 tile
+// columns, 16 consecutive tiles
 // of the group at a time, their patch elements gathered (`transformBlock`); on wider maps, each
 // padded row's columns picked into one list per patch position (k, j) (`gatherPatchLists`),
 // then transformed 16 tiles at a time. The products are transformed into one list per output
@@ -45,10 +46,11 @@ enum { patchPoints = 36, chunkTiles = 8 };
 
 // The most tile columns of a map whose patches are gathered (`transformBlock`), 16 tiles at a
 // time, and of one transformed by `transformRows` (a padded row's 4·7 + 2 columns fit two
-// vectors). Measured (one core, groups of 4 images, the whole F(4x4) call): `transformRows`
-// against the patch lists 0.77x on 29 → 10 channels on 28 x 28 maps, 0.83–0.88x on 16 → 16 to
-// 32 → 32; against the gathers 0.87–0.89x on 3 tile columns (10 to 12 wide), 0.89–0.90x on
-// 14 x 14, but 1.04–1.40x on 7 x 7 and 1.10x on 8 x 8 (2 tile columns), where the gathers stay.
+// vectors). Measured (one core, groups of 4 images, the whole F(4x4) call), `transformRows` with
+// one tile row per vector against the patch lists: 0.77x on 29 → 10 channels on 28 x 28 maps,
+// 0.83–0.88x on 16 → 16 to 32 → 32; against the gathers 0.87–0.89x on 3 tile columns (10 to 12
+// wide), 0.89–0.90x on 14 x 14, but 1.04–1.40x on 7 x 7 and 1.10x on 8 x 8 (2 tile columns),
+// where the gathers stay; then two tile rows per vector a further 0.91–0.95x.
 enum { gatheredTileColumns = 2, rowTileColumns = 7 };
 
 // Tiles a group should have at least (`shears_winograd4x4_group`): the products' register
@@ -364,13 +366,13 @@ static AVX512 inline void transformDown(const float *x, OutputTiles g, int ty, _
 // with a third of the stores of the patch lists and their transform, and no list read back.
 static AVX512 void transformRows(const float *x, OutputTiles g, float *v, long pointStride, long first) {
     int columns = g.tileColumns;
+    // The second tile row's picks are the first's moved up by `columns` lanes.
+    __m512i up = _mm512_sub_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                  _mm512_set1_epi32(columns));
     __m512i pick[6], pickNext[6];
     for (int j = 0; j < 6; j++) {
         pick[j] = columnPick(j);
-        // The same picks moved up by `columns` lanes, for the second tile row.
-        pickNext[j] = _mm512_permutexvar_epi32(_mm512_sub_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                                                                   15), _mm512_set1_epi32(columns)),
-                                               pick[j]);
+        pickNext[j] = _mm512_permutexvar_epi32(up, pick[j]);
     }
     __mmask16 second = laneRange(columns, 2L * columns);
     for (int ty = 0; ty < g.tileRows; ty += 2) {
