@@ -84,6 +84,8 @@ struct LatencyBenchCommand: ParsableCommand {
                   pad(fmt(best[index].batch1, 4), 11), pad(fmt(best[index].batch1 / reference.1.batch1, 3), 7),
                   pad(fmt(best[index].batch256, 4), 13), pad(fmt(best[index].batch256 / reference.1.batch256, 3), 7))
         }
+        print("\nconv widths (in->out, node order)")
+        for (index, model) in models.enumerated() { print("\(names[index]): \(model.convWidths)") }
         if profile { printProfile(models, names: names, batch: test.batch(Array(0..<test.count)[...]).images) }
     }
 

@@ -20,6 +20,12 @@ struct TimedModel {
     /// Forward FLOPs per image, 2 x MACs (`GraphNetwork.macs`).
     var flops: Int { 2 * network.macs }
 
+    /// Every conv's input and output channels in node order ("1->29 29->10 …"): the widths a
+    /// criterion kept, which explain much of a pruned model's time per FLOP.
+    var convWidths: String {
+        network.nodes.compactMap { $0.layer as? Conv2D }.map { "\($0.inChannels)->\($0.outChannels)" }.joined(separator: " ")
+    }
+
     /// A copy with filters pruned by `criterion` (global ranking, no fine-tuning) to `fraction` of
     /// this model's FLOPs, scored on `calibration`; kept widths rounded up to multiples of `roundTo`.
     func pruned(toFraction fraction: Double, criterion: String, calibration: (subset: Dataset, pool: Dataset), seed: UInt64,

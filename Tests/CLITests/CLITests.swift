@@ -131,6 +131,9 @@ struct CLITests {
                                      "--profile", "--fold-batch-norm"])
         let rows = latency.output.split(separator: "\n")
         #expect(latency.status == 0 && rows.contains { $0.hasPrefix("resnet.safetensors -> l1 0.5") }, "\(latency.error)")
+        // The kept widths, each conv's in->out: the pruned copy's first conv reads the image's one channel.
+        #expect(rows.contains { $0.hasPrefix("resnet.safetensors -> l1 0.5: 1->") && $0.split(separator: " ").count > 8 },
+                "\(latency.output)")
         let replaced = try #require(layer.output.split(separator: "(").dropFirst().first?.split(separator: ",").first.map(String.init))
         #expect(rows.contains { $0.hasPrefix("\(replaced) Conv2D") && $0.contains(" - ") }, "\(latency.output)")
         #expect(rows.contains { $0.hasPrefix("layer3.2.add") }, "\(latency.output)")
