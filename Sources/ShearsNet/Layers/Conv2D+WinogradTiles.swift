@@ -59,7 +59,7 @@ extension Conv2D {
     /// (one vector of the products' register tiles: a batch of one 7 x 7 image has 4). A rule of
     /// the batch alone, so that `forward` and `predict`, which split it differently, pick the
     /// same. Measured by `shears bench conv` (2 threads, batch 64; docs/performance.md, "F(4x4,
-    /// 3x3) tiles" and "F(4x4) input transforms from rows"): forward + backward in 0.85–0.96 of
+    /// 3x3) tiles" and "Narrow pruned layers"): forward + backward in 0.85–0.96 of
     /// F(2x2, 3x3)'s time on 7 x 7 maps, 0.87 on 28 x 28, and on 14 x 14 0.91–0.97 since
     /// F(4x4)'s input transform reads rows (0.96–1.12 before; two runs, resnet-s's and vgg-s's
     /// layers).
