@@ -62,6 +62,7 @@ struct CLITests {
     func trainAndEval() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let checkpoint = dir.appendingPathComponent("small.safetensors").path
         // Three epochs: this quarter-width VGG without BatchNorm leaves chance level (ln 10 ≈ 2.303)
         // slowly, and its first two epochs' losses (2.296, 2.259) sit too close to it to test.
@@ -190,6 +191,7 @@ struct CLITests {
         #expect(noData.status != 0 && noData.error.contains("--data-dir must hold"))
         let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID().uuidString).safetensors")
         try Data([1, 2, 3]).write(to: corrupt)
+        defer { try? FileManager.default.removeItem(at: corrupt) }
         let eval = try runShears(["eval", "--model", corrupt.path])
         #expect(eval.status != 0 && eval.error.contains(corrupt.lastPathComponent))
     }
@@ -198,6 +200,7 @@ struct CLITests {
     func pruningCommands() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-prune-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let checkpoint = dir.appendingPathComponent("m.safetensors").path
         let train = try runShears(["train", "--width", "0.25", "--epochs", "1", "--train-limit", "512", "--test-limit", "128",
                                    "--out", checkpoint])

@@ -48,6 +48,7 @@ struct HardeningCLITests {
     @Test("a directory given as --model is named as a directory")
     func modelDirectory() throws {
         let dir = try temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let result = try runShears(["eval", "--model", dir.path])
         #expect(result.status == 65 && result.error.contains("\(dir.path): cannot read: it is a directory"), "\(result.error)")
         #expect(isOneLine(result.error))
@@ -69,6 +70,7 @@ struct HardeningCLITests {
     @Test("a checkpoint for other than 28x28 images is refused before its forward pass could trap")
     func modelInputShape() throws {
         let dir = try temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let other = try linearCheckpoint(size: 8, in: dir)
         let info = try runShears(["info", other])
         #expect(info.status == 0, "\(info.error)")
@@ -100,6 +102,7 @@ struct HardeningCLITests {
     @Test("curve refuses an --out directory or a foreign CSV before any work")
     func curveOutputs() throws {
         let dir = try temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let start = Date()
         let directory = try runShears(["curve", "--out", dir.path, "--train-limit", "64"])
         #expect(directory.status == 65 && directory.error.contains("\(dir.path): is a directory"), "\(directory.error)")
@@ -116,6 +119,7 @@ struct HardeningCLITests {
     @Test("curve errors name the flag or the file that caused them, both with exit code 64")
     func curveErrorSources() throws {
         let dir = try temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let config = dir.appendingPathComponent("grid.json")
         try #"{"flopsTargets": [0.5, 0.25]}"#.write(to: config, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("x.csv").path
@@ -134,6 +138,7 @@ struct HardeningCLITests {
     @Test("train refuses an --out directory before training")
     func trainOutDirectory() throws {
         let dir = try temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let result = try runShears(["train", "--train-limit", "64", "--out", dir.path])
         #expect(result.status == 64 && result.error.contains("--out \(dir.path) is a directory"), "\(result.error)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
@@ -142,6 +147,7 @@ struct HardeningCLITests {
     @Test("a second curve on the same --out is refused while the first holds the lock")
     func curveLock() throws {
         let dir = try temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("c.csv").path
         // This process plays the first run: it holds the lock file's flock.
         let descriptor = open(dir.appendingPathComponent("c.lock").path, O_CREAT | O_RDWR, 0o644)
@@ -156,6 +162,7 @@ struct HardeningCLITests {
     @Test("a diverging training run stops with the step named and writes nothing")
     func divergence() throws {
         let dir = try temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("m.safetensors").path
         let result = try runShears(["train", "--width", "0.25", "--epochs", "1", "--train-limit", "512", "--test-limit", "32",
                                     "--learning-rate", "10", "--batch-size", "8", "--threads", "1", "--out", out])

@@ -24,9 +24,10 @@ struct CheckpointHardeningTests {
     }
 
     /// A small VGG checkpoint as the VGG class of earlier versions wrote it (its tensors, under
-    /// the same names, are its graph's), with its architecture metadata replaced by `architecture`.
-    func model(architecture: String?, edit: (inout [String: Tensor]) -> Void = { _ in }) throws -> String {
-        let path = try temporaryDirectory().appendingPathComponent("m.safetensors").path
+    /// the same names, are its graph's), with its architecture metadata replaced by `architecture`,
+    /// written into `directory`.
+    func model(architecture: String?, in directory: URL, edit: (inout [String: Tensor]) -> Void = { _ in }) throws -> String {
+        let path = directory.appendingPathComponent("m.safetensors").path
         let configuration = VGGConfiguration.vggS.scaled(by: 0.25)
         var tensors = try GraphNetwork(configuration.graph, seed: 1).stateTensors
         edit(&tensors)
@@ -55,7 +56,9 @@ struct CheckpointHardeningTests {
     @Test("architecture metadata out of bounds or larger than the file is refused before allocating",
           arguments: hostileArchitectures)
     func architecture(json: String, expected: String) throws {
-        let path = try model(architecture: json)
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try model(architecture: json, in: directory)
         let message = thrownMessage { _ = try GraphNetwork.load(from: path) }
         #expect(message?.contains(path) == true, "\(message ?? "accepted")")
         #expect(message?.contains(expected) == true, "\(message ?? "accepted")")
@@ -76,7 +79,9 @@ struct CheckpointHardeningTests {
         // A claimed shape-pruned first conv: its dense weights may be missing, the wide conv's may not.
         tensors["a.patch_rows"] = Tensor(shape: [9], values: (0..<9).map(Float.init))
         let large = String(decoding: try JSONEncoder().encode(graph(width: 20_000)), as: UTF8.self)
-        let path = try temporaryDirectory().appendingPathComponent("g.safetensors").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("g.safetensors").path
         try SafeTensorsFile(tensors: tensors, metadata: [GraphNetwork.architectureKey: large]).write(to: path)
         let message = thrownMessage { _ = try GraphNetwork.load(SafeTensorsFile.read(from: path), path: path) }
         #expect(message?.contains("the file holds") == true, "\(message ?? "accepted")")
@@ -85,7 +90,9 @@ struct CheckpointHardeningTests {
 
     @Test("NaN or infinite weights are refused, naming the tensor", arguments: [Float.nan, .infinity, -.infinity])
     func nonFinite(value: Float) throws {
-        let path = try model(architecture: nil) { tensors in
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try model(architecture: nil, in: directory) { tensors in
             tensors["classifier.0.weight"]!.values = [Float](repeating: value, count: tensors["classifier.0.weight"]!.count)
         }
         let count = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 1).stateTensors["classifier.0.weight"]!.count
@@ -96,7 +103,9 @@ struct CheckpointHardeningTests {
 
     @Test("a mask holding anything but 0 and 1 is refused", arguments: [Float(0.5), 2, -1])
     func mask(value: Float) throws {
-        let path = try model(architecture: nil) { tensors in
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try model(architecture: nil, in: directory) { tensors in
             var mask = [Float](repeating: 1, count: tensors["features.0.weight"]!.count)
             mask[3] = value
             tensors["features.0.weight_mask"] = Tensor(shape: tensors["features.0.weight"]!.shape, values: mask)
@@ -108,7 +117,9 @@ struct CheckpointHardeningTests {
 
     @Test("a patch-row count of 1e30 or NaN is refused, not trapped on converting", arguments: [Float(1e30), .nan, 2.5])
     func patchRows(value: Float) throws {
-        let path = try model(architecture: nil) { tensors in
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try model(architecture: nil, in: directory) { tensors in
             tensors["features.0.patch_rows"] = Tensor(shape: [2], values: [0, value])
         }
         let message = thrownMessage { _ = try GraphNetwork.load(from: path) }
@@ -118,6 +129,7 @@ struct CheckpointHardeningTests {
     @Test("a directory given as a checkpoint is named as a directory")
     func directory() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         #expect(throws: CheckpointError.unreadable(path: dir.path, reason: "it is a directory")) { try GraphNetwork.load(from: dir.path) }
     }
 }

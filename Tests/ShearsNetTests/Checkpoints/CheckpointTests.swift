@@ -40,7 +40,9 @@ struct CheckpointTests {
         encoder.outputFormatting = .sortedKeys
         let metadata = [VGGConfiguration.architectureKey: String(decoding: try encoder.encode(configuration), as: UTF8.self),
                         "seed": "3"]
-        let path = try temporaryDirectory().appendingPathComponent("m.safetensors").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("m.safetensors").path
         try SafeTensorsFile(tensors: model.stateTensors, metadata: metadata).write(to: path)
         let (loaded, read) = try GraphNetwork.load(from: path)
         #expect(read["seed"] == "3" && loaded.specification == configuration.graph)
@@ -61,6 +63,7 @@ struct CheckpointTests {
     @Test("bad files are clear errors naming the file and the problem")
     func errors() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         func write(_ bytes: [UInt8], _ name: String) throws -> String {
             let path = dir.appendingPathComponent(name).path
             try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -85,6 +88,7 @@ struct CheckpointTests {
     func architectureChecks() throws {
         let model = try GraphNetwork(VGGConfiguration.vggS.scaled(by: 0.25).graph, seed: 1)
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("m.safetensors").path
         try model.save(to: path)
         var file = try SafeTensorsFile.read(from: path)
@@ -99,6 +103,7 @@ struct CheckpointTests {
     @Test("atomic writes leave no temporary file, and a failed write leaves the old file intact")
     func atomicity() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("out.bin").path
         try AtomicFile.write(Data([1, 2, 3]), to: path)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.bin"])

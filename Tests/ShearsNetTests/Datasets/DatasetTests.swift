@@ -33,6 +33,7 @@ struct DatasetTests {
     @Test("plain and gzip-compressed IDX files give the same dataset", arguments: [false, true])
     func roundTrip(compressed: Bool) throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         var images = try write(IDXFile.encode(dimensions: [3, 2, 2], bytes: pixels), "i.idx", in: dir)
         var labels = try write(IDXFile.encode(dimensions: [3], bytes: labelBytes), "l.idx", in: dir)
         if compressed {
@@ -53,6 +54,7 @@ struct DatasetTests {
     @Test("broken files are errors that name the file and the problem")
     func errors() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let good = IDXFile.encode(dimensions: [3, 2, 2], bytes: pixels)
         let truncated = try write(Array(good.dropLast(3)), "truncated.idx", in: dir)
         #expect(throws: DataError.truncated(path: truncated.path, expectedBytes: good.count, actualBytes: good.count - 3)) {
@@ -83,6 +85,7 @@ struct DatasetTests {
     @Test("a corrupt or truncated gzip stream is an error naming the file")
     func corruptGzip() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let url = try write(IDXFile.encode(dimensions: [3, 2, 2], bytes: pixels), "x.idx", in: dir)
         try gzipFile(url)
         let gz = url.appendingPathExtension("gz")

@@ -98,25 +98,27 @@ struct ResNetTorchImportTests {
     }
 
     /// A safetensors file holding `bn1.num_batches_tracked` with this dtype, shape and byte span,
-    /// then a float32 `w` = [1, 2].
-    private func fileWithCounter(dtype: String, shape: [Int], bytes: Int) throws -> String {
+    /// then a float32 `w` = [1, 2], written into `directory` under a name of its own.
+    private func fileWithCounter(dtype: String, shape: [Int], bytes: Int, in directory: URL) throws -> String {
         let header = #"{"bn1.num_batches_tracked":{"dtype":"\#(dtype)","shape":\#(shape),"data_offsets":[0,\#(bytes)]},"#
             + #""w":{"dtype":"F32","shape":[2],"data_offsets":[\#(bytes),\#(bytes + 8)]}}"#
         var data = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Array($0) } + Array(header.utf8)
         data += [UInt8](repeating: 0, count: bytes)
         data += [Float(1), 2].flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
-        let path = try temporaryDirectory().appendingPathComponent("counter.safetensors").path
+        let path = directory.appendingPathComponent("counter-\(dtype)-\(shape.count)-\(bytes).safetensors").path
         try Data(data).write(to: URL(fileURLWithPath: path))
         return path
     }
 
     @Test("num_batches_tracked must be an int64 scalar of 8 bytes; anything else is refused by name")
     func counterMustBeInt64Scalar() throws {
-        let good = try fileWithCounter(dtype: "I64", shape: [], bytes: 8)
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let good = try fileWithCounter(dtype: "I64", shape: [], bytes: 8, in: directory)
         #expect(try SafeTensorsFile.readTorchStateDict(from: good).batchCounters == ["bn1.num_batches_tracked"])
         for (dtype, shape, bytes, why) in [("F32", [], 4, "it has dtype F32"), ("I64", [1], 8, "it has shape"),
                                            ("I64", [], 16, "its data_offsets are not 8 bytes")] {
-            let path = try fileWithCounter(dtype: dtype, shape: shape, bytes: bytes)
+            let path = try fileWithCounter(dtype: dtype, shape: shape, bytes: bytes, in: directory)
             do {
                 _ = try SafeTensorsFile.readTorchStateDict(from: path)
                 Issue.record("\(dtype) \(shape) \(bytes) bytes was accepted")

@@ -121,23 +121,26 @@ struct TorchInteropTests {
     }
 
     /// A safetensors file with an int64 scalar `name` first (as safetensors.numpy orders it)
-    /// and a float32 `w` = [1, 2].
-    func fileWithInt64(named name: String) throws -> String {
+    /// and a float32 `w` = [1, 2], written as `name`.safetensors into `directory`.
+    func fileWithInt64(named name: String, in directory: URL) throws -> String {
         let header = #"{"\#(name)":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#
         var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Array($0) } + Array(header.utf8)
         bytes += withUnsafeBytes(of: Int64(7).littleEndian) { Array($0) }
         bytes += [Float(1), 2].flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
-        let path = try temporaryDirectory().appendingPathComponent("t.safetensors").path
+        let path = directory.appendingPathComponent("\(name).safetensors").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }
 
     @Test("int64 num_batches_tracked is set aside by name; any other int64 tensor is still refused")
     func batchCounters() throws {
-        let state = try SafeTensorsFile.readTorchStateDict(from: try fileWithInt64(named: "features.1.num_batches_tracked"))
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let state = try SafeTensorsFile.readTorchStateDict(from: try fileWithInt64(named: "features.1.num_batches_tracked",
+                                                                                   in: directory))
         #expect(state.file.tensors == ["w": Tensor(shape: [2], values: [1, 2])])
         #expect(state.batchCounters == ["features.1.num_batches_tracked"])
-        let other = try fileWithInt64(named: "steps")
+        let other = try fileWithInt64(named: "steps", in: directory)
         #expect(throws: CheckpointError.unsupportedDType(path: other, tensor: "steps", dtype: "I64")) {
             try SafeTensorsFile.readTorchStateDict(from: other)
         }
