@@ -70,12 +70,20 @@ static inline long winogradRowFloats(TileLayout g) {
 void winogradTransformInputs(const float *planes, int count, TileLayout g, int fast, float *rows, float *v,
                              long planeStride, long pointStride);
 
-// M[ξ][k][t] = Σ_c U[ξ][k][c]·V[ξ][c][t] for the `points` transform points ξ, `outputs` filters k,
-// `inputs` channels c and `tiles` tiles t (WinogradProducts.c; U[ξ] `filterPointStride` floats
-// after U[ξ − 1], V[ξ] `vStride` after V[ξ − 1], M[ξ] `mStride` after M[ξ − 1]): by AVX-512
-// register tiles when `fast`, else plain C, the same bits.
+// M[ξ][k][t] = Σ_c U[ξ][k][c]·V[ξ][c][t] (M[ξ][k][t] += … when `accumulate`) for the `points`
+// transform points ξ, `outputs` filters k, `inputs` channels c and `tiles` tiles t
+// (WinogradProducts.c; U[ξ] `filterPointStride` floats after U[ξ − 1], V[ξ] `vStride` after
+// V[ξ − 1], M[ξ] `mStride` after M[ξ − 1]): by AVX-512 register tiles when `fast`, else plain C,
+// the same bits.
 void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles, int fast,
-                      float *m, long mStride);
+                      int accumulate, float *m, long mStride);
+
+// F(4x4, 3x3)'s V[ξ][c][t] = (Bᵀ d B)[ξ] of every 6 x 6 patch d of the `images` consecutive images
+// of `inputs` channels (WinogradTiles4.c; channel c's tiles image after image at
+// `v[ξ·inputStride + c·(images·tiles) + t]`); by AVX-512 code unless `portable` (or the CPU lacks
+// it), else plain C, the same bits. Returns whether the AVX-512 code ran.
+int winograd4x4TransformInputs(const float *x, int images, int inputs, int height, int width, int portable, float *v,
+                               long inputStride);
 
 // `start[at]` added to an output (when there are start values), then the ReLU when `relu`
 // (`v <= 0 ? 0 : v`, NaN kept): the order both tile sizes' output transforms keep.

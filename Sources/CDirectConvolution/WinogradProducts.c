@@ -7,7 +7,9 @@
 // M[ξ][k][t] at `m[ξ·mStride + k·tiles + t]`,
 // by AVX-512 register tiles of up to 6 filters x 64 tiles (24 accumulators, one broadcast per
 // filter and channel) or by the plain C loop; each sum channel by channel with fused
-// multiply-adds from 0 in both, hence the same bits.
+// multiply-adds from 0 in both (from M's value with `accumulate`: M += Σ…), hence the same bits.
+// The weight gradient (WinogradWeightGradient.c) runs the same products with tiles as the
+// channels summed over and its channels and filters as the "filters" and "tiles".
 
 #include "DirectLayout.h"
 #include "WinogradLayout.h"
@@ -21,13 +23,13 @@
 enum { vectorsPerBlock = 4, mostFiltersPerBlock = 6 };
 
 static void productsPortable(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles,
-                             float *m, long mStride) {
+                             int accumulate, float *m, long mStride) {
     for (int point = 0; point < points; point++) {
         const float *up = u + point * filterPointStride(inputs, outputs), *vp = v + point * vStride;
         float *mp = m + point * mStride;
         for (int o = 0; o < outputs; o++) {
             for (long t = 0; t < tiles; t++) {
-                float sum = 0;
+                float sum = accumulate ? mp[o * tiles + t] : 0;
                 for (int c = 0; c < inputs; c++) sum = fmaf(up[(long)o * inputs + c], vp[c * tiles + t], sum);
                 mp[o * tiles + t] = sum;
             }
@@ -37,13 +39,19 @@ static void productsPortable(int points, const float *u, int outputs, int inputs
 
 #if defined(__x86_64__)
 #define AVX512 __attribute__((target("avx512f")))
-// m[f][q] = Σ_c u[f][c]·v[c][q] for `filters` (≤ 6) filters and `vectors` (≤ 4) vectors of 16
-// tiles (the last `last` lanes only): the accumulators stay in registers over all channels.
+// m[f][q] = Σ_c u[f][c]·v[c][q] (m[f][q] += … with `accumulate`) for `filters` (≤ 6) filters and
+// `vectors` (≤ 4) vectors of 16 tiles (the last `last` lanes only): the accumulators stay in
+// registers over all channels.
 static inline __attribute__((always_inline, target("avx512f"))) void productBlock(
-    const float *u, long inputs, const float *v, long tiles, float *m, __mmask16 last, int filters, int vectors) {
+    const float *u, long inputs, const float *v, long tiles, int accumulate, float *m, __mmask16 last, int filters,
+    int vectors) {
     __m512 sums[mostFiltersPerBlock][vectorsPerBlock];
     for (int f = 0; f < filters; f++) {
-        for (int q = 0; q < vectors; q++) sums[f][q] = _mm512_setzero_ps();
+        for (int q = 0; q < vectors; q++) {
+            const float *from = m + f * tiles + 16 * q;
+            sums[f][q] = !accumulate ? _mm512_setzero_ps()
+                         : q == vectors - 1 ? _mm512_maskz_loadu_ps(last, from) : _mm512_loadu_ps(from);
+        }
     }
     for (long c = 0; c < inputs; c++) {
         __m512 x[vectorsPerBlock];
@@ -68,10 +76,10 @@ static inline __attribute__((always_inline, target("avx512f"))) void productBloc
 }
 
 // `productBlock` with its counts fixed, so that every loop over them unrolls into registers.
-typedef void (*ProductBlock)(const float *, long, const float *, long, float *, __mmask16);
+typedef void (*ProductBlock)(const float *, long, const float *, long, int, float *, __mmask16);
 #define BLOCK(f, q) \
-    static AVX512 void block##f##x##q(const float *u, long c, const float *v, long t, float *m, __mmask16 last) { \
-        productBlock(u, c, v, t, m, last, f, q); \
+    static AVX512 void block##f##x##q(const float *u, long c, const float *v, long t, int add, float *m, __mmask16 last) { \
+        productBlock(u, c, v, t, add, m, last, f, q); \
     }
 #define BLOCKS(f) BLOCK(f, 1) BLOCK(f, 2) BLOCK(f, 3) BLOCK(f, 4)
 BLOCKS(1) BLOCKS(2) BLOCKS(3) BLOCKS(4) BLOCKS(5) BLOCKS(6)
@@ -83,7 +91,7 @@ static const ProductBlock productBlocks[mostFiltersPerBlock][vectorsPerBlock] = 
 
 // The `points` products, each over blocks of filters (split evenly, at most 6) and 64 tiles.
 static AVX512 void productsAVX512(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles,
-                                  float *m, long mStride) {
+                                  int accumulate, float *m, long mStride) {
     int blocks = (outputs + mostFiltersPerBlock - 1) / mostFiltersPerBlock;
     long span = (long)tilesPerVector * vectorsPerBlock;
     for (int point = 0; point < points; point++) {
@@ -94,7 +102,7 @@ static AVX512 void productsAVX512(int points, const float *u, int outputs, int i
             for (long t0 = 0; t0 < tiles; t0 += span) {
                 long left = tiles - t0 < span ? tiles - t0 : span;
                 int vectors = (int)((left + tilesPerVector - 1) / tilesPerVector);
-                productBlocks[filters - 1][vectors - 1](up + (long)first * inputs, inputs, vp + t0, tiles,
+                productBlocks[filters - 1][vectors - 1](up + (long)first * inputs, inputs, vp + t0, tiles, accumulate,
                                                         mp + (long)first * tiles + t0,
                                                         firstLanes(left - (vectors - 1) * tilesPerVector));
             }
@@ -106,13 +114,13 @@ static AVX512 void productsAVX512(int points, const float *u, int outputs, int i
 #endif
 
 void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles, int fast,
-                      float *m, long mStride) {
+                      int accumulate, float *m, long mStride) {
 #if defined(__x86_64__)
     if (fast) {
-        productsAVX512(points, u, outputs, inputs, v, vStride, tiles, m, mStride);
+        productsAVX512(points, u, outputs, inputs, v, vStride, tiles, accumulate, m, mStride);
         return;
     }
 #endif
     (void)fast;
-    productsPortable(points, u, outputs, inputs, v, vStride, tiles, m, mStride);
+    productsPortable(points, u, outputs, inputs, v, vStride, tiles, accumulate, m, mStride);
 }

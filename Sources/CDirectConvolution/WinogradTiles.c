@@ -452,7 +452,7 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
         winogradTransformInputs(x + (long)image * inputs * pixels, inputs, g, fast, rows, v + image * g.tiles, all,
                                 inputStride);
     }
-    winogradProducts(transformPoints, u, outputs, inputs, v, inputStride, all, fast, m, outputStride);
+    winogradProducts(transformPoints, u, outputs, inputs, v, inputStride, all, fast, 0, m, outputStride);
     for (int image = 0; image < images; image++) {
 #if defined(__x86_64__)
         if (fast && narrowChunk(g)) {

@@ -483,13 +483,11 @@ static AVX512 void scatterOutputRows(const float *lists, long stride, long first
 }
 #endif
 
-void shears_winograd4x4(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
-                        const float *start, int relu, int pool, int portable, float *scratch, float *y) {
+int winograd4x4TransformInputs(const float *x, int images, int inputs, int height, int width, int portable, float *v,
+                                long inputStride) {
     OutputTiles g = outputTiles(height, width);
     long all = images * g.tiles;  // the group's tiles, image after image
-    long inputStride = (long)inputs * all + pointPadding, outputStride = (long)outputs * all + pointPadding;
-    float *v = scratch, *m = v + patchPoints * inputStride;
-    long pixels = (long)height * width, outputPixels = pool ? (long)(height / 2) * (width / 2) : pixels;
+    long pixels = (long)height * width;
     int fast = 0;
 #if defined(__x86_64__)
     fast = !portable && shears_winograd3x3_fast();
@@ -522,7 +520,18 @@ void shears_winograd4x4(const float *x, int images, int inputs, int height, int 
             inputTransformPortable(x + ((long)image * inputs + c) * pixels, g, v + c * all + image * g.tiles, inputStride);
         }
     }
-    winogradProducts(patchPoints, u, outputs, inputs, v, inputStride, all, fast, m, outputStride);
+    return fast;
+}
+
+void shears_winograd4x4(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
+                        const float *start, int relu, int pool, int portable, float *scratch, float *y) {
+    OutputTiles g = outputTiles(height, width);
+    long all = images * g.tiles;  // the group's tiles, image after image
+    long inputStride = (long)inputs * all + pointPadding, outputStride = (long)outputs * all + pointPadding;
+    float *v = scratch, *m = v + patchPoints * inputStride;
+    long pixels = (long)height * width, outputPixels = pool ? (long)(height / 2) * (width / 2) : pixels;
+    int fast = winograd4x4TransformInputs(x, images, inputs, height, width, portable, v, inputStride);
+    winogradProducts(patchPoints, u, outputs, inputs, v, inputStride, all, fast, 0, m, outputStride);
 #if defined(__x86_64__)
     if (fast) {
         for (int o = 0; o < outputs; o++) transformProductLists(m + o * all, outputStride, all);

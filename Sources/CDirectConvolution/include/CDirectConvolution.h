@@ -123,4 +123,26 @@ size_t shears_winograd4x4_scratch_count(int images, int inputs, int outputs, int
 void shears_winograd4x4(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
                         const float *start, int relu, int pool, int portable, float *scratch, float *y);
 
+/// Floats of scratch `shears_winograd4x4_weight_sums` needs for `images` images.
+size_t shears_winograd4x4_weight_scratch_count(int images, int inputs, int outputs, int height, int width);
+
+/// Floats of the transform-domain sums `S[ξ][c][k]` of `shears_winograd4x4_weight_sums` (36 per
+/// channel and filter, and a few between transform points).
+size_t shears_winograd4x4_weight_sums_count(int inputs, int outputs);
+
+/// `S[ξ] += Σ_tiles (Bᵀ d B)[ξ]·(A h Aᵀ)[ξ]` over the 4 x 4 tiles of `images` consecutive images
+/// (`x` their inputs, `dy` their output gradients, both NCHW) of a stride-1, padding-1 3x3 conv:
+/// its weight gradient by Winograd's F(3x3, 4x4), the transpose of `shears_winograd4x4`
+/// (WinogradWeightGradient.c), 36 products per tile and weight pair instead of the direct
+/// kernels' 144; `shears_winograd4x4_weight_gradient_finish` turns the sums into ∂W. `sums` of
+/// `shears_winograd4x4_weight_sums_count` floats (zero before the first group), `scratch` of
+/// `shears_winograd4x4_weight_scratch_count` floats; `portable` 1 runs the plain C code (the same
+/// bits as the AVX-512 code).
+void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images, int inputs, int outputs, int height,
+                                    int width, int portable, float *scratch, float *sums);
+
+/// `dw[k][c] += Gᵀ S[·][c][k] G` (3 x 3, in double) for the sums of
+/// `shears_winograd4x4_weight_sums`; `dw` is `outputs x inputs x 3 x 3`.
+void shears_winograd4x4_weight_gradient_finish(const float *sums, int inputs, int outputs, float *dw);
+
 #endif

@@ -105,7 +105,10 @@ extension Conv2D {
     /// Backward by the direct kernels: adds `∂W` and `∂b` (summed over the batch) and returns
     /// `∂X` (zeros when `computesInputGradient` is false; masked by the input image by image
     /// when `masksInputGradientByInput`). Each worker sums its images' `∂W` in its own
-    /// `F x C x 3 x 3` buffer; the buffers are added in worker order at the end.
+    /// `F x C x 3 x 3` buffer; the buffers are added in worker order at the end. Where `∂X` runs
+    /// by F(4x4, 3x3) tiles, `∂W` runs by its transpose F(3x3, 4x4) (`WinogradGradientScratch`:
+    /// 0.40–0.63 of the direct kernels' time on vgg-s's convs, docs/performance.md, "∂W by
+    /// Winograd"), else by the direct kernels (`DirectGradientScratch`).
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let (f, p) = (outChannels, h * w)
@@ -124,10 +127,19 @@ extension Conv2D {
                             partialBias.withUnsafeMutableBufferPointer { dbAll in
                                 Compute.parallelShares(n) { worker, images in
                                     let dw = dwAll.baseAddress! + worker * size, db = dbAll.baseAddress! + worker * f
-                                    let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
-                                    for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
-                                        gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
-                                                            images: min(gradient.group, images.upperBound - first), into: dw)
+                                    if winograd == .fourByFour {
+                                        let gradient = WinogradGradientScratch(inputs: c, outputs: f, height: h, width: w)
+                                        for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
+                                            gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
+                                                                images: min(gradient.group, images.upperBound - first))
+                                        }
+                                        gradient.finish(into: dw)
+                                    } else {
+                                        let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
+                                        for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
+                                            gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
+                                                                images: min(gradient.group, images.upperBound - first), into: dw)
+                                        }
                                     }
                                     for image in images {
                                         let dyImage = dy.baseAddress! + image * f * p

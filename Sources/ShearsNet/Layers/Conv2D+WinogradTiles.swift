@@ -6,8 +6,9 @@ import CDirectConvolution
 /// where the direct kernels spend 36; or F(4x4, 3x3) (`.winogradTiles4`, `WinogradTiles4.c`,
 /// §4.3's matrices), 36 per 4x4 tile where F(2x2, 3x3) spends 64. It runs wherever the direct kernels' forward pass and `∂X`
 /// would (`DirectScratch` with `winograd`: the same calls, start values, ReLU and pooling, a
-/// group of images per call on small maps), with filters transformed once per pass; the weight
-/// gradient stays on the direct kernels (`DirectGradientScratch`).
+/// group of images per call on small maps), with filters transformed once per pass. The weight
+/// gradient runs by F(4x4, 3x3)'s transpose F(3x3, 4x4) where the tiles are F(4x4, 3x3)
+/// (`WinogradGradientScratch`), else by the direct kernels (`DirectGradientScratch`).
 extension Conv2D {
     /// Whether this CPU and its OS run the Winograd tiles' AVX-512 code (x86-64, read once).
     /// Elsewhere `.winogradTiles` computes the same sums in plain C, much more slowly, and

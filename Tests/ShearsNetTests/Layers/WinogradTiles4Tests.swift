@@ -1,17 +1,18 @@
 import Testing
 @testable import ShearsNet
 
-/// Winograd F(4x4, 3x3) tiles (`ConvolutionAlgorithm.winogradTiles4`) against the definition in
-/// Double, within `τ₄·S` (S = Σ|terms| of each output, as `WinogradConvolutionTests`); its
-/// AVX-512 code against its plain C loop, bit for bit, with every start, ReLU and pooling
-/// combination; a group's images the bits each gets alone; the fused pooling the separate
+/// Winograd F(4x4, 3x3) tiles (`ConvolutionAlgorithm.winogradTiles4`) and their transpose
+/// F(3x3, 4x4) for ∂w against the definition in Double, within `τ₄·S` (S = Σ|terms| of each
+/// output, as `WinogradConvolutionTests`); their AVX-512 code against their plain C loop, bit
+/// for bit, with every start, ReLU and pooling combination; a group's images the bits each gets alone; the fused pooling the separate
 /// passes' bits.
 ///
 /// τ₄: F(4x4, 3x3)'s transforms have entries up to 8 (Aᵀ) and 1/24 (G) where F(2x2, 3x3)'s are
 /// 1 and ½, so its rounding error grows (Barabasz et al. 2020, ACM TOMS 46(4), bound it by the
 /// transforms' norms, which grow with the tile). Measured over the shapes
 /// below (seeded, 2026-12-04): worst 9.3e-6·S at C = 1 (the forward pass of a first layer, S of
-/// 9 terms), 0.2–4.7e-6·S elsewhere, about 10x F(2x2, 3x3)'s (∂w is the direct kernels', ≤
+/// 9 terms), 0.2–4.7e-6·S elsewhere, about 10x F(2x2, 3x3)'s. ∂w by F(3x3, 4x4)
+/// (`WinogradGradientScratch`, 2026-12-05): 0.04–1.5e-6·S (by the direct kernels it was ≤
 /// 3.3e-7·S). τ₄ = 2e-5 leaves 2x margin on the worst and still catches a single wrong product
 /// (one term is about S/(9·C) ≥ 8e-4·S for C ≤ 128).
 @Suite("Winograd F(4x4, 3x3) tiles against the definition")
@@ -57,6 +58,34 @@ struct WinogradTiles4Tests {
         WinogradTilesTests.expectGroupsKeepEachImagesBits(layer(Self.shapes[index], seed: 5600 + UInt64(index)),
                                                           shape: Self.shapes[index], tile: .fourByFour,
                                                           seed: 5601 + UInt64(index))
+    }
+
+    @Test("∂w by F(3x3, 4x4): the AVX-512 code gives the plain C loop's bits, added to ∂w over groups of images",
+          arguments: shapes.indices)
+    func weightGradientFastEqualsPortable(index: Int) {
+        let (c, f, h, w, _) = Self.shapes[index]
+        let gradient = { WinogradGradientScratch(inputs: c, outputs: f, height: h, width: w) }
+        // Two groups and a part of one: the sums are kept across calls.
+        let images = 2 * gradient().group + 1
+        let xs = randomTensor([images, c, h, w], seed: 5400 + UInt64(index)), dys = randomTensor([images, f, h, w], seed: 5401)
+        func run(portable: Bool) -> [Float] {
+            let scratch = gradient()
+            // Every weight starts at 0.5: `finish` must add to ∂w, not overwrite it.
+            var dw = [Float](repeating: 0.5, count: f * c * 9)
+            xs.values.withUnsafeBufferPointer { x in
+                dys.values.withUnsafeBufferPointer { dy in
+                    for first in stride(from: 0, to: images, by: scratch.group) {
+                        scratch.accumulate(x.baseAddress! + first * c * h * w, dy.baseAddress! + first * f * h * w,
+                                           images: min(scratch.group, images - first), portable: portable)
+                    }
+                }
+            }
+            dw.withUnsafeMutableBufferPointer { scratch.finish(into: $0.baseAddress!) }
+            return dw
+        }
+        let fast = run(portable: false), portable = run(portable: true)
+        #expect(fast == portable, "shape \(Self.shapes[index])")
+        #expect(fast.allSatisfy(\.isFinite) && fast.contains { $0 != 0.5 })
     }
 
     @Test("pooled: MaxPool2D of the ReLU of the unpooled output, bit for bit",
