@@ -9,7 +9,8 @@ import CDirectConvolution
 /// once, by `finish`.
 final class WinogradGradientScratch {
     let inputs: Int32, outputs: Int32, height: Int32, width: Int32
-    /// Images per `accumulate` call: enough tiles for the products' register tiles on small maps.
+    /// Images per `accumulate` call (`shears_winograd4x4_group`, at least 64 tiles): each call's
+    /// products sum over its tiles, long runs next to loading and storing the running sums.
     let group: Int
     private let scratch: UnsafeMutablePointer<Float>
     private let sums: UnsafeMutableBufferPointer<Float>
