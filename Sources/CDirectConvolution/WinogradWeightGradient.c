@@ -16,7 +16,8 @@
 //
 // Per transform point ξ the sum over tiles is a product S[ξ] (C x K) += V[ξ] (C x tiles) ·
 // Y[ξ] (tiles x K), V the forward pass's transformed input patches (`winograd4x4TransformInputs`)
-// and Y the transformed output gradients, stored tile-major (`Y[ξ][t][k]`): `winogradProducts`
+// and Y the transformed output gradients (16 channels to a vector, read from a channels-last
+// copy of ∂Y by the AVX-512 code), stored tile-major (`Y[ξ][t][k]`): `winogradProducts`
 // with the tiles as the channels summed over, 36 multiplications per tile and weight pair where
 // the direct kernels spend 144. The sums S are kept across groups of images and turned into
 // ∂w once per pass (`shears_winograd4x4_weight_gradient_finish`).
@@ -30,7 +31,6 @@
 #include "WinogradLayout.h"
 
 #include <math.h>
-#include <stdint.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -41,9 +41,13 @@ enum { gradientPoints = 36 };
 // 4 x 4 tiles of a `height x width` map (the last row and column partly outside it).
 static long tilesPerImage(int height, int width) { return (long)((height + 3) / 4) * ((width + 3) / 4); }
 
+// Output channels rounded up to a vector: the channels-last copy's pixel stride.
+static long paddedOutputs(int outputs) { return (outputs + tilesPerVector - 1) / tilesPerVector * tilesPerVector; }
+
 size_t shears_winograd4x4_weight_scratch_count(int images, int inputs, int outputs, int height, int width) {
     long all = images * tilesPerImage(height, width);
-    return (size_t)(gradientPoints * (all * ((long)inputs + outputs) + 2 * pointPadding));
+    long copy = (long)images * height * width * paddedOutputs(outputs);
+    return (size_t)(gradientPoints * (all * ((long)inputs + outputs) + 2 * pointPadding) + copy);
 }
 
 size_t shears_winograd4x4_weight_sums_count(int inputs, int outputs) {
@@ -111,27 +115,76 @@ static AVX512 inline void gradientColumnAVX512(const __m512 h[4], __m512 u[6]) {
     u[5] = h[3];
 }
 
-// `gradientTransformPortable` with 16 channels to a vector: each tile's 16 values of a block of
-// channels gathered (one plane apart), transformed, and stored as 36 runs of channels.
-static AVX512 void gradientTransformAVX512(const float *dy, int images, int outputs, int height, int width, float *y,
-                                           long pointStride) {
+// 16 vectors in place transposed: lane j of r[i] into lane i of r[j].
+static AVX512 inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    // 128-bit lane q of r[4a + b] now holds column 4q + b of rows 4a … 4a + 3; the two shuffles
+    // of 128-bit lanes gather each column's four pieces in order.
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+    }
+}
+
+// The group's output gradients channels last, `copy[(image·pixels + p)·paddedOutputs(outputs) + k]`
+// (zero for k ≥ outputs), by 16 x 16 blocks transposed in registers.
+static AVX512 void gradientsChannelsLast(const float *dy, int images, int outputs, long pixels, float *copy) {
+    long stride = paddedOutputs(outputs);
+    for (int image = 0; image < images; image++) {
+        for (int k0 = 0; k0 < outputs; k0 += tilesPerVector) {
+            for (long p0 = 0; p0 < pixels; p0 += tilesPerVector) {
+                __mmask16 columns = firstLanes(pixels - p0);
+                __m512 r[16];
+                for (int k = 0; k < 16; k++) {
+                    r[k] = k0 + k < outputs ? _mm512_maskz_loadu_ps(columns, dy + ((long)image * outputs + k0 + k) * pixels + p0)
+                                            : _mm512_setzero_ps();
+                }
+                transpose16(r);
+                for (int p = 0; p < 16 && p0 + p < pixels; p++) {
+                    _mm512_storeu_ps(copy + ((long)image * pixels + p0 + p) * stride + k0, r[p]);
+                }
+            }
+        }
+    }
+}
+
+// `gradientTransformPortable` with 16 channels to a vector, from the channels-last copy: each
+// tile's 16 values of a block of channels loaded, transformed, and stored as 36 runs of channels.
+static AVX512 void gradientTransformAVX512(const float *dy, int images, int outputs, int height, int width, float *copy,
+                                           float *y, long pointStride) {
     int tileRows = (height + 3) / 4, tileColumns = (width + 3) / 4;
-    long pixels = (long)height * width, t = 0;
+    long pixels = (long)height * width, t = 0, stride = paddedOutputs(outputs);
+    gradientsChannelsLast(dy, images, outputs, pixels, copy);
     for (int image = 0; image < images; image++) {
         for (int ty = 0; ty < tileRows; ty++) {
             for (int tx = 0; tx < tileColumns; tx++, t++) {
                 for (int k0 = 0; k0 < outputs; k0 += tilesPerVector) {
                     __mmask16 lanes = firstLanes(outputs - k0);
-                    __m512i planes = _mm512_mullo_epi32(
-                        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)pixels));
-                    const float *first = dy + ((long)image * outputs + k0) * pixels;
+                    const float *first = copy + (long)image * pixels * stride + k0;
                     __m512 h[4][4], w[6][4], column[4], out[6];
                     for (int a = 0; a < 4; a++) {
                         for (int b = 0; b < 4; b++) {
                             int row = 4 * ty + a, col = 4 * tx + b;
-                            h[a][b] = row < height && col < width
-                                ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, planes, first + (long)row * width + col, 4)
-                                : _mm512_setzero_ps();
+                            h[a][b] = row < height && col < width ? _mm512_loadu_ps(first + ((long)row * width + col) * stride)
+                                                                  : _mm512_setzero_ps();
                         }
                     }
                     for (int b = 0; b < 4; b++) {
@@ -156,12 +209,11 @@ void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images,
                                     int width, int portable, float *scratch, float *sums) {
     long all = images * tilesPerImage(height, width);
     long inputStride = (long)inputs * all + pointPadding, gradientStride = all * outputs + pointPadding;
-    float *v = scratch, *y = v + gradientPoints * inputStride;
+    float *v = scratch, *y = v + gradientPoints * inputStride, *copy = y + gradientPoints * gradientStride;
     int fast = winograd4x4TransformInputs(x, images, inputs, height, width, portable, v, inputStride);
 #if defined(__x86_64__)
-    // The gathers' offsets (16 planes apart) must fit 32-bit indices.
-    if (fast && 16L * height * width < INT32_MAX) {
-        gradientTransformAVX512(dy, images, outputs, height, width, y, gradientStride);
+    if (fast) {
+        gradientTransformAVX512(dy, images, outputs, height, width, copy, y, gradientStride);
     } else {
         gradientTransformPortable(dy, images, outputs, height, width, y, gradientStride);
     }
