@@ -31,6 +31,7 @@
 #include "DirectLayout.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -254,10 +255,21 @@ static void tilesPortable(const float *padded, int inputs, TileGeometry t, TapLa
 
 #if defined(__x86_64__)
 
+// The widest instruction set the kernels may use, capped by the environment variable
+// `SHEARS_MAX_ISA` (as oneDNN's `ONEDNN_MAX_CPU_ISA`): "avx2" keeps them off AVX-512, "none" runs
+// the plain C everywhere, so that one machine can time what a CPU without AVX-512 (or without
+// AVX2) would run (`scripts/bench-compare --isa avx2`). Unset, empty or any other value: no cap.
+static int isaCapAllows(int avx512) {
+    const char *cap = getenv("SHEARS_MAX_ISA");
+    if (cap == NULL) return 1;
+    if (strcmp(cap, "none") == 0) return 0;
+    return !(avx512 && strcmp(cap, "avx2") == 0);
+}
+
 // AVX2 and FMA in the CPU, and YMM state saved by the OS (OSXSAVE, XCR0 bits 1 and 2).
 static int cpuRunsAVX2FMA(void) {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (!isaCapAllows(0) || !__get_cpuid(1, &a, &b, &c, &d)) return 0;
     int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
     if (!(fma && osxsave && avx)) return 0;
     unsigned lo, hi;
@@ -271,7 +283,7 @@ static int cpuRunsAVX2FMA(void) {
 // bits 1, 2 and 5–7), besides AVX2 and FMA.
 static int cpuRunsAVX512(void) {
     unsigned a, b, c, d;
-    if (!cpuRunsAVX2FMA() || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 16) & 1)) return 0;
+    if (!isaCapAllows(1) || !cpuRunsAVX2FMA() || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 16) & 1)) return 0;
     unsigned lo, hi;
     __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     return (lo & 0xE6) == 0xE6;
@@ -509,9 +521,10 @@ void directTiles(const float *padded, int inputs, TileGeometry t, TapLayout layo
 }
 
 void shears_direct3x3(const float *x, int inputs, int height, int width, int stride, const float *packed, int outputs,
-                      const float *start, int relu, int pool, int portable, float *scratch, float *y) {
+                      const float *start, int relu, int pool, int kernels, float *scratch, float *y) {
+    int portable = kernels == 1;
     // One input channel: rows without the padded copy (DirectSingleChannel.c), where AVX-512 runs.
-    if (inputs == 1 && stride == 1 && !pool && !portable) {
+    if (inputs == 1 && stride == 1 && !pool && kernels == 0) {
         if (directSingleChannel(x, height, width, packed, outputs, start, relu, y)) return;
     }
     Geometry g = geometry(height, width, stride);

@@ -70,20 +70,22 @@ static inline long winogradRowFloats(TileLayout g) {
 void winogradTransformInputs(const float *planes, int count, TileLayout g, int fast, float *rows, float *v,
                              long planeStride, long pointStride);
 
+// Which code a Winograd call runs: the plain C, AVX2 + FMA (F(4x4, 3x3)'s transforms and the
+// products only) or AVX-512; each the same bits.
+typedef enum { plainCode = 0, avx2Code = 1, avx512Code = 2 } VectorCode;
+
 // M[ξ][k][t] = Σ_c U[ξ][k][c]·V[ξ][c][t] (M[ξ][k][t] += … when `accumulate`) for the `points`
 // transform points ξ, `outputs` filters k, `inputs` channels c and `tiles` tiles t
 // (WinogradProducts.c; U[ξ] `filterPointStride` floats after U[ξ − 1], V[ξ] `vStride` after
-// V[ξ − 1], M[ξ] `mStride` after M[ξ − 1]): by AVX-512 register tiles when `fast`, else plain C,
-// the same bits.
-void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles, int fast,
-                      int accumulate, float *m, long mStride);
+// V[ξ − 1], M[ξ] `mStride` after M[ξ − 1]) by `code`'s register tiles, the same bits in each.
+void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles,
+                      VectorCode code, int accumulate, float *m, long mStride);
 
 // F(4x4, 3x3)'s V[ξ][c][t] = (Bᵀ d B)[ξ] of every 6 x 6 patch d of the `images` consecutive images
 // of `inputs` channels (WinogradTiles4.c; channel c's tiles image after image at
-// `v[ξ·inputStride + c·(images·tiles) + t]`); by AVX-512 code unless `portable` (or the CPU lacks
-// it), else plain C, the same bits. Returns whether the AVX-512 code ran.
-int winograd4x4TransformInputs(const float *x, int images, int inputs, int height, int width, int portable, float *v,
-                               long inputStride);
+// `v[ξ·inputStride + c·(images·tiles) + t]`) by `code`, the same bits in each.
+void winograd4x4TransformInputs(const float *x, int images, int inputs, int height, int width, VectorCode code, float *v,
+                                long inputStride);
 
 // `start[at]` added to an output (when there are start values), then the ReLU when `relu`
 // (`v <= 0 ? 0 : v`, NaN kept): the order both tile sizes' output transforms keep.
@@ -91,6 +93,58 @@ static inline float startAndReLU(float value, const float *start, long at, int r
     if (start) value += start[at];
     return relu && value <= 0 ? 0 : value;
 }
+
+// 4 x 4 output tiles of a `height x width` map (F(4x4, 3x3), WinogradTiles4.c), the last row and
+// column partly outside it.
+typedef struct {
+    int height, width, tileRows, tileColumns;
+    long tiles;
+} OutputTiles;
+
+static inline OutputTiles outputTiles(int height, int width) {
+    OutputTiles g = {height, width, (height + 3) / 4, (width + 3) / 4, 0};
+    g.tiles = (long)g.tileRows * g.tileColumns;
+    return g;
+}
+
+// The 4 x 4 outputs `out` of tile (ty, tx) into `y`: `startAndReLU` on those inside the map,
+// then stored, or with `pool` each 2 x 2 window's largest (the first largest, NaN as the
+// comparisons leave it) stored into the pooled map.
+static inline void storeOutputTile4(float out[4][4], OutputTiles g, int ty, int tx, const float *start, int relu, int pool,
+                                    float *y) {
+    for (int i = 0; i < 4; i++) {
+        int row = 4 * ty + i;
+        for (int j = 0; j < 4 && row < g.height; j++) {
+            int col = 4 * tx + j;
+            if (col >= g.width) continue;
+            out[i][j] = startAndReLU(out[i][j], start, (long)row * g.width + col, relu);
+            if (!pool) y[(long)row * g.width + col] = out[i][j];
+        }
+    }
+    int pooledHeight = g.height / 2, pooledWidth = g.width / 2;
+    for (int a = 0; pool && a < 2; a++) {
+        for (int b = 0; b < 2; b++) {
+            int py = 2 * ty + a, px = 2 * tx + b;
+            if (py >= pooledHeight || px >= pooledWidth) continue;
+            float best = out[2 * a][2 * b];
+            best = out[2 * a][2 * b + 1] > best ? out[2 * a][2 * b + 1] : best;
+            best = out[2 * a + 1][2 * b] > best ? out[2 * a + 1][2 * b] : best;
+            y[(long)py * pooledWidth + px] = out[2 * a + 1][2 * b + 1] > best ? out[2 * a + 1][2 * b + 1] : best;
+        }
+    }
+}
+
+// The code a Winograd call runs for `kernels` (0: the fastest this CPU has, 1: plain C, 2: at
+// most AVX2 + FMA).
+VectorCode winogradCode(int kernels);
+
+// F(4x4, 3x3)'s input transform (as `winograd4x4TransformInputs`) and output transform (Aᵀ M A
+// of the products `m` of `images` images and `outputs` channels, then as `shears_winograd4x4`)
+// by AVX2 + FMA: patch lists copied in plain C, transformed 8 tiles a vector
+// (WinogradTiles4AVX2.c); the same bits as the plain C.
+void winograd4x4InputsAVX2(const float *x, int images, int inputs, int height, int width, float *v, long inputStride);
+void winograd4x4OutputsAVX2(float *m, long outputStride, int images, int outputs, int height, int width, const float *start,
+                            int relu, int pool, float *y);
 
 #if defined(__x86_64__)
 // Rows `first` and `first + 2` of a map `width` (≤ 8) wide in lanes 0–7 and 8–15 (zero past

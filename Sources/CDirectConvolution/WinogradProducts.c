@@ -6,7 +6,7 @@
 // U[ξ][k][c] at `u[ξ·filterPointStride + k·inputs + c]`, V[ξ][c][t] at `v[ξ·vStride + c·tiles + t]`,
 // M[ξ][k][t] at `m[ξ·mStride + k·tiles + t]`,
 // by AVX-512 register tiles of up to 6 filters x 64 tiles (24 accumulators, one broadcast per
-// filter and channel) or by the plain C loop; each sum channel by channel with fused
+// filter and channel), AVX2 ones of up to 6 filters x 16 tiles, or by the plain C loop; each sum channel by channel with fused
 // multiply-adds from 0 in both (from M's value with `accumulate`: M += Σ…), hence the same bits.
 // The weight gradient (WinogradWeightGradient.c) runs the same products with tiles as the
 // channels summed over and its channels and filters as the "filters" and "tiles".
@@ -111,16 +111,94 @@ static AVX512 void productsAVX512(int points, const float *u, int outputs, int i
     }
 }
 
+// AVX2's register tiles: up to 6 filters x 2 vectors of 8 tiles, 12 accumulators, 2 loads and
+// a broadcast in the 16 registers.
+enum { avx2Vectors = 2, avx2Lanes = 8 };
+#define AVX2 __attribute__((target("avx2,fma")))
+
+// `productBlock` on AVX2: `last` the lanes of the last vector that are real tiles.
+static inline __attribute__((always_inline, target("avx2,fma"))) void productBlockAVX2(
+    const float *u, long inputs, const float *v, long tiles, int accumulate, float *m, __m256i last, int filters,
+    int vectors) {
+    __m256 sums[mostFiltersPerBlock][avx2Vectors];
+    for (int f = 0; f < filters; f++) {
+        for (int q = 0; q < vectors; q++) {
+            const float *from = m + f * tiles + avx2Lanes * q;
+            sums[f][q] = !accumulate ? _mm256_setzero_ps()
+                         : q == vectors - 1 ? _mm256_maskload_ps(from, last) : _mm256_loadu_ps(from);
+        }
+    }
+    for (long c = 0; c < inputs; c++) {
+        __m256 x[avx2Vectors];
+        for (int q = 0; q < vectors; q++) {
+            const float *from = v + c * tiles + avx2Lanes * q;
+            x[q] = q == vectors - 1 ? _mm256_maskload_ps(from, last) : _mm256_loadu_ps(from);
+        }
+        for (int f = 0; f < filters; f++) {
+            __m256 w = _mm256_broadcast_ss(u + f * inputs + c);
+            for (int q = 0; q < vectors; q++) sums[f][q] = _mm256_fmadd_ps(w, x[q], sums[f][q]);
+        }
+    }
+    for (int f = 0; f < filters; f++) {
+        for (int q = 0; q < vectors; q++) {
+            float *target = m + f * tiles + avx2Lanes * q;
+            if (q == vectors - 1) {
+                _mm256_maskstore_ps(target, last, sums[f][q]);
+            } else {
+                _mm256_storeu_ps(target, sums[f][q]);
+            }
+        }
+    }
+}
+
+typedef void (*ProductBlockAVX2)(const float *, long, const float *, long, int, float *, __m256i);
+#define BLOCK_AVX2(f, q) \
+    static AVX2 void blockAVX2_##f##x##q(const float *u, long c, const float *v, long t, int add, float *m, __m256i last) { \
+        productBlockAVX2(u, c, v, t, add, m, last, f, q); \
+    }
+#define BLOCKS_AVX2(f) BLOCK_AVX2(f, 1) BLOCK_AVX2(f, 2)
+BLOCKS_AVX2(1) BLOCKS_AVX2(2) BLOCKS_AVX2(3) BLOCKS_AVX2(4) BLOCKS_AVX2(5) BLOCKS_AVX2(6)
+static const ProductBlockAVX2 productBlocksAVX2[mostFiltersPerBlock][avx2Vectors] = {
+    {blockAVX2_1x1, blockAVX2_1x2}, {blockAVX2_2x1, blockAVX2_2x2}, {blockAVX2_3x1, blockAVX2_3x2},
+    {blockAVX2_4x1, blockAVX2_4x2}, {blockAVX2_5x1, blockAVX2_5x2}, {blockAVX2_6x1, blockAVX2_6x2},
+};
+
+// `productsAVX512` on AVX2: blocks of filters (split evenly, at most 6) and 16 tiles.
+static AVX2 void productsAVX2(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles,
+                              int accumulate, float *m, long mStride) {
+    int blocks = (outputs + mostFiltersPerBlock - 1) / mostFiltersPerBlock;
+    long span = (long)avx2Lanes * avx2Vectors;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int point = 0; point < points; point++) {
+        const float *up = u + point * filterPointStride(inputs, outputs), *vp = v + point * vStride;
+        float *mp = m + point * mStride;
+        for (int b = 0, first = 0; b < blocks; b++) {
+            int filters = (int)((long)outputs * (b + 1) / blocks) - first;
+            for (long t0 = 0; t0 < tiles; t0 += span) {
+                long left = tiles - t0 < span ? tiles - t0 : span;
+                int vectors = (int)((left + avx2Lanes - 1) / avx2Lanes);
+                __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left - (vectors - 1) * avx2Lanes)), lane);
+                productBlocksAVX2[filters - 1][vectors - 1](up + (long)first * inputs, inputs, vp + t0, tiles, accumulate,
+                                                            mp + (long)first * tiles + t0, last);
+            }
+            first += filters;
+        }
+    }
+}
+
 #endif
 
-void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles, int fast,
-                      int accumulate, float *m, long mStride) {
+void winogradProducts(int points, const float *u, int outputs, int inputs, const float *v, long vStride, long tiles,
+                      VectorCode code, int accumulate, float *m, long mStride) {
 #if defined(__x86_64__)
-    if (fast) {
+    if (code == avx512Code) {
         productsAVX512(points, u, outputs, inputs, v, vStride, tiles, accumulate, m, mStride);
         return;
     }
+    if (code == avx2Code) {
+        productsAVX2(points, u, outputs, inputs, v, vStride, tiles, accumulate, m, mStride);
+        return;
+    }
 #endif
-    (void)fast;
     productsPortable(points, u, outputs, inputs, v, vStride, tiles, accumulate, m, mStride);
 }

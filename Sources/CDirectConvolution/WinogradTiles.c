@@ -437,7 +437,7 @@ int shears_winograd3x3_group(int height, int width) {
 }
 
 void shears_winograd3x3(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
-                        const float *start, int relu, int pool, int portable, float *scratch, float *y) {
+                        const float *start, int relu, int pool, int kernels, float *scratch, float *y) {
     TileLayout g = tileLayout(height, width);
     long all = images * g.tiles;  // the group's tiles, image after image
     float *rows = scratch, *v = rows + winogradRowFloats(g), *m = v + transformPoints * (long)inputs * all;
@@ -445,14 +445,15 @@ void shears_winograd3x3(const float *x, int images, int inputs, int height, int 
     long pixels = (long)height * width, outputPixels = pool ? (long)(height / 2) * (width / 2) : pixels;
     int fast = 0;
 #if defined(__x86_64__)
-    fast = !portable && shears_winograd3x3_fast();
+    fast = kernels == 0 && shears_winograd3x3_fast();
 #endif
     memset(rows, 0, sizeof(float) * winogradRowFloats(g));
     for (int image = 0; image < images; image++) {
         winogradTransformInputs(x + (long)image * inputs * pixels, inputs, g, fast, rows, v + image * g.tiles, all,
                                 inputStride);
     }
-    winogradProducts(transformPoints, u, outputs, inputs, v, inputStride, all, fast, 0, m, outputStride);
+    winogradProducts(transformPoints, u, outputs, inputs, v, inputStride, all, fast ? avx512Code : plainCode, 0, m,
+                     outputStride);
     for (int image = 0; image < images; image++) {
 #if defined(__x86_64__)
         if (fast && narrowChunk(g)) {

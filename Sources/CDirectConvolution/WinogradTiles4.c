@@ -57,18 +57,6 @@ enum { gatheredTileColumns = 2, rowTileColumns = 7 };
 // tiles take 64 tiles (groups of 32, 64 and 128 tiles measured alike on 14 x 14 and 7 x 7 maps).
 enum { groupTiles4 = 64 };
 
-// 4 x 4 output tiles of a `height x width` map, the last row and column partly outside it.
-typedef struct {
-    int height, width, tileRows, tileColumns;
-    long tiles;
-} OutputTiles;
-
-static inline OutputTiles outputTiles(int height, int width) {
-    OutputTiles g = {height, width, (height + 3) / 4, (width + 3) / 4, 0};
-    g.tiles = (long)g.tileRows * g.tileColumns;
-    return g;
-}
-
 size_t shears_winograd4x4_filter_count(int inputs, int outputs) {
     return (size_t)(patchPoints * filterPointStride(inputs, outputs));
 }
@@ -178,7 +166,6 @@ static void inputTransformPortable(const float *x, OutputTiles g, float *v, long
 // Aᵀ M A of one output channel's tiles of one image, plus start, ReLU and pool.
 static void outputTransformPortable(const float *m, long pointStride, OutputTiles g, const float *start, int relu, int pool,
                                     float *y) {
-    int pooledHeight = g.height / 2, pooledWidth = g.width / 2;
     for (int ty = 0; ty < g.tileRows; ty++) {
         for (int tx = 0; tx < g.tileColumns; tx++) {
             long t = (long)ty * g.tileColumns + tx;
@@ -188,26 +175,8 @@ static void outputTransformPortable(const float *m, long pointStride, OutputTile
                 outputColumn(column, sums);
                 for (int i = 0; i < 4; i++) r[i][j] = sums[i];
             }
-            for (int i = 0; i < 4; i++) {
-                outputColumn(r[i], out[i]);
-                int row = 4 * ty + i;
-                for (int j = 0; j < 4 && row < g.height; j++) {
-                    int col = 4 * tx + j;
-                    if (col >= g.width) continue;
-                    out[i][j] = startAndReLU(out[i][j], start, (long)row * g.width + col, relu);
-                    if (!pool) y[(long)row * g.width + col] = out[i][j];
-                }
-            }
-            for (int a = 0; pool && a < 2; a++) {
-                for (int b = 0; b < 2; b++) {
-                    int py = 2 * ty + a, px = 2 * tx + b;
-                    if (py >= pooledHeight || px >= pooledWidth) continue;
-                    float best = out[2 * a][2 * b];
-                    best = out[2 * a][2 * b + 1] > best ? out[2 * a][2 * b + 1] : best;
-                    best = out[2 * a + 1][2 * b] > best ? out[2 * a + 1][2 * b] : best;
-                    y[(long)py * pooledWidth + px] = out[2 * a + 1][2 * b + 1] > best ? out[2 * a + 1][2 * b + 1] : best;
-                }
-            }
+            for (int i = 0; i < 4; i++) outputColumn(r[i], out[i]);
+            storeOutputTile4(out, g, ty, tx, start, relu, pool, y);
         }
     }
 }
@@ -483,24 +452,36 @@ static AVX512 void scatterOutputRows(const float *lists, long stride, long first
 }
 #endif
 
-int winograd4x4TransformInputs(const float *x, int images, int inputs, int height, int width, int portable, float *v,
+int shears_winograd4x4_fast(void) { return winogradCode(0) != plainCode; }
+
+VectorCode winogradCode(int kernels) {
+    if (kernels == 1) return plainCode;
+    if (kernels == 0 && shears_winograd3x3_fast()) return avx512Code;
+    return shears_direct3x3_fast() ? avx2Code : plainCode;
+}
+
+void winograd4x4TransformInputs(const float *x, int images, int inputs, int height, int width, VectorCode code, float *v,
                                 long inputStride) {
     OutputTiles g = outputTiles(height, width);
     long all = images * g.tiles;  // the group's tiles, image after image
     long pixels = (long)height * width;
-    int fast = 0;
 #if defined(__x86_64__)
-    fast = !portable && shears_winograd3x3_fast();
     int gathered = g.tileColumns <= gatheredTileColumns, rows = !gathered && g.tileColumns <= rowTileColumns;
-    // Offsets into the group's input must fit the gathers' 32-bit indices (else the plain C).
-    if (gathered && (long)images * inputs * pixels >= INT32_MAX) fast = 0;
-    if (fast && rows) {
+    // Offsets into the group's input must fit the gathers' 32-bit indices (else AVX2's lists).
+    if (code == avx512Code && gathered && (long)images * inputs * pixels >= INT32_MAX) code = avx2Code;
+    if (code == avx2Code) {
+        winograd4x4InputsAVX2(x, images, inputs, height, width, v, inputStride);
+        return;
+    }
+    if (code == avx512Code && rows) {
         for (int c = 0; c < inputs; c++) {
             for (int image = 0; image < images; image++) {
                 transformRows(x + ((long)image * inputs + c) * pixels, g, v + c * all, inputStride, image * g.tiles);
             }
         }
-    } else if (fast && !gathered) {
+        return;
+    }
+    if (code == avx512Code && !gathered) {
         // Every channel's lists written before any is transformed: a vector read right after the
         // narrow stores that wrote it would wait for them.
         for (int c = 0; c < inputs; c++) {
@@ -509,31 +490,37 @@ int winograd4x4TransformInputs(const float *x, int images, int inputs, int heigh
             }
         }
         for (int c = 0; c < inputs; c++) transformPatchLists(v + c * all, all, inputStride);
+        return;
     }
-    for (long first = 0; fast && gathered && first < all; first += tilesPerVector) {
+    for (long first = 0; code == avx512Code && first < all; first += tilesPerVector) {
         TileBlock block = tileBlock(g, first, all, (long)inputs * pixels);
         for (int c = 0; c < inputs; c++) transformBlock(x + c * pixels, block, width, v + c * all + first, inputStride);
     }
+    if (code == avx512Code) return;
 #endif
-    for (int c = 0; c < inputs && !fast; c++) {
+    for (int c = 0; c < inputs; c++) {
         for (int image = 0; image < images; image++) {
             inputTransformPortable(x + ((long)image * inputs + c) * pixels, g, v + c * all + image * g.tiles, inputStride);
         }
     }
-    return fast;
 }
 
 void shears_winograd4x4(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
-                        const float *start, int relu, int pool, int portable, float *scratch, float *y) {
+                        const float *start, int relu, int pool, int kernels, float *scratch, float *y) {
     OutputTiles g = outputTiles(height, width);
     long all = images * g.tiles;  // the group's tiles, image after image
     long inputStride = (long)inputs * all + pointPadding, outputStride = (long)outputs * all + pointPadding;
     float *v = scratch, *m = v + patchPoints * inputStride;
     long pixels = (long)height * width, outputPixels = pool ? (long)(height / 2) * (width / 2) : pixels;
-    int fast = winograd4x4TransformInputs(x, images, inputs, height, width, portable, v, inputStride);
-    winogradProducts(patchPoints, u, outputs, inputs, v, inputStride, all, fast, 0, m, outputStride);
+    VectorCode code = winogradCode(kernels);
+    winograd4x4TransformInputs(x, images, inputs, height, width, code, v, inputStride);
+    winogradProducts(patchPoints, u, outputs, inputs, v, inputStride, all, code, 0, m, outputStride);
 #if defined(__x86_64__)
-    if (fast) {
+    if (code == avx2Code) {
+        winograd4x4OutputsAVX2(m, outputStride, images, outputs, height, width, start, relu, pool, y);
+        return;
+    }
+    if (code == avx512Code) {
         for (int o = 0; o < outputs; o++) transformProductLists(m + o * all, outputStride, all);
         for (int o = 0; o < outputs; o++) {
             for (int image = 0; image < images; image++) {

@@ -206,13 +206,14 @@ static AVX512 void gradientTransformAVX512(const float *dy, int images, int outp
 #endif
 
 void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images, int inputs, int outputs, int height,
-                                    int width, int portable, float *scratch, float *sums) {
+                                    int width, int kernels, float *scratch, float *sums) {
     long all = images * tilesPerImage(height, width);
     long inputStride = (long)inputs * all + pointPadding, gradientStride = all * outputs + pointPadding;
     float *v = scratch, *y = v + gradientPoints * inputStride, *copy = y + gradientPoints * gradientStride;
-    int fast = winograd4x4TransformInputs(x, images, inputs, height, width, portable, v, inputStride);
+    VectorCode code = winogradCode(kernels);
+    winograd4x4TransformInputs(x, images, inputs, height, width, code, v, inputStride);
 #if defined(__x86_64__)
-    if (fast) {
+    if (code == avx512Code) {
         gradientTransformAVX512(dy, images, outputs, height, width, copy, y, gradientStride);
     } else {
         gradientTransformPortable(dy, images, outputs, height, width, y, gradientStride);
@@ -222,7 +223,7 @@ void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images,
 #endif
     // S[ξ][c][k] += Σ_t V[ξ][c][t]·Y[ξ][t][k]: V as the products' filters, the tiles as their
     // channels, Y's channels as their tiles.
-    winogradProducts(gradientPoints, v, inputs, (int)all, y, gradientStride, outputs, fast, 1, sums,
+    winogradProducts(gradientPoints, v, inputs, (int)all, y, gradientStride, outputs, code, 1, sums,
                      filterPointStride(inputs, outputs));
 }
 

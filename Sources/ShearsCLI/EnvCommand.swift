@@ -40,7 +40,8 @@ struct EnvironmentReport: Codable {
     /// Which code the direct convolution kernels run here (`Conv2D.directKernelsAreFast`);
     /// optional so that reports written before it still decode.
     var directConvolution: String?
-    /// Which code Winograd tiles run here (`Conv2D.winogradTilesAreFast`); optional as above.
+    /// Which code Winograd tiles run here (`Conv2D.winogradTilesAreFast`,
+    /// `Conv2D.winogradTiles4AreFast`); optional as above.
     var winogradTiles: String?
 
     static func current() -> EnvironmentReport {
@@ -53,8 +54,9 @@ struct EnvironmentReport: Codable {
             swift: compilerVersion,
             directConvolution: Conv2D.directKernelsAreFast
                 ? "AVX2 + FMA kernels (automatic picks them)" : "portable C loop (automatic keeps kernel rows)",
-            winogradTiles: Conv2D.winogradTilesAreFast
-                ? "AVX-512 kernels (automatic picks them)" : "portable C loop (automatic keeps the direct kernels)")
+            winogradTiles: Conv2D.winogradTilesAreFast ? "AVX-512 kernels (automatic picks them)"
+                : Conv2D.winogradTiles4AreFast ? "AVX2 + FMA kernels for F(4x4, 3x3) (automatic picks them)"
+                : "portable C loop (automatic keeps the direct kernels)")
     }
 
     var fields: [(String, String)] {

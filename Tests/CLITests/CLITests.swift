@@ -58,6 +58,17 @@ struct CLITests {
         #expect(result.output.contains(Conv2D.winogradTilesAreFast ? "winograd tiles   AVX-512" : "winograd tiles   portable"))
     }
 
+    @Test("SHEARS_MAX_ISA caps the kernels: avx2 keeps them off AVX-512, none runs the plain C")
+    func instructionSetCap() throws {
+        let avx2 = try runShears(["env"], environment: ["SHEARS_MAX_ISA": "avx2"])
+        #expect(avx2.status == 0)
+        #expect(avx2.output.contains(Conv2D.directKernelsAreFast ? "winograd tiles   AVX2 + FMA kernels for F(4x4, 3x3)"
+                                                                 : "winograd tiles   portable"))
+        let none = try runShears(["env"], environment: ["SHEARS_MAX_ISA": "none"])
+        #expect(none.status == 0)
+        #expect(none.output.contains("direct conv      portable") && none.output.contains("winograd tiles   portable"))
+    }
+
     @Test("train on a subset writes a checkpoint that eval reads; the loss falls")
     func trainAndEval() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-cli-\(UUID().uuidString)")

@@ -33,10 +33,11 @@ size_t shears_direct3x3_scratch_count(int inputs, int outputs, int height, int w
 /// (`outputs x ⌊Ho/2⌋ x ⌊Wo/2⌋`, PyTorch's floor mode), computed as `MaxPool2D` would
 /// from it (the same bits), without writing the unpooled output.
 /// `packed` from `shears_direct3x3_pack`, `scratch` of `shears_direct3x3_scratch_count` floats.
-/// With `portable` 1 the plain C loop runs even where the AVX2 kernels would (the tests'
-/// reference: both must give the same bits).
+/// `kernels` 0 runs the fastest code this CPU has, 1 the plain C loop even where the AVX2 kernels
+/// would (the tests' reference: all must give the same bits), 2 at most AVX2 (not the AVX-512
+/// single-channel kernel).
 void shears_direct3x3(const float *x, int inputs, int height, int width, int stride, const float *packed, int outputs,
-                      const float *start, int relu, int pool, int portable, float *scratch, float *y);
+                      const float *start, int relu, int pool, int kernels, float *scratch, float *y);
 
 /// Floats of scratch `shears_direct3x3_stride2_input_gradient` needs for one image.
 size_t shears_direct3x3_stride2_input_gradient_scratch_count(int filters, int channels, int height, int width);
@@ -94,10 +95,10 @@ size_t shears_winograd3x3_scratch_count(int images, int inputs, int outputs, int
 /// width`, or `images x outputs x ⌊height/2⌋ x ⌊width/2⌋` pooled) by Winograd's F(2x2, 3x3):
 /// the same values up to the rounding of the transforms, and each image's values the same bits
 /// whatever the group. `u` from `shears_winograd3x3_transform_filters`, `scratch` of
-/// `shears_winograd3x3_scratch_count` floats; `portable` 1 runs the plain C code (the same bits
-/// as the AVX-512 code).
+/// `shears_winograd3x3_scratch_count` floats; `kernels` 0 runs the AVX-512 code where the CPU
+/// has it, 1 or 2 (there is no AVX2 code) the plain C (the same bits).
 void shears_winograd3x3(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
-                        const float *start, int relu, int pool, int portable, float *scratch, float *y);
+                        const float *start, int relu, int pool, int kernels, float *scratch, float *y);
 
 /// Floats of F(4x4, 3x3)-transformed filters for `outputs` filters reading `inputs` channels
 /// (36 per pair, and a few between transform points).
@@ -118,10 +119,15 @@ size_t shears_winograd4x4_scratch_count(int images, int inputs, int outputs, int
 /// `shears_winograd3x3`'s convolution (the same arguments, start values, ReLU and pooling) by
 /// Winograd's F(4x4, 3x3): 36 products per 4 x 4 output tile and channel instead of F(2x2,
 /// 3x3)'s 64, with larger rounding errors; each image's values the same bits whatever the
-/// group, and the plain C code (`portable` 1) the same bits as the AVX-512 code. `u` from
+/// group. `kernels` 0 runs the fastest code this CPU has (AVX-512, else AVX2 + FMA, else plain C),
+/// 1 the plain C, 2 at most AVX2 + FMA; all the same bits. `u` from
 /// `shears_winograd4x4_transform_filters`, `scratch` of `shears_winograd4x4_scratch_count` floats.
 void shears_winograd4x4(const float *x, int images, int inputs, int height, int width, const float *u, int outputs,
-                        const float *start, int relu, int pool, int portable, float *scratch, float *y);
+                        const float *start, int relu, int pool, int kernels, float *scratch, float *y);
+
+/// Whether this CPU and its OS run `shears_winograd4x4`'s vector code, AVX-512 or AVX2 + FMA
+/// (x86-64, read once).
+int shears_winograd4x4_fast(void);
 
 /// Floats of scratch `shears_winograd4x4_weight_sums` needs for `images` images.
 size_t shears_winograd4x4_weight_scratch_count(int images, int inputs, int outputs, int height, int width);
@@ -136,10 +142,10 @@ size_t shears_winograd4x4_weight_sums_count(int inputs, int outputs);
 /// (WinogradWeightGradient.c), 36 products per tile and weight pair instead of the direct
 /// kernels' 144; `shears_winograd4x4_weight_gradient_finish` turns the sums into ∂W. `sums` of
 /// `shears_winograd4x4_weight_sums_count` floats (zero before the first group), `scratch` of
-/// `shears_winograd4x4_weight_scratch_count` floats; `portable` 1 runs the plain C code (the same
-/// bits as the AVX-512 code).
+/// `shears_winograd4x4_weight_scratch_count` floats; `kernels` as `shears_winograd4x4`'s (AVX2
+/// runs the input transform and the products only; all the same bits).
 void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images, int inputs, int outputs, int height,
-                                    int width, int portable, float *scratch, float *sums);
+                                    int width, int kernels, float *scratch, float *sums);
 
 /// `dw[k][c] += Gᵀ S[·][c][k] G` (3 x 3, in double) for the sums of
 /// `shears_winograd4x4_weight_sums`; `dw` is `outputs x inputs x 3 x 3`.

@@ -108,7 +108,8 @@ extension Conv2D {
     /// `F x C x 3 x 3` buffer; the buffers are added in worker order at the end. Where `∂X` runs
     /// by F(4x4, 3x3) tiles, `∂W` runs by its transpose F(3x3, 4x4) (`WinogradGradientScratch`:
     /// 0.40–0.63 of the direct kernels' time on vgg-s's convs, docs/performance.md, "∂W by
-    /// Winograd"), else by the direct kernels (`DirectGradientScratch`).
+    /// Winograd") where `winogradWeightGradientPays`, else by the direct kernels
+    /// (`DirectGradientScratch`).
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
         let (f, p) = (outChannels, h * w)
@@ -127,7 +128,7 @@ extension Conv2D {
                             partialBias.withUnsafeMutableBufferPointer { dbAll in
                                 Compute.parallelShares(n) { worker, images in
                                     let dw = dwAll.baseAddress! + worker * size, db = dbAll.baseAddress! + worker * f
-                                    if winograd == .fourByFour {
+                                    if winograd == .fourByFour && Conv2D.winogradWeightGradientPays {
                                         let gradient = WinogradGradientScratch(inputs: c, outputs: f, height: h, width: w)
                                         for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: gradient.group) {
                                             gradient.accumulate(x.baseAddress! + first * c * p, dy.baseAddress! + first * f * p,
@@ -215,19 +216,20 @@ final class DirectScratch {
 
     /// `y = start + conv(x)` (`start` nil for zeros), then the ReLU when `relu`, then 2x2
     /// max-pooled when `pooled`, for `images` consecutive images (at most `group`; each
-    /// image's values the same bits whatever the group); by the plain C loop when `portable`
-    /// (the same bits, for tests).
+    /// image's values the same bits whatever the group) by `kernels` (the same bits in each; the
+    /// tests compare them).
     func convolve(_ x: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, images: Int = 1, start: UnsafePointer<Float>?,
-                  relu: Bool, pooled: Bool = false, portable: Bool = false, into y: UnsafeMutablePointer<Float>) {
+                  relu: Bool, pooled: Bool = false, kernels: ConvolutionKernels = .fastest,
+                  into y: UnsafeMutablePointer<Float>) {
         precondition((1...group).contains(images), "DirectScratch: \(images) images, groups of at most \(group)")
-        let (images, relu, pooled, portable) = (Int32(images), Int32(relu ? 1 : 0), Int32(pooled ? 1 : 0), Int32(portable ? 1 : 0))
+        let (images, relu, pooled, kernels) = (Int32(images), Int32(relu ? 1 : 0), Int32(pooled ? 1 : 0), kernels.rawValue)
         switch winograd {
         case .twoByTwo:
-            shears_winograd3x3(x, images, inputs, height, width, packed, outputs, start, relu, pooled, portable, scratch, y)
+            shears_winograd3x3(x, images, inputs, height, width, packed, outputs, start, relu, pooled, kernels, scratch, y)
         case .fourByFour:
-            shears_winograd4x4(x, images, inputs, height, width, packed, outputs, start, relu, pooled, portable, scratch, y)
+            shears_winograd4x4(x, images, inputs, height, width, packed, outputs, start, relu, pooled, kernels, scratch, y)
         case nil:
-            shears_direct3x3(x, inputs, height, width, stride, packed, outputs, start, relu, pooled, portable, scratch, y)
+            shears_direct3x3(x, inputs, height, width, stride, packed, outputs, start, relu, pooled, kernels, scratch, y)
         }
     }
 }
@@ -253,16 +255,9 @@ final class DirectGradientScratch {
 
     deinit { scratch.deallocate() }
 
-    /// Which code sums the weight gradient: the fastest this CPU runs (AVX-512 tiles, else AVX2),
-    /// the plain C loop, or the AVX2 tiles even where AVX-512 ones would run. All give the same
-    /// bits (the tests compare them).
-    enum Kernels: Int32 {
-        case fastest = 0, portable = 1, avx2 = 2
-    }
-
     /// `dw += ∂W` of `images` consecutive images (at most `group`; `dy` their output gradients
     /// at `stride`, `dw` `F x C x 3 x 3`), by `kernels`.
-    func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, kernels: Kernels = .fastest,
+    func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, kernels: ConvolutionKernels = .fastest,
                     into dw: UnsafeMutablePointer<Float>) {
         precondition((1...group).contains(images), "DirectGradientScratch: \(images) images, groups of at most \(group)")
         shears_direct3x3_weight_gradient(x, Int32(images), inputs, height, width, stride, dy, outputs, kernels.rawValue,

@@ -15,6 +15,16 @@ extension Conv2D {
     /// `.automatic` does not pick it.
     public static let winogradTilesAreFast = shears_winograd3x3_fast() == 1
 
+    /// Whether this CPU runs F(4x4, 3x3) tiles in vector code: AVX-512, or AVX2 + FMA
+    /// (`WinogradTiles4AVX2.c`). Where only AVX2 runs, `.automatic` picks F(4x4, 3x3) where
+    /// `automaticPicksFourByFour`, the direct kernels elsewhere (F(2x2, 3x3) has no AVX2 code), and
+    /// `∂W` stays with the direct kernels (docs/performance.md, "Without AVX-512").
+    public static let winogradTiles4AreFast = shears_winograd4x4_fast() == 1
+
+    /// Whether `∂W` runs by Winograd's F(3x3, 4x4) where `∂X` runs by F(4x4, 3x3) tiles: with
+    /// AVX-512 (its ∂Y transform has no AVX2 code), or where no vector code runs at all.
+    static let winogradWeightGradientPays = winogradTilesAreFast || !directKernelsAreFast
+
     /// The fewest input and output channels for which `.automatic` picks Winograd tiles: on
     /// 28 x 28 maps they ran 1.10x the direct forward pass at 8 → 8 channels, 1.24x at 12 → 12,
     /// 1.41x at 16 → 16, and 0.93x on a first layer's 1 → 16 (one core, 32 images;
@@ -28,27 +38,30 @@ extension Conv2D {
     /// under a quarter of each vector of the transforms.
     public static let winogradTilesMinimumSide = 7
 
-    /// Whether the forward pass and `∂X` run by Winograd tiles on `height x width` maps
-    /// (`winogradTile(height:width:batch:)` is not nil, whatever the batch).
+    /// Whether the forward pass and `∂X` run by Winograd tiles on `height x width` maps in batches
+    /// of 16 or more (`winogradTile(height:width:batch:)` is not nil; with AVX-512 whatever the
+    /// batch, with AVX2 only smaller batches of maps under 16 tiles run the direct kernels).
     public func usesWinogradTiles(height: Int, width: Int) -> Bool {
-        winogradTile(height: height, width: width, batch: 1) != nil
+        winogradTile(height: height, width: width, batch: 16) != nil
     }
 
     /// The Winograd tiles the forward pass and `∂X` run on `height x width` maps, or nil: the
     /// layer `usesDirect` with stride 1, and `algorithm` is `.winogradTiles` (F(2x2, 3x3)) or
     /// `.winogradTiles4` (F(4x4, 3x3)), or `.automatic` on a CPU where they are fast
-    /// (`winogradTilesAreFast`) with at least `winogradTilesMinimumChannels` input and output
+    /// (`winogradTiles4AreFast`) with at least `winogradTilesMinimumChannels` input and output
     /// channels on maps whose sides are at least `winogradTilesMinimumSide`, F(4x4, 3x3) where
-    /// `automaticPicksFourByFour` for a batch of `batch` images.
+    /// `automaticPicksFourByFour` for a batch of `batch` images, else F(2x2, 3x3) where
+    /// `winogradTilesAreFast`.
     public func winogradTile(height: Int, width: Int, batch: Int) -> WinogradTile? {
         guard usesDirect && stride == 1 else { return nil }
         switch algorithm {
         case .winogradTiles: return .twoByTwo
         case .winogradTiles4: return .fourByFour
         case .automatic:
-            guard Conv2D.winogradTilesAreFast && min(inChannels, outChannels) >= Conv2D.winogradTilesMinimumChannels
+            guard Conv2D.winogradTiles4AreFast && min(inChannels, outChannels) >= Conv2D.winogradTilesMinimumChannels
                 && min(height, width) >= Conv2D.winogradTilesMinimumSide else { return nil }
-            return Conv2D.automaticPicksFourByFour(height: height, width: width, batch: batch) ? .fourByFour : .twoByTwo
+            if Conv2D.automaticPicksFourByFour(height: height, width: width, batch: batch) { return .fourByFour }
+            return Conv2D.winogradTilesAreFast ? .twoByTwo : nil
         case .im2col, .winograd, .kernelRows, .direct: return nil
         }
     }

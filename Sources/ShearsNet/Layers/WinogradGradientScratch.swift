@@ -33,10 +33,10 @@ final class WinogradGradientScratch {
     }
 
     /// Adds the transform-domain sums of `images` consecutive images (at most `group`; `x` their
-    /// inputs, `dy` their output gradients), by the plain C loop when `portable` (the same bits).
-    func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, portable: Bool = false) {
+    /// inputs, `dy` their output gradients) by `kernels` (the same bits in each).
+    func accumulate(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Int, kernels: ConvolutionKernels = .fastest) {
         precondition((1...group).contains(images), "WinogradGradientScratch: \(images) images, groups of at most \(group)")
-        shears_winograd4x4_weight_sums(x, dy, Int32(images), inputs, outputs, height, width, portable ? 1 : 0, scratch,
+        shears_winograd4x4_weight_sums(x, dy, Int32(images), inputs, outputs, height, width, kernels.rawValue, scratch,
                                        sums.baseAddress!)
     }
 

@@ -40,17 +40,17 @@ struct PoolingFusionTests {
         let start = conv.startValues(conv.geometry(x.shape))
         let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w)
         let count = f * (h / 2) * (w / 2)
-        func pooled(portable: Bool) -> [Float] {
+        func pooled(_ kernels: ConvolutionKernels) -> [Float] {
             [Float](unsafeUninitializedCapacity: count) { y, initialized in
                 x.values.withUnsafeBufferPointer { images in
-                    scratch.convolve(images.baseAddress!, packed, start: start, relu: true, pooled: true, portable: portable,
+                    scratch.convolve(images.baseAddress!, packed, start: start, relu: true, pooled: true, kernels: kernels,
                                      into: y.baseAddress!)
                 }
                 initialized = count
             }
         }
-        #expect(differing(pooled(portable: false), pooled(portable: true)) == 0)
-        #expect(differing(pooled(portable: true), Array(separate.values.prefix(count))) == 0)
+        #expect(differing(pooled(.fastest), pooled(.portable)) == 0)
+        #expect(differing(pooled(.portable), Array(separate.values.prefix(count))) == 0)
     }
 
     @Test("vgg-s has three chains when its convs run direct, none by kernel rows; predict = forward(training: false) either way")

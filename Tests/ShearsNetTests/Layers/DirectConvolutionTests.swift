@@ -67,16 +67,16 @@ struct DirectConvolutionTests {
         let start = randomTensor([f, h, w], seed: 1200 + UInt64(index)).values
         let packed = conv.directPackedFilters(rotated: false)
         let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w)
-        func run(portable: Bool, relu: Bool) -> [Float] {
+        func run(_ kernels: ConvolutionKernels, relu: Bool) -> [Float] {
             [Float](unsafeUninitializedCapacity: f * h * w) { y, initialized in
                 x.values.withUnsafeBufferPointer { image in
-                    scratch.convolve(image.baseAddress!, packed, start: start, relu: relu, portable: portable, into: y.baseAddress!)
+                    scratch.convolve(image.baseAddress!, packed, start: start, relu: relu, kernels: kernels, into: y.baseAddress!)
                 }
                 initialized = f * h * w
             }
         }
         for relu in [false, true] {
-            let fast = run(portable: false, relu: relu), portable = run(portable: true, relu: relu)
+            let fast = run(.fastest, relu: relu), portable = run(.portable, relu: relu)
             #expect(fast == portable, "shape \(Self.directShapes[index]), relu \(relu)")
             #expect(!relu || fast.allSatisfy { $0 >= 0 })
         }
@@ -93,7 +93,7 @@ struct DirectConvolutionTests {
     /// `0.5 + ∂W` of the first `images` of `xs` and `dys` by `kernels` (every weight starts at
     /// 0.5: the kernels must add to `dw`, not overwrite it).
     static func weightGradient(_ gradient: DirectGradientScratch, _ xs: Tensor, _ dys: Tensor, images: Int,
-                               kernels: DirectGradientScratch.Kernels) -> [Float] {
+                               kernels: ConvolutionKernels) -> [Float] {
         var dw = [Float](repeating: 0.5, count: Int(gradient.outputs * gradient.inputs) * 9)
         xs.values.withUnsafeBufferPointer { x in
             dys.values.withUnsafeBufferPointer { dy in

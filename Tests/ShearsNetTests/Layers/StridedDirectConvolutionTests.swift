@@ -100,18 +100,18 @@ struct StridedDirectConvolutionTests {
         let start = randomTensor([f, ho, wo], seed: 2500 + UInt64(index)).values
         let packed = conv.directPackedFilters(rotated: false)
         let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, stride: 2)
-        func run(portable: Bool, relu: Bool, pooled: Bool) -> [Float] {
+        func run(_ kernels: ConvolutionKernels, relu: Bool, pooled: Bool) -> [Float] {
             let count = pooled ? f * (ho / 2) * (wo / 2) : f * ho * wo
             return [Float](unsafeUninitializedCapacity: count) { y, initialized in
                 x.values.withUnsafeBufferPointer { image in
-                    scratch.convolve(image.baseAddress!, packed, start: start, relu: relu, pooled: pooled, portable: portable,
+                    scratch.convolve(image.baseAddress!, packed, start: start, relu: relu, pooled: pooled, kernels: kernels,
                                      into: y.baseAddress!)
                 }
                 initialized = count
             }
         }
         for relu in [false, true] {
-            let fast = run(portable: false, relu: relu, pooled: false), portable = run(portable: true, relu: relu, pooled: false)
+            let fast = run(.fastest, relu: relu, pooled: false), portable = run(.portable, relu: relu, pooled: false)
             #expect(fast == portable, "shape \(Self.shapes[index]), relu \(relu)")
             #expect(!relu || fast.allSatisfy { $0 >= 0 })
         }
@@ -127,9 +127,9 @@ struct StridedDirectConvolutionTests {
         }
         #expect(inputGradient(portable: false) == inputGradient(portable: true), "shape \(Self.shapes[index]): ∂x")
         guard ho >= 2 && wo >= 2 else { return }
-        let pooled = run(portable: false, relu: true, pooled: true)
-        #expect(pooled == run(portable: true, relu: true, pooled: true), "shape \(Self.shapes[index]), pooled")
-        let unpooled = Tensor(shape: [1, f, ho, wo], values: run(portable: false, relu: true, pooled: false))
+        let pooled = run(.fastest, relu: true, pooled: true)
+        #expect(pooled == run(.portable, relu: true, pooled: true), "shape \(Self.shapes[index]), pooled")
+        let unpooled = Tensor(shape: [1, f, ho, wo], values: run(.fastest, relu: true, pooled: false))
         #expect(pooled == MaxPool2D(size: 2).forward(unpooled, training: false).values, "shape \(Self.shapes[index]), pooled")
     }
 

@@ -3,9 +3,9 @@ import Testing
 
 /// Winograd F(4x4, 3x3) tiles (`ConvolutionAlgorithm.winogradTiles4`) and their transpose
 /// F(3x3, 4x4) for ∂w against the definition in Double, within `τ₄·S` (S = Σ|terms| of each
-/// output, as `WinogradConvolutionTests`); their AVX-512 code against their plain C loop, bit
-/// for bit, with every start, ReLU and pooling combination; a group's images the bits each gets alone; the fused pooling the separate
-/// passes' bits.
+/// output, as `WinogradConvolutionTests`); their AVX-512 and AVX2 code against their plain C
+/// loop, bit for bit, with every start, ReLU and pooling combination; a group's images the bits
+/// each gets alone; the fused pooling the separate passes' bits.
 ///
 /// τ₄: F(4x4, 3x3)'s transforms have entries up to 8 (Aᵀ) and 1/24 (G) where F(2x2, 3x3)'s are
 /// 1 and ½, so its rounding error grows (Barabasz et al. 2020, ACM TOMS 46(4), bound it by the
@@ -20,9 +20,10 @@ struct WinogradTiles4Tests {
     static let tolerance = 2e-5
     /// `WinogradTilesTests`' shapes (the reference models' convs, pruned and odd widths, 7 x 7
     /// maps, down to 1 x 1), then maps whose last tile row and column hold 1, 2 and 3 of their 4
-    /// outputs, and a 40-column map of 10 tiles a row (two chunks of 8 tiles).
+    /// outputs, a 40-column map of 10 tiles a row (two chunks of 8 tiles), and a 261-column map of
+    /// 66 tiles a row (more than the AVX2 code's row transform takes).
     static let shapes = WinogradTilesTests.shapes
-        + [(4, 6, 5, 9, 2), (3, 5, 10, 11, 2), (5, 4, 12, 6, 3), (6, 7, 9, 40, 2), (2, 3, 33, 35, 1)]
+        + [(4, 6, 5, 9, 2), (3, 5, 10, 11, 2), (5, 4, 12, 6, 3), (6, 7, 9, 40, 2), (2, 3, 33, 35, 1), (2, 3, 6, 261, 1)]
 
     func layer(_ shape: (Int, Int, Int, Int, Int), seed: UInt64) -> Conv2D {
         var rng = SeededGenerator(seed: seed)
@@ -45,14 +46,14 @@ struct WinogradTiles4Tests {
                 "shape \(shape): forward, ∂x, ∂w errors \(errors) of S")
     }
 
-    @Test("the AVX-512 code gives the plain C loop's bits: with and without a start, the ReLU and the pool",
+    @Test("the AVX-512 and AVX2 code give the plain C loop's bits: with and without a start, the ReLU and the pool",
           arguments: shapes.indices)
     func fastEqualsPortable(index: Int) {
         WinogradTilesTests.expectFastEqualsPortable(layer(Self.shapes[index], seed: 5000 + UInt64(index)),
                                                     shape: Self.shapes[index], tile: .fourByFour, seed: 5100 + UInt64(index))
     }
 
-    @Test("a group of images gives each image the bits it gets alone, AVX-512 and plain C alike",
+    @Test("a group of images gives each image the bits it gets alone, by every code",
           arguments: [0, 3, 6, 12, 15, 18, 19, 20, 25, 27])
     func groupsKeepEachImagesBits(index: Int) {
         WinogradTilesTests.expectGroupsKeepEachImagesBits(layer(Self.shapes[index], seed: 5600 + UInt64(index)),
@@ -60,7 +61,7 @@ struct WinogradTiles4Tests {
                                                           seed: 5601 + UInt64(index))
     }
 
-    @Test("∂w by F(3x3, 4x4): the AVX-512 code gives the plain C loop's bits, added to ∂w over groups of images",
+    @Test("∂w by F(3x3, 4x4): the AVX-512 and AVX2 code give the plain C loop's bits, added to ∂w over groups of images",
           arguments: shapes.indices)
     func weightGradientFastEqualsPortable(index: Int) {
         let (c, f, h, w, _) = Self.shapes[index]
@@ -68,7 +69,7 @@ struct WinogradTiles4Tests {
         // Two groups and a part of one: the sums are kept across calls.
         let images = 2 * gradient().group + 1
         let xs = randomTensor([images, c, h, w], seed: 5400 + UInt64(index)), dys = randomTensor([images, f, h, w], seed: 5401)
-        func run(portable: Bool) -> [Float] {
+        func run(_ kernels: ConvolutionKernels) -> [Float] {
             let scratch = gradient()
             // Every weight starts at 0.5: `finish` must add to ∂w, not overwrite it.
             var dw = [Float](repeating: 0.5, count: f * c * 9)
@@ -76,15 +77,16 @@ struct WinogradTiles4Tests {
                 dys.values.withUnsafeBufferPointer { dy in
                     for first in stride(from: 0, to: images, by: scratch.group) {
                         scratch.accumulate(x.baseAddress! + first * c * h * w, dy.baseAddress! + first * f * h * w,
-                                           images: min(scratch.group, images - first), portable: portable)
+                                           images: min(scratch.group, images - first), kernels: kernels)
                     }
                 }
             }
             dw.withUnsafeMutableBufferPointer { scratch.finish(into: $0.baseAddress!) }
             return dw
         }
-        let fast = run(portable: false), portable = run(portable: true)
+        let fast = run(.fastest), portable = run(.portable)
         #expect(fast == portable, "shape \(Self.shapes[index])")
+        #expect(run(.avx2) == portable, "shape \(Self.shapes[index]), AVX2")
         #expect(fast.allSatisfy(\.isFinite) && fast.contains { $0 != 0.5 })
     }
 

@@ -63,34 +63,37 @@ struct WinogradTilesTests {
                                             tile: .twoByTwo, seed: 3601 + UInt64(index))
     }
 
-    /// Winograd tiles `tile` on one image of `shape` (seeded by `seed`): the AVX-512 code's
-    /// outputs equal the plain C loop's with and without start values, the ReLU and the pool.
+    /// Winograd tiles `tile` on one image of `shape` (seeded by `seed`): the outputs of the fastest
+    /// code and of the code a CPU without AVX-512 runs (F(4x4, 3x3)'s AVX2, F(2x2, 3x3)'s plain C)
+    /// equal the plain C loop's with and without start values, the ReLU and the pool.
     static func expectFastEqualsPortable(_ conv: Conv2D, shape: (Int, Int, Int, Int, Int), tile: WinogradTile, seed: UInt64) {
         let (c, f, h, w, _) = shape
         let x = randomTensor([c, h, w], seed: seed)
         let start = randomTensor([f, h, w], seed: seed + 100).values
         let filters = conv.winogradTileFilters(tile, rotated: false)
         let scratch = DirectScratch(inputs: c, outputs: f, height: h, width: w, winograd: tile)
-        func run(portable: Bool, start: [Float]?, relu: Bool, pooled: Bool) -> [Float] {
+        func run(_ kernels: ConvolutionKernels, start: [Float]?, relu: Bool, pooled: Bool) -> [Float] {
             let count = pooled ? f * (h / 2) * (w / 2) : f * h * w
             return [Float](unsafeUninitializedCapacity: count) { y, initialized in
                 x.values.withUnsafeBufferPointer { image in
                     scratch.convolve(image.baseAddress!, filters, start: start, relu: relu, pooled: pooled,
-                                     portable: portable, into: y.baseAddress!)
+                                     kernels: kernels, into: y.baseAddress!)
                 }
                 initialized = count
             }
         }
         for (withStart, relu, pooled) in [(false, false, false), (true, false, false), (true, true, false), (true, true, true),
                                            (false, false, true)] {
-            let fast = run(portable: false, start: withStart ? start : nil, relu: relu, pooled: pooled)
-            let portable = run(portable: true, start: withStart ? start : nil, relu: relu, pooled: pooled)
-            #expect(fast == portable, "shape \(shape), \(tile), start \(withStart), relu \(relu), pooled \(pooled)")
+            let portable = run(.portable, start: withStart ? start : nil, relu: relu, pooled: pooled)
+            for kernels in [ConvolutionKernels.fastest, .avx2] {
+                #expect(run(kernels, start: withStart ? start : nil, relu: relu, pooled: pooled) == portable,
+                        "shape \(shape), \(tile), \(kernels), start \(withStart), relu \(relu), pooled \(pooled)")
+            }
         }
     }
 
     /// Winograd tiles `tile` on a full group of images of `shape` (seeded by `seed`): each
-    /// image's outputs the bits it gets alone, by the AVX-512 code and by the plain C loop.
+    /// image's outputs the bits it gets alone, by each code (`ConvolutionKernels`).
     static func expectGroupsKeepEachImagesBits(_ conv: Conv2D, shape: (Int, Int, Int, Int, Int), tile: WinogradTile,
                                                seed: UInt64) {
         let (c, f, h, w, _) = shape
@@ -100,10 +103,10 @@ struct WinogradTilesTests {
         let n = grouped.group
         let x = randomTensor([n, c, h, w], seed: seed), start = randomTensor([f, h, w], seed: seed + 1).values
         let filters = conv.winogradTileFilters(tile, rotated: false)
-        for portable in [false, true] {
+        for kernels in [ConvolutionKernels.fastest, .portable, .avx2] {
             let together = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
                 x.values.withUnsafeBufferPointer {
-                    grouped.convolve($0.baseAddress!, filters, images: n, start: start, relu: true, portable: portable,
+                    grouped.convolve($0.baseAddress!, filters, images: n, start: start, relu: true, kernels: kernels,
                                      into: y.baseAddress!)
                 }
                 initialized = n * f * h * w
@@ -111,13 +114,13 @@ struct WinogradTilesTests {
             let separately = [Float](unsafeUninitializedCapacity: n * f * h * w) { y, initialized in
                 x.values.withUnsafeBufferPointer { image in
                     for i in 0..<n {
-                        alone.convolve(image.baseAddress! + i * c * h * w, filters, start: start, relu: true, portable: portable,
+                        alone.convolve(image.baseAddress! + i * c * h * w, filters, start: start, relu: true, kernels: kernels,
                                        into: y.baseAddress! + i * f * h * w)
                     }
                 }
                 initialized = n * f * h * w
             }
-            #expect(together == separately, "shape \(shape), \(tile), portable \(portable)")
+            #expect(together == separately, "shape \(shape), \(tile), \(kernels)")
         }
     }
 
@@ -153,14 +156,14 @@ struct WinogradTilesTests {
         #expect(zip(tiles.dx, direct.dx).map { abs($0 - $1) }.max()! < 1e-5)
     }
 
-    @Test("automatic picks Winograd tiles on AVX-512 CPUs for stride-1 layers of at least 8 channels each way on maps of at least 7 x 7")
+    @Test("automatic picks Winograd tiles on AVX-512 and AVX2 CPUs for stride-1 layers of at least 8 channels each way on maps of at least 7 x 7")
     func automaticRule() {
         var rng = SeededGenerator(seed: 3500)
         func conv(_ c: Int, _ f: Int, stride: Int = 1) -> Conv2D {
             Conv2D(inChannels: c, outChannels: f, kernelSize: 3, stride: stride, padding: 1, rng: &rng)
         }
         let wide = conv(8, 32), thin = conv(7, 64), strided = conv(32, 32, stride: 2)
-        #expect(wide.usesWinogradTiles(height: 14, width: 14) == (Conv2D.winogradTilesAreFast && wide.usesDirect))
+        #expect(wide.usesWinogradTiles(height: 14, width: 14) == (Conv2D.winogradTiles4AreFast && wide.usesDirect))
         #expect(wide.usesWinogradTiles(height: 7, width: 7) == wide.usesWinogradTiles(height: 14, width: 14))
         #expect(!wide.usesWinogradTiles(height: 6, width: 7) && !wide.usesWinogradTiles(height: 15, width: 6))
         #expect(!thin.usesWinogradTiles(height: 28, width: 28) && !strided.usesWinogradTiles(height: 28, width: 28))
@@ -176,16 +179,18 @@ struct WinogradTilesTests {
     func automaticTileSize() {
         var rng = SeededGenerator(seed: 3501)
         let conv = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, padding: 1, rng: &rng)
-        guard Conv2D.winogradTilesAreFast && conv.usesDirect else {
+        guard Conv2D.winogradTiles4AreFast && conv.usesDirect else {
             #expect(conv.winogradTile(height: 28, width: 28, batch: 64) == nil)
             return
         }
+        // Where F(4x4, 3x3) does not pay: F(2x2, 3x3) with AVX-512, else the direct kernels.
+        let otherwise: WinogradTile? = Conv2D.winogradTilesAreFast ? .twoByTwo : nil
         // 7 x 7: 4 tiles of 4 x 4 against 16 of 2 x 2 (0.56 of the products); 14 x 14: 16 against 49 (0.73);
         // 9 x 9: 9 against 25 (0.81).
         #expect(conv.winogradTile(height: 7, width: 7, batch: 4) == .fourByFour)
-        #expect(conv.winogradTile(height: 7, width: 7, batch: 3) == .twoByTwo)
+        #expect(conv.winogradTile(height: 7, width: 7, batch: 3) == otherwise)
         #expect(conv.winogradTile(height: 14, width: 14, batch: 1) == .fourByFour)
-        #expect(conv.winogradTile(height: 9, width: 9, batch: 64) == .twoByTwo)
+        #expect(conv.winogradTile(height: 9, width: 9, batch: 64) == otherwise)
         #expect(conv.winogradTile(height: 16, width: 16, batch: 1) == .fourByFour)
         #expect(conv.winogradTile(height: 28, width: 28, batch: 1) == .fourByFour)
         conv.algorithm = .winogradTiles
