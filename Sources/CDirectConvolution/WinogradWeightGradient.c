@@ -16,13 +16,13 @@
 //
 // Per transform point ξ the sum over tiles is a product S[ξ] (C x K) += V[ξ] (C x tiles) ·
 // Y[ξ] (tiles x K), V the forward pass's transformed input patches (`winograd4x4TransformInputs`)
-// and Y the transformed output gradients (16 channels to a vector, read from a channels-last
-// copy of ∂Y by the AVX-512 code), stored tile-major (`Y[ξ][t][k]`): `winogradProducts`
+// and Y the transformed output gradients (16 channels to a vector by the AVX-512 code, 8 by the
+// AVX2 code, both read from a channels-last copy of ∂Y), stored tile-major (`Y[ξ][t][k]`): `winogradProducts`
 // with the tiles as the channels summed over, 36 multiplications per tile and weight pair where
 // the direct kernels spend 144. The sums S are kept across groups of images and turned into
 // ∂w once per pass (`shears_winograd4x4_weight_gradient_finish`).
 //
-// Order of every sum, the same in the AVX-512 code and the plain C (hence the same bits):
+// Order of every sum, the same in the AVX-512 and AVX2 code and the plain C (hence the same bits):
 // `gradientColumn` as written, down each column of h, then along each row; the products as
 // `winogradProducts` (from the sums so far); the finish in double.
 
@@ -203,6 +203,101 @@ static AVX512 void gradientTransformAVX512(const float *dy, int images, int outp
         }
     }
 }
+
+#define AVX2 __attribute__((target("avx2,fma")))
+enum { channelsAVX2 = 8 };
+
+// `gradientColumn` on 8 channels.
+static AVX2 inline void gradientColumnAVX2(const __m256 h[4], __m256 u[6]) {
+    __m256 even = _mm256_add_ps(h[0], h[2]), odd = _mm256_add_ps(h[1], h[3]);
+    __m256 near = _mm256_fmadd_ps(_mm256_set1_ps(4.0f), h[2], h[0]);
+    __m256 far = _mm256_fmadd_ps(_mm256_set1_ps(8.0f), h[3], _mm256_add_ps(h[1], h[1]));
+    u[0] = h[0];
+    u[1] = _mm256_add_ps(even, odd);
+    u[2] = _mm256_sub_ps(even, odd);
+    u[3] = _mm256_add_ps(near, far);
+    u[4] = _mm256_sub_ps(near, far);
+    u[5] = h[3];
+}
+
+// 8 vectors in place transposed: lane j of r[i] into lane i of r[j].
+static AVX2 inline void transpose8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    // Half h of u[4a + b] now holds column 4h + b of rows 4a … 4a + 3.
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+// `gradientsChannelsLast` by 8 x 8 blocks (channels from `outputs` on: zero, up to a multiple of 8).
+static AVX2 void gradientsChannelsLastAVX2(const float *dy, int images, int outputs, long pixels, float *copy) {
+    long stride = paddedOutputs(outputs);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int image = 0; image < images; image++) {
+        for (int k0 = 0; k0 < outputs; k0 += channelsAVX2) {
+            for (long p0 = 0; p0 < pixels; p0 += channelsAVX2) {
+                long left = pixels - p0;
+                __m256i columns = _mm256_cmpgt_epi32(_mm256_set1_epi32(left < channelsAVX2 ? (int)left : channelsAVX2), lane);
+                __m256 r[8];
+                for (int k = 0; k < channelsAVX2; k++) {
+                    const float *from = dy + ((long)image * outputs + k0 + k) * pixels + p0;
+                    r[k] = k0 + k >= outputs ? _mm256_setzero_ps()
+                           : left >= channelsAVX2 ? _mm256_loadu_ps(from) : _mm256_maskload_ps(from, columns);
+                }
+                transpose8(r);
+                for (int p = 0; p < channelsAVX2 && p < left; p++) {
+                    _mm256_storeu_ps(copy + ((long)image * pixels + p0 + p) * stride + k0, r[p]);
+                }
+            }
+        }
+    }
+}
+
+// `gradientTransformAVX512` with 8 channels to a vector. A block's stores past `outputs` land on
+// the next tile's first channels, stored after them, or past the last tile in the padding.
+static AVX2 void gradientTransformAVX2(const float *dy, int images, int outputs, int height, int width, float *copy, float *y,
+                                       long pointStride) {
+    int tileRows = (height + 3) / 4, tileColumns = (width + 3) / 4;
+    long pixels = (long)height * width, t = 0, stride = paddedOutputs(outputs);
+    gradientsChannelsLastAVX2(dy, images, outputs, pixels, copy);
+    for (int image = 0; image < images; image++) {
+        for (int ty = 0; ty < tileRows; ty++) {
+            for (int tx = 0; tx < tileColumns; tx++, t++) {
+                for (int k0 = 0; k0 < outputs; k0 += channelsAVX2) {
+                    const float *first = copy + (long)image * pixels * stride + k0;
+                    __m256 h[4][4], w[6][4], column[4], out[6];
+                    for (int a = 0; a < 4; a++) {
+                        for (int b = 0; b < 4; b++) {
+                            int row = 4 * ty + a, col = 4 * tx + b;
+                            h[a][b] = row < height && col < width ? _mm256_loadu_ps(first + ((long)row * width + col) * stride)
+                                                                  : _mm256_setzero_ps();
+                        }
+                    }
+                    for (int b = 0; b < 4; b++) {
+                        for (int a = 0; a < 4; a++) column[a] = h[a][b];
+                        gradientColumnAVX2(column, out);
+                        for (int p = 0; p < 6; p++) w[p][b] = out[p];
+                    }
+                    for (int p = 0; p < 6; p++) {
+                        gradientColumnAVX2(w[p], out);
+                        for (int q = 0; q < 6; q++) _mm256_storeu_ps(y + (p * 6 + q) * pointStride + t * outputs + k0, out[q]);
+                    }
+                }
+            }
+        }
+    }
+}
 #endif
 
 void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images, int inputs, int outputs, int height,
@@ -215,6 +310,8 @@ void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images,
 #if defined(__x86_64__)
     if (code == avx512Code) {
         gradientTransformAVX512(dy, images, outputs, height, width, copy, y, gradientStride);
+    } else if (code == avx2Code) {
+        gradientTransformAVX2(dy, images, outputs, height, width, copy, y, gradientStride);
     } else {
         gradientTransformPortable(dy, images, outputs, height, width, y, gradientStride);
     }

@@ -142,8 +142,8 @@ size_t shears_winograd4x4_weight_sums_count(int inputs, int outputs);
 /// (WinogradWeightGradient.c), 36 products per tile and weight pair instead of the direct
 /// kernels' 144; `shears_winograd4x4_weight_gradient_finish` turns the sums into ∂W. `sums` of
 /// `shears_winograd4x4_weight_sums_count` floats (zero before the first group), `scratch` of
-/// `shears_winograd4x4_weight_scratch_count` floats; `kernels` as `shears_winograd4x4`'s (AVX2
-/// runs the input transform and the products only; all the same bits).
+/// `shears_winograd4x4_weight_scratch_count` floats; `kernels` as `shears_winograd4x4`'s (all the
+/// same bits).
 void shears_winograd4x4_weight_sums(const float *x, const float *dy, int images, int inputs, int outputs, int height,
                                     int width, int kernels, float *scratch, float *sums);
 

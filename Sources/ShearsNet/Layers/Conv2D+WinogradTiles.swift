@@ -10,20 +10,16 @@ import CDirectConvolution
 /// gradient runs by F(4x4, 3x3)'s transpose F(3x3, 4x4) where the tiles are F(4x4, 3x3)
 /// (`WinogradGradientScratch`), else by the direct kernels (`DirectGradientScratch`).
 extension Conv2D {
-    /// Whether this CPU and its OS run the Winograd tiles' AVX-512 code (x86-64, read once).
-    /// Elsewhere `.winogradTiles` computes the same sums in plain C, much more slowly, and
-    /// `.automatic` does not pick it.
+    /// Whether this CPU and its OS run the Winograd tiles' AVX-512 code, F(2x2, 3x3)'s and
+    /// F(4x4, 3x3)'s (x86-64, read once). Elsewhere `.winogradTiles` (F(2x2, 3x3)) computes the
+    /// same sums in plain C, much more slowly, and `.automatic` does not pick it.
     public static let winogradTilesAreFast = shears_winograd3x3_fast() == 1
 
     /// Whether this CPU runs F(4x4, 3x3) tiles in vector code: AVX-512, or AVX2 + FMA
     /// (`WinogradTiles4AVX2.c`). Where only AVX2 runs, `.automatic` picks F(4x4, 3x3) where
-    /// `automaticPicksFourByFour`, the direct kernels elsewhere (F(2x2, 3x3) has no AVX2 code), and
-    /// `∂W` stays with the direct kernels (docs/performance.md, "Without AVX-512").
+    /// `automaticPicksFourByFour`, the direct kernels elsewhere (F(2x2, 3x3) has no AVX2 code;
+    /// docs/performance.md, "Without AVX-512").
     public static let winogradTiles4AreFast = shears_winograd4x4_fast() == 1
-
-    /// Whether `∂W` runs by Winograd's F(3x3, 4x4) where `∂X` runs by F(4x4, 3x3) tiles: with
-    /// AVX-512 (its ∂Y transform has no AVX2 code), or where no vector code runs at all.
-    static let winogradWeightGradientPays = winogradTilesAreFast || !directKernelsAreFast
 
     /// The fewest input and output channels for which `.automatic` picks Winograd tiles: on
     /// 28 x 28 maps they ran 1.10x the direct forward pass at 8 → 8 channels, 1.24x at 12 → 12,
