@@ -29,6 +29,24 @@ private func number(after label: String, in text: String) -> Double? {
     return Double(text[range.upperBound...].prefix { "0123456789.-+e".contains($0) })
 }
 
+/// The directory of this process's shared fixture `name` (the suite's models, made once), which
+/// is removed when the test process exits: a static fixture has no teardown of its own.
+private func fixtureDirectory(_ name: String) throws -> URL {
+    let directory = fixtureDirectory(name, process: getpid())
+    try? FileManager.default.removeItem(at: directory)  // left by a killed run whose process id this one reuses
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    atexit {
+        for name in ["shears-interop", "shears-interop-resnet"] {
+            try? FileManager.default.removeItem(at: fixtureDirectory(name, process: getpid()))
+        }
+    }
+    return directory
+}
+
+private func fixtureDirectory(_ name: String, process: pid_t) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(process)")
+}
+
 /// A `shears` run that the fixture needed and that failed.
 private struct CommandFailed: Error, CustomStringConvertible {
     let arguments: [String]
@@ -58,8 +76,7 @@ private struct Models {
     static let shared = Result { try Models() }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("shears-interop-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try fixtureDirectory("shears-interop")
         trained = directory.appendingPathComponent("trained.safetensors").path
         filterPruned = directory.appendingPathComponent("filter.safetensors").path
         try runShearsOrThrow(["train", "--width", "0.25", "--epochs", "2", "--train-limit", "4096", "--batch-size", "32",
@@ -121,8 +138,7 @@ private struct ResNetModels {
     static let shared = Result { try ResNetModels() }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("shears-interop-resnet-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try fixtureDirectory("shears-interop-resnet")
         trained = directory.appendingPathComponent("trained.safetensors").path
         pruned = directory.appendingPathComponent("pruned.safetensors").path
         try runShearsOrThrow(["train", "--model", "resnet-s", "--epochs", "1", "--train-limit", "512", "--batch-size", "16",
