@@ -25,6 +25,7 @@
 
 #include "CDirectConvolution.h"
 #include "DirectLayout.h"
+#include "VectorLanes.h"
 
 #include <math.h>
 #include <string.h>
@@ -100,22 +101,10 @@ static void advance(PositionLayout t, long *row, long *column) {
 // `target[k][c] ← source[c·stride + k]` for c, k < 8: an 8 x 8 block of 8 channels' runs of 8
 // positions (`stride` floats apart) into 8 positions' runs of 8 channels.
 __attribute__((target("avx2"))) static void transposeBlock(const float *source, long stride, float *const *target) {
-    __m256 r[8], t[8];
+    __m256 r[8];
     for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(source + k * stride);
-    for (int k = 0; k < 8; k += 2) {
-        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-    }
-    for (int k = 0; k < 8; k += 4) {
-        r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
-        r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
-        r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-        r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
-    }
-    for (int k = 0; k < 4; k++) {
-        _mm256_storeu_ps(target[k], _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
-        _mm256_storeu_ps(target[k + 4], _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
-    }
+    transpose8(r);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(target[k], r[k]);
 }
 #endif
 

@@ -54,17 +54,6 @@ static AVX2 inline void outputColumnAVX2(const __m256 m[6], __m256 y[4]) {
     y[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.0f), d, b), m[5]);
 }
 
-// `a`…`d` as four 4 x 4 blocks, each 128-bit half transposed on its own: half h of output r
-// holds element r of half h of a, b, c, d.
-static AVX2 inline void transposeHalves(__m256 *a, __m256 *b, __m256 *c, __m256 *d) {
-    __m256 t0 = _mm256_unpacklo_ps(*a, *b), t1 = _mm256_unpackhi_ps(*a, *b);
-    __m256 t2 = _mm256_unpacklo_ps(*c, *d), t3 = _mm256_unpackhi_ps(*c, *d);
-    *a = _mm256_shuffle_ps(t0, t2, 0x44);
-    *b = _mm256_shuffle_ps(t0, t2, 0xEE);
-    *c = _mm256_shuffle_ps(t1, t3, 0x44);
-    *d = _mm256_shuffle_ps(t1, t3, 0xEE);
-}
-
 // Floats `low`…`low + 3` in the lower half, `high`…`high + 3` in the upper.
 static AVX2 inline __m256 loadHalves(const float *low, const float *high) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(low)), _mm_loadu_ps(high), 1);

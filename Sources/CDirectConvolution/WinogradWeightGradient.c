@@ -220,26 +220,6 @@ static AVX2 inline void gradientColumnAVX2(const __m256 h[4], __m256 u[6]) {
     u[5] = h[3];
 }
 
-// 8 vectors in place transposed: lane j of r[i] into lane i of r[j].
-static AVX2 inline void transpose8(__m256 r[8]) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    // Half h of u[4a + b] now holds column 4h + b of rows 4a … 4a + 3.
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-}
-
 // `gradientsChannelsLast` by 8 x 8 blocks (channels from `outputs` on: zero, up to a multiple of 8).
 static AVX2 void gradientsChannelsLastAVX2(const float *dy, int images, int outputs, long pixels, float *copy) {
     long stride = paddedOutputs(outputs);
