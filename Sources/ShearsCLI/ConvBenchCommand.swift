@@ -2,20 +2,24 @@ import ArgumentParser
 import Foundation
 import ShearsNet
 
-/// `shears bench conv`: each distinct convolution of a model timed by im2col, by kernel rows, by
-/// Winograd, by the direct kernels, by Winograd tiles and as `.automatic` runs it, alternately, at the model's widths and at
-/// scaled (pruned) widths, with the weight gradient alone by kernel rows and by the direct kernel — the
-/// measurement that decides where `ConvolutionAlgorithm.automatic` should pick which.
+/// `shears bench conv`: each distinct convolution of a model timed by each of `--algorithms`
+/// (im2col, kernel rows, Winograd, the direct kernels, Winograd tiles F(2x2, 3x3) and F(4x4, 3x3),
+/// and as `.automatic` runs it), alternately, at the model's widths and at scaled (pruned) widths,
+/// with the weight gradient alone by kernel rows and by the direct kernels when they are timed —
+/// the measurement that decides where `ConvolutionAlgorithm.automatic` should pick which.
 struct ConvBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Forward and backward time of each distinct conv of a model by im2col, kernel rows, Winograd, the direct kernels, Winograd tiles and automatic, alternately.")
+        abstract: "Forward and backward time of each distinct conv of a model by each convolution algorithm, alternately.")
 
     @Option(help: "Model preset: \((VGGConfiguration.presetNames + [TrainCommand.resnetName]).joined(separator: ", ")).")
     var model = "vgg-s"
 
     @Option(help: "Comma-separated width fractions (both channel counts scaled, at least 1), e.g. 1,0.5,0.25.")
     var widths = "1"
+
+    @Option(help: "Comma-separated algorithms to time, the first the ratios' reference: \(ConvBenchCommand.algorithmNames).")
+    var algorithms = ConvBenchCommand.algorithmNames
 
     @Option(help: "Images per pass (the training batch).")
     var batch = 64
@@ -28,22 +32,26 @@ struct ConvBenchCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadOptions
 
+    static let algorithmNames = ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ",")
+
     func validate() throws {
         if model != TrainCommand.resnetName { _ = try modelPreset(model) }
         guard (1...1024).contains(batch), (1...10_000).contains(steps) else {
             throw ValidationError("--batch must be in 1...1024 and --steps in 1...10000, got \(batch) and \(steps)")
         }
         _ = try widthFractions()
+        _ = try chosenAlgorithms()
     }
 
     func run() throws {
         BLASKernelNote.print()
         threads.apply()
         let specification = model == TrainCommand.resnetName ? ResNet.small : try modelPreset(model).graph
+        let chosen = try chosenAlgorithms()
         var timings: [ConvTiming] = []
         for fraction in try widthFractions() {
             for shape in try ConvShape.distinct(in: specification, widthFraction: fraction) {
-                timings.append(ConvTiming.measure(shape, batch: batch, steps: steps))
+                timings.append(ConvTiming.measure(shape, algorithms: chosen, batch: batch, steps: steps))
             }
         }
         if json {
@@ -54,26 +62,39 @@ struct ConvBenchCommand: ParsableCommand {
                          as: UTF8.self))
             return
         }
+        let reference = chosen[0].rawValue
+        let gradients = chosen.filter { ConvTiming.weightGradientAlgorithms.contains($0) }
         print("\(model), batch \(batch), \(Compute.workers) threads; ms per pass (median of \(steps)); "
-              + "train ratio = (forward + backward) / im2col's; ∂W alone = backward without ∂X")
-        print("conv (C -> K, H x W)        im2col fwd   bwd   kernel rows fwd   bwd  ratio   Winograd fwd   bwd  ratio"
-              + "   direct fwd   bwd  ratio   Winograd tiles fwd   bwd  ratio   4x4 tiles fwd   bwd  ratio"
-              + "   automatic fwd   bwd  ratio"
-              + "   ∂W alone: kernel rows  direct")
+              + "ratio = (forward + backward) / \(reference)'s\(gradients.isEmpty ? "" : "; ∂W alone = backward without ∂X")")
+        let columns = chosen.map { max($0.rawValue.count, 6) }
+        print(pad("conv (C -> K, H x W)", 26, left: true)
+              + zip(chosen, columns).map { "  " + pad($0.rawValue + " fwd", $1 + 4) + pad("bwd", 7) + pad("ratio", 7) }.joined()
+              + gradients.map { "  " + pad("∂W " + $0.rawValue, $0.rawValue.count + 3) }.joined())
         for t in timings {
             let name = "\(t.shape.inChannels) -> \(t.shape.outChannels), \(t.shape.height) x \(t.shape.width)"
-            let (rows, winograd, direct, tiles, automatic) = (t.kernelRows, t.winograd, t.direct, t.winogradTiles, t.automatic)
-            let tiles4 = t.winogradTiles4
-            print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " %9.2f %6.2f %15.2f %6.2f %6.2f %14.2f %6.2f %6.2f %12.2f %6.2f %6.2f %20.2f %6.2f %6.2f"
-                           + " %15.2f %6.2f %6.2f %15.2f %6.2f %6.2f %22.2f %7.2f", t.im2col.forward,
-                           t.im2col.backward, rows.forward, rows.backward, t.trainRatio(rows), winograd.forward,
-                           winograd.backward, t.trainRatio(winograd), direct.forward, direct.backward, t.trainRatio(direct),
-                           tiles.forward, tiles.backward, t.trainRatio(tiles), tiles4.forward, tiles4.backward,
-                           t.trainRatio(tiles4),
-                           automatic.forward, automatic.backward, t.trainRatio(automatic), t.kernelRowsWeightGradient,
-                           t.directWeightGradient))
+            let cells = zip(chosen, columns).map { algorithm, width -> String in
+                let time = t.times[algorithm.rawValue]!
+                return "  " + pad(fmt(time.forward, 2), width + 4) + pad(fmt(time.backward, 2), 7)
+                    + pad(fmt(t.trainRatio(time, over: reference), 2), 7)
+            }
+            let gradientCells = gradients.map { "  " + pad(fmt(t.weightGradients[$0.rawValue]!, 2), $0.rawValue.count + 3) }
+            print(pad(name, 26, left: true) + cells.joined() + gradientCells.joined())
         }
+    }
+
+    /// `--algorithms` parsed, in order, each once.
+    private func chosenAlgorithms() throws -> [ConvolutionAlgorithm] {
+        let names = algorithms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var chosen: [ConvolutionAlgorithm] = []
+        for name in names {
+            guard let algorithm = ConvolutionAlgorithm(rawValue: name) else {
+                throw ValidationError("--algorithms: unknown algorithm '\(name)' (known: \(Self.algorithmNames))")
+            }
+            guard !chosen.contains(algorithm) else { throw ValidationError("--algorithms names '\(name)' twice") }
+            chosen.append(algorithm)
+        }
+        guard !chosen.isEmpty else { throw ValidationError("--algorithms names no algorithm") }
+        return chosen
     }
 
     private func widthFractions() throws -> [Double] {
@@ -114,7 +135,7 @@ struct ConvShape: Codable, Hashable {
     }
 }
 
-/// Median forward and backward milliseconds of one conv shape by each algorithm.
+/// Median forward and backward milliseconds of one conv shape by each algorithm timed.
 struct ConvTiming: Codable {
     /// One algorithm's median milliseconds per pass.
     struct Time: Codable {
@@ -123,28 +144,26 @@ struct ConvTiming: Codable {
     }
 
     var shape: ConvShape
-    var im2col: Time
-    var kernelRows: Time
-    var winograd: Time
-    var direct: Time
-    var winogradTiles: Time
-    var winogradTiles4: Time
-    var automatic: Time
+    /// By `ConvolutionAlgorithm` raw value.
+    var times: [String: Time]
     /// Median milliseconds of a backward pass that computes no `∂X` (`computesInputGradient`
-    /// false): `∂W` and `∂b` alone, by kernel rows and by the direct kernel.
-    var kernelRowsWeightGradient: Double
-    var directWeightGradient: Double
+    /// false), `∂W` and `∂b` alone, by those of `weightGradientAlgorithms` timed (raw values).
+    var weightGradients: [String: Double]
 
-    /// An algorithm's forward + backward time over im2col's: below 1, it trains faster.
-    func trainRatio(_ time: Time) -> Double { (time.forward + time.backward) / (im2col.forward + im2col.backward) }
+    /// The algorithms whose weight gradient is also timed alone.
+    static let weightGradientAlgorithms: [ConvolutionAlgorithm] = [.kernelRows, .direct]
 
-    static let algorithms: [ConvolutionAlgorithm] = [.im2col, .kernelRows, .winograd, .direct, .winogradTiles, .winogradTiles4,
-                                                            .automatic]
+    /// `time`'s forward + backward over those of the algorithm named `reference`: below 1, it
+    /// trains faster.
+    func trainRatio(_ time: Time, over reference: String) -> Double {
+        let base = times[reference]!
+        return (time.forward + time.backward) / (base.forward + base.backward)
+    }
 
-    /// Times `shape` on random input of `batch` images: each repeat runs every algorithm in
-    /// turn (kernel rows and direct a second time without `∂X`), so all see the same machine
-    /// state; the first repeat is a warm-up.
-    static func measure(_ shape: ConvShape, batch: Int, steps: Int) -> ConvTiming {
+    /// Times `shape` on random input of `batch` images: each repeat runs every one of
+    /// `algorithms` in turn (kernel rows and direct a second time without `∂X`), so all see the
+    /// same machine state; the first repeat is a warm-up.
+    static func measure(_ shape: ConvShape, algorithms: [ConvolutionAlgorithm], batch: Int, steps: Int) -> ConvTiming {
         var rng = SeededGenerator(seed: 1)
         let conv = Conv2D(inChannels: shape.inChannels, outChannels: shape.outChannels, kernelSize: 3, stride: 1,
                           padding: shape.padding, bias: true, rng: &rng)
@@ -160,21 +179,19 @@ struct ConvTiming: Codable {
                 conv.algorithm = algorithm
                 forward[algorithm, default: []].append(Stopwatch.seconds { _ = conv.forward(x, training: true) })
                 backward[algorithm, default: []].append(Stopwatch.seconds { _ = conv.backward(dy) })
-                guard algorithm == .kernelRows || algorithm == .direct else { continue }
+                guard weightGradientAlgorithms.contains(algorithm) else { continue }
                 conv.computesInputGradient = false
                 weightGradient[algorithm, default: []].append(Stopwatch.seconds { _ = conv.backward(dy) })
                 conv.computesInputGradient = true
             }
         }
         func milliseconds(_ values: [Double]) -> Double { 1e3 * Stopwatch.median(of: Array(values.dropFirst())) }
-        func time(_ algorithm: ConvolutionAlgorithm) -> Time {
-            Time(forward: milliseconds(forward[algorithm]!), backward: milliseconds(backward[algorithm]!))
-        }
-        return ConvTiming(shape: shape, im2col: time(.im2col), kernelRows: time(.kernelRows), winograd: time(.winograd),
-                          direct: time(.direct), winogradTiles: time(.winogradTiles),
-                          winogradTiles4: time(.winogradTiles4), automatic: time(.automatic),
-                          kernelRowsWeightGradient: milliseconds(weightGradient[.kernelRows]!),
-                          directWeightGradient: milliseconds(weightGradient[.direct]!))
+        return ConvTiming(
+            shape: shape,
+            times: Dictionary(uniqueKeysWithValues: algorithms.map {
+                ($0.rawValue, Time(forward: milliseconds(forward[$0]!), backward: milliseconds(backward[$0]!)))
+            }),
+            weightGradients: Dictionary(uniqueKeysWithValues: weightGradient.map { ($0.key.rawValue, milliseconds($0.value)) }))
     }
 }
 

@@ -95,6 +95,7 @@ struct LatencyBenchCommand: ParsableCommand {
     private func printProfile(_ models: [TimedModel], names: [String], batch: Tensor) {
         let profiles = models.map { $0.profile(batch: batch, rounds: rounds) }
         print("\nper-layer forward ms at batch \(batch.shape[0]) (fastest of \(rounds) rounds); time and MACs as ratios to model 0")
+        print("(nodes timed one at a time: no ReLU or pool fusion, no depth-first images: a model's sum is not its batch time above)")
         for (index, profile) in profiles.enumerated() {
             print("model \(index) \(names[index]): \(fmt(profile.map(\.milliseconds).reduce(0, +), 2)) ms")
         }

@@ -192,6 +192,26 @@ struct CLITests {
         #expect(byName["conv1"]?["macs"] as? Int == 4 * 16 * 9 * 28 * 28 && byName["layer3.2.add"]?["macs"] as? Int == 0)
     }
 
+    @Test("bench conv times the --algorithms asked for, the first as the ratios' reference, and refuses unknown ones")
+    func convBenchAlgorithms() throws {
+        let bench = try runShears(["bench", "conv", "--algorithms", "direct,winogradTiles4", "--batch", "2", "--steps", "1",
+                                   "--threads", "1", "--json"])
+        #expect(bench.status == 0, "\(bench.error)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bench.output.utf8)) as? [String: Any])
+        let convs = try #require(json["convs"] as? [[String: Any]])
+        #expect(convs.count == 5, "vgg-s has five distinct 3x3 convs")
+        for conv in convs {
+            let times = try #require(conv["times"] as? [String: [String: Double]])
+            #expect(Set(times.keys) == ["direct", "winogradTiles4"] && times.values.allSatisfy { $0["forward"]! > 0 })
+            #expect((conv["weightGradients"] as? [String: Double])?.keys.sorted() == ["direct"])
+        }
+        let table = try runShears(["bench", "conv", "--algorithms", "winogradTiles4,direct", "--batch", "2", "--steps", "1",
+                                   "--threads", "1"])
+        #expect(table.output.contains("/ winogradTiles4's") && !table.output.contains("im2col"), "\(table.output)")
+        let unknown = try runShears(["bench", "conv", "--algorithms", "direct,fft"])
+        #expect(unknown.status != 0 && unknown.error.contains("unknown algorithm 'fft'"), "\(unknown.error)")
+    }
+
     @Test("bad input: unknown model, missing data, corrupt checkpoint give one clear line and a non-zero exit")
     func badInput() throws {
         let unknown = try runShears(["train", "--model", "resnet", "--out", "/tmp/x.safetensors"])

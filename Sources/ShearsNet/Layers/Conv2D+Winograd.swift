@@ -51,7 +51,8 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// pass of the 1-channel first layers, whose backward stays on im2col:
     /// docs/performance.md, "A direct convolution"), the weight gradient included (channels
     /// last: 0.73–0.95 of kernel rows' time, "∂W channels last"), with their forward pass and
-    /// `∂X` by Winograd tiles where the CPU has AVX-512, both channel counts are at least
+    /// `∂X` by Winograd tiles where the CPU has AVX-512 (F(4x4, 3x3) alone where it has AVX2:
+    /// `Conv2D.winogradTiles4AreFast`, "Without AVX-512"), both channel counts are at least
     /// `Conv2D.winogradTilesMinimumChannels` and the maps' sides at least
     /// `Conv2D.winogradTilesMinimumSide` (`Conv2D.usesWinogradTiles(height:width:)`; vgg-s
     /// trains 1.1–1.2x faster, "Winograd tiles"), F(4x4, 3x3) rather than F(2x2, 3x3) where
