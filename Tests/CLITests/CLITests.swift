@@ -192,6 +192,26 @@ struct CLITests {
         #expect(byName["conv1"]?["macs"] as? Int == 4 * 16 * 9 * 28 * 28 && byName["layer3.2.add"]?["macs"] as? Int == 0)
     }
 
+    @Test("capped at AVX2 (a CPU without AVX-512), train writes the same checkpoint, byte for byte, for vgg-s and resnet-s")
+    func avx2TrainsTheSameModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shears-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for model in ["vgg-s", "resnet-s"] {
+            var checkpoints: [Data] = []
+            for cap in ["", "avx2"] {
+                let out = dir.appendingPathComponent("\(model)-\(cap).safetensors").path
+                let run = try runShears(["train", "--model", model, "--train-limit", "256", "--epochs", "1", "--batch-size", "32",
+                                         "--test-limit", "64", "--threads", "2", "--out", out],
+                                        environment: ["SHEARS_MAX_ISA": cap])
+                #expect(run.status == 0, "\(run.error)")
+                checkpoints.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+            }
+            // F(4x4, 3x3) tiles, their ∂W and the direct kernels give the plain C's bits in every code.
+            #expect(checkpoints[0] == checkpoints[1], "\(model)")
+        }
+    }
+
     @Test("bench conv times the --algorithms asked for, the first as the ratios' reference, and refuses unknown ones")
     func convBenchAlgorithms() throws {
         let bench = try runShears(["bench", "conv", "--algorithms", "direct,winogradTiles4", "--batch", "2", "--steps", "1",
