@@ -258,7 +258,8 @@ static void tilesPortable(const float *padded, int inputs, TileGeometry t, TapLa
 // The widest instruction set the kernels may use, capped by the environment variable
 // `SHEARS_MAX_ISA` (as oneDNN's `ONEDNN_MAX_CPU_ISA`): "avx2" keeps them off AVX-512, "none" runs
 // the plain C everywhere, so that one machine can time what a CPU without AVX-512 (or without
-// AVX2) would run (`scripts/bench-compare --isa avx2`). Unset, empty or any other value: no cap.
+// AVX2) would run (`scripts/bench-compare --isa avx2`). Unset, empty or any other value: no cap
+// (the `shears` command refuses other values before any kernel runs).
 static int isaCapAllows(int avx512) {
     const char *cap = getenv("SHEARS_MAX_ISA");
     if (cap == NULL) return 1;

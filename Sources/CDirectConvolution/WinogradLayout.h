@@ -70,8 +70,8 @@ static inline long winogradRowFloats(TileLayout g) {
 void winogradTransformInputs(const float *planes, int count, TileLayout g, int fast, float *rows, float *v,
                              long planeStride, long pointStride);
 
-// Which code a Winograd call runs: the plain C, AVX2 + FMA (F(4x4, 3x3)'s transforms and the
-// products only) or AVX-512; each the same bits.
+// Which code a Winograd call runs: the plain C, AVX2 + FMA (F(4x4, 3x3) and its ∂W only) or
+// AVX-512; each the same bits.
 typedef enum { plainCode = 0, avx2Code = 1, avx512Code = 2 } VectorCode;
 
 // M[ξ][k][t] = Σ_c U[ξ][k][c]·V[ξ][c][t] (M[ξ][k][t] += … when `accumulate`) for the `points`
@@ -140,8 +140,7 @@ VectorCode winogradCode(int kernels);
 
 // F(4x4, 3x3)'s input transform (as `winograd4x4TransformInputs`) and output transform (Aᵀ M A
 // of the products `m` of `images` images and `outputs` channels, then as `shears_winograd4x4`)
-// by AVX2 + FMA: patch lists copied in plain C, transformed 8 tiles a vector
-// (WinogradTiles4AVX2.c); the same bits as the plain C.
+// by AVX2 + FMA, 8 tiles a vector (WinogradTiles4AVX2.c); the same bits as the plain C.
 void winograd4x4InputsAVX2(const float *x, int images, int inputs, int height, int width, float *v, long inputStride);
 void winograd4x4OutputsAVX2(float *m, long outputStride, int images, int outputs, int height, int width, const float *start,
                             int relu, int pool, float *y);

@@ -22,11 +22,21 @@ struct Shears: ParsableCommand {
     static func main() {
         Allocator.keepFreedBlocks()
         do {
+            try checkInstructionSetCap()
             var command = try parseAsRoot(nil)
             try command.run()
         } catch {
             exit(reporting: error)
         }
+    }
+
+    /// Refuses a `SHEARS_MAX_ISA` the kernels would not understand (they would ignore it and run
+    /// uncapped, so a typo would time the wrong code): unset, empty, `avx2` or `none`.
+    static func checkInstructionSetCap() throws {
+        guard let cap = ProcessInfo.processInfo.environment["SHEARS_MAX_ISA"], !["", "avx2", "none"].contains(cap) else {
+            return
+        }
+        throw ValidationError("SHEARS_MAX_ISA must be avx2 or none (or unset), not '\(cap)'")
     }
 
     /// Exit codes (docs/reliability.md): 64 (EX_USAGE) for flags and configuration files,

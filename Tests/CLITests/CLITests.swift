@@ -58,7 +58,7 @@ struct CLITests {
         #expect(result.output.contains(Conv2D.winogradTilesAreFast ? "winograd tiles   AVX-512" : "winograd tiles   portable"))
     }
 
-    @Test("SHEARS_MAX_ISA caps the kernels: avx2 keeps them off AVX-512, none runs the plain C")
+    @Test("SHEARS_MAX_ISA caps the kernels: avx2 keeps them off AVX-512, none runs the plain C; other values are refused")
     func instructionSetCap() throws {
         let avx2 = try runShears(["env"], environment: ["SHEARS_MAX_ISA": "avx2"])
         #expect(avx2.status == 0)
@@ -67,6 +67,9 @@ struct CLITests {
         let none = try runShears(["env"], environment: ["SHEARS_MAX_ISA": "none"])
         #expect(none.status == 0)
         #expect(none.output.contains("direct conv      portable") && none.output.contains("winograd tiles   portable"))
+        let typo = try runShears(["env"], environment: ["SHEARS_MAX_ISA": "avx-2"])
+        #expect(typo.status == 64 && typo.error.contains("SHEARS_MAX_ISA must be avx2 or none") && typo.output.isEmpty,
+                "\(typo.error)")
     }
 
     @Test("train on a subset writes a checkpoint that eval reads; the loss falls")
