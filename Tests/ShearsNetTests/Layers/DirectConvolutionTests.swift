@@ -58,7 +58,7 @@ struct DirectConvolutionTests {
         #expect(conv.weight.gradient.values.map(Double.init) == exact.dw)
     }
 
-    @Test("the AVX2 kernels (AVX-512 on one channel) give the plain C loop's bits: forward with a start, with and without the ReLU, and ∂W by the AVX2 and AVX-512 tiles",
+    @Test("the AVX2 kernels (AVX-512 on one channel, AVX2 too when capped) give the plain C loop's bits: forward with a start, with and without the ReLU, and ∂W by the AVX2 and AVX-512 tiles",
           arguments: directShapes.indices)
     func fastEqualsPortable(index: Int) {
         let (c, f, h, w, n) = Self.directShapes[index]
@@ -78,6 +78,7 @@ struct DirectConvolutionTests {
         for relu in [false, true] {
             let fast = run(.fastest, relu: relu), portable = run(.portable, relu: relu)
             #expect(fast == portable, "shape \(Self.directShapes[index]), relu \(relu)")
+            #expect(run(.avx2, relu: relu) == portable, "shape \(Self.directShapes[index]), relu \(relu), AVX2")
             #expect(!relu || fast.allSatisfy { $0 >= 0 })
         }
         let gradient = DirectGradientScratch(inputs: c, outputs: f, height: h, width: w)
