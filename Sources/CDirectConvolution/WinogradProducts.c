@@ -116,23 +116,24 @@ static AVX512 void productsAVX512(int points, const float *u, int outputs, int i
 enum { avx2Vectors = 2, avx2Lanes = 8 };
 #define AVX2 __attribute__((target("avx2,fma")))
 
-// `productBlock` on AVX2: `last` the lanes of the last vector that are real tiles.
+// `productBlock` on AVX2: `last` the lanes of the last vector that are real tiles, and with
+// `partial` 0 (all 8 are) plain loads and stores, since AMD's masked stores are slow.
 static inline __attribute__((always_inline, target("avx2,fma"))) void productBlockAVX2(
     const float *u, long inputs, const float *v, long tiles, int accumulate, float *m, __m256i last, int filters,
-    int vectors) {
+    int vectors, int partial) {
     __m256 sums[mostFiltersPerBlock][avx2Vectors];
     for (int f = 0; f < filters; f++) {
         for (int q = 0; q < vectors; q++) {
             const float *from = m + f * tiles + avx2Lanes * q;
             sums[f][q] = !accumulate ? _mm256_setzero_ps()
-                         : q == vectors - 1 ? _mm256_maskload_ps(from, last) : _mm256_loadu_ps(from);
+                         : partial && q == vectors - 1 ? _mm256_maskload_ps(from, last) : _mm256_loadu_ps(from);
         }
     }
     for (long c = 0; c < inputs; c++) {
         __m256 x[avx2Vectors];
         for (int q = 0; q < vectors; q++) {
             const float *from = v + c * tiles + avx2Lanes * q;
-            x[q] = q == vectors - 1 ? _mm256_maskload_ps(from, last) : _mm256_loadu_ps(from);
+            x[q] = partial && q == vectors - 1 ? _mm256_maskload_ps(from, last) : _mm256_loadu_ps(from);
         }
         for (int f = 0; f < filters; f++) {
             __m256 w = _mm256_broadcast_ss(u + f * inputs + c);
@@ -142,7 +143,7 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void productBlo
     for (int f = 0; f < filters; f++) {
         for (int q = 0; q < vectors; q++) {
             float *target = m + f * tiles + avx2Lanes * q;
-            if (q == vectors - 1) {
+            if (partial && q == vectors - 1) {
                 _mm256_maskstore_ps(target, last, sums[f][q]);
             } else {
                 _mm256_storeu_ps(target, sums[f][q]);
@@ -152,15 +153,17 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void productBlo
 }
 
 typedef void (*ProductBlockAVX2)(const float *, long, const float *, long, int, float *, __m256i);
-#define BLOCK_AVX2(f, q) \
-    static AVX2 void blockAVX2_##f##x##q(const float *u, long c, const float *v, long t, int add, float *m, __m256i last) { \
-        productBlockAVX2(u, c, v, t, add, m, last, f, q); \
+#define BLOCK_AVX2(f, q, partial) \
+    static AVX2 void blockAVX2_##f##x##q##_##partial(const float *u, long c, const float *v, long t, int add, float *m, \
+                                                     __m256i last) { \
+        productBlockAVX2(u, c, v, t, add, m, last, f, q, partial); \
     }
-#define BLOCKS_AVX2(f) BLOCK_AVX2(f, 1) BLOCK_AVX2(f, 2)
+#define BLOCKS_AVX2(f) BLOCK_AVX2(f, 1, 0) BLOCK_AVX2(f, 2, 0) BLOCK_AVX2(f, 1, 1) BLOCK_AVX2(f, 2, 1)
 BLOCKS_AVX2(1) BLOCKS_AVX2(2) BLOCKS_AVX2(3) BLOCKS_AVX2(4) BLOCKS_AVX2(5) BLOCKS_AVX2(6)
-static const ProductBlockAVX2 productBlocksAVX2[mostFiltersPerBlock][avx2Vectors] = {
-    {blockAVX2_1x1, blockAVX2_1x2}, {blockAVX2_2x1, blockAVX2_2x2}, {blockAVX2_3x1, blockAVX2_3x2},
-    {blockAVX2_4x1, blockAVX2_4x2}, {blockAVX2_5x1, blockAVX2_5x2}, {blockAVX2_6x1, blockAVX2_6x2},
+#define ROW_AVX2(f) {{blockAVX2_##f##x1_0, blockAVX2_##f##x2_0}, {blockAVX2_##f##x1_1, blockAVX2_##f##x2_1}}
+// [filters − 1][partial][vectors − 1]
+static const ProductBlockAVX2 productBlocksAVX2[mostFiltersPerBlock][2][avx2Vectors] = {
+    ROW_AVX2(1), ROW_AVX2(2), ROW_AVX2(3), ROW_AVX2(4), ROW_AVX2(5), ROW_AVX2(6),
 };
 
 // `productsAVX512` on AVX2: blocks of filters (split evenly, at most 6) and 16 tiles.
@@ -177,9 +180,10 @@ static AVX2 void productsAVX2(int points, const float *u, int outputs, int input
             for (long t0 = 0; t0 < tiles; t0 += span) {
                 long left = tiles - t0 < span ? tiles - t0 : span;
                 int vectors = (int)((left + avx2Lanes - 1) / avx2Lanes);
-                __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left - (vectors - 1) * avx2Lanes)), lane);
-                productBlocksAVX2[filters - 1][vectors - 1](up + (long)first * inputs, inputs, vp + t0, tiles, accumulate,
-                                                            mp + (long)first * tiles + t0, last);
+                int lastLanes = (int)(left - (vectors - 1) * avx2Lanes);
+                __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32(lastLanes), lane);
+                productBlocksAVX2[filters - 1][lastLanes < avx2Lanes][vectors - 1](
+                    up + (long)first * inputs, inputs, vp + t0, tiles, accumulate, mp + (long)first * tiles + t0, last);
             }
             first += filters;
         }
