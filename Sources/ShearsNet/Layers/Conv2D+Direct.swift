@@ -108,7 +108,7 @@ extension Conv2D {
     /// `F x C x 3 x 3` buffer; the buffers are added in worker order at the end. Where `∂X` runs
     /// by F(4x4, 3x3) tiles, `∂W` runs by its transpose F(3x3, 4x4) (`WinogradGradientScratch`:
     /// 0.40–0.63 of the direct kernels' time on vgg-s's convs, docs/performance.md, "∂W by
-    /// Winograd"; 0.46–0.59 with AVX2, "Without AVX-512"), else by the direct kernels
+    /// Winograd"; 0.42–0.55 with AVX2, "Without AVX-512"), else by the direct kernels
     /// (`DirectGradientScratch`).
     func directBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
         let (n, c, h, w) = (input.shape[0], inChannels, input.shape[2], input.shape[3])
